@@ -343,17 +343,34 @@ func klExpectWork(t *testing.T, what string, fn klECBFunc, key []byte, h *[64]by
 	}
 }
 
+// klRestrictionsSupported returns CPUID.19H:EAX bits 2:0: the restrictions
+// ENCODEKEY accepts (the others raise #GP).
+func klRestrictionsSupported() uint32 {
+	if os.Getenv(klAssumeEnv) == "1" {
+		return 7
+	}
+	a, _, _, _ := CPUID(0x19, 0)
+	return a & 7
+}
+
 // TestKLRestrictions: a no-encrypt handle fails every encrypt routine and
-// works for decrypt; a no-decrypt handle the other way round. Block counts
-// 3 (tail only for WIDE) and 11 (a batch, then a tail).
+// works for decrypt; a no-decrypt handle the other way round; a CPL0-only
+// handle fails everything at CPL3. Block counts 1 and 2 for the single
+// forms, 3 (tail only) and 11 (a batch, then a tail) for WIDE. Nothing is
+// written on a rejection.
 func TestKLRestrictions(t *testing.T) {
 	klRequire(t, true)
+	supported := klRestrictionsSupported()
 	for _, keyLen := range []int{16, 32} {
 		key := klRand(t, keyLen)
 		for _, r := range []struct {
 			name         string
 			restrictions uint32
-		}{{"no-encrypt", 2}, {"no-decrypt", 4}} {
+		}{{"no-encrypt", 2}, {"no-decrypt", 4}, {"cpl0-only", 1}} {
+			if r.restrictions&supported != r.restrictions {
+				t.Logf("CPUID.19H:EAX = %#x does not list %s: not tested", supported, r.name)
+				continue
+			}
 			h := klHandle(t, key, r.restrictions)
 			for _, fn := range klECBFuncs {
 				if fn.keyLen != keyLen {
@@ -365,13 +382,42 @@ func TestKLRestrictions(t *testing.T) {
 				}
 				for _, b := range blocks {
 					what := fmt.Sprintf("AES-%d %s %d blocks", keyLen*8, r.name, b)
-					if fn.encrypt == (r.restrictions == 2) {
+					rejected := r.restrictions == 1 ||
+						r.restrictions == 2 && fn.encrypt ||
+						r.restrictions == 4 && !fn.encrypt
+					if rejected {
 						klExpectReject(t, what, fn, h, b)
 					} else {
 						klExpectWork(t, what, fn, key, h, b)
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestKLUnaligned: src and dst at odd addresses, and overlapping exactly
+// (in place) at an odd address.
+func TestKLUnaligned(t *testing.T) {
+	klRequire(t, true)
+	for _, fn := range klECBFuncs {
+		key := klRand(t, fn.keyLen)
+		h := klHandle(t, key, 0)
+		const blocks = 11
+		srcBuf := klRand(t, 16*blocks+3)
+		src := srcBuf[3:]
+		want := klWant(t, key, fn.encrypt, src)
+		dstBuf := klFilled(16*blocks + 1 + 16)
+		dst := dstBuf[1 : 1+16*blocks]
+		if !fn.f(h, dst, src) || !bytes.Equal(dst, want) {
+			t.Errorf("%s: unaligned src/dst: wrong result", fn.name)
+		}
+		klCheckTail(t, fn.name+" unaligned", dstBuf[1+16*blocks:])
+		if dstBuf[0] != klSentinel {
+			t.Errorf("%s: byte before dst written", fn.name)
+		}
+		if !fn.f(h, src, src) || !bytes.Equal(src, want) {
+			t.Errorf("%s: unaligned in place: wrong result", fn.name)
 		}
 	}
 }
