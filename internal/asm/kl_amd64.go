@@ -47,42 +47,112 @@ func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
 // (PXOR). Otherwise as EncodeKey128.
 func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
 
-// EncryptKL128 encrypts len(src)/16 blocks in ECB with AESENC128KL X0, (AX),
-// one instruction per block, the AES-128 handle at h. X0 is the only vector
-// register used and is zeroed before return. It returns false at the first
-// rejected block, which is not stored (dst is partially written: the
-// caller zeroes dst). See the common contract above.
+// EncryptKL128 encrypts len(src)/16 blocks of src into dst in ECB mode with
+// AESENC128KL X0, (AX): one instruction per block, the AES-128 handle at h.
+// It uses X0 (zeroed before return on every path) and AX, CX, SI, DI.
+// ZF is tested after every instruction. It returns false at the first block
+// whose instruction reports ZF=1 (a rejected handle: no-encrypt or CPL0-only restriction,
+// an AES-256 handle, reserved bit, failed integrity check e.g. after
+// an IWKey change); that block and the ones after it are not written, but
+// the blocks before it are: dst is partially written, so the caller must
+// zero dst on false. The caller guarantees len(dst) >= len(src) and
+// len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
+// unless CPUID.19H:EBX reports AESKLE.
 func EncryptKL128(h *[64]byte, dst, src []byte) bool
 
-// DecryptKL128 is EncryptKL128 with AESDEC128KL X0, (AX). A handle with the
-// no-decrypt restriction is rejected (false; the caller zeroes dst).
+// DecryptKL128 decrypts len(src)/16 blocks of src into dst in ECB mode with
+// AESDEC128KL X0, (AX): one instruction per block, the AES-128 handle at h.
+// It uses X0 (zeroed before return on every path) and AX, CX, SI, DI.
+// ZF is tested after every instruction. It returns false at the first block
+// whose instruction reports ZF=1 (a rejected handle: no-decrypt or CPL0-only restriction,
+// an AES-256 handle, reserved bit, failed integrity check e.g. after
+// an IWKey change); that block and the ones after it are not written, but
+// the blocks before it are: dst is partially written, so the caller must
+// zero dst on false. The caller guarantees len(dst) >= len(src) and
+// len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
+// unless CPUID.19H:EBX reports AESKLE.
 func DecryptKL128(h *[64]byte, dst, src []byte) bool
 
-// EncryptKL256 is EncryptKL128 for an AES-256 handle: AESENC256KL X0, (AX).
-// An AES-128 handle is rejected (key type mismatch: false).
+// EncryptKL256 encrypts len(src)/16 blocks of src into dst in ECB mode with
+// AESENC256KL X0, (AX): one instruction per block, the AES-256 handle at h.
+// It uses X0 (zeroed before return on every path) and AX, CX, SI, DI.
+// ZF is tested after every instruction. It returns false at the first block
+// whose instruction reports ZF=1 (a rejected handle: no-encrypt or CPL0-only restriction,
+// an AES-128 handle, reserved bit, failed integrity check e.g. after
+// an IWKey change); that block and the ones after it are not written, but
+// the blocks before it are: dst is partially written, so the caller must
+// zero dst on false. The caller guarantees len(dst) >= len(src) and
+// len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
+// unless CPUID.19H:EBX reports AESKLE.
 func EncryptKL256(h *[64]byte, dst, src []byte) bool
 
-// DecryptKL256 is DecryptKL128 for an AES-256 handle: AESDEC256KL X0, (AX).
+// DecryptKL256 decrypts len(src)/16 blocks of src into dst in ECB mode with
+// AESDEC256KL X0, (AX): one instruction per block, the AES-256 handle at h.
+// It uses X0 (zeroed before return on every path) and AX, CX, SI, DI.
+// ZF is tested after every instruction. It returns false at the first block
+// whose instruction reports ZF=1 (a rejected handle: no-decrypt or CPL0-only restriction,
+// an AES-128 handle, reserved bit, failed integrity check e.g. after
+// an IWKey change); that block and the ones after it are not written, but
+// the blocks before it are: dst is partially written, so the caller must
+// zero dst on false. The caller guarantees len(dst) >= len(src) and
+// len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
+// unless CPUID.19H:EBX reports AESKLE.
 func DecryptKL256(h *[64]byte, dst, src []byte) bool
 
-// EncryptKLWide128 encrypts len(src)/16 blocks in ECB: AESENCWIDE128KL (AX)
-// on X0-X7 for each full batch of 8 blocks, then AESENC128KL X0, (AX) for
-// each of the n%8 tail blocks. X0-X7 are used and zeroed before return. It
-// returns false at the first rejected instruction; that batch (or tail
-// block) is not stored, but earlier batches are (dst is partially written:
-// the caller zeroes dst). See the common contract above.
+// EncryptKLWide128 encrypts len(src)/16 blocks of src into dst in ECB mode with
+// the AES-128 handle at h: AESENCWIDE128KL (AX) on X0-X7 for each full
+// batch of 8 blocks, then AESENC128KL X0, (AX) for each of the n%8 tail
+// blocks. It uses X0-X7 (all zeroed before return on every path) and AX,
+// CX, DX, SI, DI. ZF is tested after every instruction. It returns false at
+// the first instruction that reports ZF=1 (a rejected handle: no-encrypt or CPL0-only restriction,
+// an AES-256 handle, reserved bit, failed integrity check e.g.
+// after an IWKey change); that batch (or tail block) and everything after it
+// is not written, but the batches before it are: dst is partially written,
+// so the caller must zero dst on false. The caller guarantees len(dst) >=
+// len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
+// (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 func EncryptKLWide128(h *[64]byte, dst, src []byte) bool
 
-// DecryptKLWide128 is EncryptKLWide128 with AESDECWIDE128KL (AX) per batch
-// and AESDEC128KL X0, (AX) for the tail.
+// DecryptKLWide128 decrypts len(src)/16 blocks of src into dst in ECB mode with
+// the AES-128 handle at h: AESDECWIDE128KL (AX) on X0-X7 for each full
+// batch of 8 blocks, then AESDEC128KL X0, (AX) for each of the n%8 tail
+// blocks. It uses X0-X7 (all zeroed before return on every path) and AX,
+// CX, DX, SI, DI. ZF is tested after every instruction. It returns false at
+// the first instruction that reports ZF=1 (a rejected handle: no-decrypt or CPL0-only restriction,
+// an AES-256 handle, reserved bit, failed integrity check e.g.
+// after an IWKey change); that batch (or tail block) and everything after it
+// is not written, but the batches before it are: dst is partially written,
+// so the caller must zero dst on false. The caller guarantees len(dst) >=
+// len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
+// (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 func DecryptKLWide128(h *[64]byte, dst, src []byte) bool
 
-// EncryptKLWide256 is EncryptKLWide128 for an AES-256 handle:
-// AESENCWIDE256KL (AX) per batch, AESENC256KL X0, (AX) for the tail.
+// EncryptKLWide256 encrypts len(src)/16 blocks of src into dst in ECB mode with
+// the AES-256 handle at h: AESENCWIDE256KL (AX) on X0-X7 for each full
+// batch of 8 blocks, then AESENC256KL X0, (AX) for each of the n%8 tail
+// blocks. It uses X0-X7 (all zeroed before return on every path) and AX,
+// CX, DX, SI, DI. ZF is tested after every instruction. It returns false at
+// the first instruction that reports ZF=1 (a rejected handle: no-encrypt or CPL0-only restriction,
+// an AES-128 handle, reserved bit, failed integrity check e.g.
+// after an IWKey change); that batch (or tail block) and everything after it
+// is not written, but the batches before it are: dst is partially written,
+// so the caller must zero dst on false. The caller guarantees len(dst) >=
+// len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
+// (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 func EncryptKLWide256(h *[64]byte, dst, src []byte) bool
 
-// DecryptKLWide256 is DecryptKLWide128 for an AES-256 handle:
-// AESDECWIDE256KL (AX) per batch, AESDEC256KL X0, (AX) for the tail.
+// DecryptKLWide256 decrypts len(src)/16 blocks of src into dst in ECB mode with
+// the AES-256 handle at h: AESDECWIDE256KL (AX) on X0-X7 for each full
+// batch of 8 blocks, then AESDEC256KL X0, (AX) for each of the n%8 tail
+// blocks. It uses X0-X7 (all zeroed before return on every path) and AX,
+// CX, DX, SI, DI. ZF is tested after every instruction. It returns false at
+// the first instruction that reports ZF=1 (a rejected handle: no-decrypt or CPL0-only restriction,
+// an AES-128 handle, reserved bit, failed integrity check e.g.
+// after an IWKey change); that batch (or tail block) and everything after it
+// is not written, but the batches before it are: dst is partially written,
+// so the caller must zero dst on false. The caller guarantees len(dst) >=
+// len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
+// (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 func DecryptKLWide256(h *[64]byte, dst, src []byte) bool
 
 // klEncodeKeyRegs is a test-only probe: it fills X0-X7 with 0xA5 bytes,
