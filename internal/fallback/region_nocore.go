@@ -1,0 +1,13 @@
+//go:build freebsd || dragonfly
+
+package fallback
+
+import "golang.org/x/sys/unix"
+
+// MAP_NOCORE keeps the mapping out of core dumps.
+const mapNoCore = unix.MAP_NOCORE
+
+func advise(page []byte, st *MemoryStatus) {
+	st.DontDump = true
+	st.note("no MADV_WIPEONFORK on this system: a child created by fork without exec keeps a copy of the wrapping key")
+}
