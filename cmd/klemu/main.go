@@ -1,0 +1,192 @@
+// Command klemu runs a program as if the CPU had Intel Key Locker: it traces
+// the program (and every thread, fork and exec of it) with ptrace, reports
+// Key Locker in CPUID through CPUID faulting and emulates the Key Locker
+// instructions. Use it directly or as `go test -exec klemu`.
+//
+//	klemu [--profile=NAME] [--iwkey=random|zero] [--keysource=0|1] [--nobackup]
+//	      [--rotate-after=N] [--stats[=FILE]] [--cpuid=fault|patch|auto] PROG [ARGS...]
+//
+// See internal/klemu/README.md.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-keylocker/keylocker/internal/klemu/cpuid"
+	"github.com/go-keylocker/keylocker/internal/klemu/tracer"
+)
+
+// Exit statuses of klemu itself (ARCHITECTURE.md).
+const (
+	exitUnavailable = 120
+	exitUsage       = 125
+	exitNoExec      = 126
+	exitNotFound    = 127
+)
+
+// statsFlag is --stats (stderr) or --stats=FILE.
+type statsFlag struct {
+	on   bool
+	file string
+}
+
+func (s *statsFlag) String() string   { return s.file }
+func (s *statsFlag) IsBoolFlag() bool { return true }
+func (s *statsFlag) Set(v string) error {
+	switch v {
+	case "true":
+		s.on, s.file = true, ""
+	case "false":
+		s.on, s.file = false, ""
+	default:
+		s.on, s.file = true, v
+	}
+	return nil
+}
+
+func usage(fs *flag.FlagSet) func() {
+	return func() {
+		fmt.Fprintf(fs.Output(), "usage: klemu [flags] PROG [ARGS...]\n\n"+
+			"Runs PROG under ptrace as if the CPU had Intel Key Locker (go test -exec klemu).\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	fset := flag.NewFlagSet("klemu", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = usage(fset)
+	profile := fset.String("profile", "full", "CPUID profile: full, no-wide, disabled, absent")
+	iwkey := fset.String("iwkey", "random", "IWKey: random (per run) or zero (tests only: the spec vector)")
+	keysource := fset.Uint("keysource", 0, "IWKey.KeySource reported by ENCODEKEY (0 or 1)")
+	nobackup := fset.Bool("nobackup", false, "IWKey.NoBackup reported by ENCODEKEY")
+	rotate := fset.Int("rotate-after", 0, "replace the IWKey after every N emulated AES instructions (0: never; SIGUSR2 rotates at once)")
+	cpuidMode := fset.String("cpuid", "fault", "CPUID interception: fault (CPUID faulting; exit 120 without it), patch (patch the executable's *cpuid* helpers), auto")
+	var stats statsFlag
+	fset.Var(&stats, "stats", "print counters at exit to stderr, or `=FILE`")
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	cfg := tracer.Config{NoBackup: *nobackup, RotateAfter: *rotate}
+	var err error
+	if cfg.Profile, err = cpuid.Parse(*profile); err != nil {
+		fmt.Fprintf(stderr, "klemu: --profile: %v\n", err)
+		return exitUsage
+	}
+	switch *iwkey {
+	case "random":
+	case "zero":
+		cfg.ZeroIWKey = true
+	default:
+		fmt.Fprintf(stderr, "klemu: --iwkey=%s: want random or zero\n", *iwkey)
+		return exitUsage
+	}
+	if *keysource > 1 {
+		fmt.Fprintf(stderr, "klemu: --keysource=%d: want 0 or 1\n", *keysource)
+		return exitUsage
+	}
+	cfg.KeySource = uint32(*keysource)
+	if cfg.CPUID, err = tracer.ParseMode(*cpuidMode); err != nil {
+		fmt.Fprintf(stderr, "klemu: --cpuid: %v\n", err)
+		return exitUsage
+	}
+	if *rotate < 0 {
+		fmt.Fprintf(stderr, "klemu: --rotate-after=%d: want N >= 0\n", *rotate)
+		return exitUsage
+	}
+	if cfg.Break, err = tracer.ParseBreak(os.Getenv("KLEMU_BREAK")); err != nil {
+		fmt.Fprintf(stderr, "klemu: %v\n", err)
+		return exitUsage
+	}
+	if os.Getenv("KLEMU_DEBUG") != "" {
+		cfg.Debug = stderr
+	}
+	if fset.NArg() == 0 {
+		fset.Usage()
+		return exitUsage
+	}
+	prog := fset.Arg(0)
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		fmt.Fprintf(stderr, "klemu: %v\n", err)
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			return exitNotFound
+		}
+		return exitNoExec
+	}
+	t, err := tracer.New(cfg)
+	if err != nil {
+		return report(stderr, err)
+	}
+	sigc := make(chan os.Signal, 8)
+	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	go func() {
+		for s := range sigc {
+			if s == syscall.SIGUSR2 {
+				t.Rotate()
+				continue
+			}
+			t.Signal(s.(syscall.Signal))
+		}
+	}()
+	ws, err := t.Run(path, fset.Args(), os.Environ())
+	signal.Stop(sigc)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if stats.on {
+		w := stderr
+		if stats.file != "" {
+			f, err := os.Create(stats.file)
+			if err != nil {
+				fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
+				return exitUsage
+			}
+			defer f.Close()
+			w = f
+		}
+		if err := t.Stats().Write(w); err != nil {
+			fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
+		}
+	}
+	switch {
+	case ws.Exited():
+		return ws.ExitStatus()
+	case ws.Signaled():
+		reraise(ws.Signal())
+		return 128 + int(ws.Signal())
+	}
+	fmt.Fprintf(stderr, "klemu: unexpected wait status %#x\n", uint32(ws))
+	return exitUsage
+}
+
+func report(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, err.Error())
+	var u *tracer.Unavailable
+	var nf *tracer.ErrNotFound
+	switch {
+	case errors.As(err, &u):
+		return exitUnavailable
+	case errors.As(err, &nf):
+		if errors.Is(err, syscall.ENOENT) {
+			return exitNotFound
+		}
+		return exitNoExec
+	}
+	return exitUsage
+}

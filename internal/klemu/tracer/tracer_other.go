@@ -1,0 +1,35 @@
+//go:build !(linux && amd64)
+
+package tracer
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Tracer is unavailable off linux/amd64.
+type Tracer struct{}
+
+// New reports that emulation is unavailable.
+func New(cfg Config) (*Tracer, error) {
+	return nil, &Unavailable{Reason: "klemu needs linux/amd64"}
+}
+
+// Rotate does nothing.
+func (t *Tracer) Rotate() {}
+
+// Signal does nothing.
+func (t *Tracer) Signal(sig syscall.Signal) {}
+
+// Stats returns no counters.
+func (t *Tracer) Stats() *Stats { return &Stats{} }
+
+// ErrNotFound wraps an exec failure of the program itself.
+type ErrNotFound struct{ Err error }
+
+func (e *ErrNotFound) Error() string { return "klemu: " + e.Err.Error() }
+
+// Run is unavailable.
+func (t *Tracer) Run(path string, argv, env []string) (syscall.WaitStatus, error) {
+	return 0, errors.New("klemu: unavailable: klemu needs linux/amd64")
+}
