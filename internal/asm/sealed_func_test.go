@@ -1,0 +1,550 @@
+//go:build amd64 && !purego
+
+package asm
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"testing"
+	"testing/quick"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
+	"golang.org/x/sys/cpu"
+)
+
+// Tests of the sealed AES-NI / VAES routines against internal/handle (the
+// reference wrap) and crypto/aes. They run on any amd64 CPU with AES-NI;
+// the VAES paths are tested where the CPU has them.
+
+const sealedSentinel = 0xA5
+
+// sealedRegion returns a region with a random (or the given) IWKey and the
+// precomputation done, and the IWKey as handle.IWKey.
+func sealedRegion(tb testing.TB, iw *handle.IWKey) (*[4096]byte, *handle.IWKey) {
+	tb.Helper()
+	if iw == nil {
+		iw = new(handle.IWKey)
+		rand.Read(iw.IK[:])
+		rand.Read(iw.EK[:])
+	}
+	r := new([4096]byte)
+	copy(r[0:16], iw.IK[:])
+	copy(r[16:48], iw.EK[:])
+	SealedInit(r)
+	return r, iw
+}
+
+func sealedRequireAESNI(tb testing.TB) {
+	tb.Helper()
+	if !cpu.X86.HasAES || !cpu.X86.HasPCLMULQDQ || !cpu.X86.HasSSE41 || !cpu.X86.HasSSSE3 {
+		tb.Skip("no AES-NI / PCLMULQDQ / SSE4.1")
+	}
+}
+
+var sealedPathNames = []string{"aesni", "vaes256", "vaes512"}
+
+// sealedPaths returns the paths this CPU can run.
+func sealedPaths() []int {
+	p := []int{PathAESNI}
+	if cpu.X86.HasAVX2 && cpu.X86.HasAVX512VAES {
+		p = append(p, PathVAES256)
+		if cpu.X86.HasAVX512F {
+			p = append(p, PathVAES512)
+		}
+	}
+	return p
+}
+
+func sealedRand(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+func sealedWrap(tb testing.TB, region *[4096]byte, key []byte, restrictions uint32) *[64]byte {
+	tb.Helper()
+	var h [64]byte
+	SealedEncodeKey(region, &key[0], len(key), restrictions, &h)
+	return &h
+}
+
+// sealedWant is crypto/aes ECB.
+func sealedWant(key []byte, encrypt bool, src []byte) []byte {
+	c, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err)
+	}
+	out := make([]byte, len(src)/16*16)
+	for i := 0; i+16 <= len(src); i += 16 {
+		if encrypt {
+			c.Encrypt(out[i:], src[i:])
+		} else {
+			c.Decrypt(out[i:], src[i:])
+		}
+	}
+	return out
+}
+
+func sealedFn(encrypt bool) func(*[4096]byte, *[64]byte, []byte, []byte, int) bool {
+	if encrypt {
+		return SealedEncrypt
+	}
+	return SealedDecrypt
+}
+
+func sealedDir(encrypt bool) string {
+	if encrypt {
+		return "enc"
+	}
+	return "dec"
+}
+
+// sealedExpand is FIPS-197 key expansion (encryption round keys), for
+// checking the region layout and for finding round keys in memory dumps.
+func sealedExpand(key []byte) [][16]byte {
+	var sbox [256]byte
+	// S-box from the GF(2^8) inverse and the affine map.
+	for x := 0; x < 256; x++ {
+		inv := byte(0)
+		if x != 0 {
+			for y := 1; y < 256; y++ {
+				if gmul(byte(x), byte(y)) == 1 {
+					inv = byte(y)
+					break
+				}
+			}
+		}
+		s := inv
+		for i := 1; i < 5; i++ {
+			s ^= inv<<i | inv>>(8-i)
+		}
+		sbox[x] = s ^ 0x63
+	}
+	nk := len(key) / 4
+	nr := nk + 6
+	w := make([]uint32, 4*(nr+1))
+	for i := 0; i < nk; i++ {
+		w[i] = binary.LittleEndian.Uint32(key[4*i:])
+	}
+	sub := func(v uint32) uint32 {
+		return uint32(sbox[v&0xff]) | uint32(sbox[v>>8&0xff])<<8 | uint32(sbox[v>>16&0xff])<<16 | uint32(sbox[v>>24])<<24
+	}
+	rc := uint32(1)
+	for i := nk; i < len(w); i++ {
+		t := w[i-1]
+		if i%nk == 0 {
+			t = sub(t>>8|t<<24) ^ rc
+			rc = uint32(gmul(byte(rc), 2))
+		} else if nk > 6 && i%nk == 4 {
+			t = sub(t)
+		}
+		w[i] = w[i-nk] ^ t
+	}
+	rks := make([][16]byte, nr+1)
+	for i := range rks {
+		for j := 0; j < 4; j++ {
+			binary.LittleEndian.PutUint32(rks[i][4*j:], w[4*i+j])
+		}
+	}
+	return rks
+}
+
+func gmul(a, b byte) byte {
+	var p byte
+	for ; b != 0; b >>= 1 {
+		if b&1 != 0 {
+			p ^= a
+		}
+		hi := a & 0x80
+		a <<= 1
+		if hi != 0 {
+			a ^= 0x1b
+		}
+	}
+	return p
+}
+
+func TestSealedInitLayout(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, iw := sealedRegion(t, nil)
+	if !bytes.Equal(region[0:16], iw.IK[:]) || !bytes.Equal(region[16:48], iw.EK[:]) || !bytes.Equal(region[48:64], make([]byte, 16)) {
+		t.Fatal("SealedInit changed region[0:64]")
+	}
+	for i, rk := range sealedExpand(iw.EK[:]) {
+		if got := region[64+16*i : 80+16*i]; !bytes.Equal(got, rk[:]) {
+			t.Fatalf("round key %d: %x, want %x", i, got, rk)
+		}
+	}
+	// H_1 = H, H_(k+1) = dot(H_k, H) = POLYVAL(H, H_k).
+	hk := iw.IK
+	for k := 1; k <= 8; k++ {
+		if got := region[304+16*(k-1) : 320+16*(k-1)]; !bytes.Equal(got, hk[:]) {
+			t.Fatalf("H_%d: %x, want %x", k, got, hk)
+		}
+		var p handle.Polyval
+		p.Init(&iw.IK)
+		p.Update(hk[:])
+		hk = p.Sum()
+	}
+	if !bytes.Equal(region[432:], make([]byte, 4096-432)) {
+		t.Fatal("SealedInit wrote past region[432]")
+	}
+	// sealedExpand itself: the FIPS-197 appendix A last round keys.
+	for _, v := range []struct{ key, last string }{
+		{"2b7e151628aed2a6abf7158809cf4f3c", "d014f9a8c9ee2589e13f0cc8b6630ca6"},
+		{"8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b", "e98ba06f448c773c8ecc720401002202"},
+		{"603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "fe4890d1e6188d0b046df344706c631e"},
+	} {
+		rks := sealedExpand(unhexT(t, v.key))
+		if got := hex.EncodeToString(rks[len(rks)-1][:]); got != v.last {
+			t.Fatalf("sealedExpand(%s) last round key %s, want %s", v.key, got, v.last)
+		}
+	}
+}
+
+func unhexT(tb testing.TB, s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func TestSealedEncodeKeyVsHandle(t *testing.T) {
+	sealedRequireAESNI(t)
+	for iter := 0; iter < 20; iter++ {
+		region, iw := sealedRegion(t, nil)
+		for _, n := range []int{16, 24, 32} {
+			key := sealedRand(n)
+			for r := uint32(0); r < 8; r++ {
+				want, err := handle.Wrap(iw, r, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var h [64]byte
+				for i := range h {
+					h[i] = sealedSentinel
+				}
+				SealedEncodeKey(region, &key[0], n, r|0xFFFF_FFF8*uint32(iter&1), &h)
+				if !bytes.Equal(h[:len(want)], want) {
+					t.Fatalf("n=%d r=%d:\n got %x\nwant %x", n, r, h[:len(want)], want)
+				}
+				if len(want) == 48 && !bytes.Equal(h[48:], make([]byte, 16)) {
+					t.Fatalf("n=16: h[48:64] = %x, want zero", h[48:])
+				}
+			}
+		}
+	}
+}
+
+func TestSealedEncodeKeySpecVector(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, new(handle.IWKey))
+	key := make([]byte, 16)
+	h := sealedWrap(t, region, key, 0)
+	want := unhexT(t, "00000000000000000000000000000000"+
+		"dc95c078a2408989ad48a21492842087"+
+		"08c374848c228233c2b34f332bd2e9d3")
+	if !bytes.Equal(h[:48], want) {
+		t.Fatalf("handle\n got %x\nwant %x", h[:48], want)
+	}
+	// And it unwraps: encrypting with it is AES-128 with the zero key.
+	src := sealedRand(16)
+	dst := make([]byte, 16)
+	if !SealedEncrypt(region, h, dst, src, PathAESNI) || !bytes.Equal(dst, sealedWant(key, true, src)) {
+		t.Fatal("spec-vector handle does not encrypt")
+	}
+}
+
+func TestSealedEncodeKeyBadLength(t *testing.T) {
+	region, _ := sealedRegion(t, nil)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic for a 20-byte key")
+		}
+	}()
+	key := make([]byte, 20)
+	var h [64]byte
+	SealedEncodeKey(region, &key[0], 20, 0, &h)
+}
+
+// sealedCounts are the block counts of the ECB tests: every tail of every
+// path and a long run.
+func sealedCounts() []int {
+	c := make([]int, 0, 43)
+	for n := 0; n <= 40; n++ {
+		c = append(c, n)
+	}
+	return append(c, 71, 1000)
+}
+
+func TestSealedECB(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	for _, path := range sealedPaths() {
+		for _, n := range []int{16, 24, 32} {
+			key := sealedRand(n)
+			h := sealedWrap(t, region, key, 0)
+			for _, enc := range []bool{true, false} {
+				fn := sealedFn(enc)
+				for _, blocks := range sealedCounts() {
+					name := fmt.Sprintf("%s/AES-%d/%s/%d", sealedPathNames[path], 8*n, sealedDir(enc), blocks)
+					src := sealedRand(16*blocks + 16) // a partial tail: ignored
+					src = src[:16*blocks+mrand.IntN(16)]
+					want := sealedWant(key, enc, src)
+					// Out of place, dst longer than needed: the rest untouched.
+					dst := bytes.Repeat([]byte{sealedSentinel}, len(src)+32)
+					if !fn(region, h, dst, src, path) {
+						t.Fatalf("%s: rejected", name)
+					}
+					if !bytes.Equal(dst[:16*blocks], want) {
+						t.Fatalf("%s: out of place: wrong output", name)
+					}
+					for i, b := range dst[16*blocks:] {
+						if b != sealedSentinel {
+							t.Fatalf("%s: dst[%d] written past the blocks", name, 16*blocks+i)
+						}
+					}
+					// In place.
+					buf := append([]byte(nil), src...)
+					if !fn(region, h, buf, buf, path) {
+						t.Fatalf("%s: in place: rejected", name)
+					}
+					if !bytes.Equal(buf[:16*blocks], want) || !bytes.Equal(buf[16*blocks:], src[16*blocks:]) {
+						t.Fatalf("%s: in place: wrong output", name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSealedUnaligned runs every path on src and dst at odd addresses.
+func TestSealedUnaligned(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	key := sealedRand(32)
+	hb := make([]byte, 64+3)
+	h := (*[64]byte)(hb[3:])
+	*h = *sealedWrap(t, region, key, 0)
+	for _, path := range sealedPaths() {
+		for _, blocks := range []int{1, 5, 37} {
+			src := sealedRand(16*blocks + 7)[7:]
+			dst := make([]byte, 16*blocks+5)[5:]
+			if !SealedEncrypt(region, h, dst, src, path) || !bytes.Equal(dst, sealedWant(key, true, src)) {
+				t.Fatalf("%s %d blocks: wrong output", sealedPathNames[path], blocks)
+			}
+		}
+	}
+}
+
+func sealedExpectReject(t *testing.T, what string, region *[4096]byte, h *[64]byte, enc bool, path, blocks int) {
+	t.Helper()
+	src := sealedRand(16 * blocks)
+	dst := bytes.Repeat([]byte{sealedSentinel}, 16*blocks)
+	if sealedFn(enc)(region, h, dst, src, path) {
+		t.Fatalf("%s: accepted", what)
+	}
+	for i, b := range dst {
+		if b != sealedSentinel {
+			t.Fatalf("%s: rejected but dst[%d] written", what, i)
+		}
+	}
+}
+
+func TestSealedTamper(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	paths := sealedPaths()
+	for _, n := range []int{16, 24, 32} {
+		key := sealedRand(n)
+		h := sealedWrap(t, region, key, 0)
+		size := handle.SizeForKeyType(handle.KeyType(n))
+		for bit := 0; bit < 8*size; bit++ {
+			h2 := *h
+			h2[bit/8] ^= 1 << (bit % 8)
+			path := paths[bit%len(paths)]
+			blocks := []int{1, 9, 40}[bit%3]
+			for _, enc := range []bool{true, false} {
+				sealedExpectReject(t, fmt.Sprintf("AES-%d bit %d %s %s", 8*n, bit, sealedPathNames[path], sealedDir(enc)), region, &h2, enc, path, blocks)
+			}
+		}
+		// The bytes after a 48-byte handle are not part of it.
+		if size == 48 {
+			h2 := *h
+			h2[50] ^= 1
+			src := sealedRand(16)
+			dst := make([]byte, 16)
+			if !SealedEncrypt(region, &h2, dst, src, PathAESNI) {
+				t.Fatal("AES-128 handle rejected for a change in h[48:64]")
+			}
+		}
+		// Another wrapping key (a reboot).
+		other, _ := sealedRegion(t, nil)
+		for _, path := range paths {
+			for _, enc := range []bool{true, false} {
+				sealedExpectReject(t, fmt.Sprintf("AES-%d foreign IWKey %s", 8*n, sealedPathNames[path]), other, h, enc, path, 3)
+			}
+		}
+	}
+}
+
+// TestSealedAES192Pad: a handle of key type 2 whose pad bytes decrypt to
+// nonzero values is refused even if its tag is right (possible only with a
+// wrapping key chosen to make POLYVAL ignore them: IK = 0 makes the whole
+// POLYVAL zero).
+func TestSealedAES192Pad(t *testing.T) {
+	sealedRequireAESNI(t)
+	iw := new(handle.IWKey)
+	rand.Read(iw.EK[:]) // IK = 0: POLYVAL is 0 whatever the key blocks
+	region, _ := sealedRegion(t, iw)
+	key := sealedRand(24)
+	h := sealedWrap(t, region, key, 0)
+	src := sealedRand(32)
+	dst := make([]byte, 32)
+	if !SealedEncrypt(region, h, dst, src, PathAESNI) {
+		t.Fatal("AES-192 handle rejected")
+	}
+	h[63] ^= 1 // a pad byte
+	sealedExpectReject(t, "AES-192 nonzero pad", region, h, true, PathAESNI, 2)
+	h[63] ^= 1
+	h[40] ^= 1 // a key byte: accepted, IK = 0 authenticates nothing
+	if !SealedEncrypt(region, h, dst, src, PathAESNI) {
+		t.Fatal("zero IK: modified key not accepted (test assumption wrong)")
+	}
+}
+
+func TestSealedRestrictions(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	for _, n := range []int{16, 24, 32} {
+		key := sealedRand(n)
+		for r := uint32(0); r < 8; r++ {
+			h := sealedWrap(t, region, key, r)
+			for _, enc := range []bool{true, false} {
+				forbidden := r&handle.CPL0Only != 0 || enc && r&handle.NoEncrypt != 0 || !enc && r&handle.NoDecrypt != 0
+				what := fmt.Sprintf("AES-%d r=%d %s", 8*n, r, sealedDir(enc))
+				if forbidden {
+					sealedExpectReject(t, what, region, h, enc, PathAESNI, 2)
+					continue
+				}
+				src := sealedRand(32)
+				dst := make([]byte, 32)
+				if !sealedFn(enc)(region, h, dst, src, PathAESNI) || !bytes.Equal(dst, sealedWant(key, enc, src)) {
+					t.Fatalf("%s: wrong", what)
+				}
+			}
+		}
+	}
+}
+
+func TestSealedShortDst(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	h := sealedWrap(t, region, sealedRand(16), 0)
+	dst := bytes.Repeat([]byte{sealedSentinel}, 31)
+	if SealedEncrypt(region, h, dst, sealedRand(32), PathAESNI) {
+		t.Fatal("len(dst) < len(src) accepted")
+	}
+	if !bytes.Equal(dst, bytes.Repeat([]byte{sealedSentinel}, 31)) {
+		t.Fatal("dst written")
+	}
+}
+
+func TestSealedQuick(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, iw := sealedRegion(t, nil)
+	paths := sealedPaths()
+	f := func(keySel uint8, key [32]byte, r uint8, data []byte, pathSel uint8, enc bool) bool {
+		n := []int{16, 24, 32}[int(keySel)%3]
+		k := key[:n]
+		ref, _ := handle.Wrap(iw, uint32(r)&2, k) // never forbid both directions
+		h := sealedWrap(t, region, k, uint32(r)&2)
+		if !bytes.Equal(h[:len(ref)], ref) {
+			return false
+		}
+		if enc && r&2 != 0 {
+			return !SealedEncrypt(region, h, make([]byte, len(data)), data, PathAESNI)
+		}
+		path := paths[int(pathSel)%len(paths)]
+		dst := make([]byte, len(data))
+		ok := sealedFn(enc)(region, h, dst, data, path)
+		return ok && bytes.Equal(dst[:len(data)/16*16], sealedWant(k, enc, data))
+	}
+	if err := quick.Check(f, &quick.Config{MaxCount: 300}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSealedRegsClear calls each routine from an assembly helper that dumps
+// Z0-Z31 right after it returns, and the stack below, and checks that the
+// vector registers are zero and that no key or round key is left in the
+// routine's stack frame.
+func TestSealedRegsClear(t *testing.T) {
+	sealedRequireAESNI(t)
+	if !cpu.X86.HasAVX512F {
+		t.Skip("the register dump helper needs AVX-512F")
+	}
+	region, _ := sealedRegion(t, nil)
+	for _, n := range []int{16, 24, 32} {
+		key := sealedRand(n)
+		rks := sealedExpand(key)
+		h := sealedWrap(t, region, key, 0)
+		bad := *h
+		bad[20] ^= 1
+		for _, path := range sealedPaths() {
+			for _, enc := range []bool{true, false} {
+				for _, blocks := range []int{0, 1, 2, 7, 8, 9, 17, 33, 100} {
+					for _, hh := range []*[64]byte{h, &bad} {
+						var out [48][64]byte
+						for i := range out {
+							for j := range out[i] {
+								out[i][j] = sealedSentinel
+							}
+						}
+						src := sealedRand(16 * blocks)
+						dst := make([]byte, len(src))
+						what := fmt.Sprintf("AES-%d %s %s %d blocks, good handle %v", 8*n, sealedPathNames[path], sealedDir(enc), blocks, hh == h)
+						ok := sealedRegsAfter(!enc, region, hh, dst, src, path, &out)
+						if ok != (hh == h) {
+							t.Fatalf("%s: returned %v", what, ok)
+						}
+						// What each path must leave zero: X0-X15 (SSE code
+						// leaves the upper lanes as the caller had them), all
+						// of Z0-Z15 after VZEROALL, Z16-Z31 on the zmm path.
+						regs, width := 16, 16
+						if ok && blocks > 1 && path == PathVAES256 {
+							width = 64
+						}
+						if ok && blocks > 1 && path == PathVAES512 {
+							regs, width = 32, 64
+						}
+						for r := 0; r < regs; r++ {
+							if !bytes.Equal(out[r][:width], make([]byte, width)) {
+								t.Fatalf("%s: Z%d not clear after return: %x", what, r, out[r])
+							}
+						}
+						stack := out[32:]
+						flat := make([]byte, 0, 1024)
+						for i := range stack {
+							flat = append(flat, stack[i][:]...)
+						}
+						for i, rk := range rks {
+							if bytes.Contains(flat, rk[:8]) {
+								t.Fatalf("%s: round key %d left on the stack", what, i)
+							}
+						}
+						if bytes.Contains(flat, key[n-8:]) {
+							t.Fatalf("%s: key left on the stack", what)
+						}
+					}
+				}
+			}
+		}
+	}
+}
