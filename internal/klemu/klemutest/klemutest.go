@@ -1,0 +1,279 @@
+// Package klemutest runs tests under klemu, the Key Locker emulator: it
+// builds cmd/klemu once per process, probes whether emulation can run here
+// and re-executes the current test binary (or any program) under it.
+//
+// A package that wants its Key Locker tests run under the emulator writes
+//
+//	func TestKeyLockerUnderKlemu(t *testing.T) {
+//		if klemutest.Inner() {
+//			t.Skip("already under klemu")
+//		}
+//		klemutest.RunSelf(t, nil, "^TestKL")
+//	}
+//
+// and makes its TestKL* tests skip unless klemutest.Inner() or the CPU has
+// Key Locker.
+//
+// CPUID interception: klemu's default (--cpuid=fault) needs CPUID faulting.
+// Where the machine lacks it (AMD without CpuidUserDis, most hypervisors),
+// klemutest falls back to --cpuid=patch (the executable's *cpuid* helpers
+// are patched) and says so in the test log. KLEMUTEST_CPUID=fault|patch
+// forces a mode (fault: skip where CPUID faulting is unavailable).
+package klemutest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ExitUnavailable is klemu's exit status when emulation cannot run here.
+const ExitUnavailable = 120
+
+// Inner reports whether this process runs under klemu.
+func Inner() bool { return os.Getenv("KLEMU_ACTIVE") != "" }
+
+const pkgPath = "github.com/go-keylocker/keylocker/cmd/klemu"
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+	buildFail bool // a compile error: fail rather than skip
+
+	probeOnce  sync.Once
+	probeFlags []string // flags every run gets (the CPUID mode)
+	probeNote  string   // logged by Available
+	probeSkip  string   // non-empty: emulation unavailable
+)
+
+var compileError = regexp.MustCompile(`(?m)\.go:\d+(:\d+)?: `)
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// Binary builds cmd/klemu once per process and returns its path. It skips
+// tb off linux/amd64 or if the build fails for a reason other than a
+// compile error (which fails tb).
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		tb.Skipf("klemu runs only on linux/amd64 (this is %s/%s)", runtime.GOOS, runtime.GOARCH)
+	}
+	buildOnce.Do(func() {
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("klemutest-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			buildErr = err
+			return
+		}
+		tmp, err := os.CreateTemp(dir, "klemu-*.tmp")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		cmd := exec.Command(goTool(), "build", "-o", tmp.Name(), pkgPath)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build %s: %v\n%s", pkgPath, err, out)
+			buildFail = compileError.Match(out)
+			return
+		}
+		// A stable name, replaced atomically: concurrent test processes
+		// may run the previous binary meanwhile.
+		final := filepath.Join(dir, "klemu")
+		if err := os.Rename(tmp.Name(), final); err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = final
+	})
+	if buildErr != nil {
+		if buildFail {
+			tb.Fatalf("klemutest: %v", buildErr)
+		}
+		tb.Skipf("klemutest: cannot build klemu: %v", buildErr)
+	}
+	return buildPath
+}
+
+// probe runs klemu on itself (-h exits 0 at once) with the given flags.
+func probe(bin string, flags ...string) (int, string) {
+	args := append(append([]string{}, flags...), bin, "-h")
+	cmd := exec.Command(bin, args...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &ee):
+		return ee.ExitCode(), string(out)
+	}
+	return -1, err.Error()
+}
+
+func firstLine(s string, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+// Available returns klemu's path if emulation runs here, and skips tb
+// loudly with klemu's own "unavailable:" message otherwise.
+func Available(tb testing.TB) string {
+	tb.Helper()
+	bin := probed(tb)
+	if probeNote != "" {
+		tb.Log(probeNote)
+	}
+	return bin
+}
+
+func probed(tb testing.TB) string {
+	tb.Helper()
+	bin := Binary(tb)
+	probeOnce.Do(func() {
+		force := os.Getenv("KLEMUTEST_CPUID")
+		if force == "" || force == "fault" {
+			code, out := probe(bin)
+			switch {
+			case code == 0:
+				return
+			case code != ExitUnavailable:
+				probeSkip = fmt.Sprintf("klemu probe failed (exit %d): %s", code, out)
+				return
+			case force == "fault":
+				probeSkip = firstLine(out, "klemu: unavailable:")
+				return
+			}
+			probeNote = firstLine(out, "klemu: unavailable:") +
+				"\nklemutest: falling back to --cpuid=patch (CPUID answered in the executable's *cpuid* helpers only)"
+		}
+		probeFlags = []string{"--cpuid=patch"}
+		if code, out := probe(bin, probeFlags...); code != 0 {
+			probeSkip = firstLine(out, "klemu: unavailable:")
+			if probeSkip == "" {
+				probeSkip = fmt.Sprintf("klemu probe failed (exit %d)", code)
+			}
+		}
+	})
+	if probeSkip != "" {
+		tb.Skipf("SKIP (emulation unavailable here): %s", probeSkip)
+	}
+	return bin
+}
+
+// Flags returns the flags klemutest adds to every klemu run (the CPUID mode
+// chosen by Available).
+func Flags(tb testing.TB) []string {
+	probed(tb)
+	return append([]string{}, probeFlags...)
+}
+
+// Command returns a command running prog under klemu with klemuFlags (after
+// the flags of Flags). It skips tb where emulation is unavailable.
+func Command(tb testing.TB, klemuFlags []string, prog string, args ...string) *exec.Cmd {
+	tb.Helper()
+	bin := Available(tb)
+	a := append(append([]string{}, probeFlags...), klemuFlags...)
+	a = append(a, prog)
+	a = append(a, args...)
+	return exec.Command(bin, a...)
+}
+
+// SelfArgs returns the arguments that re-run the current test binary with
+// -test.run=runPattern -test.v (and -test.short, -test.timeout as fitting).
+func SelfArgs(t testing.TB, runPattern string) []string {
+	args := []string{"-test.run=" + runPattern, "-test.v", "-test.count=1"}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
+	if tt, ok := t.(*testing.T); ok {
+		if d, ok := tt.Deadline(); ok {
+			if rem := time.Until(d); rem > 2*time.Second {
+				args = append(args, "-test.timeout="+(rem-time.Second).String())
+			}
+		}
+	}
+	return args
+}
+
+// SelfCommand returns the command RunSelf runs, for callers that expect
+// failure or want to inspect the exit status.
+func SelfCommand(t testing.TB, klemuFlags []string, runPattern string) *exec.Cmd {
+	t.Helper()
+	cmd := Command(t, klemuFlags, os.Args[0], SelfArgs(t, runPattern)...)
+	cmd.Env = append(os.Environ(), "KLEMU_INNER=1")
+	return cmd
+}
+
+// RunSelf runs the current test binary under klemu with klemuFlags and
+// -test.run=runPattern -test.v, env KLEMU_INNER=1. It fails t with the
+// child's output if the child fails or runs no test, and returns the output
+// (stdout and stderr). It skips t where emulation is unavailable, and when
+// called from inside klemu (no nesting).
+func RunSelf(t *testing.T, klemuFlags []string, runPattern string) []byte {
+	t.Helper()
+	if Inner() {
+		t.Skip("klemutest.RunSelf: already running under klemu")
+	}
+	cmd := SelfCommand(t, klemuFlags, runPattern)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v (after %v)\n%s", strings.Join(cmd.Args, " "), err, time.Since(start).Round(time.Millisecond), out)
+	}
+	if bytes.Contains(out, []byte("testing: warning: no tests to run")) || !bytes.Contains(out, []byte("--- PASS")) &&
+		!bytes.Contains(out, []byte("--- SKIP")) {
+		t.Fatalf("%s: no test matched %q\n%s", strings.Join(cmd.Args, " "), runPattern, out)
+	}
+	if testing.Verbose() {
+		t.Logf("%s (%v):\n%s", strings.Join(cmd.Args, " "), time.Since(start).Round(time.Millisecond), out)
+	}
+	return out
+}
+
+// ParseStats parses klemu --stats output ("klemu-stats <name> <count>"
+// lines; other lines are ignored).
+func ParseStats(b []byte) (map[string]int, error) {
+	m := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 || f[0] != "klemu-stats" {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("klemutest: bad stats line %q", sc.Text())
+		}
+		n, err := strconv.Atoi(f[2])
+		if err != nil {
+			return nil, fmt.Errorf("klemutest: bad stats line %q: %v", sc.Text(), err)
+		}
+		m[f[1]] = n
+	}
+	if len(m) == 0 {
+		return nil, errors.New("klemutest: no klemu-stats lines")
+	}
+	return m, nil
+}
