@@ -2,9 +2,9 @@ package fallback
 
 import (
 	"crypto/rand"
-	"fmt"
-	"errors"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 
