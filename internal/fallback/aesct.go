@@ -23,7 +23,8 @@ package fallback
 // NOT, shift by a constant or a load/store at a public address. That makes
 // it constant-time on every CPU Go targets as far as the Go compiler keeps
 // it so (the compiler gives no such guarantee: it is how it compiles today).
-// Load and store are bit-by-bit loops with fixed trip counts.
+// Load and store permute bytes by a fixed public table and transpose bits
+// with shifts and masks.
 //
 // Memory: the expanded key lives in a schedule value the caller places on
 // its stack and wipes with wipeSchedule. The temporaries of the S-box
@@ -233,24 +234,30 @@ func sbox(q *[8]uint64, inv bool) {
 	q[0] = p9 ^ p16
 }
 
+func shiftRow1(v uint64) uint64 {
+	return v&(0x000F*lanes) |
+		(v>>1)&(0x0070*lanes) | (v<<3)&(0x0080*lanes) |
+		(v>>2)&(0x0300*lanes) | (v<<2)&(0x0C00*lanes) |
+		(v>>3)&(0x1000*lanes) | (v<<1)&(0xE000*lanes)
+}
+
+func invShiftRow1(v uint64) uint64 {
+	return v&(0x000F*lanes) |
+		(v<<1)&(0x00E0*lanes) | (v>>3)&(0x0010*lanes) |
+		(v>>2)&(0x0300*lanes) | (v<<2)&(0x0C00*lanes) |
+		(v>>1)&(0x7000*lanes) | (v<<3)&(0x8000*lanes)
+}
+
 // shiftRows rotates row r of every lane left by r columns.
 func shiftRows(q *[8]uint64) {
-	for i, v := range q {
-		q[i] = v&(0x000F*lanes) |
-			(v>>1)&(0x0070*lanes) | (v<<3)&(0x0080*lanes) |
-			(v>>2)&(0x0300*lanes) | (v<<2)&(0x0C00*lanes) |
-			(v>>3)&(0x1000*lanes) | (v<<1)&(0xE000*lanes)
-	}
+	q[0], q[1], q[2], q[3] = shiftRow1(q[0]), shiftRow1(q[1]), shiftRow1(q[2]), shiftRow1(q[3])
+	q[4], q[5], q[6], q[7] = shiftRow1(q[4]), shiftRow1(q[5]), shiftRow1(q[6]), shiftRow1(q[7])
 }
 
 // invShiftRows rotates row r of every lane right by r columns.
 func invShiftRows(q *[8]uint64) {
-	for i, v := range q {
-		q[i] = v&(0x000F*lanes) |
-			(v<<1)&(0x00E0*lanes) | (v>>3)&(0x0010*lanes) |
-			(v>>2)&(0x0300*lanes) | (v<<2)&(0x0C00*lanes) |
-			(v>>1)&(0x7000*lanes) | (v<<3)&(0x8000*lanes)
-	}
+	q[0], q[1], q[2], q[3] = invShiftRow1(q[0]), invShiftRow1(q[1]), invShiftRow1(q[2]), invShiftRow1(q[3])
+	q[4], q[5], q[6], q[7] = invShiftRow1(q[4]), invShiftRow1(q[5]), invShiftRow1(q[6]), invShiftRow1(q[7])
 }
 
 // rot moves row r+n (mod 4) of each column to row r, in every lane.
@@ -307,7 +314,8 @@ func addRoundKey(q *[8]uint64, rk *[8]uint64) {
 	}
 }
 
-// load16 sets lane `lane` of q from the 16-byte block b.
+// load16 sets lane `lane` of q from the 16-byte block b, bit by bit: the
+// reference for loadBlocks (tests).
 func load16(q *[8]uint64, b []byte, lane uint) {
 	_ = b[15]
 	for i := 0; i < 16; i++ {
@@ -319,7 +327,8 @@ func load16(q *[8]uint64, b []byte, lane uint) {
 	}
 }
 
-// store16 writes lane `lane` of q to the 16-byte block b.
+// store16 writes lane `lane` of q to the 16-byte block b: the reference
+// for storeBlocks (tests).
 func store16(b []byte, q *[8]uint64, lane uint) {
 	_ = b[15]
 	for i := 0; i < 16; i++ {
@@ -329,6 +338,66 @@ func store16(b []byte, q *[8]uint64, lane uint) {
 			v |= (q[bit] >> pos & 1) << bit
 		}
 		b[i] = byte(v)
+	}
+}
+
+// bytePos[j] is where byte j of a 64-byte (four-block) input goes in the
+// staging buffer so that, after transpose, bit b of it lands in slice b at
+// bit 16L + 4r + c (block L = j/16, row r = j%4, column c = j%16/4): the
+// transpose puts bit b of staging byte 8k+m at bit 8m+k of slice b.
+var bytePos = func() (p [64]uint8) {
+	for j := range p {
+		q := 16*(j/16) + 4*(j%4) + j%16/4
+		p[j] = uint8(8*(q%8) + q/8)
+	}
+	return
+}()
+
+func swapmove(a, b *uint64, mask uint64, n uint) {
+	t := (*a>>n ^ *b) & mask
+	*b ^= t
+	*a ^= t << n
+}
+
+// transpose transposes the 8x8 bit matrix in every byte column of q:
+// afterwards bit i of byte m of q[k] is bit k of byte m of the former
+// q[i]. It is its own inverse.
+func transpose(q *[8]uint64) {
+	for k := 0; k < 8; k += 2 {
+		swapmove(&q[k], &q[k+1], 0x5555555555555555, 1)
+	}
+	for _, k := range [4]int{0, 1, 4, 5} {
+		swapmove(&q[k], &q[k+2], 0x3333333333333333, 2)
+	}
+	for k := 0; k < 4; k++ {
+		swapmove(&q[k], &q[k+4], 0x0F0F0F0F0F0F0F0F, 4)
+	}
+}
+
+// loadBlocks sets q from n (1..4) 16-byte blocks of src; tmp is a staging
+// buffer the caller wipes if the blocks are secret.
+func loadBlocks(q *[8]uint64, src []byte, n int, tmp *[64]byte) {
+	*tmp = [64]byte{}
+	src = src[:16*n]
+	for j, b := range src {
+		tmp[bytePos[j]] = b
+	}
+	for k := range q {
+		q[k] = binary.LittleEndian.Uint64(tmp[8*k:])
+	}
+	transpose(q)
+}
+
+// storeBlocks writes n (1..4) blocks from q to dst; q is left transposed
+// (the caller clears or reloads it).
+func storeBlocks(dst []byte, q *[8]uint64, n int, tmp *[64]byte) {
+	transpose(q)
+	for k := range q {
+		binary.LittleEndian.PutUint64(tmp[8*k:], q[k])
+	}
+	dst = dst[:16*n]
+	for j := range dst {
+		dst[j] = tmp[bytePos[j]]
 	}
 }
 
@@ -380,18 +449,25 @@ func expandKey(s *schedule, key []byte) {
 		w[i] = w[i-nk] ^ t
 	}
 	s.nr = nr
-	var blk [16]byte
-	for r := 0; r <= nr; r++ {
-		for j := 0; j < 4; j++ {
-			binary.LittleEndian.PutUint32(blk[4*j:], w[4*r+j])
+	// Slice four round keys at a time (one per lane), then replicate each
+	// lane to all four.
+	var blk [64]byte
+	var tmp [64]byte
+	var q [8]uint64
+	for r0 := 0; r0 <= nr; r0 += 4 {
+		n := min(4, nr+1-r0)
+		for j := 0; j < 4*n; j++ {
+			binary.LittleEndian.PutUint32(blk[4*j:], w[4*r0+j])
 		}
-		var q [8]uint64
-		load16(&q, blk[:], 0)
-		for i := range q {
-			s.rk[r][i] = q[i] * lanes
+		loadBlocks(&q, blk[:], n, &tmp)
+		for l := 0; l < n; l++ {
+			for i := range q {
+				s.rk[r0+l][i] = (q[i] >> (16 * l) & 0xFFFF) * lanes
+			}
 		}
-		clear(q[:])
 	}
+	clear(q[:])
+	clear(tmp[:])
 	clear(blk[:])
 	clear(w[:])
 }
@@ -429,23 +505,20 @@ func (s *schedule) decrypt4(q *[8]uint64) {
 // slice. len(src) must be a multiple of 16 and len(dst) >= len(src).
 func (s *schedule) crypt(dst, src []byte, decrypt bool) {
 	var q [8]uint64
+	var tmp [64]byte
 	for len(src) > 0 {
 		n := min(len(src)/16, 4)
-		clear(q[:])
-		for j := 0; j < n; j++ {
-			load16(&q, src[16*j:], uint(j))
-		}
+		loadBlocks(&q, src, n, &tmp)
 		if decrypt {
 			s.decrypt4(&q)
 		} else {
 			s.encrypt4(&q)
 		}
-		for j := 0; j < n; j++ {
-			store16(dst[16*j:], &q, uint(j))
-		}
+		storeBlocks(dst, &q, n, &tmp)
 		src, dst = src[16*n:], dst[16*n:]
 	}
 	clear(q[:])
+	clear(tmp[:])
 }
 
 // wipeSchedule zeroes s. It is not inlined so that the stores cannot be

@@ -103,3 +103,25 @@ func TestSboxIsPermutation(t *testing.T) {
 		t.Fatal("S-box spot values wrong")
 	}
 }
+
+// The fast load/store agree with the bit-by-bit reference.
+func TestLoadStoreBlocks(t *testing.T) {
+	f := func(data [64]byte, nb uint8) bool {
+		n := int(nb)%4 + 1
+		var ref, got [8]uint64
+		for j := 0; j < n; j++ {
+			load16(&ref, data[16*j:], uint(j))
+		}
+		var tmp [64]byte
+		loadBlocks(&got, data[:], n, &tmp)
+		if got != ref {
+			return false
+		}
+		out := make([]byte, 16*n)
+		storeBlocks(out, &got, n, &tmp)
+		return bytes.Equal(out, data[:16*n])
+	}
+	if err := quick.Check(f, nil); err != nil {
+		t.Fatal(err)
+	}
+}

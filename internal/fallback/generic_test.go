@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"bytes"
+	"fmt"
 	"crypto/aes"
 	"crypto/rand"
 	"testing"
@@ -240,7 +241,7 @@ func BenchmarkGenericEncrypt(b *testing.B) {
 			var h [64]byte
 			GenericEncodeKey(r, make([]byte, n), 0, &h)
 			buf := make([]byte, size)
-			b.Run(string(rune('0'+n/8))+"x64/"+map[int]string{16: "16B", 4096: "4KiB"}[size], func(b *testing.B) {
+			b.Run(fmt.Sprintf("AES-%d/%dB", 8*n, size), func(b *testing.B) {
 				b.SetBytes(int64(size))
 				for b.Loop() {
 					GenericEncrypt(r, &h, buf, buf)
