@@ -2,9 +2,9 @@ package fallback
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/aes"
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"testing/quick"
 
