@@ -160,15 +160,10 @@ func TestGenericTamper(t *testing.T) {
 	}
 }
 
-// A 48-byte (AES-128) handle with bytes past 48 set still works: only the
-// handle's own length counts. An AES-192 handle with non-zero padding
-// (re-wrapped by hand) is refused.
+// AES-192 (key type 2): the handle unwraps with handle.Unwrap, and a flip
+// in the wrapped padding is refused.
 func TestGenericAES192Padding(t *testing.T) {
 	r, iw := testRegion(t)
-	// Build a type-2 handle whose padding is not zero: wrap 32 bytes and
-	// relabel the metadata as AES-192 would break the tag, so build it with
-	// handle's algorithm on a 32-byte key, then patch the key type and
-	// recompute by encoding a proper one and compare failure modes.
 	key := make([]byte, 24)
 	rand.Read(key)
 	var h [64]byte
