@@ -18,18 +18,8 @@ import (
 // TestKeyLockerUnderKlemu (kl_klemu_test.go) reruns every TestKL* test of
 // this binary under klemu, so a plain `go test ./internal/asm/` runs them.
 
-// klAssumeEnv, when set to 1, makes the tests treat Key Locker (with the
-// WIDE forms) as present without asking CPUID: for an emulator that traps
-// the Key Locker instructions but cannot intercept CPUID (a host without
-// CPUID faulting, such as the development VM). Set wrongly, the test binary
-// dies of SIGILL at the first Key Locker instruction.
-const klAssumeEnv = "KLASM_ASSUME_KL"
-
 // klCPU reports what CPUID says about Key Locker.
 func klCPU() (aeskle, wide bool) {
-	if os.Getenv(klAssumeEnv) == "1" {
-		return true, true
-	}
 	maxLeaf, _, _, _ := CPUID(0, 0)
 	if maxLeaf < 0x19 {
 		return false, false
@@ -346,9 +336,6 @@ func klExpectWork(t *testing.T, what string, fn klECBFunc, key []byte, h *[64]by
 // klRestrictionsSupported returns CPUID.19H:EAX bits 2:0: the restrictions
 // ENCODEKEY accepts (the others raise #GP).
 func klRestrictionsSupported() uint32 {
-	if os.Getenv(klAssumeEnv) == "1" {
-		return 7
-	}
 	a, _, _, _ := CPUID(0x19, 0)
 	return a & 7
 }
