@@ -226,7 +226,7 @@ func TestKLAddressing(t *testing.T) {
 				code = binary.LittleEndian.AppendUint64(code, v)
 			}
 			code = append(code, 0x68, 0xD5, 0x08, 0, 0, 0x9D) // push $0x8d5; popfq: CF PF AF SF OF (and ZF) set
-			code[len(code)-5] = 0x95                         // $0x895: all but ZF
+			code[len(code)-5] = 0x95                          // $0x895: all but ZF
 			insn, ripOff := encodeKL(o.opc, reg, m)
 			start := len(code)
 			code = append(code, insn...)
