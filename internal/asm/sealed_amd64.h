@@ -89,32 +89,57 @@
 	MOVO LO, T; PCLMULQDQ $0x10, sealedPoly<>(SB), T; PSHUFD $0x4e, LO, LO; PXOR T, LO; \
 	PXOR HI, LO
 
-// SEALED_TAG1: X8 = AES-256_EK(POLYVAL(X6 meta, X1 key, LEN) with bit 127
-// cleared): the tag of a one-key-block handle. Uses X7-X12; X6 and X1 kept.
-#define SEALED_TAG1(LEN) \
+// SEALED_POLY1: X8 = POLYVAL(X6 meta, X1 key, LEN) with bit 127 cleared,
+// for a one-key-block handle. Uses X7-X12; X6 and X1 kept. The key-dependent
+// products are added last (shortest dependency chain from the unwrap).
+#define SEALED_POLY1(LEN) \
 	MOVOU 336(DI), X7; \
 	SEALED_CLMUL_INIT(X6, X7, X8, X9, X10, X11); \
-	MOVOU 320(DI), X7; \
-	SEALED_CLMUL_ACC(X1, X7, X8, X9, X10, X11); \
 	MOVOU 304(DI), X7; MOVOU LEN, X12; \
 	SEALED_CLMUL_ACC(X12, X7, X8, X9, X10, X11); \
+	MOVOU 320(DI), X7; \
+	SEALED_CLMUL_ACC(X1, X7, X8, X9, X10, X11); \
 	SEALED_REDUCE(X8, X9, X10, X11); \
-	PAND sealedClr127<>(SB), X8; \
-	SEALED_EK1(X8, X11)
+	PAND sealedClr127<>(SB), X8
 
-// SEALED_TAG2: the same over X6 meta, X1, X2 key blocks, LEN.
-#define SEALED_TAG2(LEN) \
+// SEALED_POLY2: the same over X6 meta, X1, X2 key blocks, LEN.
+#define SEALED_POLY2(LEN) \
 	MOVOU 352(DI), X7; \
 	SEALED_CLMUL_INIT(X6, X7, X8, X9, X10, X11); \
+	MOVOU 304(DI), X7; MOVOU LEN, X12; \
+	SEALED_CLMUL_ACC(X12, X7, X8, X9, X10, X11); \
 	MOVOU 336(DI), X7; \
 	SEALED_CLMUL_ACC(X1, X7, X8, X9, X10, X11); \
 	MOVOU 320(DI), X7; \
 	SEALED_CLMUL_ACC(X2, X7, X8, X9, X10, X11); \
-	MOVOU 304(DI), X7; MOVOU LEN, X12; \
-	SEALED_CLMUL_ACC(X12, X7, X8, X9, X10, X11); \
 	SEALED_REDUCE(X8, X9, X10, X11); \
-	PAND sealedClr127<>(SB), X8; \
-	SEALED_EK1(X8, X11)
+	PAND sealedClr127<>(SB), X8
+
+// SEALED_TAG1 / SEALED_TAG2: X8 = the tag AES-256_EK(S) (for wrapping).
+#define SEALED_TAG1(LEN) SEALED_POLY1(LEN); SEALED_EK1(X8, X11)
+#define SEALED_TAG2(LEN) SEALED_POLY2(LEN); SEALED_EK1(X8, X11)
+
+// SEALED_DTAG: D = AES-256_EK^-1(D) (equivalent inverse cipher, the
+// decryption round keys made with AESIMC on the fly). Unwrap compares
+// S with the decrypted stored tag instead of encrypting S: the AES-256 runs
+// in parallel with the unwrap instead of after POLYVAL. AES is a
+// permutation, so S == Dec(tag) exactly when Enc(S) == tag.
+#define SEALED_DTAG(D, T) \
+	MOVOU 288(DI), T; PXOR T, D; \
+	MOVOU 272(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 256(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 240(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 224(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 208(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 192(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 176(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 160(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 144(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 128(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 112(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 96(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 80(DI), T; AESIMC T, T; AESDEC T, D; \
+	MOVOU 64(DI), T; AESDECLAST T, D
 
 // SEALED_UNWRAP1: X1 = key block of the handle at SI (CTR from the tag).
 #define SEALED_UNWRAP1 \
@@ -140,61 +165,59 @@
 	MOVQ AX, R11; SHRQ $24, R11; CMPQ R11, $2; JA REJECT
 
 // ---------------------------------------------------------------------------
-// Key expansion in registers (FIPS-197 5.2) with AESENCLAST doing SubWord:
-// the word to substitute is broadcast to all four columns (PSHUFB also
-// rotates it), so ShiftRows is a no-op and the round constant comes in as
-// the AESENCLAST key.
+// Key expansion in registers (FIPS-197 5.2). AESKEYGENASSIST gives
+// SubWord(RotWord(w)) ^ rcon and SubWord(w) of words 1 and 3; PSHUFD
+// broadcasts the one needed to all four columns.
 
-// SEALED_PREFIX: D = (w0, w0^w1, w0^w1^w2, w0^w1^w2^w3).
+// SEALED_PREFIX: D = (w0, w0^w1, w0^w1^w2, w0^w1^w2^w3), in two shift-xor steps.
 #define SEALED_PREFIX(D, T) \
 	MOVO D, T; PSLLDQ $4, T; PXOR T, D; \
-	PSLLDQ $4, T; PXOR T, D; \
-	PSLLDQ $4, T; PXOR T, D
+	MOVO D, T; PSLLDQ $8, T; PXOR T, D
 
 // SEALED_KSTEP: D = prefix(PP) ^ SubWord(RotWord(P.w3)) ^ RC.
 #define SEALED_KSTEP(PP, P, D, T, RC) \
 	MOVO PP, D; SEALED_PREFIX(D, T); \
-	MOVO P, T; PSHUFB sealedRot3<>(SB), T; AESENCLAST RC, T; PXOR T, D
+	AESKEYGENASSIST RC, P, T; PSHUFD $0xff, T, T; PXOR T, D
 
 // SEALED_KSTEPNR: D = prefix(PP) ^ SubWord(P.w3) (AES-256 odd round keys).
 #define SEALED_KSTEPNR(PP, P, D, T) \
 	MOVO PP, D; SEALED_PREFIX(D, T); \
-	PSHUFD $0xff, P, T; AESENCLAST sealedRcon<>(SB), T; PXOR T, D
+	AESKEYGENASSIST $0, P, T; PSHUFD $0xaa, T, T; PXOR T, D
 
 // AES-128: X5 = key -> X5..X15. T = X0.
 #define SEALED_EXPAND128 \
-	SEALED_KSTEP(X5, X5, X6, X0, sealedRcon<>+16(SB)); \
-	SEALED_KSTEP(X6, X6, X7, X0, sealedRcon<>+32(SB)); \
-	SEALED_KSTEP(X7, X7, X8, X0, sealedRcon<>+48(SB)); \
-	SEALED_KSTEP(X8, X8, X9, X0, sealedRcon<>+64(SB)); \
-	SEALED_KSTEP(X9, X9, X10, X0, sealedRcon<>+80(SB)); \
-	SEALED_KSTEP(X10, X10, X11, X0, sealedRcon<>+96(SB)); \
-	SEALED_KSTEP(X11, X11, X12, X0, sealedRcon<>+112(SB)); \
-	SEALED_KSTEP(X12, X12, X13, X0, sealedRcon<>+128(SB)); \
-	SEALED_KSTEP(X13, X13, X14, X0, sealedRcon<>+144(SB)); \
-	SEALED_KSTEP(X14, X14, X15, X0, sealedRcon<>+160(SB))
+	SEALED_KSTEP(X5, X5, X6, X0, $0x01); \
+	SEALED_KSTEP(X6, X6, X7, X0, $0x02); \
+	SEALED_KSTEP(X7, X7, X8, X0, $0x04); \
+	SEALED_KSTEP(X8, X8, X9, X0, $0x08); \
+	SEALED_KSTEP(X9, X9, X10, X0, $0x10); \
+	SEALED_KSTEP(X10, X10, X11, X0, $0x20); \
+	SEALED_KSTEP(X11, X11, X12, X0, $0x40); \
+	SEALED_KSTEP(X12, X12, X13, X0, $0x80); \
+	SEALED_KSTEP(X13, X13, X14, X0, $0x1b); \
+	SEALED_KSTEP(X14, X14, X15, X0, $0x36)
 
 // AES-256: X1, X2 = key -> X1..X15. T = X0.
 #define SEALED_EXPAND256 \
-	SEALED_KSTEP(X1, X2, X3, X0, sealedRcon<>+16(SB)); \
+	SEALED_KSTEP(X1, X2, X3, X0, $0x01); \
 	SEALED_KSTEPNR(X2, X3, X4, X0); \
-	SEALED_KSTEP(X3, X4, X5, X0, sealedRcon<>+32(SB)); \
+	SEALED_KSTEP(X3, X4, X5, X0, $0x02); \
 	SEALED_KSTEPNR(X4, X5, X6, X0); \
-	SEALED_KSTEP(X5, X6, X7, X0, sealedRcon<>+48(SB)); \
+	SEALED_KSTEP(X5, X6, X7, X0, $0x04); \
 	SEALED_KSTEPNR(X6, X7, X8, X0); \
-	SEALED_KSTEP(X7, X8, X9, X0, sealedRcon<>+64(SB)); \
+	SEALED_KSTEP(X7, X8, X9, X0, $0x08); \
 	SEALED_KSTEPNR(X8, X9, X10, X0); \
-	SEALED_KSTEP(X9, X10, X11, X0, sealedRcon<>+80(SB)); \
+	SEALED_KSTEP(X9, X10, X11, X0, $0x10); \
 	SEALED_KSTEPNR(X10, X11, X12, X0); \
-	SEALED_KSTEP(X11, X12, X13, X0, sealedRcon<>+96(SB)); \
+	SEALED_KSTEP(X11, X12, X13, X0, $0x20); \
 	SEALED_KSTEPNR(X12, X13, X14, X0); \
-	SEALED_KSTEP(X13, X14, X15, X0, sealedRcon<>+112(SB))
+	SEALED_KSTEP(X13, X14, X15, X0, $0x40)
 
 // AES-192 works on 6-word steps: A = 4 words, B = 2 words (low half).
 // SEALED_K192A: D = prefix(A) ^ SubWord(RotWord(B.w1)) ^ RC.
 #define SEALED_K192A(A, B, D, T, RC) \
 	MOVO A, D; SEALED_PREFIX(D, T); \
-	MOVO B, T; PSHUFB sealedRot1<>(SB), T; AESENCLAST RC, T; PXOR T, D
+	AESKEYGENASSIST RC, B, T; PSHUFD $0x55, T, T; PXOR T, D
 
 // SEALED_K192B: B = (b0, b0^b1) ^ D.w3 (the low two words; the rest is junk).
 #define SEALED_K192B(B, D, T) \
@@ -204,29 +227,29 @@
 // AES-192: X3 = key words 0-3, X2 = words 4-5 (low half) -> X3..X15.
 // X1 holds the odd 6-word steps, X2 the B half, X0 is the temporary.
 #define SEALED_EXPAND192 \
-	SEALED_K192A(X3, X2, X1, X0, sealedRcon<>+16(SB)); \
+	SEALED_K192A(X3, X2, X1, X0, $0x01); \
 	MOVO X2, X4; PUNPCKLQDQ X1, X4; \
 	SEALED_K192B(X2, X1, X0); \
 	MOVO X2, X5; PALIGNR $8, X1, X5; \
-	SEALED_K192A(X1, X2, X6, X0, sealedRcon<>+32(SB)); \
+	SEALED_K192A(X1, X2, X6, X0, $0x02); \
 	SEALED_K192B(X2, X6, X0); \
-	SEALED_K192A(X6, X2, X1, X0, sealedRcon<>+48(SB)); \
+	SEALED_K192A(X6, X2, X1, X0, $0x04); \
 	MOVO X2, X7; PUNPCKLQDQ X1, X7; \
 	SEALED_K192B(X2, X1, X0); \
 	MOVO X2, X8; PALIGNR $8, X1, X8; \
-	SEALED_K192A(X1, X2, X9, X0, sealedRcon<>+64(SB)); \
+	SEALED_K192A(X1, X2, X9, X0, $0x08); \
 	SEALED_K192B(X2, X9, X0); \
-	SEALED_K192A(X9, X2, X1, X0, sealedRcon<>+80(SB)); \
+	SEALED_K192A(X9, X2, X1, X0, $0x10); \
 	MOVO X2, X10; PUNPCKLQDQ X1, X10; \
 	SEALED_K192B(X2, X1, X0); \
 	MOVO X2, X11; PALIGNR $8, X1, X11; \
-	SEALED_K192A(X1, X2, X12, X0, sealedRcon<>+96(SB)); \
+	SEALED_K192A(X1, X2, X12, X0, $0x20); \
 	SEALED_K192B(X2, X12, X0); \
-	SEALED_K192A(X12, X2, X1, X0, sealedRcon<>+112(SB)); \
+	SEALED_K192A(X12, X2, X1, X0, $0x40); \
 	MOVO X2, X13; PUNPCKLQDQ X1, X13; \
 	SEALED_K192B(X2, X1, X0); \
 	MOVO X2, X14; PALIGNR $8, X1, X14; \
-	SEALED_K192A(X1, X2, X15, X0, sealedRcon<>+128(SB))
+	SEALED_K192A(X1, X2, X15, X0, $0x80)
 
 // Decryption keys (equivalent inverse cipher): InvMixColumns of the middle
 // round keys, in place.

@@ -45,39 +45,6 @@ DATA sealedLen256<>+0(SB)/8, $128
 DATA sealedLen256<>+8(SB)/8, $256
 GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
 
-// PSHUFB masks broadcasting RotWord(word 3) and RotWord(word 1).
-DATA sealedRot3<>+0(SB)/8, $0x0c0f0e0d0c0f0e0d
-DATA sealedRot3<>+8(SB)/8, $0x0c0f0e0d0c0f0e0d
-GLOBL sealedRot3<>(SB), RODATA|NOPTR, $16
-DATA sealedRot1<>+0(SB)/8, $0x0407060504070605
-DATA sealedRot1<>+8(SB)/8, $0x0407060504070605
-GLOBL sealedRot1<>(SB), RODATA|NOPTR, $16
-
-// Round constants in every column; entry 0 is zero (SubWord only).
-DATA sealedRcon<>+0(SB)/8, $0
-DATA sealedRcon<>+8(SB)/8, $0
-DATA sealedRcon<>+16(SB)/8, $0x0000000100000001
-DATA sealedRcon<>+24(SB)/8, $0x0000000100000001
-DATA sealedRcon<>+32(SB)/8, $0x0000000200000002
-DATA sealedRcon<>+40(SB)/8, $0x0000000200000002
-DATA sealedRcon<>+48(SB)/8, $0x0000000400000004
-DATA sealedRcon<>+56(SB)/8, $0x0000000400000004
-DATA sealedRcon<>+64(SB)/8, $0x0000000800000008
-DATA sealedRcon<>+72(SB)/8, $0x0000000800000008
-DATA sealedRcon<>+80(SB)/8, $0x0000001000000010
-DATA sealedRcon<>+88(SB)/8, $0x0000001000000010
-DATA sealedRcon<>+96(SB)/8, $0x0000002000000020
-DATA sealedRcon<>+104(SB)/8, $0x0000002000000020
-DATA sealedRcon<>+112(SB)/8, $0x0000004000000040
-DATA sealedRcon<>+120(SB)/8, $0x0000004000000040
-DATA sealedRcon<>+128(SB)/8, $0x0000008000000080
-DATA sealedRcon<>+136(SB)/8, $0x0000008000000080
-DATA sealedRcon<>+144(SB)/8, $0x0000001b0000001b
-DATA sealedRcon<>+152(SB)/8, $0x0000001b0000001b
-DATA sealedRcon<>+160(SB)/8, $0x0000003600000036
-DATA sealedRcon<>+168(SB)/8, $0x0000003600000036
-GLOBL sealedRcon<>(SB), RODATA|NOPTR, $176
-
 // sealedDot: X2 = dot(X2, X1) (one POLYVAL multiplication), stored at OFF(DI).
 #define sealedDot(OFF) \
 	SEALED_CLMUL_INIT(X2, X1, X3, X4, X5, X6); \
@@ -274,11 +241,12 @@ TEXT ·SealedEncrypt(SB), NOSPLIT, $256-73
 	JA   encKT192
 
 	// AES-128: unwrap, tag check, then the key schedule in X5-X15.
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP1
 	MOVOU 0(SI), X6
-	SEALED_TAG1(sealedLen128<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY1(sealedLen128<>(SB))
+	PXOR X13, X8
 	PTEST X8, X8
 	JNZ  encReject
 	MOVO X1, X5
@@ -287,11 +255,12 @@ TEXT ·SealedEncrypt(SB), NOSPLIT, $256-73
 
 	// AES-256: X1-X15.
 encKT256:
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP2
 	MOVOU 0(SI), X6
-	SEALED_TAG2(sealedLen256<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY2(sealedLen256<>(SB))
+	PXOR X13, X8
 	PTEST X8, X8
 	JNZ  encReject
 	SEALED_EXPAND256
@@ -299,11 +268,12 @@ encKT256:
 
 	// AES-192: X3-X15; the 8 pad bytes of key block 1 must decrypt to zero.
 encKT192:
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP2
 	MOVOU 0(SI), X6
-	SEALED_TAG2(sealedLen192<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY2(sealedLen192<>(SB))
+	PXOR X13, X8
 	MOVO X2, X7
 	PAND sealedHiQ<>(SB), X7
 	POR X7, X8
@@ -709,11 +679,12 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	JA   decKT192
 
 	// AES-128: unwrap, tag check, then the key schedule in X5-X15.
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP1
 	MOVOU 0(SI), X6
-	SEALED_TAG1(sealedLen128<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY1(sealedLen128<>(SB))
+	PXOR X13, X8
 	PTEST X8, X8
 	JNZ  decReject
 	MOVO X1, X5
@@ -723,11 +694,12 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 
 	// AES-256: X1-X15.
 decKT256:
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP2
 	MOVOU 0(SI), X6
-	SEALED_TAG2(sealedLen256<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY2(sealedLen256<>(SB))
+	PXOR X13, X8
 	PTEST X8, X8
 	JNZ  decReject
 	SEALED_EXPAND256
@@ -736,11 +708,12 @@ decKT256:
 
 	// AES-192: X3-X15; the 8 pad bytes of key block 1 must decrypt to zero.
 decKT192:
+	MOVOU 16(SI), X13
+	SEALED_DTAG(X13, X14)
 	SEALED_UNWRAP2
 	MOVOU 0(SI), X6
-	SEALED_TAG2(sealedLen192<>(SB))
-	MOVOU 16(SI), X7
-	PXOR X7, X8
+	SEALED_POLY2(sealedLen192<>(SB))
+	PXOR X13, X8
 	MOVO X2, X7
 	PAND sealedHiQ<>(SB), X7
 	POR X7, X8
