@@ -32,9 +32,10 @@ import (
 //     to clear general-purpose registers.
 //   - It is not the Key Locker property: while a call runs, the key is in
 //     ordinary memory. Between calls only the handle exists.
-//   - Timing: the AES is bitsliced and table-free (see aesct.go); POLYVAL is
-//     internal/handle's bit-serial constant-time reference. The tag compare
-//     is constant-time. The key type and length are public.
+//   - Timing: the AES is bitsliced and table-free (see aesct.go); POLYVAL
+//     uses carry-less multiplication built from integer multiplies with
+//     holes (polyval.go), constant-time where the CPU's 64-bit multiply is.
+//     The tag compare is constant-time. The key type and length are public.
 
 // lengthBlock returns the POLYVAL length block for a key type.
 func lengthBlock(kt int) (l [16]byte) {
@@ -67,12 +68,12 @@ func keyLayout(kt int) (keyBytes, blocks int) {
 // wrapState holds every secret of one wrap or unwrap; it lives in the
 // caller's frame and is wiped by wipeWrapState.
 type wrapState struct {
-	ek  schedule       // AES-256 schedule of EK
-	kb  [32]byte       // key blocks (plaintext key, zero padded)
-	ks  [32]byte       // key stream
-	s   [16]byte       // POLYVAL output, then the recomputed tag
-	pv  handle.Polyval // POLYVAL state
-	ctr [32]byte       // counter blocks
+	ek  schedule // AES-256 schedule of EK
+	kb  [32]byte // key blocks (plaintext key, zero padded)
+	ks  [32]byte // key stream
+	s   [16]byte // POLYVAL output, then the recomputed tag
+	pv  polyval  // POLYVAL state
+	ctr [32]byte // counter blocks
 }
 
 //go:noinline
@@ -97,12 +98,12 @@ func (w *wrapState) keystream(tag []byte, blocks int) {
 // polyval computes w.s = POLYVAL(IK, meta || kb blocks || length) with bit
 // 127 cleared.
 func (w *wrapState) polyval(region *[4096]byte, meta []byte, kt, blocks int) {
-	w.pv.Init((*[16]byte)(region[0:16]))
-	w.pv.Update(meta[:16])
-	w.pv.Update(w.kb[:16*blocks])
+	w.pv.init((*[16]byte)(region[0:16]))
+	w.pv.update(meta[:16])
+	w.pv.update(w.kb[:16*blocks])
 	l := lengthBlock(kt)
-	w.pv.Update(l[:])
-	w.s = w.pv.Sum()
+	w.pv.update(l[:])
+	w.s = w.pv.sum()
 	w.s[15] &= 0x7F
 }
 
