@@ -223,7 +223,9 @@ func SelfArgs(t testing.TB, runPattern string) []string {
 func SelfCommand(t testing.TB, klemuFlags []string, runPattern string) *exec.Cmd {
 	t.Helper()
 	cmd := Command(t, klemuFlags, os.Args[0], SelfArgs(t, runPattern)...)
-	cmd.Env = append(os.Environ(), "KLEMU_INNER=1")
+	// A -race binary sleeps 1 s at exit by default (atexit_sleep_ms).
+	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), "KLEMU_INNER=1", "GORACE="+gorace)
 	return cmd
 }
 
