@@ -1,0 +1,215 @@
+// Package aeskl is AES whose key never sits in memory.
+//
+// On CPUs where Intel Key Locker is usable, New turns the AES key into a
+// Key Locker handle with ENCODEKEY128/256 and every operation runs the
+// AES*KL instructions on the handle: the key itself is gone from memory once
+// New returns. Elsewhere (nearly every machine today) it falls back to a
+// sealed software implementation with the same handle format: the handle is
+// wrapped under a process-wide wrapping key that lives in locked, guarded
+// memory, and the AES key is unwrapped only inside registers for each call.
+//
+// NewCipher is a drop-in for crypto/aes.NewCipher:
+//
+//	block, err := aeskl.NewCipher(key) // instead of aes.NewCipher(key)
+//
+// A handle is valid only for the wrapping key that made it: under Key Locker
+// that key is the CPU's internal wrapping key (IWKey), which the OS may lose
+// across suspend/resume and always loses at reboot. Every operation then
+// fails with ErrInvalidHandle, and the output is zeroed: input never passes
+// through as output. Never persist handles.
+package aeskl
+
+import (
+	"crypto/cipher"
+	"errors"
+	"strconv"
+	"unsafe"
+)
+
+// BlockSize is the AES block size in bytes.
+const BlockSize = 16
+
+// ErrInvalidHandle reports that the handle was rejected: the wrapping key
+// that made it is gone (Key Locker's IWKey lost after suspend/resume or a
+// reboot), the handle was tampered with, or its restrictions forbid the
+// operation (NoEncrypt / NoDecrypt). The output of the failed operation is
+// zeroed. Methods without an error result panic with it.
+var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, handle tampered, or operation restricted)")
+
+// KeySizeError is returned for keys that are not 16, 24 or 32 bytes long.
+type KeySizeError int
+
+func (k KeySizeError) Error() string {
+	return "aeskl: invalid key size " + strconv.Itoa(int(k))
+}
+
+// Cipher is an AES block cipher on a Key Locker handle. It implements
+// cipher.Block. A Cipher is safe for concurrent use, except Close.
+type Cipher struct {
+	h  [64]byte // the handle: metadata || tag || wrapped key
+	kt int      // handle key type
+	b  backend
+}
+
+var _ cipher.Block = (*Cipher)(nil)
+
+// NewCipher creates a cipher.Block from a 16, 24 or 32-byte AES key, with
+// the same signature as crypto/aes.NewCipher so that it can be passed where
+// that function is (xts.NewCipher(aeskl.NewCipher, key), for instance). It
+// never keeps or copies key: wipe it when you are done.
+func NewCipher(key []byte) (cipher.Block, error) {
+	c, err := New(key)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// New creates a Cipher from a 16, 24 or 32-byte AES key. The key is read
+// straight into registers (Key Locker, aesni-sealed) and turned into a
+// handle; New never keeps or copies it into Go memory it does not wipe.
+func New(key []byte, opts ...Option) (*Cipher, error) {
+	cfg := config{sealedPath: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch len(key) {
+	case 16, 24, 32:
+	default:
+		return nil, KeySizeError(len(key))
+	}
+	if cfg.restrictions&^(NoEncrypt|NoDecrypt) != 0 {
+		return nil, errors.New("aeskl: unknown restriction bits")
+	}
+	if cfg.restrictions == NoEncrypt|NoDecrypt {
+		return nil, errors.New("aeskl: a handle restricted to neither encrypt nor decrypt is useless")
+	}
+	b, err := chooseBackend(len(key), &cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cipher{b: b}
+	c.kt, err = b.encodeKey(key, uint32(cfg.restrictions), &c.h)
+	if err != nil {
+		clear(c.h[:])
+		return nil, err
+	}
+	return c, nil
+}
+
+// BlockSize returns the AES block size, 16 bytes.
+func (c *Cipher) BlockSize() int { return BlockSize }
+
+// Implementation reports the implementation this Cipher runs on.
+func (c *Cipher) Implementation() Implementation {
+	c.live()
+	return c.b.impl
+}
+
+// Close wipes the handle. Any later use of the Cipher panics.
+func (c *Cipher) Close() {
+	clear(c.h[:])
+	c.b = backend{}
+}
+
+func (c *Cipher) live() {
+	if c.b.encrypt == nil {
+		panic("aeskl: use of a closed Cipher")
+	}
+}
+
+// Encrypt encrypts the first block of src into dst, as cipher.Block. It
+// panics like crypto/aes on short or inexactly overlapping buffers, and with
+// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+func (c *Cipher) Encrypt(dst, src []byte) {
+	c.live()
+	checkBlock(dst, src)
+	if !c.b.encrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
+		clear(dst[:BlockSize])
+		panic(ErrInvalidHandle)
+	}
+}
+
+// Decrypt decrypts the first block of src into dst, as cipher.Block. It
+// panics like crypto/aes on short or inexactly overlapping buffers, and with
+// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+func (c *Cipher) Decrypt(dst, src []byte) {
+	c.live()
+	checkBlock(dst, src)
+	if !c.b.decrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
+		clear(dst[:BlockSize])
+		panic(ErrInvalidHandle)
+	}
+}
+
+// EncryptBlocks encrypts src into dst in ECB mode: any whole number of
+// blocks, dst at least as long as src, dst and src either the same or not
+// overlapping. On Key Locker with WIDE_KL it issues one AESENCWIDE*KL per 8
+// blocks. If the handle is rejected, dst[:len(src)] is zeroed and the error
+// is ErrInvalidHandle.
+func (c *Cipher) EncryptBlocks(dst, src []byte) error {
+	c.live()
+	if err := checkBlocks(dst, src); err != nil {
+		return err
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	if !c.b.encrypt(&c.h, dst[:len(src)], src) {
+		clear(dst[:len(src)])
+		return ErrInvalidHandle
+	}
+	return nil
+}
+
+// DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
+// EncryptBlocks.
+func (c *Cipher) DecryptBlocks(dst, src []byte) error {
+	c.live()
+	if err := checkBlocks(dst, src); err != nil {
+		return err
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	if !c.b.decrypt(&c.h, dst[:len(src)], src) {
+		clear(dst[:len(src)])
+		return ErrInvalidHandle
+	}
+	return nil
+}
+
+func checkBlock(dst, src []byte) {
+	if len(src) < BlockSize {
+		panic("aeskl: input not full block")
+	}
+	if len(dst) < BlockSize {
+		panic("aeskl: output not full block")
+	}
+	if inexactOverlap(dst[:BlockSize], src[:BlockSize]) {
+		panic("aeskl: invalid buffer overlap")
+	}
+}
+
+func checkBlocks(dst, src []byte) error {
+	if len(src)%BlockSize != 0 {
+		return errors.New("aeskl: input is not a whole number of blocks")
+	}
+	if len(dst) < len(src) {
+		return errors.New("aeskl: output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		return errors.New("aeskl: invalid buffer overlap")
+	}
+	return nil
+}
+
+// inexactOverlap reports whether x and y share memory at any non-corresponding
+// index (as crypto/internal/alias.InexactOverlap).
+func inexactOverlap(x, y []byte) bool {
+	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
+		return false
+	}
+	xs, ys := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
+	return xs <= ys+uintptr(len(y)-1) && ys <= xs+uintptr(len(x)-1)
+}

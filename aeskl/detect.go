@@ -1,0 +1,199 @@
+package aeskl
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/go-keylocker/keylocker/internal/fallback"
+)
+
+// Support reports what this machine offers for AES with protected keys:
+// what the CPU enumerates, what the OS enabled, which implementation New
+// chooses for each key size, and why the better ones are not used.
+type Support struct {
+	Arch  string `json:"arch"`
+	Build string `json:"build"` // "amd64", "amd64 with -tags purego", or another GOARCH
+
+	// CPUID.(EAX=07H,ECX=0):ECX[23]: the CPU has Key Locker.
+	KeyLocker bool `json:"keylocker"`
+	// CPUID.19H:EBX[0]: the AES Key Locker instructions are enabled (the
+	// OS has set CR4.KL and loaded an IWKey). Only then can they run.
+	AESKLE bool `json:"aeskle"`
+	// CPUID.19H:EBX[2]: the WIDE forms (8 blocks per instruction) exist.
+	WideKL bool `json:"wide_kl"`
+	// CPUID.19H:EBX[4]: IWKey backup MSRs (the IWKey survives S3/S4 when the
+	// OS backs it up).
+	IWKeyBackup bool `json:"iwkey_backup"`
+	// CPUID.19H:EAX[0..2]: handle restrictions the CPU supports.
+	RestrictCPL0      bool `json:"restrict_cpl0"`
+	RestrictNoEncrypt bool `json:"restrict_no_encrypt"`
+	RestrictNoDecrypt bool `json:"restrict_no_decrypt"`
+	// CPUID.19H:ECX[0..1]: LOADIWKEY options the CPU supports.
+	NoBackupSupported   bool `json:"nobackup_supported"`
+	KeySource1Supported bool `json:"keysource1_supported"`
+
+	// IWKeyPolicyKnown is true when Key Locker is usable and ENCODEKEY128
+	// reported the OS's IWKey policy in IWKeyNoBackup and IWKeyKeySource
+	// (0: the OS supplied the IWKey, 1: the CPU generated it at random).
+	IWKeyPolicyKnown bool `json:"iwkey_policy_known"`
+	IWKeyNoBackup    bool `json:"iwkey_nobackup"`
+	IWKeyKeySource   int  `json:"iwkey_keysource"`
+
+	Hypervisor bool `json:"hypervisor"` // CPUID.1:ECX[31]
+	AESNI      bool `json:"aesni"`
+	PCLMULQDQ  bool `json:"pclmulqdq"`
+	AVX2       bool `json:"avx2"`   // and the OS saves YMM state
+	AVX512     bool `json:"avx512"` // AVX-512 F+VL+BW and the OS saves ZMM state
+	VAES       bool `json:"vaes"`
+	VPCLMULQDQ bool `json:"vpclmulqdq"`
+
+	// The implementation New chooses for each key size.
+	Implementation128 Implementation `json:"implementation_128"`
+	Implementation192 Implementation `json:"implementation_192"`
+	Implementation256 Implementation `json:"implementation_256"`
+	// SealedPath is the bulk path aesni-sealed uses: aes-ni, vaes-ymm or vaes-zmm.
+	SealedPath string `json:"sealed_path,omitempty"`
+
+	// WrapKeyMemory reports how the sealed implementations' software
+	// wrapping key is protected (filled only when one of them is chosen).
+	WrapKeyMemory *fallback.MemoryStatus `json:"wrapkey_memory,omitempty"`
+
+	// Reasons explains, in plain language, every "no" above that matters.
+	Reasons []string `json:"reasons"`
+}
+
+var (
+	detectOnce sync.Once
+	detected   Support
+)
+
+// detect is Detect without the copy, for the implementation choice.
+func detect() *Support {
+	detectOnce.Do(func() {
+		detected.Arch = runtime.GOARCH
+		detected.Build = buildDesc()
+		probeCPU(&detected)
+		s := &detected
+		s.Implementation128 = s.choose(16)
+		s.Implementation192 = s.choose(24)
+		s.Implementation256 = s.choose(32)
+		if hasAsm {
+			s.SealedPath = sealedPathNames[s.sealedPath()]
+		}
+		s.Reasons = s.reasons()
+	})
+	return &detected
+}
+
+// Detect reports what this machine supports and what New will choose.
+func Detect() Support {
+	s := *detect()
+	s.Reasons = append([]string(nil), s.Reasons...)
+	for _, i := range []Implementation{s.Implementation128, s.Implementation192, s.Implementation256} {
+		if i == AESNISealed || i == Generic {
+			if _, err := fallback.WrapKey(); err != nil {
+				s.Reasons = append(s.Reasons, "the software wrapping key could not be created: "+err.Error())
+			} else {
+				m := fallback.Status()
+				s.WrapKeyMemory = &m
+				s.Reasons = append(s.Reasons, m.Notes...)
+			}
+			break
+		}
+	}
+	return s
+}
+
+// klReason explains why Key Locker is not usable (AESKLE=0).
+func (s *Support) klReason() string {
+	switch {
+	case !hasAsm:
+		return "this build has no assembly (" + buildDesc() + ")"
+	case !s.KeyLocker && s.Hypervisor:
+		return "the CPU does not report Key Locker (CPUID.07H:ECX[23]=0); this is a virtual machine, and hypervisors normally hide Key Locker"
+	case !s.KeyLocker:
+		return "the CPU does not have Key Locker (CPUID.07H:ECX[23]=0); Intel client cores from Tiger Lake (11th gen) to Raptor Lake (13th/14th gen) have it, no Xeon does"
+	case !s.AESKLE:
+		return "the CPU has Key Locker but the OS has not enabled it (CPUID.19H:EBX.AESKLE=0); mainline Linux never does"
+	}
+	return ""
+}
+
+func (s *Support) reasons() []string {
+	var r []string
+	if !hasAsm {
+		r = append(r, "this build ("+buildDesc()+") has no assembly: every key uses the portable generic implementation, which cannot keep the key out of Go memory as well as the assembly does")
+	}
+	if hasAsm && !s.AESKLE {
+		r = append(r, "Key Locker is not used: "+s.klReason())
+	}
+	if s.AESKLE && !s.WideKL {
+		r = append(r, "Key Locker has no WIDE instructions here (CPUID.19H:EBX[2]=0): bulk work runs one block per instruction")
+	}
+	if s.AESKLE {
+		r = append(r, "AES-192 has no Key Locker instructions: 24-byte keys use "+s.Implementation192.String())
+	}
+	if s.AESKLE && !s.IWKeyPolicyKnown {
+		r = append(r, "the OS's IWKey policy could not be read")
+	}
+	if s.AESKLE && s.IWKeyPolicyKnown && s.IWKeyNoBackup {
+		r = append(r, "the IWKey has NoBackup set: handles die at suspend-to-disk")
+	}
+	if hasAsm && (!s.AESNI || !s.PCLMULQDQ) {
+		r = append(r, "the CPU lacks AES-NI or PCLMULQDQ: aesni-sealed cannot run, keys use the generic implementation")
+	}
+	if hasAsm && s.AESNI && !s.VAES {
+		r = append(r, "no VAES: aesni-sealed bulk work uses 128-bit AES-NI")
+	} else if hasAsm && s.VAES && !s.AVX512 {
+		r = append(r, "VAES without AVX-512: aesni-sealed bulk work uses 256-bit VAES")
+	}
+	return r
+}
+
+// String formats s for people, one fact per line.
+func (s Support) String() string {
+	var b strings.Builder
+	yn := func(v bool) string {
+		if v {
+			return "yes"
+		}
+		return "no"
+	}
+	fmt.Fprintf(&b, "build:              %s\n", s.Build)
+	fmt.Fprintf(&b, "Key Locker (CPU):   %s\n", yn(s.KeyLocker))
+	fmt.Fprintf(&b, "AESKLE (OS on):     %s\n", yn(s.AESKLE))
+	fmt.Fprintf(&b, "WIDE_KL:            %s\n", yn(s.WideKL))
+	fmt.Fprintf(&b, "IWKey backup:       %s\n", yn(s.IWKeyBackup))
+	fmt.Fprintf(&b, "restrictions:       cpl0=%s no-encrypt=%s no-decrypt=%s\n", yn(s.RestrictCPL0), yn(s.RestrictNoEncrypt), yn(s.RestrictNoDecrypt))
+	fmt.Fprintf(&b, "LOADIWKEY options:  nobackup=%s keysource1=%s\n", yn(s.NoBackupSupported), yn(s.KeySource1Supported))
+	if s.IWKeyPolicyKnown {
+		src := "software (OS-supplied)"
+		if s.IWKeyKeySource == 1 {
+			src = "hardware random"
+		}
+		fmt.Fprintf(&b, "IWKey policy:       keysource=%d (%s) nobackup=%s\n", s.IWKeyKeySource, src, yn(s.IWKeyNoBackup))
+	}
+	fmt.Fprintf(&b, "hypervisor:         %s\n", yn(s.Hypervisor))
+	fmt.Fprintf(&b, "AES-NI:             %s\n", yn(s.AESNI))
+	fmt.Fprintf(&b, "PCLMULQDQ:          %s\n", yn(s.PCLMULQDQ))
+	fmt.Fprintf(&b, "AVX2:               %s\n", yn(s.AVX2))
+	fmt.Fprintf(&b, "AVX-512:            %s\n", yn(s.AVX512))
+	fmt.Fprintf(&b, "VAES:               %s\n", yn(s.VAES))
+	fmt.Fprintf(&b, "VPCLMULQDQ:         %s\n", yn(s.VPCLMULQDQ))
+	fmt.Fprintf(&b, "AES-128 uses:       %s\n", s.Implementation128)
+	fmt.Fprintf(&b, "AES-192 uses:       %s\n", s.Implementation192)
+	fmt.Fprintf(&b, "AES-256 uses:       %s\n", s.Implementation256)
+	if s.SealedPath != "" {
+		fmt.Fprintf(&b, "sealed bulk path:   %s\n", s.SealedPath)
+	}
+	if m := s.WrapKeyMemory; m != nil {
+		fmt.Fprintf(&b, "wrapping key:       locked=%s dontdump=%s wipeonfork=%s guardpages=%s readonly=%s\n",
+			yn(m.Locked), yn(m.DontDump), yn(m.WipeOnFork), yn(m.GuardPages), yn(m.ReadOnly))
+	}
+	for _, r := range s.Reasons {
+		fmt.Fprintf(&b, "- %s\n", r)
+	}
+	return b.String()
+}

@@ -1,0 +1,44 @@
+//go:build amd64 && !purego
+
+package aeskl
+
+import (
+	"github.com/go-keylocker/keylocker/internal/asm"
+	"golang.org/x/sys/cpu"
+)
+
+func probeCPU(s *Support) {
+	bit := func(v uint32, n uint) bool { return v>>n&1 != 0 }
+	maxLeaf, _, _, _ := asm.CPUID(0, 0)
+	_, _, ecx1, _ := asm.CPUID(1, 0)
+	s.Hypervisor = bit(ecx1, 31)
+	s.AESNI = cpu.X86.HasAES
+	s.PCLMULQDQ = cpu.X86.HasPCLMULQDQ
+	s.AVX2 = cpu.X86.HasAVX2
+	s.AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW
+	if maxLeaf >= 7 {
+		_, _, ecx7, _ := asm.CPUID(7, 0)
+		s.KeyLocker = bit(ecx7, 23)
+		// VAES and VPCLMULQDQ exist on VEX (ymm) without AVX-512; x/sys/cpu
+		// reports them only with AVX-512, so read the bits here and require
+		// the OS's YMM support.
+		s.VAES = bit(ecx7, 9) && s.AVX2
+		s.VPCLMULQDQ = bit(ecx7, 10) && s.AVX2
+	}
+	if s.KeyLocker && maxLeaf >= 0x19 {
+		eax, ebx, ecx, _ := asm.CPUID(0x19, 0)
+		s.RestrictCPL0, s.RestrictNoEncrypt, s.RestrictNoDecrypt = bit(eax, 0), bit(eax, 1), bit(eax, 2)
+		s.AESKLE, s.WideKL, s.IWKeyBackup = bit(ebx, 0), bit(ebx, 2), bit(ebx, 4)
+		s.NoBackupSupported, s.KeySource1Supported = bit(ecx, 0), bit(ecx, 1)
+	}
+	if s.AESKLE {
+		// ENCODEKEY128 reports the IWKey's NoBackup (bit 0) and KeySource
+		// (bits 4:1). The key wrapped is all zeros and the handle discarded.
+		var key [16]byte
+		var h [64]byte
+		info := asm.EncodeKey128(&key, 0, &h)
+		s.IWKeyPolicyKnown = true
+		s.IWKeyNoBackup = info&1 != 0
+		s.IWKeyKeySource = int(info >> 1 & 0xF)
+	}
+}

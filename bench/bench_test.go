@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/go-keylocker/keylocker/aeskl"
+)
+
+// impls returns the implementations that can run here, as sub-benchmark
+// names with their options.
+func impls(b *testing.B, keyLen int) []aeskl.Implementation {
+	var out []aeskl.Implementation
+	for _, i := range aeskl.Implementations {
+		if (i == aeskl.KeyLocker || i == aeskl.KeyLockerWide) && os.Getenv("KLEMU_ACTIVE") != "" {
+			continue // would measure the emulator
+		}
+		if _, err := aeskl.New(make([]byte, keyLen), aeskl.WithImplementation(i)); err != nil {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+var sizes = []int{16, 32}
+
+func BenchmarkEncryptBlock(b *testing.B) {
+	for _, n := range sizes {
+		key := make([]byte, n)
+		buf := make([]byte, 16)
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes", 8*n), func(b *testing.B) {
+			c, _ := aes.NewCipher(key)
+			b.SetBytes(16)
+			for b.Loop() {
+				c.Encrypt(buf, buf)
+			}
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				b.SetBytes(16)
+				for b.Loop() {
+					c.Encrypt(buf, buf)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkDecryptBlock(b *testing.B) {
+	for _, n := range sizes {
+		key := make([]byte, n)
+		buf := make([]byte, 16)
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes", 8*n), func(b *testing.B) {
+			c, _ := aes.NewCipher(key)
+			b.SetBytes(16)
+			for b.Loop() {
+				c.Decrypt(buf, buf)
+			}
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				b.SetBytes(16)
+				for b.Loop() {
+					c.Decrypt(buf, buf)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBulk64K compares EncryptBlocks (ECB) on 64 KiB with crypto/aes
+// CTR on 64 KiB, crypto/aes's fastest bulk mode.
+func BenchmarkBulk64K(b *testing.B) {
+	const size = 64 << 10
+	for _, n := range sizes {
+		key := make([]byte, n)
+		buf := make([]byte, size)
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes-ctr", 8*n), func(b *testing.B) {
+			c, _ := aes.NewCipher(key)
+			s := cipher.NewCTR(c, make([]byte, 16))
+			b.SetBytes(size)
+			for b.Loop() {
+				s.XORKeyStream(buf, buf)
+			}
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v/encrypt", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				b.SetBytes(size)
+				for b.Loop() {
+					if err := c.EncryptBlocks(buf, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("AES-%d/%v/decrypt", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				b.SetBytes(size)
+				for b.Loop() {
+					if err := c.DecryptBlocks(buf, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkNew measures making a handle from a key.
+func BenchmarkNew(b *testing.B) {
+	for _, n := range []int{16, 24, 32} {
+		key := make([]byte, n)
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes", 8*n), func(b *testing.B) {
+			for b.Loop() {
+				aes.NewCipher(key)
+			}
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v", 8*n, i), func(b *testing.B) {
+				for b.Loop() {
+					c, err := aeskl.New(key, aeskl.WithImplementation(i))
+					if err != nil {
+						b.Fatal(err)
+					}
+					c.Close()
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,10 @@
+// Package bench holds the project's benchmarks: every aeskl implementation
+// that can run here against crypto/aes (and, for the modes, against
+// golang.org/x/crypto/xts), in one run so that ratios are meaningful.
+//
+//	go test -run '^$' -bench . -count 6 ./bench | tee new.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest new.txt
+//
+// Key Locker implementations only run on a CPU with usable Key Locker
+// (under klemu they would measure the emulator, so they are skipped there).
+package bench
