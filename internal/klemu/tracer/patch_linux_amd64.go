@@ -188,10 +188,18 @@ func (t *Tracer) isPatched(tid int, rip uint64) bool {
 	if len(t.patched) == 0 {
 		return false
 	}
-	g, pp := procIDs(tid)
+	g, cached := t.tgidOf[tid]
+	pp := 0
+	if !cached {
+		g, pp = procIDs(tid)
+		t.tgidOf[tid] = g
+	}
 	set, ok := t.patched[g]
 	if !ok {
 		// a forked child may run before its parent's fork event is seen
+		if pp == 0 {
+			_, pp = procIDs(tid)
+		}
 		if set, ok = t.patched[pp]; ok {
 			t.patched[g] = set
 		}

@@ -50,6 +50,7 @@ type Tracer struct {
 	cpuidN  map[uint32]uint64
 	mode    Mode                    // ModeFault or ModePatch once running
 	patched map[int]map[uint64]bool // ModePatch: tgid -> patched CPUID sites
+	tgidOf  map[int]int             // ModePatch: tid -> tgid cache
 }
 
 // New returns a tracer.
@@ -59,7 +60,7 @@ func New(cfg Config) (*Tracer, error) {
 		return nil, err
 	}
 	return &Tracer{cfg: cfg, m: m, table: cpuid.New(cfg.Profile, nil), known: map[int]bool{},
-		cpuidN: map[uint32]uint64{}, mode: cfg.CPUID, patched: map[int]map[uint64]bool{}}, nil
+		cpuidN: map[uint32]uint64{}, mode: cfg.CPUID, patched: map[int]map[uint64]bool{}, tgidOf: map[int]int{}}, nil
 }
 
 // Rotate asks for an IWKey rotation before the next emulated instruction
@@ -150,6 +151,8 @@ func (t *Tracer) loop() error {
 		}
 		if ws.Exited() || ws.Signaled() {
 			delete(t.known, tid)
+			delete(t.tgidOf, tid)
+			delete(t.patched, tid) // a process is reported gone with its last thread
 			if tid == t.leader {
 				t.status, t.done = ws, true
 				t.pid.Store(0)
@@ -190,6 +193,7 @@ func (t *Tracer) loop() error {
 			if ws.TrapCause() == syscall.PTRACE_EVENT_EXEC {
 				if former, err := syscall.PtraceGetEventMsg(tid); err == nil && int(former) != tid {
 					delete(t.known, int(former)) // exec from a non-leader thread
+					delete(t.tgidOf, int(former))
 				}
 				if err := t.arm(tid); err != nil {
 					fmt.Fprintf(os.Stderr, "klemu: pid %d: CPUID interception (%v) after exec: %v\n", tid, t.mode, err)
