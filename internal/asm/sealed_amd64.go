@@ -18,8 +18,8 @@ package asm
 // 64 bytes for AES-256 and for the project's AES-192 key type 2. The routines
 // below produce and consume them so that, once a handle exists, the AES key
 // and its key schedule exist only in vector registers while a routine runs
-// (and, for the AES-NI and ymm paths with many blocks, in a stack area of the
-// routine's own frame that is zeroed before it returns).
+// (and, on the AES-NI and ymm paths with 2 or more blocks, in a stack area
+// of the routine's own frame that is zeroed before it returns).
 //
 // What this does not cover: the kernel saves the vector registers to memory
 // on a context switch and when it delivers a signal (the xsave area of the
@@ -30,8 +30,8 @@ package asm
 //
 // Register use (all ABI0): general registers AX, BX, CX, DX, SI, DI, R8-R11
 // (addresses, counts and the key type only: nothing secret); vector registers
-// X0-X15 on every path, Y0-Y8 on the ymm path, Z0-Z7, Z16-Z30 and K1 on the zmm
-// path. Every vector register a routine used is zero when it returns, on every
+// X0-X15 on every path, Y0-Y8 on the ymm path, Z0-Z15, Z16-Z30 and K1 on the
+// zmm path. Every vector register a routine used is zero when it returns, on every
 // return path: PXOR of X0-X15 on the AES-NI path and on rejection (no AVX
 // needed), VZEROALL on the ymm path, VZEROALL plus VPXORD of Z16-Z31 on the
 // zmm path.
@@ -42,7 +42,8 @@ package asm
 // supports (aeskl detects the features); any other value is PathAESNI.
 const (
 	// PathAESNI: AES-NI on xmm, 8 blocks in flight (needs AES-NI, PCLMULQDQ,
-	// SSSE3, SSE4.1).
+	// SSSE3, SSE4.1: every AES-NI CPU has the last two). The prologue
+	// (unwrap, tag check, key expansion) is this SSE code on every path.
 	PathAESNI = 0
 	// PathVAES256: VAES on ymm (VEX), 16 blocks in flight (needs AVX2 and
 	// VAES as well).
@@ -92,9 +93,13 @@ func sealedEncodeKey(region *[4096]byte, key *byte, keyLen int, restrictions uin
 // round keys), its tag recomputed (POLYVAL with the region's powers of H,
 // AES-256) and compared in constant time, the AES-128/192/256 key schedule
 // is expanded, then the blocks are encrypted. The key type comes from the
-// metadata. On the AES-NI path with 8 or more blocks and on the ymm path with
-// 2 or more, the schedule is also kept in a 240-byte area of this routine's
-// stack frame, zeroed before it returns.
+// metadata. One block takes the register-only route on every path (the
+// schedule in X1-X15, the block in X0). With 2 or more blocks the AES-NI
+// path (8 blocks in flight, then 4, then 1) and the ymm path (16, 8, 2, 1)
+// also keep the schedule in a 240-byte area of this routine's own stack
+// frame, zeroed before it returns: xmm0-15 cannot hold 8 blocks and 15 round
+// keys. The zmm path (32, 16, 4, then 1-3 blocks under a mask) keeps the
+// broadcast schedule in Z16-Z30 and never writes it to memory.
 //
 // It returns false, with nothing written to dst and X0-X15 zeroed, if the
 // tag does not verify (another wrapping key, a modified handle, nonzero

@@ -291,14 +291,15 @@ encKeys:
 	JEQ  encZMM
 	CMPQ R8, $1
 	JEQ  encYMM
-	CMPQ CX, $8
-	JB   encX1
 
 	// AES-NI, 8 blocks in flight: the schedule is spilled to the aligned
-	// stack area at R10, reloaded and the area wiped after the loop.
+	// stack area at R10, which is wiped before returning. Then at most
+	// one batch of 4 and single blocks, with the same spilled keys.
 	LEAQ 15(SP), R10
 	ANDQ $-16, R10
 	SEALED_SPILL
+	CMPQ CX, $8
+	JB   encA4
 encA8Loop:
 	SEALED_LOAD8
 	CMPQ R11, $1
@@ -334,13 +335,84 @@ encA8_C:
 	SUBQ $8, CX
 	CMPQ CX, $8
 	JAE  encA8Loop
-	SEALED_UNSPILL
+encA4:
+	CMPQ CX, $4
+	JB   encA1
+	SEALED_LOAD4
+	CMPQ R11, $1
+	JEQ  encA4_256
+	JA   encA4_192
+	SEALED_R4(PXOR, 64)
+	JMP  encA4_C
+encA4_192:
+	SEALED_R4(PXOR, 32)
+	SEALED_R4(AESENC, 48)
+	SEALED_R4(AESENC, 64)
+	JMP  encA4_C
+encA4_256:
+	SEALED_R4(PXOR, 0)
+	SEALED_R4(AESENC, 16)
+	SEALED_R4(AESENC, 32)
+	SEALED_R4(AESENC, 48)
+	SEALED_R4(AESENC, 64)
+encA4_C:
+	SEALED_R4(AESENC, 80)
+	SEALED_R4(AESENC, 96)
+	SEALED_R4(AESENC, 112)
+	SEALED_R4(AESENC, 128)
+	SEALED_R4(AESENC, 144)
+	SEALED_R4(AESENC, 160)
+	SEALED_R4(AESENC, 176)
+	SEALED_R4(AESENC, 192)
+	SEALED_R4(AESENC, 208)
+	SEALED_R4(AESENCLAST, 224)
+	SEALED_STORE4
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+encA1:
+	TESTQ CX, CX
+	JZ   encADone
+encA1Loop:
+	MOVOU (BX), X0
+	CMPQ R11, $1
+	JEQ  encA1_256
+	JA   encA1_192
+	PXOR 64(R10), X0
+	JMP  encA1_C
+encA1_192:
+	PXOR 32(R10), X0
+	AESENC 48(R10), X0
+	AESENC 64(R10), X0
+	JMP  encA1_C
+encA1_256:
+	PXOR 0(R10), X0
+	AESENC 16(R10), X0
+	AESENC 32(R10), X0
+	AESENC 48(R10), X0
+	AESENC 64(R10), X0
+encA1_C:
+	AESENC 80(R10), X0
+	AESENC 96(R10), X0
+	AESENC 112(R10), X0
+	AESENC 128(R10), X0
+	AESENC 144(R10), X0
+	AESENC 160(R10), X0
+	AESENC 176(R10), X0
+	AESENC 192(R10), X0
+	AESENC 208(R10), X0
+	AESENCLAST 224(R10), X0
+	MOVOU X0, (DX)
+	ADDQ $16, BX
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  encA1Loop
+encADone:
 	PXOR X0, X0
 	SEALED_WIPE(X0)
-	TESTQ CX, CX
-	JZ   encDoneSSE
+	JMP  encDoneSSE
 
-	// One block at a time, the schedule in registers.
+	// One block, the schedule in registers.
 encX1:
 	CMPQ R11, $1
 	JEQ  encX1_256
@@ -414,13 +486,15 @@ encDoneSSE:
 	MOVB $1, ret+72(FP)
 	RET
 
-	// VAES on ymm (VEX, 16 registers): spilled schedule broadcast per round.
+	// VAES on ymm (VEX, 16 registers): the schedule spilled to the aligned
+	// stack area at R10 (wiped before returning), broadcast per round.
+	// 16 blocks per iteration, then at most one batch of 8, pairs, one.
 encYMM:
 	LEAQ 15(SP), R10
 	ANDQ $-16, R10
 	SEALED_SPILL
 	CMPQ CX, $16
-	JB   encY2
+	JB   encY8
 encY16Loop:
 	SEALED_YLOAD8
 	CMPQ R11, $1
@@ -456,6 +530,41 @@ encY16_C:
 	SUBQ $16, CX
 	CMPQ CX, $16
 	JAE  encY16Loop
+encY8:
+	CMPQ CX, $8
+	JB   encY2
+	SEALED_YLOAD4
+	CMPQ R11, $1
+	JEQ  encY8_256
+	JA   encY8_192
+	SEALED_YR4(VPXOR, 64)
+	JMP  encY8_C
+encY8_192:
+	SEALED_YR4(VPXOR, 32)
+	SEALED_YR4(VAESENC, 48)
+	SEALED_YR4(VAESENC, 64)
+	JMP  encY8_C
+encY8_256:
+	SEALED_YR4(VPXOR, 0)
+	SEALED_YR4(VAESENC, 16)
+	SEALED_YR4(VAESENC, 32)
+	SEALED_YR4(VAESENC, 48)
+	SEALED_YR4(VAESENC, 64)
+encY8_C:
+	SEALED_YR4(VAESENC, 80)
+	SEALED_YR4(VAESENC, 96)
+	SEALED_YR4(VAESENC, 112)
+	SEALED_YR4(VAESENC, 128)
+	SEALED_YR4(VAESENC, 144)
+	SEALED_YR4(VAESENC, 160)
+	SEALED_YR4(VAESENC, 176)
+	SEALED_YR4(VAESENC, 192)
+	SEALED_YR4(VAESENC, 208)
+	SEALED_YR4(VAESENCLAST, 224)
+	SEALED_YSTORE4
+	ADDQ $128, BX
+	ADDQ $128, DX
+	SUBQ $8, CX
 encY2:
 	CMPQ CX, $2
 	JB   encY1
@@ -533,11 +642,12 @@ encYDone:
 	RET
 
 	// VAES on zmm: schedule broadcast in Z16-Z30, 32 blocks in Z0-Z7 per
-	// iteration, then 4 blocks, then 1-3 blocks under a K1 mask.
+	// iteration, then at most one batch of 16, batches of 4, then 1-3
+	// blocks under a K1 mask.
 encZMM:
 	SEALED_ZBCAST
 	CMPQ CX, $32
-	JB   encZ4
+	JB   encZ16
 encZ32Loop:
 	SEALED_ZLOAD8
 	CMPQ R11, $1
@@ -573,6 +683,41 @@ encZ32_C:
 	SUBQ $32, CX
 	CMPQ CX, $32
 	JAE  encZ32Loop
+encZ16:
+	CMPQ CX, $16
+	JB   encZ4
+	SEALED_ZLOAD4
+	CMPQ R11, $1
+	JEQ  encZ16_256
+	JA   encZ16_192
+	SEALED_ZOP4(VPXORD, Z20)
+	JMP  encZ16_C
+encZ16_192:
+	SEALED_ZOP4(VPXORD, Z18)
+	SEALED_ZOP4(VAESENC, Z19)
+	SEALED_ZOP4(VAESENC, Z20)
+	JMP  encZ16_C
+encZ16_256:
+	SEALED_ZOP4(VPXORD, Z16)
+	SEALED_ZOP4(VAESENC, Z17)
+	SEALED_ZOP4(VAESENC, Z18)
+	SEALED_ZOP4(VAESENC, Z19)
+	SEALED_ZOP4(VAESENC, Z20)
+encZ16_C:
+	SEALED_ZOP4(VAESENC, Z21)
+	SEALED_ZOP4(VAESENC, Z22)
+	SEALED_ZOP4(VAESENC, Z23)
+	SEALED_ZOP4(VAESENC, Z24)
+	SEALED_ZOP4(VAESENC, Z25)
+	SEALED_ZOP4(VAESENC, Z26)
+	SEALED_ZOP4(VAESENC, Z27)
+	SEALED_ZOP4(VAESENC, Z28)
+	SEALED_ZOP4(VAESENC, Z29)
+	SEALED_ZOP4(VAESENCLAST, Z30)
+	SEALED_ZSTORE4
+	ADDQ $256, BX
+	ADDQ $256, DX
+	SUBQ $16, CX
 encZ4:
 	CMPQ CX, $4
 	JB   encZTail
@@ -732,14 +877,15 @@ decKeys:
 	JEQ  decZMM
 	CMPQ R8, $1
 	JEQ  decYMM
-	CMPQ CX, $8
-	JB   decX1
 
 	// AES-NI, 8 blocks in flight: the schedule is spilled to the aligned
-	// stack area at R10, reloaded and the area wiped after the loop.
+	// stack area at R10, which is wiped before returning. Then at most
+	// one batch of 4 and single blocks, with the same spilled keys.
 	LEAQ 15(SP), R10
 	ANDQ $-16, R10
 	SEALED_SPILL
+	CMPQ CX, $8
+	JB   decA4
 decA8Loop:
 	SEALED_LOAD8
 	SEALED_R8(PXOR, 224)
@@ -775,13 +921,84 @@ decA8_D:
 	SUBQ $8, CX
 	CMPQ CX, $8
 	JAE  decA8Loop
-	SEALED_UNSPILL
+decA4:
+	CMPQ CX, $4
+	JB   decA1
+	SEALED_LOAD4
+	SEALED_R4(PXOR, 224)
+	SEALED_R4(AESDEC, 208)
+	SEALED_R4(AESDEC, 192)
+	SEALED_R4(AESDEC, 176)
+	SEALED_R4(AESDEC, 160)
+	SEALED_R4(AESDEC, 144)
+	SEALED_R4(AESDEC, 128)
+	SEALED_R4(AESDEC, 112)
+	SEALED_R4(AESDEC, 96)
+	SEALED_R4(AESDEC, 80)
+	CMPQ R11, $1
+	JEQ  decA4_256
+	JA   decA4_192
+	SEALED_R4(AESDECLAST, 64)
+	JMP  decA4_D
+decA4_192:
+	SEALED_R4(AESDEC, 64)
+	SEALED_R4(AESDEC, 48)
+	SEALED_R4(AESDECLAST, 32)
+	JMP  decA4_D
+decA4_256:
+	SEALED_R4(AESDEC, 64)
+	SEALED_R4(AESDEC, 48)
+	SEALED_R4(AESDEC, 32)
+	SEALED_R4(AESDEC, 16)
+	SEALED_R4(AESDECLAST, 0)
+decA4_D:
+	SEALED_STORE4
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+decA1:
+	TESTQ CX, CX
+	JZ   decADone
+decA1Loop:
+	MOVOU (BX), X0
+	PXOR 224(R10), X0
+	AESDEC 208(R10), X0
+	AESDEC 192(R10), X0
+	AESDEC 176(R10), X0
+	AESDEC 160(R10), X0
+	AESDEC 144(R10), X0
+	AESDEC 128(R10), X0
+	AESDEC 112(R10), X0
+	AESDEC 96(R10), X0
+	AESDEC 80(R10), X0
+	CMPQ R11, $1
+	JEQ  decA1_256
+	JA   decA1_192
+	AESDECLAST 64(R10), X0
+	JMP  decA1_D
+decA1_192:
+	AESDEC 64(R10), X0
+	AESDEC 48(R10), X0
+	AESDECLAST 32(R10), X0
+	JMP  decA1_D
+decA1_256:
+	AESDEC 64(R10), X0
+	AESDEC 48(R10), X0
+	AESDEC 32(R10), X0
+	AESDEC 16(R10), X0
+	AESDECLAST 0(R10), X0
+decA1_D:
+	MOVOU X0, (DX)
+	ADDQ $16, BX
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  decA1Loop
+decADone:
 	PXOR X0, X0
 	SEALED_WIPE(X0)
-	TESTQ CX, CX
-	JZ   decDoneSSE
+	JMP  decDoneSSE
 
-	// One block at a time, the schedule in registers.
+	// One block, the schedule in registers.
 decX1:
 	CMPQ R11, $1
 	JEQ  decX1_256
@@ -855,13 +1072,15 @@ decDoneSSE:
 	MOVB $1, ret+72(FP)
 	RET
 
-	// VAES on ymm (VEX, 16 registers): spilled schedule broadcast per round.
+	// VAES on ymm (VEX, 16 registers): the schedule spilled to the aligned
+	// stack area at R10 (wiped before returning), broadcast per round.
+	// 16 blocks per iteration, then at most one batch of 8, pairs, one.
 decYMM:
 	LEAQ 15(SP), R10
 	ANDQ $-16, R10
 	SEALED_SPILL
 	CMPQ CX, $16
-	JB   decY2
+	JB   decY8
 decY16Loop:
 	SEALED_YLOAD8
 	SEALED_YR8(VPXOR, 224)
@@ -897,6 +1116,41 @@ decY16_D:
 	SUBQ $16, CX
 	CMPQ CX, $16
 	JAE  decY16Loop
+decY8:
+	CMPQ CX, $8
+	JB   decY2
+	SEALED_YLOAD4
+	SEALED_YR4(VPXOR, 224)
+	SEALED_YR4(VAESDEC, 208)
+	SEALED_YR4(VAESDEC, 192)
+	SEALED_YR4(VAESDEC, 176)
+	SEALED_YR4(VAESDEC, 160)
+	SEALED_YR4(VAESDEC, 144)
+	SEALED_YR4(VAESDEC, 128)
+	SEALED_YR4(VAESDEC, 112)
+	SEALED_YR4(VAESDEC, 96)
+	SEALED_YR4(VAESDEC, 80)
+	CMPQ R11, $1
+	JEQ  decY8_256
+	JA   decY8_192
+	SEALED_YR4(VAESDECLAST, 64)
+	JMP  decY8_D
+decY8_192:
+	SEALED_YR4(VAESDEC, 64)
+	SEALED_YR4(VAESDEC, 48)
+	SEALED_YR4(VAESDECLAST, 32)
+	JMP  decY8_D
+decY8_256:
+	SEALED_YR4(VAESDEC, 64)
+	SEALED_YR4(VAESDEC, 48)
+	SEALED_YR4(VAESDEC, 32)
+	SEALED_YR4(VAESDEC, 16)
+	SEALED_YR4(VAESDECLAST, 0)
+decY8_D:
+	SEALED_YSTORE4
+	ADDQ $128, BX
+	ADDQ $128, DX
+	SUBQ $8, CX
 decY2:
 	CMPQ CX, $2
 	JB   decY1
@@ -974,11 +1228,12 @@ decYDone:
 	RET
 
 	// VAES on zmm: schedule broadcast in Z16-Z30, 32 blocks in Z0-Z7 per
-	// iteration, then 4 blocks, then 1-3 blocks under a K1 mask.
+	// iteration, then at most one batch of 16, batches of 4, then 1-3
+	// blocks under a K1 mask.
 decZMM:
 	SEALED_ZBCAST
 	CMPQ CX, $32
-	JB   decZ4
+	JB   decZ16
 decZ32Loop:
 	SEALED_ZLOAD8
 	SEALED_ZOP8(VPXORD, Z30)
@@ -1014,6 +1269,41 @@ decZ32_D:
 	SUBQ $32, CX
 	CMPQ CX, $32
 	JAE  decZ32Loop
+decZ16:
+	CMPQ CX, $16
+	JB   decZ4
+	SEALED_ZLOAD4
+	SEALED_ZOP4(VPXORD, Z30)
+	SEALED_ZOP4(VAESDEC, Z29)
+	SEALED_ZOP4(VAESDEC, Z28)
+	SEALED_ZOP4(VAESDEC, Z27)
+	SEALED_ZOP4(VAESDEC, Z26)
+	SEALED_ZOP4(VAESDEC, Z25)
+	SEALED_ZOP4(VAESDEC, Z24)
+	SEALED_ZOP4(VAESDEC, Z23)
+	SEALED_ZOP4(VAESDEC, Z22)
+	SEALED_ZOP4(VAESDEC, Z21)
+	CMPQ R11, $1
+	JEQ  decZ16_256
+	JA   decZ16_192
+	SEALED_ZOP4(VAESDECLAST, Z20)
+	JMP  decZ16_D
+decZ16_192:
+	SEALED_ZOP4(VAESDEC, Z20)
+	SEALED_ZOP4(VAESDEC, Z19)
+	SEALED_ZOP4(VAESDECLAST, Z18)
+	JMP  decZ16_D
+decZ16_256:
+	SEALED_ZOP4(VAESDEC, Z20)
+	SEALED_ZOP4(VAESDEC, Z19)
+	SEALED_ZOP4(VAESDEC, Z18)
+	SEALED_ZOP4(VAESDEC, Z17)
+	SEALED_ZOP4(VAESDECLAST, Z16)
+decZ16_D:
+	SEALED_ZSTORE4
+	ADDQ $256, BX
+	ADDQ $256, DX
+	SUBQ $16, CX
 decZ4:
 	CMPQ CX, $4
 	JB   decZTail
