@@ -124,3 +124,15 @@ func SealedDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte, path int) b
 //
 //go:noescape
 func sealedRegsAfter(decrypt bool, region *[4096]byte, h *[64]byte, dst, src []byte, path int, out *[48][64]byte) bool
+
+// sealedRegsAfterEncodeKey is a test hook: it calls sealedEncodeKey and then
+// stores Z0-Z31 into out. AVX-512F only.
+//
+//go:noescape
+func sealedRegsAfterEncodeKey(region *[4096]byte, key *byte, keyLen int, restrictions uint32, h *[64]byte, out *[32][64]byte)
+
+// sealedRegsAfterInit is a test hook: it calls SealedInit and then stores
+// Z0-Z31 into out. AVX-512F only.
+//
+//go:noescape
+func sealedRegsAfterInit(region *[4096]byte, out *[32][64]byte)

@@ -142,6 +142,41 @@ ek128:
 	MOVOU X0, 48(SI) // h[48:64] = 0
 	RET
 
+// sealedDumpZ stores Z0-Z31 at (AX) (test helpers only).
+#define sealedDumpZ \
+	VMOVDQU64 Z0, 0(AX); \
+	VMOVDQU64 Z1, 64(AX); \
+	VMOVDQU64 Z2, 128(AX); \
+	VMOVDQU64 Z3, 192(AX); \
+	VMOVDQU64 Z4, 256(AX); \
+	VMOVDQU64 Z5, 320(AX); \
+	VMOVDQU64 Z6, 384(AX); \
+	VMOVDQU64 Z7, 448(AX); \
+	VMOVDQU64 Z8, 512(AX); \
+	VMOVDQU64 Z9, 576(AX); \
+	VMOVDQU64 Z10, 640(AX); \
+	VMOVDQU64 Z11, 704(AX); \
+	VMOVDQU64 Z12, 768(AX); \
+	VMOVDQU64 Z13, 832(AX); \
+	VMOVDQU64 Z14, 896(AX); \
+	VMOVDQU64 Z15, 960(AX); \
+	VMOVDQU64 Z16, 1024(AX); \
+	VMOVDQU64 Z17, 1088(AX); \
+	VMOVDQU64 Z18, 1152(AX); \
+	VMOVDQU64 Z19, 1216(AX); \
+	VMOVDQU64 Z20, 1280(AX); \
+	VMOVDQU64 Z21, 1344(AX); \
+	VMOVDQU64 Z22, 1408(AX); \
+	VMOVDQU64 Z23, 1472(AX); \
+	VMOVDQU64 Z24, 1536(AX); \
+	VMOVDQU64 Z25, 1600(AX); \
+	VMOVDQU64 Z26, 1664(AX); \
+	VMOVDQU64 Z27, 1728(AX); \
+	VMOVDQU64 Z28, 1792(AX); \
+	VMOVDQU64 Z29, 1856(AX); \
+	VMOVDQU64 Z30, 1920(AX); \
+	VMOVDQU64 Z31, 1984(AX)
+
 // func sealedRegsAfter(decrypt bool, region *[4096]byte, h *[64]byte, dst, src []byte, path int, out *[48][64]byte) bool
 //
 // Test helper: calls SealedEncrypt or SealedDecrypt, then, before anything
@@ -176,38 +211,7 @@ regsDec:
 	CALL ·SealedDecrypt(SB)
 regsDump:
 	MOVQ out+80(FP), AX
-	VMOVDQU64 Z0, 0(AX)
-	VMOVDQU64 Z1, 64(AX)
-	VMOVDQU64 Z2, 128(AX)
-	VMOVDQU64 Z3, 192(AX)
-	VMOVDQU64 Z4, 256(AX)
-	VMOVDQU64 Z5, 320(AX)
-	VMOVDQU64 Z6, 384(AX)
-	VMOVDQU64 Z7, 448(AX)
-	VMOVDQU64 Z8, 512(AX)
-	VMOVDQU64 Z9, 576(AX)
-	VMOVDQU64 Z10, 640(AX)
-	VMOVDQU64 Z11, 704(AX)
-	VMOVDQU64 Z12, 768(AX)
-	VMOVDQU64 Z13, 832(AX)
-	VMOVDQU64 Z14, 896(AX)
-	VMOVDQU64 Z15, 960(AX)
-	VMOVDQU64 Z16, 1024(AX)
-	VMOVDQU64 Z17, 1088(AX)
-	VMOVDQU64 Z18, 1152(AX)
-	VMOVDQU64 Z19, 1216(AX)
-	VMOVDQU64 Z20, 1280(AX)
-	VMOVDQU64 Z21, 1344(AX)
-	VMOVDQU64 Z22, 1408(AX)
-	VMOVDQU64 Z23, 1472(AX)
-	VMOVDQU64 Z24, 1536(AX)
-	VMOVDQU64 Z25, 1600(AX)
-	VMOVDQU64 Z26, 1664(AX)
-	VMOVDQU64 Z27, 1728(AX)
-	VMOVDQU64 Z28, 1792(AX)
-	VMOVDQU64 Z29, 1856(AX)
-	VMOVDQU64 Z30, 1920(AX)
-	VMOVDQU64 Z31, 1984(AX)
+	sealedDumpZ
 	LEAQ -1024(SP), BX
 	ADDQ $2048, AX
 	MOVQ $16, CX
@@ -221,6 +225,38 @@ regsStack:
 	VZEROALL
 	MOVB 72(SP), AX
 	MOVB AX, ret+88(FP)
+	RET
+
+// func sealedRegsAfterEncodeKey(region *[4096]byte, key *byte, keyLen int, restrictions uint32, h *[64]byte, out *[32][64]byte)
+//
+// Test helper: calls sealedEncodeKey, then stores Z0-Z31 into out.
+TEXT ·sealedRegsAfterEncodeKey(SB), 0, $40-48
+	MOVQ region+0(FP), AX
+	MOVQ AX, 0(SP)
+	MOVQ key+8(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ keyLen+16(FP), AX
+	MOVQ AX, 16(SP)
+	MOVL restrictions+24(FP), AX
+	MOVL AX, 24(SP)
+	MOVQ h+32(FP), AX
+	MOVQ AX, 32(SP)
+	CALL ·sealedEncodeKey(SB)
+	MOVQ out+40(FP), AX
+	sealedDumpZ
+	VZEROALL
+	RET
+
+// func sealedRegsAfterInit(region *[4096]byte, out *[32][64]byte)
+//
+// Test helper: calls SealedInit, then stores Z0-Z31 into out.
+TEXT ·sealedRegsAfterInit(SB), 0, $8-16
+	MOVQ region+0(FP), AX
+	MOVQ AX, 0(SP)
+	CALL ·SealedInit(SB)
+	MOVQ out+8(FP), AX
+	sealedDumpZ
+	VZEROALL
 	RET
 
 // func SealedEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, path int) bool
