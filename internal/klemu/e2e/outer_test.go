@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,6 +166,38 @@ func TestUnderKlemu(t *testing.T) {
 		if err != nil || !strings.Contains(all, "all signals received") {
 			t.Errorf("signals to klemu not forwarded: %v\n%s", err, all)
 		}
+	})
+	t.Run("other-race-mode", func(t *testing.T) {
+		// The suite runs in the mode of this binary; build it in the other
+		// (-race or not) and run it too. Cached after the first build
+		// (about 25 s cold on 2 cores).
+		if testing.Short() {
+			t.Skip("builds the e2e test binary a second time; not with -short")
+		}
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		bin := filepath.Join(t.TempDir(), "e2e.test")
+		args := []string{"test", "-c", "-o", bin}
+		mode := "-race"
+		if raceEnabled {
+			mode = "without -race"
+		} else {
+			args = append(args, "-race")
+		}
+		args = append(args, "github.com/go-keylocker/keylocker/internal/klemu/e2e")
+		if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		cmd := klemutest.Command(t, nil, bin, klemutest.SelfArgs(t, mainSuite)...)
+		cmd.Env = append(os.Environ(), "KLEMU_INNER=1", "GORACE=atexit_sleep_ms=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("suite %s under klemu: %v\n%s", mode, err, out)
+		}
+		wantPass(t, out, "TestKLCPUID", "TestKLAES", "TestKLAddressing", "TestKLConcurrent", "TestKLSignals", "TestKLCrash")
+		t.Logf("suite passed %s too", mode)
 	})
 	t.Run("cost", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_COST", "1")
