@@ -14,6 +14,7 @@ type Result struct {
 	Hits       []Hit
 	Mappings   int      // readable mappings scanned
 	Bytes      uint64   // bytes actually read and searched
+	Skipped    uint64   // bytes skipped: pages neither resident nor swapped
 	Unreadable []string // mappings (or parts) that could not be read, with the error
 }
 

@@ -17,7 +17,7 @@ func scanChild(t *testing.T, helper string, key []byte) (Result, []Needle) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("scanned %d mappings, %d MiB; %d unreadable parts", res.Mappings, res.Bytes>>20, len(res.Unreadable))
+	t.Logf("scanned %d mappings, %d MiB (%d MiB never touched, skipped); %d unreadable parts", res.Mappings, res.Bytes>>20, res.Skipped>>20, len(res.Unreadable))
 	for _, u := range res.Unreadable {
 		t.Logf("unreadable: %s", u)
 	}
