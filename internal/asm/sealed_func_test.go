@@ -450,6 +450,21 @@ func TestSealedRestrictions(t *testing.T) {
 	}
 }
 
+// TestSealedUnknownPath: a path value other than 0-2 runs the AES-NI path.
+func TestSealedUnknownPath(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	key := sealedRand(24)
+	h := sealedWrap(t, region, key, 0)
+	for _, path := range []int{-1, 3, 1 << 40} {
+		src := sealedRand(16 * 19)
+		dst := make([]byte, len(src))
+		if !SealedDecrypt(region, h, dst, src, path) || !bytes.Equal(dst, sealedWant(key, false, src)) {
+			t.Fatalf("path %d: wrong", path)
+		}
+	}
+}
+
 func TestSealedShortDst(t *testing.T) {
 	sealedRequireAESNI(t)
 	region, _ := sealedRegion(t, nil)
