@@ -757,3 +757,34 @@ func TestKLCost(t *testing.T) {
 	}
 	fmt.Printf("klemu-cost cpuid %.1f us/instruction\n", float64(time.Since(start).Microseconds())/n)
 }
+
+// TestKLExecFromThread: a process that execs from a non-main thread; the
+// new image (TestKLCPUID, TestKLAES) must see Key Locker again.
+func TestKLExecFromThread(t *testing.T) {
+	requireAESKLE(t)
+	if os.Getenv("KLEMU_E2E_CHILD") != "" {
+		t.Skip("child")
+	}
+	if os.Getenv("KLEMU_E2E_EXECTHREAD") != "" {
+		done := make(chan error)
+		var execOnThread func()
+		execOnThread = func() {
+			runtime.LockOSThread() // never unlocked: this thread execs or stays busy
+			if syscall.Gettid() == os.Getpid() {
+				// the main thread is held here, so the next one runs elsewhere
+				go execOnThread()
+				select {}
+			}
+			done <- syscall.Exec(os.Args[0], []string{os.Args[0], "-test.run=^TestKL(CPUID|AES)$", "-test.v", "-test.count=1"},
+				append(os.Environ(), "KLEMU_E2E_CHILD=1"))
+		}
+		go execOnThread()
+		t.Fatal(<-done)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKLExecFromThread$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KLEMU_E2E_EXECTHREAD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestKLCPUID")) || !bytes.Contains(out, []byte("--- PASS: TestKLAES")) {
+		t.Fatalf("exec from a thread: %v\n%s", err, out)
+	}
+}

@@ -24,7 +24,7 @@ import (
 )
 
 // mainSuite is the set of inner tests run under the default profile.
-const mainSuite = "^TestKL(CPUID|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|Faults|Crash)$"
+const mainSuite = "^TestKL(CPUID|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|ExecFromThread|Faults|Crash)$"
 
 func skipInner(t *testing.T) {
 	if klemutest.Inner() {
@@ -48,7 +48,7 @@ func TestUnderKlemu(t *testing.T) {
 	t.Run("full", func(t *testing.T) {
 		out := klemutest.RunSelf(t, nil, mainSuite)
 		wantPass(t, out, "TestKLCPUID", "TestKLEncodeKey", "TestKLAES", "TestKLRestrictionsTamper", "TestKLAddressing",
-			"TestKLYMMUpper", "TestKLConcurrent", "TestKLSignals", "TestKLSubprocess", "TestKLFaults", "TestKLCrash")
+			"TestKLYMMUpper", "TestKLConcurrent", "TestKLSignals", "TestKLSubprocess", "TestKLExecFromThread", "TestKLFaults", "TestKLCrash")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run("profile-"+p, func(t *testing.T) {

@@ -89,7 +89,14 @@ func Binary(tb testing.TB) string {
 		tmp.Close()
 		defer os.Remove(tmp.Name())
 		cmd := exec.Command(goTool(), "build", "-o", tmp.Name(), pkgPath)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		// klemu itself is never built with -race (it would only be slower).
+		var goflags []string
+		for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+			if f != "-race" && f != "--race" && f != "-race=true" {
+				goflags = append(goflags, f)
+			}
+		}
+		cmd.Env = append(os.Environ(), "GOFLAGS="+strings.Join(goflags, " "))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build %s: %v\n%s", pkgPath, err, out)

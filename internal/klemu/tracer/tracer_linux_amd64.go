@@ -130,6 +130,9 @@ func (t *Tracer) Run(path string, argv, env []string) (syscall.WaitStatus, error
 		}
 		return 0, err
 	}
+	if !t.done {
+		return 0, fmt.Errorf("klemu: the exit status of pid %d was lost", pid)
+	}
 	return t.status, nil
 }
 
