@@ -16,8 +16,9 @@
 //     region, the amd64 precomputation is filled (internal/asm.SealedInit),
 //     then the page is made PROT_READ.
 //   - darwin, *BSD, Solaris/illumos: the same with what the system offers
-//     (mmap, guard pages, mlock, mprotect; MAP_NOCORE on FreeBSD and
-//     DragonFly keeps it out of core dumps). No WIPEONFORK.
+//     (mmap, guard pages, mlock, mprotect). Out of core dumps: MAP_NOCORE on
+//     FreeBSD and DragonFly, MAP_CONCEAL on OpenBSD. Wipe on fork:
+//     minherit(INHERIT_ZERO) on FreeBSD 12+. (Compiled, not run, here.)
 //   - Windows: VirtualAlloc, PAGE_NOACCESS guard pages, VirtualLock,
 //     VirtualProtect(PAGE_READONLY). No equivalent of DONTDUMP; no fork.
 //   - Elsewhere (js/wasm, wasip1, plan9, aix...): a plain Go array; nothing

@@ -1,4 +1,4 @@
-//go:build darwin || netbsd || openbsd || solaris
+//go:build darwin || netbsd || solaris
 
 package fallback
 

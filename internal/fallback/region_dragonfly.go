@@ -1,5 +1,3 @@
-//go:build freebsd || dragonfly
-
 package fallback
 
 import "golang.org/x/sys/unix"
@@ -9,5 +7,5 @@ const mapNoCore = unix.MAP_NOCORE
 
 func advise(page []byte, st *MemoryStatus) {
 	st.DontDump = true
-	st.note("no MADV_WIPEONFORK on this system: a child created by fork without exec keeps a copy of the wrapping key")
+	st.note("no wipe-on-fork used on DragonFly: a child created by fork without exec keeps a copy of the wrapping key")
 }
