@@ -134,14 +134,19 @@ func run(args []string, stderr io.Writer) int {
 		return report(stderr, err)
 	}
 	sigc := make(chan os.Signal, 8)
-	signal.Notify(sigc, syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR2)
+	signal.Notify(sigc, forwarded...)
+	if rotateSignal != nil {
+		signal.Notify(sigc, rotateSignal)
+	}
 	go func() {
 		for s := range sigc {
-			if s == syscall.SIGUSR2 {
+			if s == rotateSignal {
 				t.Rotate()
 				continue
 			}
-			t.Signal(s.(syscall.Signal))
+			if sig, ok := s.(syscall.Signal); ok {
+				t.Signal(sig)
+			}
 		}
 	}()
 	ws, err := t.Run(path, fset.Args(), os.Environ())
@@ -171,7 +176,7 @@ func run(args []string, stderr io.Writer) int {
 		reraise(ws.Signal())
 		return 128 + int(ws.Signal())
 	}
-	fmt.Fprintf(stderr, "klemu: unexpected wait status %#x\n", uint32(ws))
+	fmt.Fprintf(stderr, "klemu: unexpected wait status %v\n", ws)
 	return exitUsage
 }
 

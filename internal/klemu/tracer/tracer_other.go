@@ -2,10 +2,7 @@
 
 package tracer
 
-import (
-	"errors"
-	"syscall"
-)
+import "syscall"
 
 // Tracer is unavailable off linux/amd64.
 type Tracer struct{}
@@ -31,5 +28,6 @@ func (e *ErrNotFound) Error() string { return "klemu: " + e.Err.Error() }
 
 // Run is unavailable.
 func (t *Tracer) Run(path string, argv, env []string) (syscall.WaitStatus, error) {
-	return 0, errors.New("klemu: unavailable: klemu needs linux/amd64")
+	var ws syscall.WaitStatus
+	return ws, &Unavailable{Reason: "klemu needs linux/amd64"}
 }
