@@ -51,6 +51,10 @@ type Tracer struct {
 	mode    Mode                    // ModeFault or ModePatch once running
 	patched map[int]map[uint64]bool // ModePatch: tgid -> patched CPUID sites
 	tgidOf  map[int]int             // ModePatch: tid -> tgid cache
+	// testAfterArm, if set, runs after CPUID interception is set up at
+	// each exec (tests of the exec-stop injection on machines without
+	// CPUID faulting).
+	testAfterArm func(pid int)
 }
 
 // New returns a tracer.
@@ -239,6 +243,9 @@ func (t *Tracer) arm(pid int) error {
 	if t.cfg.Break.NoCPUID {
 		return nil
 	}
+	if t.testAfterArm != nil {
+		defer t.testAfterArm(pid)
+	}
 	if t.mode == ModePatch {
 		return t.patchCPUID(pid)
 	}
@@ -246,32 +253,46 @@ func (t *Tracer) arm(pid int) error {
 }
 
 // armCPUIDFaulting runs arch_prctl(ARCH_SET_CPUID, 0) in a tracee stopped
-// right after execve by patching "mov eax,158; syscall; int3" at RIP. (RAX
-// cannot be set at a PTRACE_EVENT_EXEC stop: execve's return value
-// overwrites it on resume.)
+// right after execve.
 func (t *Tracer) armCPUIDFaulting(tid int) error {
+	ret, err := t.injectSyscall(tid, sysArchPrctl, archSetCPUID, 0)
+	if err != nil {
+		return err
+	}
+	if int64(ret) < 0 {
+		return syscall.Errno(-int64(ret))
+	}
+	t.logf("pid %d: CPUID faulting armed", tid)
+	return nil
+}
+
+// injectSyscall runs system call nr(a1, a2) in a tracee stopped right after
+// execve by patching "mov eax,nr; syscall; int3" at RIP, and returns its
+// result. (RAX cannot simply be set at a PTRACE_EVENT_EXEC stop: execve's
+// return value overwrites it on resume, hence the mov.)
+func (t *Tracer) injectSyscall(tid int, nr uint8, a1, a2 uint64) (uint64, error) {
 	var saved syscall.PtraceRegs
 	if err := syscall.PtraceGetRegs(tid, &saved); err != nil {
-		return err
+		return 0, err
 	}
 	saved.Rax = 0 // what execve returns to user space
 	orig := make([]byte, 8)
 	if _, err := syscall.PtracePeekText(tid, uintptr(saved.Rip), orig); err != nil {
-		return err
+		return 0, err
 	}
-	code := []byte{0xB8, sysArchPrctl, 0, 0, 0, 0x0F, 0x05, 0xCC}
+	code := []byte{0xB8, nr, 0, 0, 0, 0x0F, 0x05, 0xCC} // mov $nr, %eax; syscall; int3
 	if _, err := syscall.PtracePokeText(tid, uintptr(saved.Rip), code); err != nil {
-		return err
+		return 0, err
 	}
 	r := saved
-	r.Rdi, r.Rsi = archSetCPUID, 0
+	r.Rdi, r.Rsi = a1, a2
 	if err := syscall.PtraceSetRegs(tid, &r); err != nil {
-		return err
+		return 0, err
 	}
 	sig := 0
 	for {
 		if err := syscall.PtraceCont(tid, sig); err != nil {
-			return err
+			return 0, err
 		}
 		var ws syscall.WaitStatus
 		_, err := syscall.Wait4(tid, &ws, syscall.WALL, nil)
@@ -279,7 +300,7 @@ func (t *Tracer) armCPUIDFaulting(tid int) error {
 			_, err = syscall.Wait4(tid, &ws, syscall.WALL, nil)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !ws.Stopped() {
 			if ws.Exited() || ws.Signaled() {
@@ -288,7 +309,7 @@ func (t *Tracer) armCPUIDFaulting(tid int) error {
 					t.status, t.done = ws, true
 				}
 			}
-			return fmt.Errorf("tracee ended during injection (%#x)", uint32(ws))
+			return 0, fmt.Errorf("tracee ended during injection (%#x)", uint32(ws))
 		}
 		if ws.StopSignal() == syscall.SIGTRAP && ws.TrapCause() <= 0 {
 			break
@@ -300,19 +321,15 @@ func (t *Tracer) armCPUIDFaulting(tid int) error {
 		}
 	}
 	if err := syscall.PtraceGetRegs(tid, &r); err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := syscall.PtracePokeText(tid, uintptr(saved.Rip), orig); err != nil {
-		return err
+		return 0, err
 	}
 	if err := syscall.PtraceSetRegs(tid, &saved); err != nil {
-		return err
+		return 0, err
 	}
-	if r.Rax != 0 {
-		return syscall.Errno(-int64(r.Rax))
-	}
-	t.logf("pid %d: CPUID faulting armed", tid)
-	return nil
+	return r.Rax, nil
 }
 
 func getSiginfo(tid int) (si [128]byte, err error) {

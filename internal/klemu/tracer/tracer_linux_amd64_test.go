@@ -82,3 +82,37 @@ func TestFaultMode(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// The exec-stop system call injection that arms CPUID faulting, checked
+// with a harmless arch_prctl(ARCH_GET_CPUID) (returns 1: CPUID enabled) at
+// the first exec (PTRACE_TRACEME stop) and at a PTRACE_EVENT_EXEC stop: the
+// program must run on undisturbed.
+func TestExecStopInjection(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	tr, err := New(Config{Profile: cpuid.Full, CPUID: ModePatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	tr.testAfterArm = func(pid int) {
+		ret, err := tr.injectSyscall(pid, sysArchPrctl, 0x1011 /* ARCH_GET_CPUID */, 0)
+		if err != nil {
+			t.Errorf("pid %d: %v", pid, err)
+		}
+		got = append(got, ret)
+	}
+	ws, err := tr.Run(sh, []string{"sh", "-c", "exec " + sh + " -c 'exit 5'"}, os.Environ())
+	var u *Unavailable
+	if errors.As(err, &u) {
+		t.Skipf("SKIP: %v", err)
+	}
+	if err != nil || !ws.Exited() || ws.ExitStatus() != 5 {
+		t.Fatalf("status %v, %v; want exit 5", ws, err)
+	}
+	if len(got) != 2 || got[0] != 1 || got[1] != 1 {
+		t.Errorf("ARCH_GET_CPUID at the exec stops returned %v, want [1 1]", got)
+	}
+}
