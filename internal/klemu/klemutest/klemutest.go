@@ -24,6 +24,8 @@ package klemutest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -103,12 +105,28 @@ func Binary(tb testing.TB) string {
 			buildFail = compileError.Match(out)
 			return
 		}
-		// A stable name, replaced atomically: concurrent test processes
-		// may run the previous binary meanwhile.
-		final := filepath.Join(dir, "klemu")
+		// Named by content: concurrent test processes (of other checkouts,
+		// too) never run each other's klemu, and an unchanged klemu is
+		// shared. Binaries unused for a day are removed.
+		b, err := os.ReadFile(tmp.Name())
+		if err != nil {
+			buildErr = err
+			return
+		}
+		sum := sha256.Sum256(b)
+		final := filepath.Join(dir, "klemu-"+hex.EncodeToString(sum[:8]))
 		if err := os.Rename(tmp.Name(), final); err != nil {
 			buildErr = err
 			return
+		}
+		now := time.Now()
+		os.Chtimes(final, now, now)
+		if old, _ := filepath.Glob(filepath.Join(dir, "klemu-*")); len(old) > 0 {
+			for _, o := range old {
+				if fi, err := os.Stat(o); err == nil && now.Sub(fi.ModTime()) > 24*time.Hour {
+					os.Remove(o)
+				}
+			}
 		}
 		buildPath = final
 	})
