@@ -27,7 +27,8 @@ func bitslicedNeedles(key []byte) [][]byte {
 	return out
 }
 
-// After GenericEncodeKey and GenericEncrypt/Decrypt have run in a child,
+// After GenericEncodeKey, GenericEncrypt/Decrypt and every mode kernel
+// have run in a child,
 // with the child's own copy of the key wiped, neither the key nor any form
 // of its schedule (standard, word-swapped, inverse, bitsliced) is left in
 // the child's memory. (The wrapping key EK is in the region by design and
@@ -86,6 +87,17 @@ func TestHelperGeneric(t *testing.T) {
 				done <- errors.New("generic round trip failed")
 				return
 			}
+		}
+		// Every mode kernel, the key also serving as XTS tweak key.
+		var st, st2 [16]byte
+		if !GenericCTR(r, &h, buf, buf, &st, 0) ||
+			!GenericCBCEncrypt(r, &h, buf, buf, &st, 0) ||
+			!GenericCBCDecrypt(r, &h, buf, buf, &st, 0) ||
+			!GenericXTS(r, &h, &h, buf, buf, &st, 0) ||
+			!GenericXTS(r, &h, &h, buf, buf, &st, ModeDecrypt) ||
+			!GenericGCMCTR(r, &h, buf, buf, &st, &st2, ModeInc32) {
+			done <- errors.New("generic mode kernel failed")
+			return
 		}
 		done <- nil
 		<-block
