@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -273,4 +274,31 @@ func TestKLAddressing(t *testing.T) {
 		}
 	}
 	t.Logf("%d generated encodings", n)
+}
+
+// TestKLCPUIDJIT: a CPUID outside any *cpuid* helper (JIT code) is answered
+// too, which only CPUID faulting can do (--cpuid=patch leaves it to the
+// host: the test then skips, saying so).
+func TestKLCPUIDJIT(t *testing.T) {
+	requireInner(t)
+	if m := os.Getenv("KLEMU_CPUID"); m != "fault" {
+		t.Skipf("SKIP: klemu runs with --cpuid=%s here (no CPUID faulting): CPUID in JIT code sees the host", m)
+	}
+	p := newPage(t)
+	code := []byte{
+		0x53,                         // push %rbx
+		0xB8, 0x19, 0x00, 0x00, 0x00, // mov $0x19, %eax
+		0x31, 0xC9, // xor %ecx, %ecx
+		0x0F, 0xA2, // cpuid
+		0x89, 0xD8, // mov %ebx, %eax
+		0x5B, // pop %rbx
+		0xC3, // ret
+	}
+	copy(p.mem, code)
+	c := randCtx()
+	jitcall(p.base, &c)
+	_, want, _, _ := cpuidRaw(0x19, 0)
+	if uint32(c.Flags) != want {
+		t.Errorf("CPUID.19H:EBX from JIT code = %#x, want %#x", uint32(c.Flags), want)
+	}
 }

@@ -24,7 +24,7 @@ import (
 )
 
 // mainSuite is the set of inner tests run under the default profile.
-const mainSuite = "^TestKL(CPUID|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|ExecFromThread|Faults|Crash)$"
+const mainSuite = "^TestKL(CPUID|CPUIDJIT|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|ExecFromThread|Faults|Crash)$"
 
 func skipInner(t *testing.T) {
 	if klemutest.Inner() {
