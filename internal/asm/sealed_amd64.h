@@ -74,6 +74,14 @@
 	MOVO X, MID; PCLMULQDQ $0x01, H, MID; \
 	MOVO X, T; PCLMULQDQ $0x10, H, T; PXOR T, MID
 
+// SEALED_CLMUL_INIT_LO: the same as SEALED_CLMUL_INIT for an X whose high
+// qword is zero (the metadata block: bits 127:32 are zero or the handle was
+// refused already).
+#define SEALED_CLMUL_INIT_LO(X, H, LO, MID, HI, T) \
+	MOVO X, LO; PCLMULQDQ $0x00, H, LO; \
+	MOVO X, MID; PCLMULQDQ $0x10, H, MID; \
+	PXOR HI, HI
+
 #define SEALED_CLMUL_ACC(X, H, LO, MID, HI, T) \
 	MOVO X, T; PCLMULQDQ $0x00, H, T; PXOR T, LO; \
 	MOVO X, T; PCLMULQDQ $0x11, H, T; PXOR T, HI; \
@@ -94,7 +102,7 @@
 // products are added last (shortest dependency chain from the unwrap).
 #define SEALED_POLY1(LEN) \
 	MOVOU 336(DI), X7; \
-	SEALED_CLMUL_INIT(X6, X7, X8, X9, X10, X11); \
+	SEALED_CLMUL_INIT_LO(X6, X7, X8, X9, X10, X11); \
 	MOVOU 304(DI), X7; MOVOU LEN, X12; \
 	SEALED_CLMUL_ACC(X12, X7, X8, X9, X10, X11); \
 	MOVOU 320(DI), X7; \
@@ -105,7 +113,7 @@
 // SEALED_POLY2: the same over X6 meta, X1, X2 key blocks, LEN.
 #define SEALED_POLY2(LEN) \
 	MOVOU 352(DI), X7; \
-	SEALED_CLMUL_INIT(X6, X7, X8, X9, X10, X11); \
+	SEALED_CLMUL_INIT_LO(X6, X7, X8, X9, X10, X11); \
 	MOVOU 304(DI), X7; MOVOU LEN, X12; \
 	SEALED_CLMUL_ACC(X12, X7, X8, X9, X10, X11); \
 	MOVOU 336(DI), X7; \
