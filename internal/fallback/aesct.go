@@ -314,33 +314,6 @@ func addRoundKey(q *[8]uint64, rk *[8]uint64) {
 	}
 }
 
-// load16 sets lane `lane` of q from the 16-byte block b, bit by bit: the
-// reference for loadBlocks (tests).
-func load16(q *[8]uint64, b []byte, lane uint) {
-	_ = b[15]
-	for i := 0; i < 16; i++ {
-		pos := uint(i%4*4+i/4) + 16*lane
-		v := uint64(b[i])
-		for bit := 0; bit < 8; bit++ {
-			q[bit] |= (v >> bit & 1) << pos
-		}
-	}
-}
-
-// store16 writes lane `lane` of q to the 16-byte block b: the reference
-// for storeBlocks (tests).
-func store16(b []byte, q *[8]uint64, lane uint) {
-	_ = b[15]
-	for i := 0; i < 16; i++ {
-		pos := uint(i%4*4+i/4) + 16*lane
-		var v uint64
-		for bit := 0; bit < 8; bit++ {
-			v |= (q[bit] >> pos & 1) << bit
-		}
-		b[i] = byte(v)
-	}
-}
-
 // bytePos[j] is where byte j of a 64-byte (four-block) input goes in the
 // staging buffer so that, after transpose, bit b of it lands in slice b at
 // bit 16L + 4r + c (block L = j/16, row r = j%4, column c = j%16/4): the
@@ -529,13 +502,8 @@ func wipeSchedule(s *schedule) {
 	*s = schedule{}
 }
 
-// wipe16 / wipe32 zero small secret buffers (not inlined, see wipeSchedule).
+// wipe16 zeroes a small secret buffer (not inlined, see wipeSchedule).
 //
-//go:noinline
-func wipe32(b *[32]byte) {
-	*b = [32]byte{}
-}
-
 //go:noinline
 func wipe16(b *[16]byte) {
 	*b = [16]byte{}
