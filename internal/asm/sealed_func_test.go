@@ -48,10 +48,21 @@ func sealedRequireAESNI(tb testing.TB) {
 
 var sealedPathNames = []string{"aesni", "vaes256", "vaes512"}
 
+// sealedHasVAES reads CPUID.(EAX=7,ECX=0):ECX[9] (VAES) directly:
+// golang.org/x/sys/cpu reports it (as HasAVX512VAES) only on CPUs with
+// AVX-512, not on AVX2-only CPUs with VAES (Alder Lake and later clients).
+func sealedHasVAES() bool {
+	if maxLeaf, _, _, _ := CPUID(0, 0); maxLeaf < 7 {
+		return false
+	}
+	_, _, c, _ := CPUID(7, 0)
+	return c&(1<<9) != 0
+}
+
 // sealedPaths returns the paths this CPU can run.
 func sealedPaths() []int {
 	p := []int{PathAESNI}
-	if cpu.X86.HasAVX2 && cpu.X86.HasAVX512VAES {
+	if cpu.X86.HasAVX2 && sealedHasVAES() {
 		p = append(p, PathVAES256)
 		if cpu.X86.HasAVX512F {
 			p = append(p, PathVAES512)
