@@ -115,6 +115,18 @@ func textSection(f *elf.File, addr uint64) *elf.Section {
 	return nil
 }
 
+// siteKey identifies an executable file (cache of its CPUID sites).
+type siteKey struct {
+	dev, ino  uint64
+	size      int64
+	sec, nsec int64
+}
+
+type siteCache struct {
+	sites []uint64
+	entry uint64
+}
+
 // atEntry reads AT_ENTRY from /proc/pid/auxv.
 func atEntry(pid int) (uint64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/auxv")
@@ -133,7 +145,25 @@ func atEntry(pid int) (uint64, error) {
 // its exec event) and records them for the process.
 func (t *Tracer) patchCPUID(pid int) error {
 	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
-	sites, entry, err := cpuidSites(exe)
+	var sites []uint64
+	var entry uint64
+	var err error
+	var key siteKey
+	var st syscall.Stat_t
+	if syscall.Stat(exe, &st) == nil {
+		key = siteKey{st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec}
+	}
+	if c, ok := t.sites[key]; ok && key.ino != 0 {
+		sites, entry = c.sites, c.entry
+	} else {
+		sites, entry, err = cpuidSites(exe)
+		if err == nil && key.ino != 0 {
+			if len(t.sites) > 64 {
+				clear(t.sites)
+			}
+			t.sites[key] = siteCache{sites, entry}
+		}
+	}
 	delete(t.patched, pid)
 	if err != nil {
 		return fmt.Errorf("reading the symbols of %s: %v", exe, err)

@@ -51,6 +51,7 @@ type Tracer struct {
 	mode    Mode                    // ModeFault or ModePatch once running
 	patched map[int]map[uint64]bool // ModePatch: tgid -> patched CPUID sites
 	tgidOf  map[int]int             // ModePatch: tid -> tgid cache
+	sites   map[siteKey]siteCache   // ModePatch: CPUID sites per executable
 	// testAfterArm, if set, runs after CPUID interception is set up at
 	// each exec (tests of the exec-stop injection on machines without
 	// CPUID faulting).
@@ -64,7 +65,7 @@ func New(cfg Config) (*Tracer, error) {
 		return nil, err
 	}
 	return &Tracer{cfg: cfg, m: m, table: cpuid.New(cfg.Profile, nil), known: map[int]bool{},
-		cpuidN: map[uint32]uint64{}, mode: cfg.CPUID, patched: map[int]map[uint64]bool{}, tgidOf: map[int]int{}}, nil
+		cpuidN: map[uint32]uint64{}, mode: cfg.CPUID, patched: map[int]map[uint64]bool{}, tgidOf: map[int]int{}, sites: map[siteKey]siteCache{}}, nil
 }
 
 // Rotate asks for an IWKey rotation before the next emulated instruction
