@@ -30,9 +30,9 @@ package asm
 //
 // Register use (all ABI0): general registers AX, BX, CX, DX, SI, DI, R8-R11
 // (addresses, counts and the key type only: nothing secret); vector registers
-// X0-X15 on every path, Y0-Y8 on the ymm path, Z0-Z15, Z16-Z30 and K1 on the
-// zmm path. Every vector register a routine used is zero when it returns, on every
-// return path: PXOR of X0-X15 on the AES-NI path and on rejection (no AVX
+// X0-X15 on every path, Y0-Y8 on the ymm path, Z0-Z30 and K1 on the zmm
+// path. Every vector register a routine used is zero when it returns, on
+// every return path: PXOR of X0-X15 on the AES-NI path and on rejection (no AVX
 // needed), VZEROALL on the ymm path, VZEROALL plus VPXORD of Z16-Z31 on the
 // zmm path.
 //
@@ -45,8 +45,10 @@ const (
 	// SSSE3, SSE4.1: every AES-NI CPU has the last two). The prologue
 	// (unwrap, tag check, key expansion) is this SSE code on every path.
 	PathAESNI = 0
-	// PathVAES256: VAES on ymm (VEX), 16 blocks in flight (needs AVX2 and
-	// VAES as well).
+	// PathVAES256: VAES on ymm (VEX only, Y0-Y8), 16 blocks in flight
+	// (needs AVX2 and VAES as well: the path for Alder Lake-like CPUs without
+	// AVX-512). VAES is CPUID.(EAX=7,ECX=0):ECX[9]; golang.org/x/sys/cpu
+	// reports it, as HasAVX512VAES, only on CPUs with AVX-512.
 	PathVAES256 = 1
 	// PathVAES512: VAES on zmm (EVEX), 32 blocks in flight, round keys in
 	// Z16-Z30 (needs AVX512F and VAES as well).
