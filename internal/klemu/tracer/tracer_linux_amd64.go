@@ -111,7 +111,13 @@ func (t *Tracer) Run(path string, argv, env []string) (syscall.WaitStatus, error
 			t.mode = ModeFault
 		}
 	}
-	env = append(env[:len(env):len(env)], "KLEMU_ACTIVE=1", "KLEMU_PROFILE="+t.cfg.Profile.String(), "KLEMU_CPUID="+t.mode.String())
+	var clean []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, "KLEMU_ACTIVE=") && !strings.HasPrefix(e, "KLEMU_PROFILE=") && !strings.HasPrefix(e, "KLEMU_CPUID=") {
+			clean = append(clean, e)
+		}
+	}
+	env = append(clean, "KLEMU_ACTIVE=1", "KLEMU_PROFILE="+t.cfg.Profile.String(), "KLEMU_CPUID="+t.mode.String())
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
 		Env:   env,
 		Files: []uintptr{0, 1, 2},

@@ -116,3 +116,26 @@ func TestExecStopInjection(t *testing.T) {
 		t.Errorf("ARCH_GET_CPUID at the exec stops returned %v, want [1 1]", got)
 	}
 }
+
+// The program's environment gets KLEMU_ACTIVE, KLEMU_PROFILE and KLEMU_CPUID,
+// replacing inherited values.
+func TestEnvironment(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	tr, err := New(Config{Profile: cpuid.NoWide, CPUID: ModePatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "KLEMU_PROFILE=absent", "KLEMU_ACTIVE=")
+	script := `[ "$KLEMU_ACTIVE" = 1 ] && [ "$KLEMU_PROFILE" = no-wide ] && [ "$KLEMU_CPUID" = patch ]`
+	ws, err := tr.Run(sh, []string{"sh", "-c", script}, env)
+	var u *Unavailable
+	if errors.As(err, &u) {
+		t.Skipf("SKIP: %v", err)
+	}
+	if err != nil || ws.ExitStatus() != 0 {
+		t.Fatalf("environment not as documented: %v %v", ws, err)
+	}
+}
