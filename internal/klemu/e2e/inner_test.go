@@ -519,10 +519,12 @@ func TestKLFaults(t *testing.T) {
 var crashCases = map[string]map[string]string{
 	"encodekey":          {"full": "ok", "no-wide": "ok", "disabled": "SIGILL", "absent": "SIGILL"},
 	"encodekey-reserved": {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
-	"aesenc":             {"full": "ok", "no-wide": "ok", "disabled": "SIGILL", "absent": "SIGILL"},
-	"aesencwide":         {"full": "ok", "no-wide": "SIGILL", "disabled": "SIGILL", "absent": "SIGILL"},
-	"pagefault":          {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
-	"loadiwkey":          {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
+	// a fault signal is forced: blocking SIGSEGV does not hold it back
+	"encodekey-reserved-blocked": {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
+	"aesenc":                     {"full": "ok", "no-wide": "ok", "disabled": "SIGILL", "absent": "SIGILL"},
+	"aesencwide":                 {"full": "ok", "no-wide": "SIGILL", "disabled": "SIGILL", "absent": "SIGILL"},
+	"pagefault":                  {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
+	"loadiwkey":                  {"full": "SIGSEGV", "no-wide": "SIGSEGV", "disabled": "SIGILL", "absent": "SIGILL"},
 }
 
 func sigDefault(sig syscall.Signal) {
@@ -547,6 +549,11 @@ func TestKLCrashChild(t *testing.T) {
 		encodekey128(&c)
 	case "encodekey-reserved":
 		c.Src = 8
+		encodekey128(&c)
+	case "encodekey-reserved-blocked":
+		c.Src = 8
+		set := uint64(1) << (syscall.SIGSEGV - 1)
+		syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 0 /* SIG_BLOCK */, uintptr(unsafe.Pointer(&set)), 0, 8, 0, 0)
 		encodekey128(&c)
 	case "aesenc":
 		aesenc128kl(&c)

@@ -23,6 +23,8 @@ const (
 	ptraceSetFPRegs  = 15
 	ptraceGetSiginfo = 0x4202
 	ptraceSetSiginfo = 0x4203
+	ptraceGetSigmask = 0x420a
+	ptraceSetSigmask = 0x420b
 	ptraceOExitKill  = 0x100000
 	archSetCPUID     = 0x1012
 	sysArchPrctl     = 158
@@ -347,6 +349,14 @@ func getSiginfo(tid int) (si [128]byte, err error) {
 	return
 }
 
+func sigmask(req uintptr, tid int, mask *uint64) error {
+	_, _, e := syscall.Syscall6(syscall.SYS_PTRACE, req, uintptr(tid), 8, uintptr(unsafe.Pointer(mask)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 func setSiginfo(tid int, si *[128]byte) error {
 	_, _, e := syscall.Syscall6(syscall.SYS_PTRACE, ptraceSetSiginfo, uintptr(tid), 0, uintptr(unsafe.Pointer(si)), 0, 0)
 	if e != 0 {
@@ -509,6 +519,15 @@ func (t *Tracer) injectSEGV(tid int, code int32, addr uint64) syscall.Signal {
 	binary.LittleEndian.PutUint64(si[16:], addr)
 	if err := setSiginfo(tid, &si); err != nil {
 		fmt.Fprintf(os.Stderr, "klemu: tid %d: PTRACE_SETSIGINFO: %v\n", tid, err)
+	}
+	// The kernel forces fault signals: a blocked SIGSEGV is unblocked (else
+	// it would stay pending and the instruction would trap for ever).
+	var mask uint64
+	if sigmask(ptraceGetSigmask, tid, &mask) == nil && mask&(1<<(syscall.SIGSEGV-1)) != 0 {
+		mask &^= 1 << (syscall.SIGSEGV - 1)
+		if err := sigmask(ptraceSetSigmask, tid, &mask); err != nil {
+			fmt.Fprintf(os.Stderr, "klemu: tid %d: PTRACE_SETSIGMASK: %v\n", tid, err)
+		}
 	}
 	t.cont(tid, syscall.SIGSEGV)
 	return syscall.SIGSEGV
