@@ -529,8 +529,30 @@ func (t *Tracer) injectSEGV(tid int, code int32, addr uint64) syscall.Signal {
 			fmt.Fprintf(os.Stderr, "klemu: tid %d: PTRACE_SETSIGMASK: %v\n", tid, err)
 		}
 	}
+	if sigIgnored(tid, syscall.SIGSEGV) {
+		// The kernel would reset the action to the default and kill the
+		// process; a delivered-but-ignored SIGSEGV would make the
+		// instruction trap for ever. SIGKILL is the closest klemu can do.
+		fmt.Fprintf(os.Stderr, "klemu: tid %d ignores SIGSEGV; the fault kills it (SIGKILL)\n", tid)
+		syscall.Tgkill(tgid(tid), tid, syscall.SIGKILL)
+	}
 	t.cont(tid, syscall.SIGSEGV)
 	return syscall.SIGSEGV
+}
+
+// sigIgnored reports whether sig is ignored by tid (/proc/tid/status SigIgn).
+func sigIgnored(tid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && m&(1<<(sig-1)) != 0
+		}
+	}
+	return false
 }
 
 // mapped reports whether addr lies in a mapping of tid (/proc/tid/maps).
