@@ -21,7 +21,7 @@ import (
 // heap (checked with -gcflags=-m: the locals do not escape).
 //
 // What it does not protect, honestly:
-//   - Go gives no guarantee. If a callee's prologue must grow the goroutine
+//   - Without GOEXPERIMENT=runtimesecret, Go gives no guarantee. If a callee's prologue must grow the goroutine
 //     stack, the runtime copies the whole stack, secrets included, and frees
 //     the old one without wiping it (burnStack at the start grows the stack
 //     beforehand, which makes this unlikely, not impossible); a GC-time stack
@@ -30,6 +30,12 @@ import (
 //     registers to memory (g0 / gsignal stacks, the goroutine's context).
 //   - Values in registers are not cleared on return: Go has no portable way
 //     to clear general-purpose registers.
+//
+// Built with GOEXPERIMENT=runtimesecret (Go 1.26+), every generic entry
+// point runs inside runtime/secret.Do: on linux/amd64 and linux/arm64 the
+// runtime itself then erases the registers and the stack the call used
+// (see RuntimeSecret), which closes the register and spill-slot gaps above
+// as far as the runtime's implementation does.
 //   - It is not the Key Locker property: while a call runs, the key is in
 //     ordinary memory. Between calls only the handle exists.
 //   - Timing: the AES is bitsliced and table-free (see aesct.go); POLYVAL
@@ -121,9 +127,11 @@ func GenericEncodeKey(region *[4096]byte, key []byte, restrictions uint32, h *[6
 	if restrictions&^handle.RestrictionMask != 0 {
 		panic("fallback: GenericEncodeKey: unknown restriction bits")
 	}
-	burnStack()
-	encodeKey(region, key, kt, restrictions, h)
-	burnStack()
+	protect(func() {
+		burnStack()
+		encodeKey(region, key, kt, restrictions, h)
+		burnStack()
+	})
 }
 
 func encodeKey(region *[4096]byte, key []byte, kt int, restrictions uint32, h *[64]byte) {
@@ -187,9 +195,12 @@ func genericCrypt(region *[4096]byte, h *[64]byte, dst, src []byte, decrypt bool
 	if len(src)%16 != 0 || len(dst) < len(src) {
 		panic("fallback: input not full blocks or output too short")
 	}
-	burnStack()
-	ok := crypt(region, h, dst, src, decrypt)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = crypt(region, h, dst, src, decrypt)
+		burnStack()
+	})
 	return ok
 }
 

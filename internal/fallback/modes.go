@@ -150,9 +150,12 @@ func (s *schedule) xts(m *modeScratch, dst, src []byte, t *[16]byte, decrypt boo
 // the number of blocks (low 32 bits only with ModeInc32).
 func GenericCTR(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
-	burnStack()
-	ok := ctrKernel(region, h, dst, src, ctr, flags&ModeInc32 != 0)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = ctrKernel(region, h, dst, src, ctr, flags&ModeInc32 != 0)
+		burnStack()
+	})
 	return ok
 }
 
@@ -171,18 +174,24 @@ func ctrKernel(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, 
 // GenericCBCEncrypt: C_i = E(P_i XOR C_{i-1}), C_{-1} = *iv; *iv = last C.
 func GenericCBCEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
-	burnStack()
-	ok := cbcKernel(region, h, dst, src, iv, false)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = cbcKernel(region, h, dst, src, iv, false)
+		burnStack()
+	})
 	return ok
 }
 
 // GenericCBCDecrypt: P_i = D(C_i) XOR C_{i-1}; *iv = last C (in place works).
 func GenericCBCDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
-	burnStack()
-	ok := cbcKernel(region, h, dst, src, iv, true)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = cbcKernel(region, h, dst, src, iv, true)
+		burnStack()
+	})
 	return ok
 }
 
@@ -209,9 +218,12 @@ func cbcKernel(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, d
 // anything is written.
 func GenericXTS(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
-	burnStack()
-	ok := xtsKernel(region, h, hTweak, dst, src, tweak, flags&ModeDecrypt != 0)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = xtsKernel(region, h, hTweak, dst, src, tweak, flags&ModeDecrypt != 0)
+		burnStack()
+	})
 	return ok
 }
 
@@ -243,9 +255,12 @@ func xtsKernel(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *
 // *j0 is not modified.
 func GenericGCMCTR(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
-	burnStack()
-	ok := gcmKernel(region, h, dst, src, j0, tagMask)
-	burnStack()
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = gcmKernel(region, h, dst, src, j0, tagMask)
+		burnStack()
+	})
 	return ok
 }
 

@@ -43,6 +43,21 @@
 // wrap keys under an all-zero IWKey; handles made by the parent fail to
 // verify in the child. Where WIPEONFORK is not available the child shares
 // the parent's wrapping key (copy-on-write), as any other memory.
+//
+// # The generic implementation
+//
+// GenericEncodeKey, GenericEncrypt/Decrypt and the mode kernels (GenericCTR,
+// GenericCBCEncrypt/Decrypt, GenericXTS, GenericGCMCTR, GHASH) give the Key
+// Locker semantics in portable Go: handle.Wrap's handle format under IK/EK
+// from the region, the tag verified before anything is written, false on a
+// bad handle. The AES is bitsliced and table-free (aesct.go), POLYVAL and
+// GHASH use constant-time carry-less multiplication (polyval.go). The data
+// key exists unwrapped only during a call, in stack arrays that are wiped,
+// with the stack below the call overwritten afterwards; generic.go lists
+// what that does not cover. With GOEXPERIMENT=runtimesecret every call runs
+// inside runtime/secret.Do. A test scans a child process after every kernel
+// has run and finds no form of the key (hygiene_linux_test.go, with
+// internal/memscan).
 package fallback
 
 import (
