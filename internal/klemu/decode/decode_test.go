@@ -293,10 +293,17 @@ func TestGNUAs(t *testing.T) {
 		}
 		return
 	}
+	// The golden table was made with binutils 2.40; another version may
+	// pick other (equally valid, and decoded above) encodings.
+	ver, _ := exec.Command(as, "--version").Output()
+	report := t.Errorf
+	if !bytes.Contains(ver, []byte(" 2.40")) {
+		report = t.Logf
+	}
 	g := readGolden(t)
 	for i := range min(len(g), len(codes)) {
 		if !bytes.Equal(g[i].code, codes[i]) {
-			t.Errorf("%s: as gives % x, golden % x", tab[i], codes[i], g[i].code)
+			report("%s: as gives % x, golden % x", tab[i], codes[i], g[i].code)
 		}
 	}
 }
