@@ -155,19 +155,7 @@ func run(args []string, stderr io.Writer) int {
 		return report(stderr, err)
 	}
 	if stats.on {
-		w := stderr
-		if stats.file != "" {
-			f, err := os.Create(stats.file)
-			if err != nil {
-				fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
-				return exitUsage
-			}
-			defer f.Close()
-			w = f
-		}
-		if err := t.Stats().Write(w); err != nil {
-			fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
-		}
+		writeStats(t.Stats(), stats.file, stderr) // on failure, says so; the status stays PROG's
 	}
 	switch {
 	case ws.Exited():
@@ -178,6 +166,23 @@ func run(args []string, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "klemu: unexpected wait status %v\n", ws)
 	return exitUsage
+}
+
+func writeStats(st *tracer.Stats, file string, stderr io.Writer) {
+	if file == "" {
+		st.Write(stderr)
+		return
+	}
+	f, err := os.Create(file)
+	if err == nil {
+		err = st.Write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
+	}
 }
 
 func report(stderr io.Writer, err error) int {
