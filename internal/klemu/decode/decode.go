@@ -45,7 +45,8 @@ func (o Op) String() string {
 	return fmt.Sprintf("op%d", uint8(o))
 }
 
-// KLOps lists the nine user-mode Key Locker instructions, in stats order.
+// KLOps lists the ten user-mode Key Locker instructions (ENCODEKEY and the
+// AES*KL forms; not LOADIWKEY).
 var KLOps = []Op{ENCODEKEY128, ENCODEKEY256, AESENC128KL, AESDEC128KL, AESENC256KL, AESDEC256KL,
 	AESENCWIDE128KL, AESDECWIDE128KL, AESENCWIDE256KL, AESDECWIDE256KL}
 
