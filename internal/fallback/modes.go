@@ -73,10 +73,17 @@ func wipeScratch(m *modeScratch) {
 	*m = modeScratch{}
 }
 
-// ctrXOR: dst = src XOR E(ctr), E(ctr+1), ...; *ctr is advanced.
-func (s *schedule) ctrXOR(m *modeScratch, dst, src []byte, ctr *[16]byte, inc32 bool) {
-	for len(src) > 0 {
-		n := min(len(src)/16, 4)
+// ctrXOR: dst = src XOR E(ctr), E(ctr+1), ...; *ctr is advanced. If lead
+// is not nil, the first counter block's encryption goes to *lead instead
+// (GCM's tag mask E(J0)) and the data starts at the next counter, in the
+// same four-block batches.
+func (s *schedule) ctrXOR(m *modeScratch, dst, src []byte, ctr *[16]byte, inc32 bool, lead *[16]byte) {
+	skip := 0
+	if lead != nil {
+		skip = 1
+	}
+	for len(src) > 0 || skip > 0 {
+		n := min(len(src)/16+skip, 4)
 		for j := 0; j < n; j++ {
 			copy(m.a[16*j:], ctr[:])
 			incCounter(ctr, inc32)
@@ -84,8 +91,13 @@ func (s *schedule) ctrXOR(m *modeScratch, dst, src []byte, ctr *[16]byte, inc32 
 		loadBlocks(&m.q, m.a[:], n, &m.tmp)
 		s.encrypt4(&m.q)
 		storeBlocks(m.a[:], &m.q, n, &m.tmp)
-		subtle.XORBytes(dst[:16*n], src[:16*n], m.a[:16*n])
-		dst, src = dst[16*n:], src[16*n:]
+		ks := m.a[16*skip : 16*n]
+		if skip > 0 {
+			copy(lead[:], m.a[:16])
+			skip = 0
+		}
+		subtle.XORBytes(dst[:len(ks)], src[:len(ks)], ks)
+		dst, src = dst[len(ks):], src[len(ks):]
 	}
 }
 
@@ -164,7 +176,7 @@ func ctrKernel(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, 
 	var m modeScratch
 	ok := unwrapInto(region, h, &dk)
 	if ok {
-		dk.ctrXOR(&m, dst, src, ctr, inc32)
+		dk.ctrXOR(&m, dst, src, ctr, inc32, nil)
 	}
 	wipeSchedule(&dk)
 	wipeScratch(&m)
@@ -270,57 +282,9 @@ func gcmKernel(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask *[1
 	ok := unwrapInto(region, h, &dk)
 	if ok {
 		c := *j0
-		dk.crypt(tagMask[:], c[:], false)
-		incCounter(&c, true)
-		dk.ctrXOR(&m, dst, src, &c, true)
+		dk.ctrXOR(&m, dst, src, &c, true, tagMask)
 	}
 	wipeSchedule(&dk)
 	wipeScratch(&m)
 	return ok
-}
-
-// GHASH is a constant-time GHASH (NIST SP 800-38D) for the generic GCM,
-// computed with the POLYVAL code of polyval.go through RFC 8452 appendix A:
-// GHASH(H, X) = ByteReverse(POLYVAL(mulX(ByteReverse(H)), ByteReverse(X))).
-// The GHASH key H is not the AES key; it lives in this ordinary struct.
-type GHASH struct {
-	h0, h1 uint64 // mulX(ByteReverse(H)) as a POLYVAL key
-}
-
-// NewGHASH returns a GHASH for the key H = E(0^128).
-func NewGHASH(h *[16]byte) *GHASH {
-	g := new(GHASH)
-	g.Init(h)
-	return g
-}
-
-// Init sets the key.
-func (g *GHASH) Init(h *[16]byte) {
-	lo := binary.BigEndian.Uint64(h[8:])
-	hi := binary.BigEndian.Uint64(h[0:])
-	// mulX in the POLYVAL field: x^128 = x^127 + x^126 + x^121 + 1.
-	carry := hi >> 63
-	hi = hi<<1 | lo>>63
-	lo <<= 1
-	lo ^= 1 & -carry
-	hi ^= (1<<63 | 1<<62 | 1<<57) & -carry
-	g.h0, g.h1 = lo, hi
-}
-
-// Update absorbs whole 16-byte blocks into the GHASH accumulator acc
-// (acc = (acc XOR X_i) * H for each block). It panics if len(data) is not
-// a multiple of 16.
-func (g *GHASH) Update(acc *[16]byte, data []byte) {
-	if len(data)%16 != 0 {
-		panic("fallback: GHASH input is not whole blocks")
-	}
-	s0 := binary.BigEndian.Uint64(acc[8:])
-	s1 := binary.BigEndian.Uint64(acc[0:])
-	for ; len(data) > 0; data = data[16:] {
-		x0 := binary.BigEndian.Uint64(data[8:])
-		x1 := binary.BigEndian.Uint64(data[0:])
-		s0, s1 = dot(s0^x0, s1^x1, g.h0, g.h1)
-	}
-	binary.BigEndian.PutUint64(acc[8:], s0)
-	binary.BigEndian.PutUint64(acc[0:], s1)
 }
