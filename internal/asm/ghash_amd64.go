@@ -22,9 +22,10 @@ import "golang.org/x/sys/cpu"
 // Mode", 2010) also used by Go's crypto/aes.
 //
 // Register use (ABI0): general registers AX, BX, CX, DX, SI, DI (pointers
-// and counts only). ghashInit: X0-X15 (SSE), zero on return. ghashUpdate,
-// PCLMULQDQ path: X0-X15 (SSE), zero on return. Wide path: Z0-Z15 and
-// Z16-Z20, K1; VZEROALL and VPXORQ of Z16-Z20 before return, so every vector
+// and counts only; R8-R10 too). ghashInit: X0-X15 (SSE), zero on return.
+// ghashUpdate, PCLMULQDQ path: X0-X15 (SSE), zero on return. zmm path:
+// Z0-Z15 and Z16-Z20, K1; VZEROALL and VPXORQ of Z16-Z20 before return.
+// ymm path: Y0-Y15 (VEX only), VZEROALL before return. So every vector
 // register that held a power of H, the state or data is zero on return
 // (K1 holds only a length mask).
 
@@ -36,36 +37,64 @@ type GHASHTable struct {
 	pow [16][16]byte
 	// kar[i]: both halves = hi XOR lo of pow[8+i] (Karatsuba middle term).
 	kar [8][16]byte
-	// wide is 1 if GHASHUpdate takes the VPCLMULQDQ zmm path for runs of
-	// 16 blocks and more.
+	// wide selects the path of GHASHUpdate: ghashPathXmm, ghashPathZmm or
+	// ghashPathYmm.
 	wide uint64
 }
 
-// GHASHWideSupported reports whether this CPU (and OS) can run the wide
-// path: AVX512F, AVX512BW, AVX512VL and VPCLMULQDQ (x/sys/cpu checks that
-// the OS saves the zmm state).
+// GHASHWideSupported reports whether this CPU (and OS) can run a wide
+// path: the zmm one (AVX512F, AVX512BW, AVX512VL and VPCLMULQDQ; x/sys/cpu
+// checks that the OS saves the zmm state) or else the ymm one (AVX2 and
+// VPCLMULQDQ).
 func GHASHWideSupported() bool {
-	return ghashWideOK
+	return ghashWideOK || ghashYmmOK
 }
 
 var ghashWideOK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
 	cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3
 
+// ghashYmmOK: VPCLMULQDQ on ymm (VEX) needs AVX2 (x/sys/cpu checks the OS's
+// YMM support) and CPUID.(EAX=7,ECX=0):ECX[10]; x/sys/cpu reports
+// VPCLMULQDQ only together with AVX-512, so the bit is read here.
+var ghashYmmOK = func() bool {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasPCLMULQDQ {
+		return false
+	}
+	if maxLeaf, _, _, _ := CPUID(0, 0); maxLeaf < 7 {
+		return false
+	}
+	_, _, ecx7, _ := CPUID(7, 0)
+	return ecx7>>10&1 != 0
+}()
+
 // GHASHInit fills t from the hash key h (16 bytes, as E_K(0^128) is
-// output). With wide set and GHASHWideSupported, GHASHUpdate uses the
-// VPCLMULQDQ zmm path (16 blocks per reduction); otherwise it uses
-// PCLMULQDQ on xmm (8 blocks per reduction). Needs PCLMULQDQ and SSSE3 (every
+// output). With wide set, GHASHUpdate uses VPCLMULQDQ on zmm (16 blocks per
+// reduction, four per instruction) where AVX-512 is there, else VPCLMULQDQ
+// on ymm (16 blocks per reduction, two per instruction) where AVX2 and
+// VPCLMULQDQ are; otherwise, and without wide, PCLMULQDQ on xmm (8 blocks
+// per reduction). Needs PCLMULQDQ and SSSE3 (every
 // CPU with AES-NI has both).
 func GHASHInit(h *[16]byte, t *GHASHTable, wide bool) {
 	ghashInit(h, t)
-	t.wide = 0
-	if wide && ghashWideOK {
-		t.wide = 1
+	t.wide = ghashPathXmm
+	switch {
+	case !wide:
+	case ghashWideOK:
+		t.wide = ghashPathZmm
+	case ghashYmmOK:
+		t.wide = ghashPathYmm
 	}
 }
 
-// Wide reports whether t was initialised for the VPCLMULQDQ path.
-func (t *GHASHTable) Wide() bool { return t.wide == 1 }
+// Values of GHASHTable.wide.
+const (
+	ghashPathXmm = 0 // PCLMULQDQ, 8 blocks per reduction
+	ghashPathZmm = 1 // VPCLMULQDQ on zmm, 16 blocks per reduction
+	ghashPathYmm = 2 // VPCLMULQDQ on ymm (VEX), 16 blocks per reduction
+)
+
+// Wide reports whether t was initialised for a VPCLMULQDQ path.
+func (t *GHASHTable) Wide() bool { return t.wide != ghashPathXmm }
 
 // Wipe zeroes t.
 //

@@ -170,8 +170,11 @@ TEXT ·ghashUpdate(SB), NOSPLIT, $0-32
 	MOVQ acc+8(FP), AX
 	MOVQ data+16(FP), SI
 	MOVQ blocks+24(FP), CX
-	CMPQ 384(DI), $0
-	JNE  wide
+	MOVQ 384(DI), R8
+	CMPQ R8, $1
+	JEQ  wide
+	CMPQ R8, $2
+	JEQ  ymm
 
 	MOVOU ghashBswap<>(SB), X15
 	MOVOU ghashPoly<>(SB), X14
@@ -331,6 +334,114 @@ wideDone:
 	VPXORQ Z19, Z19, Z19
 	VPXORQ Z20, Z20, Z20
 	KXORW K1, K1, K1
+	RET
+
+// The ymm path (VEX only: AVX2 + VPCLMULQDQ, no AVX-512): 16 blocks per
+// reduction, two per ymm, the powers of H as memory operands (no vector
+// register holds a power). Y0 data, Y4/Y5/Y6 lo/hi/middle, X8 the state,
+// Y9-Y12 scratch, Y15 the byte-reversal mask.
+
+// ghashYmmPair: blocks at OFF(SI) times the powers at POFF(BX), accumulated.
+#define ghashYmmPair(OFF, POFF) \
+	VMOVDQU OFF(SI), Y0; \
+	VPSHUFB Y15, Y0, Y0; \
+	VPXOR Y8, Y0, Y0; \
+	VPXOR X8, X8, X8; \
+	VPCLMULQDQ $0x00, POFF(BX), Y0, Y9; \
+	VPCLMULQDQ $0x11, POFF(BX), Y0, Y10; \
+	VPCLMULQDQ $0x01, POFF(BX), Y0, Y11; \
+	VPCLMULQDQ $0x10, POFF(BX), Y0, Y12; \
+	VPXOR Y9, Y4, Y4; \
+	VPXOR Y10, Y5, Y5; \
+	VPXOR Y11, Y6, Y6; \
+	VPXOR Y12, Y6, Y6
+
+// ghashYmmFold: fold Y6 into Y4/Y5, XOR the two lanes, reduce into X8.
+#define ghashYmmFold \
+	VPSLLDQ $8, Y6, Y9; \
+	VPSRLDQ $8, Y6, Y10; \
+	VPXOR Y9, Y4, Y4; \
+	VPXOR Y10, Y5, Y5; \
+	VEXTRACTI128 $1, Y4, X9; \
+	VEXTRACTI128 $1, Y5, X10; \
+	VPXOR X9, X4, X4; \
+	VPXOR X10, X5, X5; \
+	VPCLMULQDQ $0x10, ghashPoly<>(SB), X4, X9; \
+	VPSHUFD $78, X4, X4; \
+	VPXOR X9, X4, X4; \
+	VPCLMULQDQ $0x10, ghashPoly<>(SB), X4, X9; \
+	VPSHUFD $78, X4, X4; \
+	VPXOR X9, X4, X4; \
+	VPXOR X5, X4, X8
+
+ymm:
+	VMOVDQU ghashBswap<>(SB), Y15
+	VMOVDQU (AX), X8
+	VPSHUFB X15, X8, X8
+	MOVQ DI, BX
+
+ymmLoop:
+	CMPQ CX, $16
+	JB   ymmTail
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	ghashYmmPair(0, 0)
+	ghashYmmPair(32, 32)
+	ghashYmmPair(64, 64)
+	ghashYmmPair(96, 96)
+	ghashYmmPair(128, 128)
+	ghashYmmPair(160, 160)
+	ghashYmmPair(192, 192)
+	ghashYmmPair(224, 224)
+	ghashYmmFold
+	ADDQ $256, SI
+	SUBQ $16, CX
+	JMP  ymmLoop
+
+ymmTail:
+	TESTQ CX, CX
+	JZ    ymmDone
+	// r = CX blocks left: block j uses pow[16-r+j]; pairs, then one block.
+	MOVQ $16, R8
+	SUBQ CX, R8
+	SHLQ $4, R8
+	ADDQ R8, BX
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+
+ymmTailPairs:
+	CMPQ CX, $2
+	JB   ymmTailOne
+	ghashYmmPair(0, 0)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	SUBQ $2, CX
+	JMP  ymmTailPairs
+
+ymmTailOne:
+	TESTQ CX, CX
+	JZ    ymmTailFold
+	VMOVDQU (SI), X0
+	VPSHUFB X15, X0, X0
+	VPXOR X8, X0, X0
+	VPCLMULQDQ $0x00, (BX), X0, X9
+	VPCLMULQDQ $0x11, (BX), X0, X10
+	VPCLMULQDQ $0x01, (BX), X0, X11
+	VPCLMULQDQ $0x10, (BX), X0, X12
+	VPXOR Y9, Y4, Y4
+	VPXOR Y10, Y5, Y5
+	VPXOR Y11, Y6, Y6
+	VPXOR Y12, Y6, Y6
+
+ymmTailFold:
+	ghashYmmFold
+
+ymmDone:
+	VPSHUFB X15, X8, X8
+	VMOVDQU X8, (AX)
+	VZEROALL
 	RET
 
 // Test hooks: Z0-Z31 into out right after the call.

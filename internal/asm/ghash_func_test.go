@@ -7,6 +7,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -44,15 +45,33 @@ func refGHASH(h, acc *[16]byte, data []byte) {
 	}
 }
 
-func ghashPaths(t testing.TB) []bool {
+// ghashPaths lists the paths this CPU can run: always PCLMULQDQ on xmm,
+// then zmm and ymm where supported (the ymm path runs on an AVX-512 CPU
+// too, so both wide paths are tested here).
+func ghashPaths(t testing.TB) []uint64 {
 	if !cpu.X86.HasPCLMULQDQ || !cpu.X86.HasSSSE3 {
 		t.Skip("no PCLMULQDQ")
 	}
-	if GHASHWideSupported() {
-		return []bool{false, true}
+	p := []uint64{ghashPathXmm}
+	if ghashWideOK {
+		p = append(p, ghashPathZmm)
+	} else {
+		t.Log("zmm path not supported here")
 	}
-	t.Log("wide path not supported here: testing PCLMULQDQ only")
-	return []bool{false}
+	if ghashYmmOK {
+		p = append(p, ghashPathYmm)
+	} else {
+		t.Log("ymm path not supported here")
+	}
+	return p
+}
+
+var ghashPathName = map[uint64]string{ghashPathXmm: "PCLMULQDQ-xmm", ghashPathZmm: "VPCLMULQDQ-zmm", ghashPathYmm: "VPCLMULQDQ-ymm"}
+
+// ghashInitPath is GHASHInit forced onto one path.
+func ghashInitPath(h *[16]byte, t *GHASHTable, path uint64) {
+	GHASHInit(h, t, false)
+	t.wide = path
 }
 
 func TestGHASHRefKnownAnswer(t *testing.T) {
@@ -68,13 +87,13 @@ func TestGHASHRefKnownAnswer(t *testing.T) {
 	if !bytes.Equal(acc[:], want) {
 		t.Fatalf("reference GHASH = %x, want %x", acc, want)
 	}
-	for _, wide := range ghashPaths(t) {
+	for _, path := range ghashPaths(t) {
 		var tb GHASHTable
-		GHASHInit(&h, &tb, wide)
+		ghashInitPath(&h, &tb, path)
 		var a [16]byte
 		GHASHUpdate(&tb, &a, append(c, l...))
 		if !bytes.Equal(a[:], want) {
-			t.Errorf("wide=%v: GHASH = %x, want %x", wide, a, want)
+			t.Errorf("%s: GHASH = %x, want %x", ghashPathName[path], a, want)
 		}
 	}
 }
@@ -90,7 +109,7 @@ func TestGHASHLengths(t *testing.T) {
 		lengths = append(lengths, n)
 	}
 	lengths = append(lengths, 63, 64, 65, 127, 128, 129, 512, 600)
-	for _, wide := range ghashPaths(t) {
+	for _, path := range ghashPaths(t) {
 		for trial := 0; trial < 3; trial++ {
 			var h, acc0 [16]byte
 			for i := range h {
@@ -102,16 +121,13 @@ func TestGHASHLengths(t *testing.T) {
 				h[0], h[15] = 0xff, 0xff
 			}
 			var tb GHASHTable
-			GHASHInit(&h, &tb, wide)
-			if tb.Wide() != wide {
-				t.Fatalf("Wide() = %v, want %v", tb.Wide(), wide)
-			}
+			ghashInitPath(&h, &tb, path)
 			for _, n := range lengths {
 				want, got := acc0, acc0
 				refGHASH(&h, &want, data[:16*n])
 				GHASHUpdate(&tb, &got, data[:16*n])
 				if got != want {
-					t.Fatalf("wide=%v trial %d, %d blocks: got %x, want %x", wide, trial, n, got, want)
+					t.Fatalf("%s trial %d, %d blocks: got %x, want %x", ghashPathName[path], trial, n, got, want)
 				}
 			}
 		}
@@ -130,9 +146,9 @@ func TestGHASHChaining(t *testing.T) {
 	}
 	var want [16]byte
 	refGHASH(&h, &want, data)
-	for _, wide := range ghashPaths(t) {
+	for _, path := range ghashPaths(t) {
 		var tb GHASHTable
-		GHASHInit(&h, &tb, wide)
+		ghashInitPath(&h, &tb, path)
 		for trial := 0; trial < 200; trial++ {
 			var acc [16]byte
 			rest := data
@@ -142,7 +158,7 @@ func TestGHASHChaining(t *testing.T) {
 				rest = rest[n:]
 			}
 			if acc != want {
-				t.Fatalf("wide=%v: chained %x, want %x", wide, acc, want)
+				t.Fatalf("%s: chained %x, want %x", ghashPathName[path], acc, want)
 			}
 		}
 	}
@@ -160,12 +176,27 @@ func TestGHASHPanicsOnPartialBlock(t *testing.T) {
 	GHASHUpdate(&tb, &acc, make([]byte, 17))
 }
 
-func TestGHASHWideRequestedButUnsupported(t *testing.T) {
+func TestGHASHInitPathChoice(t *testing.T) {
 	var tb GHASHTable
 	var h [16]byte
+	GHASHInit(&h, &tb, false)
+	if tb.wide != ghashPathXmm || tb.Wide() {
+		t.Fatalf("wide=false: path %d", tb.wide)
+	}
 	GHASHInit(&h, &tb, true)
-	if tb.Wide() != GHASHWideSupported() {
-		t.Fatalf("Wide() = %v, supported %v", tb.Wide(), GHASHWideSupported())
+	want := uint64(ghashPathXmm)
+	if ghashWideOK {
+		want = ghashPathZmm
+	} else if ghashYmmOK {
+		want = ghashPathYmm
+	}
+	if tb.wide != want || tb.Wide() != GHASHWideSupported() {
+		t.Fatalf("wide=true: path %d, want %d", tb.wide, want)
+	}
+	t.Logf("wide=true chooses %s", ghashPathName[tb.wide])
+	tb.Wipe()
+	if tb != (GHASHTable{}) {
+		t.Fatal("Wipe left data")
 	}
 }
 
@@ -208,7 +239,7 @@ func TestGHASHGCMCrossCheck(t *testing.T) {
 		}
 		return b
 	}
-	for _, wide := range ghashPaths(t) {
+	for _, path := range ghashPaths(t) {
 		for trial := 0; trial < 300; trial++ {
 			key := rb([]int{16, 24, 32}[trial%3])
 			block, err := aes.NewCipher(key)
@@ -222,14 +253,14 @@ func TestGHASHGCMCrossCheck(t *testing.T) {
 			var h [16]byte
 			block.Encrypt(h[:], h[:])
 			var tb GHASHTable
-			GHASHInit(&h, &tb, wide)
+			ghashInitPath(&h, &tb, path)
 			nonce := rb(12)
 			pt := rb(rng.IntN(1200))
 			aad := rb(rng.IntN(100))
 			want := gcm.Seal(nil, nonce, pt, aad)
 			got := gcmSeal(block, &tb, nonce, pt, aad)
 			if !bytes.Equal(got, want) {
-				t.Fatalf("wide=%v trial %d (pt %d, aad %d): mismatch", wide, trial, len(pt), len(aad))
+				t.Fatalf("%s trial %d (pt %d, aad %d): mismatch", ghashPathName[path], trial, len(pt), len(aad))
 			}
 		}
 	}
@@ -258,38 +289,36 @@ func TestGHASHRegistersCleared(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i*7 + 1)
 	}
-	for _, wide := range ghashPaths(t) {
-		GHASHInit(&h, &tb, wide)
-		for _, n := range []int{1, 7, 8, 16, 17, 53} {
+	for _, path := range ghashPaths(t) {
+		ghashInitPath(&h, &tb, path)
+		for _, n := range []int{1, 2, 3, 7, 8, 15, 16, 17, 53} {
 			var acc [16]byte
 			out = [32][64]byte{}
 			ghashRegsAfter(&tb, &acc, &data[0], n, &out)
-			checkZero("update")
+			checkZero(ghashPathName[path])
 			want := [16]byte{}
 			refGHASH(&h, &want, data[:16*n])
 			if acc != want {
-				t.Fatalf("wide=%v n=%d: wrong result through the hook", wide, n)
+				t.Fatalf("%s n=%d: wrong result through the hook", ghashPathName[path], n)
 			}
 		}
 	}
 }
 
 func BenchmarkGHASHUpdate(b *testing.B) {
-	for _, wide := range ghashPaths(b) {
-		name := "PCLMULQDQ"
-		if wide {
-			name = "VPCLMULQDQ-zmm"
+	for _, path := range ghashPaths(b) {
+		for _, size := range []int{8192, 1024, 64} {
+			b.Run(fmt.Sprintf("%s/%d", ghashPathName[path], size), func(b *testing.B) {
+				var h, acc [16]byte
+				h[3] = 0x55
+				var tb GHASHTable
+				ghashInitPath(&h, &tb, path)
+				data := make([]byte, size)
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					GHASHUpdate(&tb, &acc, data)
+				}
+			})
 		}
-		b.Run(name+"/8KiB", func(b *testing.B) {
-			var h, acc [16]byte
-			h[3] = 0x55
-			var tb GHASHTable
-			GHASHInit(&h, &tb, wide)
-			data := make([]byte, 8192)
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				GHASHUpdate(&tb, &acc, data)
-			}
-		})
 	}
 }
