@@ -47,3 +47,10 @@ func (g *GHASH) Update(acc *[16]byte, data []byte) {
 	binary.BigEndian.PutUint64(acc[8:], s0)
 	binary.BigEndian.PutUint64(acc[0:], s1)
 }
+
+// Wipe zeroes the key.
+//
+//go:noinline
+func (g *GHASH) Wipe() {
+	*g = GHASH{}
+}

@@ -132,6 +132,10 @@ func TestGHASHNoAlloc(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { g.Update(&acc, data) }); n != 0 {
 		t.Fatalf("Update allocates %v times", n)
 	}
+	g.Wipe()
+	if *g != (GHASH{}) {
+		t.Fatal("Wipe left the key")
+	}
 }
 
 func BenchmarkGHASH(b *testing.B) {
