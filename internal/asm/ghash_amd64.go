@@ -24,7 +24,7 @@ import "golang.org/x/sys/cpu"
 // Register use (ABI0): general registers AX, BX, CX, DX, SI, DI (pointers
 // and counts only; R8-R10 too). ghashInit: X0-X15 (SSE), zero on return.
 // ghashUpdate, PCLMULQDQ path: X0-X15 (SSE), zero on return. zmm path:
-// Z0-Z15 and Z16-Z20, K1; VZEROALL and VPXORQ of Z16-Z20 before return.
+// Z0-Z15 and Z16-Z24, K1; VZEROALL and VPXORQ of Z16-Z24 before return.
 // ymm path: Y0-Y15 (VEX only), VZEROALL before return. So every vector
 // register that held a power of H, the state or data is zero on return
 // (K1 holds only a length mask).
@@ -32,10 +32,11 @@ import "golang.org/x/sys/cpu"
 // GHASHTable holds the precomputed powers of H for GHASHUpdate. Its zero
 // value is not usable: call GHASHInit. It may be copied.
 type GHASHTable struct {
-	// pow[i] = H^(16-i) * x in the internal form: H^16 .. H^1. The
-	// PCLMULQDQ path uses pow[8:16] (H^8 .. H^1), the wide path all 16.
-	pow [16][16]byte
-	// kar[i]: both halves = hi XOR lo of pow[8+i] (Karatsuba middle term).
+	// pow[i] = H^(32-i) * x in the internal form: H^32 .. H^1. The
+	// PCLMULQDQ path uses pow[24:32] (H^8 .. H^1), the ymm path pow[16:32],
+	// the zmm path all 32.
+	pow [32][16]byte
+	// kar[i]: both halves = hi XOR lo of pow[24+i] (Karatsuba middle term).
 	kar [8][16]byte
 	// wide selects the path of GHASHUpdate: ghashPathXmm, ghashPathZmm or
 	// ghashPathYmm.
@@ -68,7 +69,7 @@ var ghashYmmOK = func() bool {
 }()
 
 // GHASHInit fills t from the hash key h (16 bytes, as E_K(0^128) is
-// output). With wide set, GHASHUpdate uses VPCLMULQDQ on zmm (16 blocks per
+// output). With wide set, GHASHUpdate uses VPCLMULQDQ on zmm (32 blocks per
 // reduction, four per instruction) where AVX-512 is there, else VPCLMULQDQ
 // on ymm (16 blocks per reduction, two per instruction) where AVX2 and
 // VPCLMULQDQ are; otherwise, and without wide, PCLMULQDQ on xmm (8 blocks
@@ -89,7 +90,7 @@ func GHASHInit(h *[16]byte, t *GHASHTable, wide bool) {
 // Values of GHASHTable.wide.
 const (
 	ghashPathXmm = 0 // PCLMULQDQ, 8 blocks per reduction
-	ghashPathZmm = 1 // VPCLMULQDQ on zmm, 16 blocks per reduction
+	ghashPathZmm = 1 // VPCLMULQDQ on zmm, 32 blocks per reduction
 	ghashPathYmm = 2 // VPCLMULQDQ on ymm (VEX), 16 blocks per reduction
 )
 

@@ -3,11 +3,11 @@
 #include "textflag.h"
 
 // GHASH with PCLMULQDQ (xmm, 8 blocks per reduction) and VPCLMULQDQ (zmm,
-// 16 blocks per reduction). See ghash_amd64.go for the representation and
+// 32 blocks per reduction). See ghash_amd64.go for the representation and
 // the contracts.
 //
-// GHASHTable layout: pow at 0 (16 x 16 bytes: H^16 .. H^1, times x),
-// kar at 256 (8 x 16 bytes: Karatsuba terms of H^8 .. H^1), wide at 384.
+// GHASHTable layout: pow at 0 (32 x 16 bytes: H^32 .. H^1, times x),
+// kar at 512 (8 x 16 bytes: Karatsuba terms of H^8 .. H^1), wide at 640.
 
 // Byte reversal of each 16-byte lane (64 bytes: the zmm form; the first 16
 // are the xmm form).
@@ -79,10 +79,10 @@ TEXT ·ghashInit(SB), NOSPLIT, $0-16
 	PSLLL $1, X0
 	PXOR X1, X0
 	PXOR X2, X0
-	MOVOU X0, (15*16)(DI)
+	MOVOU X0, (31*16)(DI)
 	MOVOU X0, X2
-	LEAQ (14*16)(DI), BX
-	MOVQ $15, CX
+	LEAQ (30*16)(DI), BX
+	MOVQ $31, CX
 
 initLoop:
 	// X2 = X2 * H (schoolbook), stored at (BX).
@@ -110,10 +110,10 @@ initLoop:
 	XORQ CX, CX
 
 karLoop:
-	MOVOU (8*16)(DI)(CX*1), X1
+	MOVOU (24*16)(DI)(CX*1), X1
 	PSHUFD $78, X1, X2
 	PXOR X1, X2
-	MOVOU X2, 256(DI)(CX*1)
+	MOVOU X2, 512(DI)(CX*1)
 	ADDQ $16, CX
 	CMPQ CX, $128
 	JB karLoop
@@ -170,7 +170,7 @@ TEXT ·ghashUpdate(SB), NOSPLIT, $0-32
 	MOVQ acc+8(FP), AX
 	MOVQ data+16(FP), SI
 	MOVQ blocks+24(FP), CX
-	MOVQ 384(DI), R8
+	MOVQ 640(DI), R8
 	CMPQ R8, $1
 	JEQ  wide
 	CMPQ R8, $2
@@ -180,8 +180,8 @@ TEXT ·ghashUpdate(SB), NOSPLIT, $0-32
 	MOVOU ghashPoly<>(SB), X14
 	MOVOU (AX), X8
 	PSHUFB X15, X8
-	LEAQ (8*16)(DI), BX
-	LEAQ 256(DI), DX
+	LEAQ (24*16)(DI), BX
+	LEAQ 512(DI), DX
 
 sseLoop:
 	CMPQ CX, $8
@@ -206,7 +206,7 @@ sseLoop:
 sseTail:
 	TESTQ CX, CX
 	JZ    sseDone
-	// r = CX blocks left: block j uses H^(r-j), pow[16-r+j], kar[8-r+j].
+	// r = CX blocks left: block j uses H^(r-j), pow[32-r+j], kar[8-r+j].
 	MOVQ $8, R8
 	SUBQ CX, R8
 	SHLQ $4, R8
@@ -233,25 +233,29 @@ sseDone:
 	RET
 
 wide:
-	VMOVDQU64 ghashBswap<>(SB), Z20
+	VMOVDQU64 ghashBswap<>(SB), Z24
 	VMOVDQU (AX), X8
-	VPSHUFB Z20, Z8, Z8
+	VPSHUFB Z24, Z8, Z8
 	VMOVDQU64 0(DI), Z16
 	VMOVDQU64 64(DI), Z17
 	VMOVDQU64 128(DI), Z18
 	VMOVDQU64 192(DI), Z19
+	VMOVDQU64 256(DI), Z20
+	VMOVDQU64 320(DI), Z21
+	VMOVDQU64 384(DI), Z22
+	VMOVDQU64 448(DI), Z23
 
 wideLoop:
-	CMPQ CX, $16
+	CMPQ CX, $32
 	JB   wideTail
 	VMOVDQU64 0(SI), Z0
 	VMOVDQU64 64(SI), Z1
 	VMOVDQU64 128(SI), Z2
 	VMOVDQU64 192(SI), Z3
-	VPSHUFB Z20, Z0, Z0
-	VPSHUFB Z20, Z1, Z1
-	VPSHUFB Z20, Z2, Z2
-	VPSHUFB Z20, Z3, Z3
+	VPSHUFB Z24, Z0, Z0
+	VPSHUFB Z24, Z1, Z1
+	VPSHUFB Z24, Z2, Z2
+	VPSHUFB Z24, Z3, Z3
 	VPXORQ Z8, Z0, Z0
 	VPCLMULQDQ $0x00, Z16, Z0, Z4
 	VPCLMULQDQ $0x11, Z16, Z0, Z5
@@ -279,16 +283,52 @@ wideLoop:
 	VPXORQ Z9, Z4, Z4
 	VPXORQ Z10, Z5, Z5
 	VPTERNLOGQ $0x96, Z12, Z11, Z6
+	VMOVDQU64 256(SI), Z0
+	VMOVDQU64 320(SI), Z1
+	VMOVDQU64 384(SI), Z2
+	VMOVDQU64 448(SI), Z3
+	VPSHUFB Z24, Z0, Z0
+	VPSHUFB Z24, Z1, Z1
+	VPSHUFB Z24, Z2, Z2
+	VPSHUFB Z24, Z3, Z3
+	VPCLMULQDQ $0x00, Z20, Z0, Z9
+	VPCLMULQDQ $0x11, Z20, Z0, Z10
+	VPCLMULQDQ $0x01, Z20, Z0, Z11
+	VPCLMULQDQ $0x10, Z20, Z0, Z12
+	VPXORQ Z9, Z4, Z4
+	VPXORQ Z10, Z5, Z5
+	VPTERNLOGQ $0x96, Z12, Z11, Z6
+	VPCLMULQDQ $0x00, Z21, Z1, Z9
+	VPCLMULQDQ $0x11, Z21, Z1, Z10
+	VPCLMULQDQ $0x01, Z21, Z1, Z11
+	VPCLMULQDQ $0x10, Z21, Z1, Z12
+	VPXORQ Z9, Z4, Z4
+	VPXORQ Z10, Z5, Z5
+	VPTERNLOGQ $0x96, Z12, Z11, Z6
+	VPCLMULQDQ $0x00, Z22, Z2, Z9
+	VPCLMULQDQ $0x11, Z22, Z2, Z10
+	VPCLMULQDQ $0x01, Z22, Z2, Z11
+	VPCLMULQDQ $0x10, Z22, Z2, Z12
+	VPXORQ Z9, Z4, Z4
+	VPXORQ Z10, Z5, Z5
+	VPTERNLOGQ $0x96, Z12, Z11, Z6
+	VPCLMULQDQ $0x00, Z23, Z3, Z9
+	VPCLMULQDQ $0x11, Z23, Z3, Z10
+	VPCLMULQDQ $0x01, Z23, Z3, Z11
+	VPCLMULQDQ $0x10, Z23, Z3, Z12
+	VPXORQ Z9, Z4, Z4
+	VPXORQ Z10, Z5, Z5
+	VPTERNLOGQ $0x96, Z12, Z11, Z6
 	ghashWideFold
-	ADDQ $256, SI
-	SUBQ $16, CX
+	ADDQ $512, SI
+	SUBQ $32, CX
 	JMP  wideLoop
 
 wideTail:
 	TESTQ CX, CX
 	JZ    wideDone
-	// r = CX blocks left: block j uses H^(r-j) = pow[16-r+j].
-	MOVQ $16, R8
+	// r = CX blocks left: block j uses H^(r-j) = pow[32-r+j].
+	MOVQ $32, R8
 	SUBQ CX, R8
 	SHLQ $4, R8
 	LEAQ (DI)(R8*1), BX
@@ -308,7 +348,7 @@ wideTailMask:
 	KMOVW R10, K1
 	VMOVDQU64.Z (SI), K1, Z0
 	VMOVDQU64.Z (BX), K1, Z1
-	VPSHUFB Z20, Z0, Z0
+	VPSHUFB Z24, Z0, Z0
 	VPXORQ Z8, Z0, Z0
 	VPXORQ Z8, Z8, Z8
 	VPCLMULQDQ $0x00, Z1, Z0, Z9
@@ -325,7 +365,7 @@ wideTailMask:
 	ghashWideFold
 
 wideDone:
-	VPSHUFB Z20, Z8, Z8
+	VPSHUFB Z24, Z8, Z8
 	VMOVDQU X8, (AX)
 	VZEROALL
 	VPXORQ Z16, Z16, Z16
@@ -333,6 +373,10 @@ wideDone:
 	VPXORQ Z18, Z18, Z18
 	VPXORQ Z19, Z19, Z19
 	VPXORQ Z20, Z20, Z20
+	VPXORQ Z21, Z21, Z21
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+	VPXORQ Z24, Z24, Z24
 	KXORW K1, K1, K1
 	RET
 
@@ -378,7 +422,7 @@ ymm:
 	VMOVDQU ghashBswap<>(SB), Y15
 	VMOVDQU (AX), X8
 	VPSHUFB X15, X8, X8
-	MOVQ DI, BX
+	LEAQ (16*16)(DI), BX
 
 ymmLoop:
 	CMPQ CX, $16
@@ -402,7 +446,7 @@ ymmLoop:
 ymmTail:
 	TESTQ CX, CX
 	JZ    ymmDone
-	// r = CX blocks left: block j uses pow[16-r+j]; pairs, then one block.
+	// r = CX blocks left: block j uses pow[32-r+j]; pairs, then one block.
 	MOVQ $16, R8
 	SUBQ CX, R8
 	SHLQ $4, R8

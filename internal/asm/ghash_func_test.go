@@ -285,13 +285,13 @@ func TestGHASHRegistersCleared(t *testing.T) {
 		}
 	}
 	checkZero("init")
-	data := make([]byte, 16*53)
+	data := make([]byte, 16*95)
 	for i := range data {
 		data[i] = byte(i*7 + 1)
 	}
 	for _, path := range ghashPaths(t) {
 		ghashInitPath(&h, &tb, path)
-		for _, n := range []int{1, 2, 3, 7, 8, 15, 16, 17, 53} {
+		for _, n := range []int{1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 53, 95} {
 			var acc [16]byte
 			out = [32][64]byte{}
 			ghashRegsAfter(&tb, &acc, &data[0], n, &out)
