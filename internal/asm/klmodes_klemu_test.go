@@ -33,7 +33,7 @@ func TestModeKLUnderKlemu(t *testing.T) {
 	t.Run("all", func(t *testing.T) {
 		t.Setenv(klmInnerEnv, "func")
 		out := string(klemutest.RunSelf(t, nil,
-			"^TestModeKL(Kernels|Unaligned|Chain|Wrap|Restrictions|Tamper|RegsCleared|NoWide|Disasm)$"))
+			"^TestModeKL(Kernels|Unaligned|Chain|Wrap|Restrictions|Tamper|RegsCleared|NoWide)$"))
 		must := []string{"TestModeKLUnaligned", "TestModeKLChain", "TestModeKLWrap", "TestModeKLRestrictions",
 			"TestModeKLTamper", "TestModeKLRegsCleared", "TestModeKLNoWide", "TestModeKLKernels"}
 		for _, c := range klmCases() {
