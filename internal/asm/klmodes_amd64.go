@@ -32,8 +32,10 @@ package asm
 //   - On true the state pointer is updated so that consecutive calls chain.
 //   - Every vector register the kernel used is zeroed before it returns, on
 //     success and on failure: X0-X8 and X15 (CTR, GCMCTR), X0-X1 (CBC
-//     encrypt), X0-X10 (CBC decrypt), X0-X15 (XTS). General registers hold
-//     no key material (the key never leaves the handle).
+//     encrypt), X0-X10 (CBC decrypt), X0-X15 (XTS). General registers
+//     used: AX, BX, CX, DX, SI, DI, R8-R12 (and R13 in GCMCTR); they hold no
+//     key material (the key never leaves the handle). R14, R15, BP are not
+//     touched; X15 is left zero.
 
 // Flags of the mode kernels (the flags argument).
 const (
@@ -54,23 +56,28 @@ const (
 // mod 2^32 (GCM's inc32). Counter blocks are built in registers
 // (R10:R11, PINSRQ, PSHUFB byte reversal) and XORed with src after the Key
 // Locker instruction reported ZF=0. On true *ctr is advanced by
-// len(src)/16. Uses X0-X8 and X15, all zeroed before return. Needs an
-// encrypt-capable handle: a NoEncrypt handle returns false.
+// len(src)/16. Uses X0-X8 and X15, all zeroed before return on every
+// path. Needs an encrypt-capable handle: a NoEncrypt handle (or a tampered
+// or wrong-size one) returns false; then dst may be partly written (the
+// batches before the failing one) and the caller must zero it; *ctr is
+// unchanged.
 func KLCTR(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool
 
 // KLCBCEncrypt computes C_i = E(P_i XOR C_{i-1}) with C_{-1} = *iv, one
 // AESENC{128,256}KL per block (ModeWide is ignored: CBC encryption is
 // sequential). On true *iv = the last ciphertext block (unchanged for zero
-// blocks). Uses X0 and X1, zeroed before return. A NoEncrypt handle returns
-// false.
+// blocks). Uses X0 and X1, zeroed before return on every path. A NoEncrypt
+// (or tampered, wrong-size) handle returns false; then dst may be partly
+// written and the caller must zero it; *iv is unchanged.
 func KLCBCEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 
 // KLCBCDecrypt computes P_i = D(C_i) XOR C_{i-1} with C_{-1} = *iv: with
 // ModeWide one AESDECWIDE{128,256}KL per 8 blocks, else and for the tail
 // AESDEC{128,256}KL per block. Every ciphertext block is read before the
 // batch or block using it is stored, so dst == src works. On true *iv = the
-// last ciphertext block. Uses X0-X10, zeroed before return. A NoDecrypt
-// handle returns false.
+// last ciphertext block. Uses X0-X10, zeroed before return on every path.
+// A NoDecrypt (or tampered, wrong-size) handle returns false; then dst may
+// be partly written and the caller must zero it; *iv is unchanged.
 func KLCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 
 // KLXTS runs XTS over len(src)/16 whole blocks (no ciphertext stealing: the
@@ -83,15 +90,21 @@ func KLCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 // ModeWide each batch of 8 keeps its tweaks in X8-X15 and uses
 // AES{ENC,DEC}WIDE{128,256}KL on X0-X7. On true *tweak = T * x^n, the
 // tweak of the next block, so a following call with hTweak == nil
-// continues the stream. Uses X0-X15, all zeroed before return.
+// continues the stream. Uses X0-X15, all zeroed before return on every
+// path. Returns false if either handle is rejected (hTweak: NoEncrypt,
+// tampered or wrong size, before any data block; h: NoEncrypt for
+// encryption, NoDecrypt for decryption, tampered, wrong size); then dst may
+// be partly written and the caller must zero it; *tweak is unchanged.
 func KLXTS(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool
 
 // KLGCMCTR is GCM's counter mode: first *tagMask = E(*j0) (one
 // AESENC{128,256}KL, even for zero blocks), then dst = src XOR keystream of
 // the counter blocks inc32(*j0), inc32(inc32(*j0)), ... (only the low 32
 // bits count, mod 2^32, whatever flags&ModeInc32 says). *j0 is not
-// modified. Uses X0-X8 and X15, zeroed before return. A NoEncrypt handle
-// returns false (nothing written if the tag mask instruction fails).
+// modified. Uses X0-X8 and X15, zeroed before return on every path. A
+// NoEncrypt (or tampered, wrong-size) handle returns false: nothing is
+// written if the tag mask instruction fails; if a later one fails, dst may
+// be partly written and the caller must zero it and discard *tagMask.
 func KLGCMCTR(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool
 
 // klModeRegs is a test-only probe: it fills X0-X15 with 0xA5 bytes, calls
