@@ -1,0 +1,183 @@
+//go:build amd64 && !purego
+
+package asm
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"fmt"
+	"testing"
+
+	"golang.org/x/crypto/xts"
+)
+
+// Benchmarks of the sealed mode kernels next to crypto/aes (and
+// x/crypto/xts) in the same run:
+//
+//	go test -run '^$' -bench SealedModes ./internal/asm/
+//
+// Every sealed call unwraps the handle(s), checks the tag(s) and expands
+// the key schedule(s); the baselines keep their expanded keys in memory.
+
+func smBenchPaths(b *testing.B, size int, run func(b *testing.B, path int)) {
+	for _, path := range sealedPaths() {
+		b.Run(sealedPathNames[path], func(b *testing.B) {
+			b.SetBytes(int64(size))
+			run(b, path)
+		})
+	}
+}
+
+func BenchmarkSealedModesXTS4K(b *testing.B) {
+	const size = 4096
+	region, _ := sealedRegion(b, nil)
+	src := sealedRand(size)
+	dst := make([]byte, size)
+	for _, n := range []int{16, 32} {
+		_, _, h, ht := smKeys(b, region, n)
+		key := sealedRand(2 * n)
+		b.Run(fmt.Sprintf("AES-%d/enc", 8*n), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var tw [16]byte
+				for b.Loop() {
+					SealedXTS(region, h, ht, dst, src, &tw, 0, path)
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("AES-%d/dec", 8*n), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var tw [16]byte
+				for b.Loop() {
+					SealedXTS(region, h, ht, dst, src, &tw, ModeDecrypt, path)
+				}
+			})
+		})
+		xc, _ := xts.NewCipher(aes.NewCipher, key)
+		b.Run(fmt.Sprintf("AES-%d/xcrypto-xts-enc", 8*n), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				xc.Encrypt(dst, src, 7)
+			}
+		})
+		c, _ := aes.NewCipher(key[:n])
+		iv := make([]byte, 16)
+		b.Run(fmt.Sprintf("AES-%d/cryptoaes-ctr", 8*n), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				cipher.NewCTR(c, iv).XORKeyStream(dst, src)
+			}
+		})
+	}
+}
+
+func BenchmarkSealedModesCTR8K(b *testing.B) {
+	const size = 8192
+	region, _ := sealedRegion(b, nil)
+	src := sealedRand(size)
+	dst := make([]byte, size)
+	for _, n := range []int{16, 32} {
+		key := sealedRand(n)
+		h := sealedWrap(b, region, key, 0)
+		b.Run(fmt.Sprintf("AES-%d/sealed", 8*n), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var ctr [16]byte
+				for b.Loop() {
+					SealedCTR(region, h, dst, src, &ctr, 0, path)
+				}
+			})
+		})
+		c, _ := aes.NewCipher(key)
+		iv := make([]byte, 16)
+		b.Run(fmt.Sprintf("AES-%d/cryptoaes-ctr", 8*n), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				cipher.NewCTR(c, iv).XORKeyStream(dst, src)
+			}
+		})
+	}
+}
+
+func BenchmarkSealedModesCBC8K(b *testing.B) {
+	const size = 8192
+	region, _ := sealedRegion(b, nil)
+	src := sealedRand(size)
+	dst := make([]byte, size)
+	for _, n := range []int{16, 32} {
+		key := sealedRand(n)
+		h := sealedWrap(b, region, key, 0)
+		b.Run(fmt.Sprintf("AES-%d/sealed-enc", 8*n), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var iv [16]byte
+				for b.Loop() {
+					SealedCBCEncrypt(region, h, dst, src, &iv, 0, path)
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("AES-%d/sealed-dec", 8*n), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var iv [16]byte
+				for b.Loop() {
+					SealedCBCDecrypt(region, h, dst, src, &iv, 0, path)
+				}
+			})
+		})
+		c, _ := aes.NewCipher(key)
+		iv := make([]byte, 16)
+		b.Run(fmt.Sprintf("AES-%d/cryptoaes-cbc-enc", 8*n), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				cipher.NewCBCEncrypter(c, iv).CryptBlocks(dst, src)
+			}
+		})
+		b.Run(fmt.Sprintf("AES-%d/cryptoaes-cbc-dec", 8*n), func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				cipher.NewCBCDecrypter(c, iv).CryptBlocks(dst, src)
+			}
+		})
+	}
+}
+
+// BenchmarkSealedModesGCM: GCMCTR alone, GCMCTR followed by GHASHUpdate over
+// the ciphertext and the length block (an estimate of a sealed AES-GCM seal
+// without the Go layer), and crypto/aes GCM Seal.
+func BenchmarkSealedModesGCM(b *testing.B) {
+	region, _ := sealedRegion(b, nil)
+	for _, size := range []int{8192, 64} {
+		key := sealedRand(16)
+		h := sealedWrap(b, region, key, 0)
+		src := sealedRand(size)
+		dst := make([]byte, size+16)
+		var hk [16]byte
+		copy(hk[:], sealedRand(16))
+		var tab GHASHTable
+		GHASHInit(&hk, &tab, GHASHWideSupported())
+		b.Run(fmt.Sprintf("%d/gcmctr", size), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var j0, mask [16]byte
+				for b.Loop() {
+					SealedGCMCTR(region, h, dst, src, &j0, &mask, 0, path)
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("%d/gcmctr+ghash", size), func(b *testing.B) {
+			smBenchPaths(b, size, func(b *testing.B, path int) {
+				var j0, mask, acc, lens [16]byte
+				for b.Loop() {
+					SealedGCMCTR(region, h, dst[:size], src, &j0, &mask, 0, path)
+					GHASHUpdate(&tab, &acc, dst[:size])
+					GHASHUpdate(&tab, &acc, lens[:])
+				}
+			})
+		})
+		c, _ := aes.NewCipher(key)
+		g, _ := cipher.NewGCM(c)
+		nonce := make([]byte, 12)
+		b.Run(fmt.Sprintf("%d/cryptoaes-gcm-seal", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				g.Seal(dst[:0], nonce, src, nil)
+			}
+		})
+	}
+}
