@@ -181,6 +181,11 @@ DATA smAddZ<>+496(SB)/8, $0x000000000000001f
 DATA smAddZ<>+504(SB)/8, $0x0000000000000000
 GLOBL smAddZ<>(SB), RODATA|NOPTR, $512
 
+// smMasks+2n: the K mask of n blocks (2n qwords) of a zmm register, n = 0..4.
+DATA smMasks<>+0(SB)/8, $0x003f000f00030000
+DATA smMasks<>+8(SB)/8, $0x00000000000000ff
+GLOBL smMasks<>(SB), RODATA|NOPTR, $16
+
 // XTS doubling mask (0x87 into the low qword, the carry into the high one).
 DATA smXtsMask<>+0(SB)/8, $0x0000000000000087
 DATA smXtsMask<>+8(SB)/8, $0x0000000000000001
@@ -614,9 +619,51 @@ ctrZLoop:
 	SM_CTRADV(32, ctrZ32i, ctrZ32d)
 	JMP  ctrZLoop
 
+	// Tail: units of up to 4 blocks in Z0 under the mask K1 (R9 = n).
 ctrZTail:
 	TESTQ CX, CX
 	JZ   ctrZDone
+	MOVQ CX, R9
+	CMPQ R9, $4
+	JBE  ctrZUn
+	MOVQ $4, R9
+ctrZUn:
+	TESTQ R14, R14
+	JNZ  ctrZUok
+	LEAQ -1(R9), AX
+	ADDL R12, AX
+	JCS  ctrZOne
+ctrZUok:
+	LEAQ smMasks<>(SB), R8
+	KMOVW (R8)(R9*2), K1
+	VMOVQ R12, X0
+	VPINSRQ $1, R13, X0, X0
+	VSHUFI64X2 $0, Z0, Z0, Z0
+	VPADDD smAddZ<>+0(SB), Z0, Z0
+	VPSHUFB Z10, Z0, Z0
+	SM_ZENC(SM_Z1, ctrZU_256, ctrZU_192, ctrZU_C)
+	VMOVDQU64.Z (BX), K1, Z1
+	VPXORQ Z1, Z0, Z0
+	VMOVDQU64 Z0, K1, (DX)
+	SUBQ R9, CX
+	TESTQ R14, R14
+	JNZ  ctrZUi
+	ADDQ R9, R12
+	ADCQ $0, R13
+	JMP  ctrZUd
+ctrZUi:
+	MOVL R12, AX
+	ADDL R9, AX
+	SHRQ $32, R12
+	SHLQ $32, R12
+	ORQ  AX, R12
+ctrZUd:
+	SHLQ $4, R9
+	ADDQ R9, BX
+	ADDQ R9, DX
+	JMP  ctrZTail
+
+	// One block (a unit that would carry out of the low 32 counter bits).
 ctrZOne:
 	VMOVQ R12, X0
 	VPINSRQ $1, R13, X0, X0
@@ -631,6 +678,7 @@ ctrZOne:
 	JMP  ctrZLoop
 
 ctrZDone:
+	KXORW K1, K1, K1
 	VZEROALL
 	SEALED_ZCLEAR
 	JMP  ctrStore
@@ -898,24 +946,44 @@ cbcdZLoop:
 	SUBQ $32, CX
 	JMP  cbcdZLoop
 
+	// Tail: units of up to 4 blocks in Z0 under the mask K1 (R9 = n,
+	// R8 = 16n); X9 = the unit's last ciphertext block, read before the
+	// store, Z31 lane 3 = the previous block for the next unit.
 cbcdZTail:
 	VEXTRACTI32X4 $3, Z31, X9
 	TESTQ CX, CX
 	JZ   cbcdZDone
-cbcdZ1:
-	VMOVDQU (BX), X0
-	VMOVDQA X0, X10
-	SM_ZDEC(SM_Z1, cbcdZ1_256, cbcdZ1_192, cbcdZ1_D)
-	VPXOR X9, X0, X0
-	VMOVDQA X10, X9
-	VMOVDQU X0, (DX)
-	ADDQ $16, BX
-	ADDQ $16, DX
-	DECQ CX
-	JNZ  cbcdZ1
+	MOVQ CX, R9
+	CMPQ R9, $4
+	JBE  cbcdZUn
+	MOVQ $4, R9
+cbcdZUn:
+	LEAQ smMasks<>(SB), R8
+	KMOVW (R8)(R9*2), K1
+	MOVQ R9, R8
+	SHLQ $4, R8
+	VMOVDQU64.Z (BX), K1, Z0
+	VALIGNQ $6, Z31, Z0, Z8
+	VMOVDQA64 Z0, Z31
+	VMOVDQU -16(BX)(R8*1), X9
+	SM_ZDEC(SM_Z1, cbcdZU_256, cbcdZU_192, cbcdZU_D)
+	VPXORQ Z8, Z0, Z0
+	VMOVDQU64 Z0, K1, (DX)
+	ADDQ R8, BX
+	ADDQ R8, DX
+	SUBQ R9, CX
+	JNZ  cbcdZUnit
+	JMP  cbcdZDone
+cbcdZUnit:
+	MOVQ CX, R9
+	CMPQ R9, $4
+	JBE  cbcdZUn
+	MOVQ $4, R9
+	JMP  cbcdZUn
 
 cbcdZDone:
 	VMOVDQU X9, (AX)
+	KXORW K1, K1, K1
 	VZEROALL
 	SEALED_ZCLEAR
 	MOVB $1, ret+88(FP)
@@ -1223,30 +1291,51 @@ xtsZ32Out:
 	SUBQ $32, CX
 	JMP  xtsZLoop
 
+	// Tail: units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with
+	// the tweaks Z31; after a unit of 4 Z31 *= x^4, after the last partial
+	// unit of n < 4 the next tweak is lane 0 of Z31 doubled n times.
 xtsZTail:
-	VEXTRACTI32X4 $0, Z31, X9
 	TESTQ CX, CX
-	JZ   xtsZDone
-xtsZ1:
-	VPXOR (BX), X9, X0
+	JZ   xtsZEnd
+	MOVQ CX, R9
+	CMPQ R9, $4
+	JBE  xtsZUn
+	MOVQ $4, R9
+xtsZUn:
+	LEAQ smMasks<>(SB), R8
+	KMOVW (R8)(R9*2), K1
+	VMOVDQU64.Z (BX), K1, Z0
+	VPXORQ Z31, Z0, Z0
 	TESTQ R14, R14
-	JNZ  xtsZ1Dec
-	SM_ZENC(SM_Z1, xtsZ1E256, xtsZ1E192, xtsZ1EC)
-	JMP  xtsZ1Out
-xtsZ1Dec:
-	SM_ZDEC(SM_Z1, xtsZ1D256, xtsZ1D192, xtsZ1DD)
-xtsZ1Out:
-	VPXOR X9, X0, X0
-	VMOVDQU X0, (DX)
+	JNZ  xtsZUDec
+	SM_ZENC(SM_Z1, xtsZUE256, xtsZUE192, xtsZUEC)
+	JMP  xtsZUOut
+xtsZUDec:
+	SM_ZDEC(SM_Z1, xtsZUD256, xtsZUD192, xtsZUDD)
+xtsZUOut:
+	VPXORQ Z31, Z0, Z0
+	VMOVDQU64 Z0, K1, (DX)
+	CMPQ R9, $4
+	JB   xtsZPart
+	SM_ZMULX(4, Z31, Z31, Z1, Z2)
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+	JMP  xtsZTail
+xtsZPart:
+	VEXTRACTI32X4 $0, Z31, X9
+xtsZPartDbl:
 	SM_VDBL(X9, X10)
-	ADDQ $16, BX
-	ADDQ $16, DX
-	DECQ CX
-	JNZ  xtsZ1
+	DECQ R9
+	JNZ  xtsZPartDbl
+	JMP  xtsZDone
+xtsZEnd:
+	VEXTRACTI32X4 $0, Z31, X9
 
 xtsZDone:
 	MOVQ tweak+72(FP), AX
 	VMOVDQU X9, (AX)
+	KXORW K1, K1, K1
 	VZEROALL
 	SEALED_ZCLEAR
 	VMOVDQU X0, 240(R10)
