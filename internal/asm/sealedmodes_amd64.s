@@ -554,7 +554,25 @@ ctrYLoop:
 	SM_CTRADV(16, ctrY16i, ctrY16d)
 	JMP  ctrYLoop
 
+	// Tail: pairs in Y0, then one block.
 ctrYTail:
+	CMPQ CX, $2
+	JB   ctrYTail1
+	SM_CTRCHK(1, ctrYOne, ctrY2ok)
+	VMOVQ R12, X0
+	VPINSRQ $1, R13, X0, X0
+	VINSERTI128 $1, X0, Y0, Y0
+	VPADDD smAddY<>+0(SB), Y0, Y0
+	VPSHUFB Y10, Y0, Y0
+	SM_SENC(SEALED_YR1, VPXOR, VAESENC, VAESENCLAST, ctrY2_256, ctrY2_192, ctrY2_C)
+	VPXOR (BX), Y0, Y0
+	VMOVDQU Y0, (DX)
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $2, CX
+	SM_CTRADV(2, ctrY2i, ctrY2d)
+	JMP  ctrYTail
+ctrYTail1:
 	TESTQ CX, CX
 	JZ   ctrYDone
 ctrYOne:
@@ -896,7 +914,21 @@ cbcdYLoop:
 	SUBQ $16, CX
 	JMP  cbcdYLoop
 
+	// Tail: pairs in Y0, then one block.
 cbcdYTail:
+	CMPQ CX, $2
+	JB   cbcdYTail1
+	VMOVDQU (BX), Y0
+	SM_SDEC(SEALED_YR1, VPXOR, VAESDEC, VAESDECLAST, cbcdY2_256, cbcdY2_192, cbcdY2_D)
+	VINSERTI128 $1, 0(BX), Y9, Y10
+	VPXOR Y10, Y0, Y0
+	VMOVDQU 16(BX), X9
+	VMOVDQU Y0, (DX)
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $2, CX
+	JMP  cbcdYTail
+cbcdYTail1:
 	TESTQ CX, CX
 	JZ   cbcdYDone
 cbcdY1:
@@ -1205,7 +1237,27 @@ xtsY16Out:
 	SUBQ $16, CX
 	JMP  xtsYLoop
 
+	// Tail: pairs in Y0 with the tweaks Y9 (then Y9 *= x^2), then one
+	// block with the tweak X9 (the low lane of Y9).
 xtsYTail:
+	CMPQ CX, $2
+	JB   xtsYTail1
+	VPXOR (BX), Y9, Y0
+	TESTQ R14, R14
+	JNZ  xtsY2Dec
+	SM_SENC(SEALED_YR1, VPXOR, VAESENC, VAESENCLAST, xtsY2E256, xtsY2E192, xtsY2EC)
+	JMP  xtsY2Out
+xtsY2Dec:
+	SM_SDEC(SEALED_YR1, VPXOR, VAESDEC, VAESDECLAST, xtsY2D256, xtsY2D192, xtsY2DD)
+xtsY2Out:
+	VPXOR Y9, Y0, Y0
+	VMOVDQU Y0, (DX)
+	SM_YMULX(2, Y9, Y9, Y11, Y12)
+	ADDQ $32, BX
+	ADDQ $32, DX
+	SUBQ $2, CX
+	JMP  xtsYTail
+xtsYTail1:
 	TESTQ CX, CX
 	JZ   xtsYDone
 xtsY1:
