@@ -1,8 +1,9 @@
-// Macros for sealed_amd64.s: the wrapping key region layout (the same
-// constants as internal/fallback, see ARCHITECTURE.md), POLYVAL, the AES-256
-// wrap/unwrap with the region's round keys and the in-register key schedules.
+// Macros for sealed_amd64.s and sealedmodes_amd64.s: the wrapping key region
+// layout (the same constants as internal/fallback, see ARCHITECTURE.md),
+// POLYVAL, the AES-256 wrap/unwrap with the region's round keys, the
+// in-register key schedules and the handle prologue SEALED_KEYS.
 //
-// Register conventions shared by every routine in sealed_amd64.s:
+// Register conventions shared by every routine in both files:
 //   DI = region, SI = handle.
 //   After unwrap: X1 = key block 0, X2 = key block 1 (AES-192/256).
 //   After expansion the data key schedule is "right-aligned" in X1-X15: the
@@ -17,6 +18,38 @@
 #define SEALED_RK   64  // 15 x 16: AES-256 round keys of EK
 #define SEALED_HPOW 304 // H^1..H^8 (RFC 8452 dot-powers: H_1 = H, H_(k+1) = H_k . H)
 
+// The constants the macros use: static symbols, one copy in every file that
+// includes this header.
+DATA sealedPoly<>+0(SB)/8, $0x0000000000000001
+DATA sealedPoly<>+8(SB)/8, $0xc200000000000000
+GLOBL sealedPoly<>(SB), RODATA|NOPTR, $16
+
+DATA sealedBit127<>+0(SB)/8, $0
+DATA sealedBit127<>+8(SB)/8, $0x8000000000000000
+GLOBL sealedBit127<>(SB), RODATA|NOPTR, $16
+
+DATA sealedClr127<>+0(SB)/8, $0xffffffffffffffff
+DATA sealedClr127<>+8(SB)/8, $0x7fffffffffffffff
+GLOBL sealedClr127<>(SB), RODATA|NOPTR, $16
+
+DATA sealedHiQ<>+0(SB)/8, $0
+DATA sealedHiQ<>+8(SB)/8, $0xffffffffffffffff
+GLOBL sealedHiQ<>(SB), RODATA|NOPTR, $16
+
+DATA sealedOne<>+0(SB)/8, $1
+DATA sealedOne<>+8(SB)/8, $0
+GLOBL sealedOne<>(SB), RODATA|NOPTR, $16
+
+// Length blocks: 128 | keybits<<64 (the key type 2 extension: 192).
+DATA sealedLen128<>+0(SB)/8, $128
+DATA sealedLen128<>+8(SB)/8, $128
+GLOBL sealedLen128<>(SB), RODATA|NOPTR, $16
+DATA sealedLen192<>+0(SB)/8, $128
+DATA sealedLen192<>+8(SB)/8, $192
+GLOBL sealedLen192<>(SB), RODATA|NOPTR, $16
+DATA sealedLen256<>+0(SB)/8, $128
+DATA sealedLen256<>+8(SB)/8, $256
+GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
 // SEALED_CLEAR_SSE zeroes X0-X15 (works without AVX).
 #define SEALED_CLEAR_SSE \
 	PXOR X0, X0; PXOR X1, X1; PXOR X2, X2; PXOR X3, X3; \
@@ -267,6 +300,60 @@
 #define SEALED_IMC128 SEALED_IMC_X6_X14
 #define SEALED_IMC192 AESIMC X4, X4; AESIMC X5, X5; SEALED_IMC_X6_X14
 #define SEALED_IMC256 AESIMC X2, X2; AESIMC X3, X3; AESIMC X4, X4; AESIMC X5, X5; SEALED_IMC_X6_X14
+
+// ---------------------------------------------------------------------------
+// The prologue of every routine that uses a handle.
+
+// SEALED_KEYS: check the metadata of the handle at SI (FORBID: the restriction
+// bits that refuse it, see SEALED_META; jump to REJE), unwrap its key, verify
+// the tag (jump to REJ, X0-X15 to be cleared; AES-192: the 8 pad bytes of key
+// block 1 must decrypt to zero) and expand the schedule into X1-X15,
+// right-aligned (see above), then run I128/I192/I256 (the decryption AESIMC
+// or NOP) and continue at LDONE (defined by the macro, like L256 and L192).
+// R11 = key type. Uses X0-X15, AX, R9.
+#define SEALED_KEYS(FORBID, REJE, REJ, L256, L192, LDONE, I128, I192, I256) \
+	SEALED_META(FORBID, REJE); \
+	MOVOU 16(SI), X13; \
+	SEALED_DTAG(X13, X14); \
+	CMPQ R11, $1; \
+	JEQ  L256; \
+	JA   L192; \
+	SEALED_UNWRAP1; \
+	MOVOU 0(SI), X6; \
+	SEALED_POLY1(sealedLen128<>(SB)); \
+	PXOR X13, X8; \
+	PTEST X8, X8; \
+	JNZ  REJ; \
+	MOVO X1, X5; \
+	SEALED_EXPAND128; \
+	I128; \
+	JMP  LDONE; \
+L256: \
+	SEALED_UNWRAP2; \
+	MOVOU 0(SI), X6; \
+	SEALED_POLY2(sealedLen256<>(SB)); \
+	PXOR X13, X8; \
+	PTEST X8, X8; \
+	JNZ  REJ; \
+	SEALED_EXPAND256; \
+	I256; \
+	JMP  LDONE; \
+L192: \
+	SEALED_UNWRAP2; \
+	MOVOU 0(SI), X6; \
+	SEALED_POLY2(sealedLen192<>(SB)); \
+	PXOR X13, X8; \
+	MOVO X2, X7; \
+	PAND sealedHiQ<>(SB), X7; \
+	POR  X7, X8; \
+	PTEST X8, X8; \
+	JNZ  REJ; \
+	MOVO X1, X3; \
+	SEALED_EXPAND192; \
+	I192; \
+LDONE: \
+	NOP
+
 
 // ---------------------------------------------------------------------------
 // Spilling X1-X15 to the aligned stack area at R10 (slot i-1 holds Xi).

@@ -14,37 +14,6 @@
 // DX dst cursor, CX blocks left, R8 path, R10 spill area, R11 key type
 // (0 AES-128, 1 AES-256, 2 AES-192), AX/R9 scratch.
 
-DATA sealedPoly<>+0(SB)/8, $0x0000000000000001
-DATA sealedPoly<>+8(SB)/8, $0xc200000000000000
-GLOBL sealedPoly<>(SB), RODATA|NOPTR, $16
-
-DATA sealedBit127<>+0(SB)/8, $0
-DATA sealedBit127<>+8(SB)/8, $0x8000000000000000
-GLOBL sealedBit127<>(SB), RODATA|NOPTR, $16
-
-DATA sealedClr127<>+0(SB)/8, $0xffffffffffffffff
-DATA sealedClr127<>+8(SB)/8, $0x7fffffffffffffff
-GLOBL sealedClr127<>(SB), RODATA|NOPTR, $16
-
-DATA sealedHiQ<>+0(SB)/8, $0
-DATA sealedHiQ<>+8(SB)/8, $0xffffffffffffffff
-GLOBL sealedHiQ<>(SB), RODATA|NOPTR, $16
-
-DATA sealedOne<>+0(SB)/8, $1
-DATA sealedOne<>+8(SB)/8, $0
-GLOBL sealedOne<>(SB), RODATA|NOPTR, $16
-
-// Length blocks: 128 | keybits<<64 (the key type 2 extension: 192).
-DATA sealedLen128<>+0(SB)/8, $128
-DATA sealedLen128<>+8(SB)/8, $128
-GLOBL sealedLen128<>(SB), RODATA|NOPTR, $16
-DATA sealedLen192<>+0(SB)/8, $128
-DATA sealedLen192<>+8(SB)/8, $192
-GLOBL sealedLen192<>(SB), RODATA|NOPTR, $16
-DATA sealedLen256<>+0(SB)/8, $128
-DATA sealedLen256<>+8(SB)/8, $256
-GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
-
 // sealedDot: X2 = dot(X2, X1) (one POLYVAL multiplication), stored at OFF(DI).
 #define sealedDot(OFF) \
 	SEALED_CLMUL_INIT(X2, X1, X3, X4, X5, X6); \
@@ -271,54 +240,7 @@ TEXT ·SealedEncrypt(SB), NOSPLIT, $256-73
 	CMPQ R9, CX
 	JB   encRejectEarly
 	SHRQ $4, CX
-	SEALED_META(3, encRejectEarly)
-	CMPQ R11, $1
-	JEQ  encKT256
-	JA   encKT192
-
-	// AES-128: unwrap, tag check, then the key schedule in X5-X15.
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP1
-	MOVOU 0(SI), X6
-	SEALED_POLY1(sealedLen128<>(SB))
-	PXOR X13, X8
-	PTEST X8, X8
-	JNZ  encReject
-	MOVO X1, X5
-	SEALED_EXPAND128
-	JMP  encKeys
-
-	// AES-256: X1-X15.
-encKT256:
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP2
-	MOVOU 0(SI), X6
-	SEALED_POLY2(sealedLen256<>(SB))
-	PXOR X13, X8
-	PTEST X8, X8
-	JNZ  encReject
-	SEALED_EXPAND256
-	JMP  encKeys
-
-	// AES-192: X3-X15; the 8 pad bytes of key block 1 must decrypt to zero.
-encKT192:
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP2
-	MOVOU 0(SI), X6
-	SEALED_POLY2(sealedLen192<>(SB))
-	PXOR X13, X8
-	MOVO X2, X7
-	PAND sealedHiQ<>(SB), X7
-	POR X7, X8
-	PTEST X8, X8
-	JNZ  encReject
-	MOVO X1, X3
-	SEALED_EXPAND192
-
-encKeys:
+	SEALED_KEYS(3, encRejectEarly, encReject, encKT256, encKT192, encKeys, NOP, NOP, NOP)
 	TESTQ CX, CX
 	JZ   encDoneSSE
 	CMPQ CX, $1
@@ -854,57 +776,7 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	CMPQ R9, CX
 	JB   decRejectEarly
 	SHRQ $4, CX
-	SEALED_META(5, decRejectEarly)
-	CMPQ R11, $1
-	JEQ  decKT256
-	JA   decKT192
-
-	// AES-128: unwrap, tag check, then the key schedule in X5-X15.
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP1
-	MOVOU 0(SI), X6
-	SEALED_POLY1(sealedLen128<>(SB))
-	PXOR X13, X8
-	PTEST X8, X8
-	JNZ  decReject
-	MOVO X1, X5
-	SEALED_EXPAND128
-	SEALED_IMC128
-	JMP  decKeys
-
-	// AES-256: X1-X15.
-decKT256:
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP2
-	MOVOU 0(SI), X6
-	SEALED_POLY2(sealedLen256<>(SB))
-	PXOR X13, X8
-	PTEST X8, X8
-	JNZ  decReject
-	SEALED_EXPAND256
-	SEALED_IMC256
-	JMP  decKeys
-
-	// AES-192: X3-X15; the 8 pad bytes of key block 1 must decrypt to zero.
-decKT192:
-	MOVOU 16(SI), X13
-	SEALED_DTAG(X13, X14)
-	SEALED_UNWRAP2
-	MOVOU 0(SI), X6
-	SEALED_POLY2(sealedLen192<>(SB))
-	PXOR X13, X8
-	MOVO X2, X7
-	PAND sealedHiQ<>(SB), X7
-	POR X7, X8
-	PTEST X8, X8
-	JNZ  decReject
-	MOVO X1, X3
-	SEALED_EXPAND192
-	SEALED_IMC192
-
-decKeys:
+	SEALED_KEYS(5, decRejectEarly, decReject, decKT256, decKT192, decKeys, SEALED_IMC128, SEALED_IMC192, SEALED_IMC256)
 	TESTQ CX, CX
 	JZ   decDoneSSE
 	CMPQ CX, $1

@@ -19,36 +19,6 @@
 // follows a successful unwrap): 0-239 the round keys X1-X15 (AES-NI and ymm
 // paths), 240-255 the XTS tweak, 256-511 the XTS tweaks of one batch.
 
-// The constants the SEALED_* macros use (static symbols: one copy per file).
-DATA sealedPoly<>+0(SB)/8, $0x0000000000000001
-DATA sealedPoly<>+8(SB)/8, $0xc200000000000000
-GLOBL sealedPoly<>(SB), RODATA|NOPTR, $16
-
-DATA sealedBit127<>+0(SB)/8, $0
-DATA sealedBit127<>+8(SB)/8, $0x8000000000000000
-GLOBL sealedBit127<>(SB), RODATA|NOPTR, $16
-
-DATA sealedClr127<>+0(SB)/8, $0xffffffffffffffff
-DATA sealedClr127<>+8(SB)/8, $0x7fffffffffffffff
-GLOBL sealedClr127<>(SB), RODATA|NOPTR, $16
-
-DATA sealedHiQ<>+0(SB)/8, $0
-DATA sealedHiQ<>+8(SB)/8, $0xffffffffffffffff
-GLOBL sealedHiQ<>(SB), RODATA|NOPTR, $16
-
-DATA sealedOne<>+0(SB)/8, $1
-DATA sealedOne<>+8(SB)/8, $0
-GLOBL sealedOne<>(SB), RODATA|NOPTR, $16
-
-DATA sealedLen128<>+0(SB)/8, $128
-DATA sealedLen128<>+8(SB)/8, $128
-GLOBL sealedLen128<>(SB), RODATA|NOPTR, $16
-DATA sealedLen192<>+0(SB)/8, $128
-DATA sealedLen192<>+8(SB)/8, $192
-GLOBL sealedLen192<>(SB), RODATA|NOPTR, $16
-DATA sealedLen256<>+0(SB)/8, $128
-DATA sealedLen256<>+8(SB)/8, $256
-GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
 // Byte reversal of each 128-bit lane (big-endian counter <-> integer).
 DATA smBswap<>+0(SB)/8, $0x08090a0b0c0d0e0f
 DATA smBswap<>+8(SB)/8, $0x0001020304050607
@@ -202,55 +172,6 @@ DATA smPoly<>+48(SB)/8, $0x0000000000000087
 DATA smPoly<>+56(SB)/8, $0x0000000000000000
 GLOBL smPoly<>(SB), RODATA|NOPTR, $64
 
-// ---------------------------------------------------------------------------
-// SM_KEYS: check the metadata of the handle at SI (FORBID: the restriction
-// bits that refuse it, see SEALED_META; jump to REJE), unwrap its key, verify
-// the tag (jump to REJ, X0-X15 to be cleared) and expand the schedule into
-// X1-X15 right-aligned (sealed_amd64.h), then run I128/I192/I256 (the
-// decryption AESIMC or NOP). R11 = key type. Uses X0-X15, AX, R9.
-#define SM_KEYS(FORBID, REJE, REJ, L256, L192, LDONE, I128, I192, I256) \
-	SEALED_META(FORBID, REJE); \
-	MOVOU 16(SI), X13; \
-	SEALED_DTAG(X13, X14); \
-	CMPQ R11, $1; \
-	JEQ  L256; \
-	JA   L192; \
-	SEALED_UNWRAP1; \
-	MOVOU 0(SI), X6; \
-	SEALED_POLY1(sealedLen128<>(SB)); \
-	PXOR X13, X8; \
-	PTEST X8, X8; \
-	JNZ  REJ; \
-	MOVO X1, X5; \
-	SEALED_EXPAND128; \
-	I128; \
-	JMP  LDONE; \
-L256: \
-	SEALED_UNWRAP2; \
-	MOVOU 0(SI), X6; \
-	SEALED_POLY2(sealedLen256<>(SB)); \
-	PXOR X13, X8; \
-	PTEST X8, X8; \
-	JNZ  REJ; \
-	SEALED_EXPAND256; \
-	I256; \
-	JMP  LDONE; \
-L192: \
-	SEALED_UNWRAP2; \
-	MOVOU 0(SI), X6; \
-	SEALED_POLY2(sealedLen192<>(SB)); \
-	PXOR X13, X8; \
-	MOVO X2, X7; \
-	PAND sealedHiQ<>(SB), X7; \
-	POR  X7, X8; \
-	PTEST X8, X8; \
-	JNZ  REJ; \
-	MOVO X1, X3; \
-	SEALED_EXPAND192; \
-	I192; \
-LDONE: \
-	NOP
-
 // Rounds with the schedule in the stack area at R10 (slot i-1 = Xi):
 // R(OP, OFF) applies OP with the round key at OFF(R10) to the blocks.
 #define SM_SENC(R, XOR, ENC, LAST, L256, L192, LC) \
@@ -384,7 +305,7 @@ TEXT ·sealedCTR(SB), NOSPLIT, $256-97
 	JB   ctrRejectEarly
 	SHRQ $4, CX
 	ANDQ $4, R14 // ModeInc32
-	SM_KEYS(3, ctrRejectEarly, ctrReject, ctrK256, ctrK192, ctrKeys, NOP, NOP, NOP)
+	SEALED_KEYS(3, ctrRejectEarly, ctrReject, ctrK256, ctrK192, ctrKeys, NOP, NOP, NOP)
 	MOVQ ctr+64(FP), AX
 	MOVQ 8(AX), R12
 	BSWAPQ R12
@@ -725,7 +646,7 @@ TEXT ·SealedCBCEncrypt(SB), NOSPLIT, $256-89
 	CMPQ R9, CX
 	JB   cbceRejectEarly
 	SHRQ $4, CX
-	SM_KEYS(3, cbceRejectEarly, cbceReject, cbceK256, cbceK192, cbceKeys, NOP, NOP, NOP)
+	SEALED_KEYS(3, cbceRejectEarly, cbceReject, cbceK256, cbceK192, cbceKeys, NOP, NOP, NOP)
 	TESTQ CX, CX
 	JZ   cbceDoneSSE
 	LEAQ 15(SP), R10
@@ -819,7 +740,7 @@ TEXT ·SealedCBCDecrypt(SB), NOSPLIT, $256-89
 	CMPQ R9, CX
 	JB   cbcdRejectEarly
 	SHRQ $4, CX
-	SM_KEYS(5, cbcdRejectEarly, cbcdReject, cbcdK256, cbcdK192, cbcdKeys, SEALED_IMC128, SEALED_IMC192, SEALED_IMC256)
+	SEALED_KEYS(5, cbcdRejectEarly, cbcdReject, cbcdK256, cbcdK192, cbcdKeys, SEALED_IMC128, SEALED_IMC192, SEALED_IMC256)
 	TESTQ CX, CX
 	JZ   cbcdDoneSSE
 	MOVQ iv+64(FP), AX
@@ -1053,7 +974,7 @@ TEXT ·SealedXTS(SB), NOSPLIT, $528-97
 	MOVQ hTweak+16(FP), SI
 	TESTQ SI, SI
 	JZ   xtsPlainT
-	SM_KEYS(3, xtsReject, xtsReject, xtsTK256, xtsTK192, xtsTKeys, NOP, NOP, NOP)
+	SEALED_KEYS(3, xtsReject, xtsReject, xtsTK256, xtsTK192, xtsTKeys, NOP, NOP, NOP)
 	MOVQ tweak+72(FP), AX
 	MOVOU (AX), X0
 	SM_XENC1(xtsTE256, xtsTE192, xtsTEC)
@@ -1066,10 +987,10 @@ xtsHaveT:
 	MOVQ h+8(FP), SI
 	TESTQ R14, R14
 	JNZ  xtsDecKeys
-	SM_KEYS(3, xtsReject, xtsReject, xtsEK256, xtsEK192, xtsEKeys, NOP, NOP, NOP)
+	SEALED_KEYS(3, xtsReject, xtsReject, xtsEK256, xtsEK192, xtsEKeys, NOP, NOP, NOP)
 	JMP  xtsKeys
 xtsDecKeys:
-	SM_KEYS(5, xtsReject, xtsReject, xtsDK256, xtsDK192, xtsDKeys, SEALED_IMC128, SEALED_IMC192, SEALED_IMC256)
+	SEALED_KEYS(5, xtsReject, xtsReject, xtsDK256, xtsDK192, xtsDKeys, SEALED_IMC128, SEALED_IMC192, SEALED_IMC256)
 
 xtsKeys:
 	TESTQ CX, CX
