@@ -46,9 +46,8 @@ func (k KeySizeError) Error() string {
 // Cipher is an AES block cipher on a Key Locker handle. It implements
 // cipher.Block. A Cipher is safe for concurrent use, except Close.
 type Cipher struct {
-	h  [64]byte // the handle: metadata || tag || wrapped key
-	kt int      // handle key type
-	b  backend
+	h [64]byte // the handle: metadata || tag || wrapped key
+	b backend
 }
 
 var _ cipher.Block = (*Cipher)(nil)
@@ -89,11 +88,7 @@ func New(key []byte, opts ...Option) (*Cipher, error) {
 		return nil, err
 	}
 	c := &Cipher{b: b}
-	c.kt, err = b.encodeKey(key, uint32(cfg.restrictions), &c.h)
-	if err != nil {
-		clear(c.h[:])
-		return nil, err
-	}
+	b.encodeKey(key, uint32(cfg.restrictions), &c.h)
 	return c, nil
 }
 
@@ -210,6 +205,7 @@ func inexactOverlap(x, y []byte) bool {
 	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
 		return false
 	}
-	xs, ys := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&y[0]))
-	return xs <= ys+uintptr(len(y)-1) && ys <= xs+uintptr(len(x)-1)
+	return anyOverlap(x, y)
 }
+
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }

@@ -14,11 +14,15 @@ import (
 // backend is an implementation bound to one key size.
 type backend struct {
 	impl Implementation
-	// encodeKey turns key into a handle in h and returns its key type.
-	encodeKey func(key []byte, restrictions uint32, h *[64]byte) (kt int, err error)
+	// encodeKey turns key into a handle in h.
+	encodeKey func(key []byte, restrictions uint32, h *[64]byte)
 	// encrypt and decrypt process len(src)/16 blocks; false means the
 	// handle was rejected (dst may be partly written: the caller zeroes it).
 	encrypt, decrypt func(h *[64]byte, dst, src []byte) bool
+	// k are the mode kernels (CTR, CBC, XTS, GCM).
+	k kernels
+	// sealedPath is the aesni-sealed bulk path (sealedAESNI...).
+	sealedPath int
 }
 
 // Sealed bulk paths (internal/asm's PathAESNI, PathVAES256, PathVAES512).
@@ -127,12 +131,31 @@ func (s *Support) sealedPath() int {
 // genericBackend is the portable sealed implementation.
 func genericBackend(region *[4096]byte) backend {
 	var kt int
+	enc := func(h *[64]byte) bool { return handle.Check(h[:], kt, true) == nil }
+	dec := func(h *[64]byte) bool { return handle.Check(h[:], kt, false) == nil }
 	return backend{
+		k: kernels{
+			ctr: func(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+				return enc(h) && fallback.GenericCTR(region, h, dst, src, ctr, f)
+			},
+			cbcEnc: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+				return enc(h) && fallback.GenericCBCEncrypt(region, h, dst, src, iv, f)
+			},
+			cbcDec: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+				return dec(h) && fallback.GenericCBCDecrypt(region, h, dst, src, iv, f)
+			},
+			xts: func(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+				return xtsAllowed(h, ht, kt, f) && fallback.GenericXTS(region, h, ht, dst, src, t, f)
+			},
+			gcmCTR: func(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+				return enc(h) && fallback.GenericGCMCTR(region, h, dst, src, j0, mask, f)
+			},
+			newGHASH: func(h *[16]byte) ghasher { return genericGHASH{fallback.NewGHASH(h)} },
+		},
 		impl: Generic,
-		encodeKey: func(key []byte, r uint32, h *[64]byte) (int, error) {
+		encodeKey: func(key []byte, r uint32, h *[64]byte) {
 			kt = handle.KeyType(len(key))
 			fallback.GenericEncodeKey(region, key, r, h)
-			return kt, nil
 		},
 		encrypt: func(h *[64]byte, dst, src []byte) bool {
 			return handle.Check(h[:], kt, true) == nil && fallback.GenericEncrypt(region, h, dst, src)
@@ -142,3 +165,17 @@ func genericBackend(region *[4096]byte) backend {
 		},
 	}
 }
+
+// xtsAllowed applies the handle rules to an XTS kernel call: the data
+// handle in the kernel's direction, the tweak handle (if any) for
+// encryption.
+func xtsAllowed(h, ht *[64]byte, kt, flags int) bool {
+	if handle.Check(h[:], kt, flags&modeDecrypt == 0) != nil {
+		return false
+	}
+	return ht == nil || handle.Check(ht[:], kt, true) == nil
+}
+
+type genericGHASH struct{ g *fallback.GHASH }
+
+func (g genericGHASH) update(acc *[16]byte, data []byte) { g.g.Update(acc, data) }

@@ -1,0 +1,206 @@
+package aeskl
+
+import (
+	"crypto/cipher"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+const (
+	gcmStandardNonceSize = 12
+	gcmTagSize           = 16
+	gcmMinimumTagSize    = 12
+)
+
+var errOpen = errors.New("cipher: message authentication failed")
+
+// NewGCM returns AES-GCM on the handle with the given nonce and tag sizes;
+// cipher.NewGCM, NewGCMWithNonceSize and NewGCMWithTagSize on an aeskl
+// Cipher call it. The keystream comes from the implementation's CTR kernel
+// (Key Locker WIDE: one AESENCWIDE*KL per 8 blocks) and GHASH runs in
+// constant time (PCLMULQDQ / VPCLMULQDQ on amd64, carry-less multiplication
+// in Go elsewhere). The GHASH key H = E_K(0) is kept in ordinary memory: it
+// reveals nothing about the AES key. If the handle is rejected, Seal zeroes
+// its output and panics with ErrInvalidHandle, and Open returns an error
+// wrapping ErrInvalidHandle.
+func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
+	c.live()
+	if tagSize < gcmMinimumTagSize || tagSize > gcmTagSize {
+		return nil, errors.New("cipher: incorrect tag size given to GCM")
+	}
+	if nonceSize <= 0 {
+		return nil, errors.New("cipher: the nonce can't have zero length")
+	}
+	var h [16]byte
+	if !c.b.encrypt(&c.h, h[:], h[:]) {
+		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrInvalidHandle)
+	}
+	g := &gcm{c: c, nonceSize: nonceSize, tagSize: tagSize, gh: c.b.k.newGHASH(&h)}
+	clear(h[:])
+	return g, nil
+}
+
+type gcm struct {
+	c                  *Cipher
+	nonceSize, tagSize int
+	gh                 ghasher
+}
+
+func (g *gcm) NonceSize() int { return g.nonceSize }
+func (g *gcm) Overhead() int  { return g.tagSize }
+
+// j0 derives the pre-counter block from the nonce (SP 800-38D 7.1).
+func (g *gcm) j0(nonce []byte) (j [16]byte) {
+	if len(nonce) == gcmStandardNonceSize {
+		copy(j[:], nonce)
+		j[15] = 1
+		return
+	}
+	g.hashPadded(&j, nonce)
+	var l [16]byte
+	binary.BigEndian.PutUint64(l[8:], uint64(len(nonce))*8)
+	g.gh.update(&j, l[:])
+	return
+}
+
+// hashPadded absorbs b, zero-padded to whole blocks.
+func (g *gcm) hashPadded(acc *[16]byte, b []byte) {
+	n := len(b) &^ 15
+	if n > 0 {
+		g.gh.update(acc, b[:n])
+	}
+	if n < len(b) {
+		var last [16]byte
+		copy(last[:], b[n:])
+		g.gh.update(acc, last[:])
+	}
+}
+
+// auth returns GHASH(ad, ct) with the length block (the tag before the
+// E(J0) mask).
+func (g *gcm) auth(ad, ct []byte) (acc [16]byte) {
+	g.hashPadded(&acc, ad)
+	g.hashPadded(&acc, ct)
+	var l [16]byte
+	binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
+	binary.BigEndian.PutUint64(l[8:], uint64(len(ct))*8)
+	g.gh.update(&acc, l[:])
+	return acc
+}
+
+// crypt runs the GCM keystream from j0 over src into dst and returns
+// E(j0) in tagMask; false if the handle was rejected.
+func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
+	k := &g.c.b.k
+	h := &g.c.h
+	n := len(src) &^ 15
+	// The first call also produces the tag mask; later calls start from
+	// the counter after the blocks done so far.
+	first := min(n, chunk)
+	if !k.gcmCTR(h, dst[:first], src[:first], j0, tagMask, k.flags) {
+		return false
+	}
+	ctr := *j0
+	binary.BigEndian.PutUint32(ctr[12:], binary.BigEndian.Uint32(j0[12:])+1+uint32(first/16))
+	for done := first; done < n; {
+		m := min(n-done, chunk)
+		if !k.ctr(h, dst[done:done+m], src[done:done+m], &ctr, k.flags|modeInc32) {
+			return false
+		}
+		done += m
+	}
+	if n < len(src) {
+		var ks [16]byte
+		if !k.ctr(h, ks[:], ks[:], &ctr, k.flags|modeInc32) {
+			return false
+		}
+		subtle.XORBytes(dst[n:len(src)], src[n:], ks[:])
+	}
+	return true
+}
+
+func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
+	if len(nonce) != g.nonceSize {
+		panic("crypto/cipher: incorrect nonce length given to GCM")
+	}
+	if uint64(len(plaintext)) > uint64((1<<32)-2)*BlockSize {
+		panic("crypto/cipher: message too large for GCM")
+	}
+	g.c.live()
+	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
+	if inexactOverlap(out, plaintext) {
+		panic("crypto/cipher: invalid buffer overlap of output and input")
+	}
+	if anyOverlap(out, additionalData) {
+		panic("crypto/cipher: invalid buffer overlap of output and additional data")
+	}
+	j0 := g.j0(nonce)
+	var tagMask [16]byte
+	if !g.crypt(out, plaintext, &j0, &tagMask) {
+		clear(out)
+		panic(ErrInvalidHandle)
+	}
+	tag := g.auth(additionalData, out[:len(plaintext)])
+	subtle.XORBytes(tag[:], tag[:], tagMask[:])
+	copy(out[len(plaintext):], tag[:g.tagSize])
+	return ret
+}
+
+func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error) {
+	if len(nonce) != g.nonceSize {
+		panic("crypto/cipher: incorrect nonce length given to GCM")
+	}
+	if len(ciphertext) < g.tagSize {
+		return nil, errOpen
+	}
+	if uint64(len(ciphertext)) > uint64((1<<32)-2)*BlockSize+uint64(g.tagSize) {
+		return nil, errOpen
+	}
+	g.c.live()
+	tag := ciphertext[len(ciphertext)-g.tagSize:]
+	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
+	ret, out := sliceForAppend(dst, len(ciphertext))
+	if inexactOverlap(out, ciphertext) {
+		panic("crypto/cipher: invalid buffer overlap of output and input")
+	}
+	if anyOverlap(out, additionalData) {
+		panic("crypto/cipher: invalid buffer overlap of output and additional data")
+	}
+	j0 := g.j0(nonce)
+	// GHASH runs over the ciphertext before it is decrypted (the two may
+	// share memory); the decryption also yields the tag mask E(J0). On a
+	// tag mismatch the output is cleared: no unauthenticated plaintext.
+	want := g.auth(additionalData, ciphertext)
+	var tagMask [16]byte
+	if !g.crypt(out, ciphertext, &j0, &tagMask) {
+		clear(out)
+		return nil, fmt.Errorf("aeskl: GCM Open: %w", ErrInvalidHandle)
+	}
+	subtle.XORBytes(want[:], want[:], tagMask[:])
+	if subtle.ConstantTimeCompare(want[:g.tagSize], tag) != 1 {
+		clear(out)
+		return nil, errOpen
+	}
+	return ret, nil
+}
+
+// sliceForAppend extends in by n bytes (as crypto/internal/fips140/alias).
+func sliceForAppend(in []byte, n int) (head, tail []byte) {
+	if total := len(in) + n; cap(in) >= total {
+		head = in[:total]
+	} else {
+		head = make([]byte, total)
+		copy(head, in)
+	}
+	tail = head[len(in):]
+	return
+}
+
+// anyOverlap reports whether x and y share memory at any index.
+func anyOverlap(x, y []byte) bool {
+	return len(x) > 0 && len(y) > 0 &&
+		uintptrOf(x) <= uintptrOf(y)+uintptr(len(y)-1) &&
+		uintptrOf(y) <= uintptrOf(x)+uintptr(len(x)-1)
+}

@@ -1,0 +1,176 @@
+package aeskl
+
+import (
+	"crypto/cipher"
+	"encoding/binary"
+)
+
+// Mode kernel flags (ARCHITECTURE.md, "Modes": the same values as
+// internal/asm's and internal/fallback's Mode* constants).
+const (
+	modeKey256  = 1
+	modeWide    = 2
+	modeInc32   = 4
+	modeDecrypt = 8
+)
+
+// kernels are an implementation's mode kernels over whole blocks. Each
+// returns false if a handle was rejected (dst may then be partly written:
+// the caller zeroes it).
+type kernels struct {
+	flags    int // modeKey256 | modeWide, as this Cipher's handle needs
+	ctr      func(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool
+	cbcEnc   func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
+	cbcDec   func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
+	xts      func(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool
+	gcmCTR   func(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool
+	newGHASH func(h *[16]byte) ghasher
+}
+
+// ghasher is GHASH under one key: acc = (acc XOR X_i) * H over whole blocks.
+type ghasher interface {
+	update(acc *[16]byte, data []byte)
+}
+
+// chunk bounds the data one kernel call processes, so that a caller's huge
+// buffer does not hold the CPU (and, for the sealed path, the unwrapped key
+// in registers) in one call for too long.
+const chunk = 256 << 10
+
+// --- CTR ---
+
+// NewCTR returns a CTR-mode stream (full 128-bit big-endian counter, as
+// crypto/cipher.NewCTR); cipher.NewCTR on an aeskl Cipher calls it. The
+// keystream is made by the implementation's CTR kernel: with Key Locker
+// WIDE, one AESENCWIDE*KL per 8 blocks. If the handle is rejected,
+// XORKeyStream zeroes dst and panics with ErrInvalidHandle.
+func (c *Cipher) NewCTR(iv []byte) cipher.Stream {
+	c.live()
+	if len(iv) != BlockSize {
+		panic("cipher.NewCTR: IV length must equal block size")
+	}
+	s := &ctrStream{c: c, used: BlockSize}
+	copy(s.ctr[:], iv)
+	return s
+}
+
+type ctrStream struct {
+	c    *Cipher
+	ctr  [16]byte // the next counter block
+	ks   [16]byte // keystream of the last partial block
+	used int      // bytes of ks already used
+}
+
+func (s *ctrStream) XORKeyStream(dst, src []byte) {
+	if len(dst) < len(src) {
+		panic("crypto/cipher: output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		panic("crypto/cipher: invalid buffer overlap")
+	}
+	s.c.live()
+	out := dst[:len(src)]
+	for s.used < BlockSize && len(src) > 0 {
+		dst[0] = src[0] ^ s.ks[s.used]
+		s.used++
+		dst, src = dst[1:], src[1:]
+	}
+	k := &s.c.b.k
+	for len(src) >= BlockSize {
+		n := min(len(src)&^(BlockSize-1), chunk)
+		if !k.ctr(&s.c.h, dst[:n], src[:n], &s.ctr, k.flags) {
+			clear(out)
+			panic(ErrInvalidHandle)
+		}
+		dst, src = dst[n:], src[n:]
+	}
+	if len(src) > 0 {
+		clear(s.ks[:])
+		if !k.ctr(&s.c.h, s.ks[:], s.ks[:], &s.ctr, k.flags) {
+			clear(out)
+			panic(ErrInvalidHandle)
+		}
+		for i := range src {
+			dst[i] = src[i] ^ s.ks[i]
+		}
+		s.used = len(src)
+	}
+}
+
+// --- CBC ---
+
+// NewCBCEncrypter returns a CBC encrypter; cipher.NewCBCEncrypter on an
+// aeskl Cipher calls it. CBC encryption is sequential by nature: one
+// single-block instruction per block. If the handle is rejected,
+// CryptBlocks zeroes dst and panics with ErrInvalidHandle.
+func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
+	c.live()
+	if len(iv) != BlockSize {
+		panic("cipher.NewCBCEncrypter: IV length must equal block size")
+	}
+	m := &cbc{c: c}
+	copy(m.iv[:], iv)
+	return m
+}
+
+// NewCBCDecrypter returns a CBC decrypter; cipher.NewCBCDecrypter on an
+// aeskl Cipher calls it. Decryption is parallel: with Key Locker WIDE, one
+// AESDECWIDE*KL per 8 blocks. If the handle is rejected, CryptBlocks
+// zeroes dst and panics with ErrInvalidHandle.
+func (c *Cipher) NewCBCDecrypter(iv []byte) cipher.BlockMode {
+	c.live()
+	if len(iv) != BlockSize {
+		panic("cipher.NewCBCDecrypter: IV length must equal block size")
+	}
+	m := &cbc{c: c, dec: true}
+	copy(m.iv[:], iv)
+	return m
+}
+
+type cbc struct {
+	c   *Cipher
+	iv  [16]byte
+	dec bool
+}
+
+func (m *cbc) BlockSize() int { return BlockSize }
+
+// SetIV sets the IV for the next CryptBlocks, as crypto/cipher's CBC does.
+func (m *cbc) SetIV(iv []byte) {
+	if len(iv) != BlockSize {
+		panic("cipher: incorrect length IV")
+	}
+	copy(m.iv[:], iv)
+}
+
+func (m *cbc) CryptBlocks(dst, src []byte) {
+	if len(src)%BlockSize != 0 {
+		panic("crypto/cipher: input not full blocks")
+	}
+	if len(dst) < len(src) {
+		panic("crypto/cipher: output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		panic("crypto/cipher: invalid buffer overlap")
+	}
+	m.c.live()
+	out := dst[:len(src)]
+	k := &m.c.b.k
+	f := k.cbcEnc
+	if m.dec {
+		f = k.cbcDec
+	}
+	for len(src) > 0 {
+		n := min(len(src), chunk)
+		if !f(&m.c.h, dst[:n], src[:n], &m.iv, k.flags) {
+			clear(out)
+			panic(ErrInvalidHandle)
+		}
+		dst, src = dst[n:], src[n:]
+	}
+}
+
+// inc32 increments the low 32 bits of a big-endian counter block.
+func inc32(b *[16]byte) {
+	binary.BigEndian.PutUint32(b[12:], binary.BigEndian.Uint32(b[12:])+1)
+}

@@ -1,0 +1,226 @@
+package aeskl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// XTS is AES-XTS (IEEE 1619, NIST SP 800-38E) for disk and file encryption
+// on two handles: the data key and the tweak key. The tweak key's handle
+// carries the NoDecrypt restriction where the implementation supports it
+// (XTS only ever encrypts tweaks). Lengths that are not a multiple of 16 use
+// IEEE 1619 ciphertext stealing. With Key Locker WIDE, one AESENCWIDE*KL
+// (or AESDECWIDE*KL) handles 8 blocks with their tweaks.
+//
+// An XTS is safe for concurrent use, except Close.
+type XTS struct {
+	data, tweak *Cipher
+}
+
+// NewXTS creates an XTS from a 32, 48 or 64-byte key: the data key (first
+// half) and the tweak key (second half), as golang.org/x/crypto/xts. The
+// options apply to the data key (WithImplementation also to the tweak key;
+// WithRestrictions(NoEncrypt) makes a decrypt-only XTS). The key is never
+// copied: wipe it when done.
+func NewXTS(key []byte, opts ...Option) (*XTS, error) {
+	switch len(key) {
+	case 32, 48, 64:
+	default:
+		return nil, fmt.Errorf("aeskl: invalid XTS key size %d (want 32, 48 or 64 bytes)", len(key))
+	}
+	half := len(key) / 2
+	data, err := New(key[:half], opts...)
+	if err != nil {
+		return nil, err
+	}
+	// The tweak key uses the data key's implementation.
+	tweakOpts := []Option{WithImplementation(data.b.impl)}
+	if data.b.impl == AESNISealed {
+		tweakOpts = append(tweakOpts, func(c *config) { c.sealedPath = data.b.sealedPath })
+	}
+	if s := detect(); unavailable(s, data.b.impl, half, NoDecrypt) == "" {
+		tweakOpts = append(tweakOpts, WithRestrictions(NoDecrypt))
+	}
+	tweak, err := New(key[half:], tweakOpts...)
+	if err != nil {
+		data.Close()
+		return nil, err
+	}
+	return &XTS{data: data, tweak: tweak}, nil
+}
+
+// Implementation reports the implementation both handles run on.
+func (x *XTS) Implementation() Implementation { return x.data.Implementation() }
+
+// Close wipes both handles. Any later use panics.
+func (x *XTS) Close() {
+	x.data.Close()
+	x.tweak.Close()
+}
+
+// Encrypt encrypts src (at least 16 bytes) into dst with the tweak made of
+// sector in little-endian bytes 0-7 (dm-crypt plain64, x/crypto/xts).
+func (x *XTS) Encrypt(dst, src []byte, sector uint64) error {
+	return x.crypt(dst, src, sectorTweak(sector), false)
+}
+
+// Decrypt decrypts src (at least 16 bytes) into dst; see Encrypt.
+func (x *XTS) Decrypt(dst, src []byte, sector uint64) error {
+	return x.crypt(dst, src, sectorTweak(sector), true)
+}
+
+// EncryptTweak encrypts src into dst with a full 16-byte IEEE 1619 tweak.
+func (x *XTS) EncryptTweak(dst, src []byte, tweak [16]byte) error {
+	return x.crypt(dst, src, tweak, false)
+}
+
+// DecryptTweak decrypts src into dst with a full 16-byte IEEE 1619 tweak.
+func (x *XTS) DecryptTweak(dst, src []byte, tweak [16]byte) error {
+	return x.crypt(dst, src, tweak, true)
+}
+
+// EncryptSectors encrypts a run of consecutive sectors of sectorSize bytes
+// (a multiple of 16), the first numbered firstSector: len(src) must be a
+// whole number of sectors.
+func (x *XTS) EncryptSectors(dst, src []byte, firstSector uint64, sectorSize int) error {
+	return x.sectors(dst, src, firstSector, sectorSize, false)
+}
+
+// DecryptSectors decrypts a run of consecutive sectors; see EncryptSectors.
+func (x *XTS) DecryptSectors(dst, src []byte, firstSector uint64, sectorSize int) error {
+	return x.sectors(dst, src, firstSector, sectorSize, true)
+}
+
+func sectorTweak(sector uint64) (t [16]byte) {
+	binary.LittleEndian.PutUint64(t[:], sector)
+	return
+}
+
+func checkXTSBuffers(dst, src []byte) {
+	if len(dst) < len(src) {
+		panic("aeskl: XTS output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		panic("aeskl: XTS invalid buffer overlap")
+	}
+}
+
+func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
+	if size < BlockSize || size%BlockSize != 0 {
+		return fmt.Errorf("aeskl: XTS sector size %d is not a positive multiple of 16", size)
+	}
+	if len(src)%size != 0 {
+		return fmt.Errorf("aeskl: XTS input of %d bytes is not a whole number of %d-byte sectors", len(src), size)
+	}
+	checkXTSBuffers(dst, src)
+	x.data.live()
+	for off := 0; off < len(src); off += size {
+		t := sectorTweak(first + uint64(off/size))
+		if !x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec) {
+			clear(dst[:len(src)])
+			return ErrInvalidHandle
+		}
+	}
+	return nil
+}
+
+var errXTSShort = errors.New("aeskl: XTS needs at least 16 bytes")
+
+// blocks runs the XTS kernel over whole blocks; encTweak says *t is the
+// plain tweak (to be encrypted with the tweak key first).
+func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
+	k := &x.data.b.k
+	flags := k.flags
+	if dec {
+		flags |= modeDecrypt
+	}
+	var ht *[64]byte
+	if encTweak {
+		ht = &x.tweak.h
+	}
+	for first := true; first || len(src) > 0; first = false {
+		n := min(len(src), chunk)
+		if !k.xts(&x.data.h, ht, dst[:n], src[:n], t, flags) {
+			return false
+		}
+		ht = nil
+		dst, src = dst[n:], src[n:]
+	}
+	return true
+}
+
+// crypt is XTS with ciphertext stealing (IEEE 1619-2018 5.3.2, 5.4.2).
+func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
+	if len(src) < BlockSize {
+		return errXTSShort
+	}
+	checkXTSBuffers(dst, src)
+	x.data.live()
+	out := dst[:len(src)]
+	r := len(src) % BlockSize
+	full := len(src) - r
+	if r != 0 {
+		full -= BlockSize // the last full block is stolen from
+	}
+	t := tweak
+	if !x.blocks(dst[:full], src[:full], &t, true, dec) {
+		clear(out)
+		return ErrInvalidHandle
+	}
+	if r == 0 {
+		return nil
+	}
+	// t is T_{m-1}, the tweak of the last full block P_{m-1} (or C_{m-1}).
+	k := &x.data.b.k
+	flags := k.flags
+	if dec {
+		flags |= modeDecrypt
+	}
+	var a, b [16]byte
+	copy(a[:], src[full:full+BlockSize])
+	tail := src[full+BlockSize:]
+	if !dec {
+		// CC = E_{T_{m-1}}(P_{m-1}); C_m = CC[:r]; C_{m-1} = E_{T_m}(P_m || CC[r:]).
+		if !k.xts(&x.data.h, nil, a[:], a[:], &t, flags) { // t becomes T_m
+			clear(out)
+			return ErrInvalidHandle
+		}
+		copy(b[:], tail)
+		copy(b[r:], a[r:])
+		copy(dst[full+BlockSize:], a[:r])
+		if !k.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
+			clear(out)
+			return ErrInvalidHandle
+		}
+		copy(dst[full:], b[:])
+		return nil
+	}
+	// PP = D_{T_m}(C_{m-1}); P_m = PP[:r]; P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
+	tm := t
+	mulX(&tm)
+	if !k.xts(&x.data.h, nil, a[:], a[:], &tm, flags) {
+		clear(out)
+		return ErrInvalidHandle
+	}
+	copy(b[:], tail)
+	copy(b[r:], a[r:])
+	copy(dst[full+BlockSize:], a[:r])
+	if !k.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
+		clear(out)
+		return ErrInvalidHandle
+	}
+	copy(dst[full:], b[:])
+	return nil
+}
+
+// mulX multiplies an XTS tweak by x in GF(2^128) (little-endian, 0x87).
+func mulX(t *[16]byte) {
+	lo := binary.LittleEndian.Uint64(t[:8])
+	hi := binary.LittleEndian.Uint64(t[8:])
+	carry := hi >> 63
+	hi = hi<<1 | lo>>63
+	lo = lo<<1 ^ 0x87&-carry
+	binary.LittleEndian.PutUint64(t[:8], lo)
+	binary.LittleEndian.PutUint64(t[8:], hi)
+}
