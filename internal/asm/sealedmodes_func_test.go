@@ -625,3 +625,47 @@ func TestSealedModesRegsClear(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedModesRandom: random kernel, key size, path, length, alignment,
+// in place or not, against the references.
+func TestSealedModesRandom(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	paths := sealedPaths()
+	type keys struct {
+		key, tkey []byte
+		h, ht     *[64]byte
+	}
+	var ks []keys
+	for _, n := range []int{16, 24, 32} {
+		k, tk, h, ht := smKeys(t, region, n)
+		ks = append(ks, keys{k, tk, h, ht})
+	}
+	for iter := 0; iter < 400; iter++ {
+		k := smKernel(mrand.IntN(int(smKernels)))
+		kk := ks[mrand.IntN(len(ks))]
+		path := paths[mrand.IntN(len(paths))]
+		blocks := mrand.IntN(300)
+		off := mrand.IntN(16)
+		src := sealedRand(16*blocks + off)[off:]
+		st0 := smRandState(k)
+		wantSt := st0
+		want := smRef(t, k, kk.key, kk.tkey, src, &wantSt)
+		st := st0
+		var got []byte
+		if mrand.IntN(2) == 0 {
+			got = append([]byte(nil), src...)
+			if !smRun(k, region, kk.h, kk.ht, got, got, &st, path) {
+				t.Fatal("rejected")
+			}
+		} else {
+			got = make([]byte, len(src)+5)[5:]
+			if !smRun(k, region, kk.h, kk.ht, got, src, &st, path) {
+				t.Fatal("rejected")
+			}
+		}
+		if !bytes.Equal(got, want) || st != wantSt {
+			t.Fatalf("%s %s AES-%d %d blocks: wrong", smNames[k], sealedPathNames[path], 8*len(kk.key), blocks)
+		}
+	}
+}
