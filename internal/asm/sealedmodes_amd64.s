@@ -390,7 +390,39 @@ ctrALoop:
 	SM_CTRADV(8, ctrA8i, ctrA8d)
 	JMP  ctrALoop
 
+	// Tail: at most one batch of 4 (X0-X3), then single blocks.
 ctrATail:
+	CMPQ CX, $4
+	JB   ctrATail1
+	SM_CTRCHK(3, ctrAOne, ctrA4ok)
+	MOVQ R12, X8
+	PINSRQ $1, R13, X8
+	MOVO X8, X0
+	PSHUFB smBswap<>(SB), X0
+	MOVO X8, X1
+	PADDD smAddA<>+16(SB), X1
+	PSHUFB smBswap<>(SB), X1
+	MOVO X8, X2
+	PADDD smAddA<>+32(SB), X2
+	PSHUFB smBswap<>(SB), X2
+	MOVO X8, X3
+	PADDD smAddA<>+48(SB), X3
+	PSHUFB smBswap<>(SB), X3
+	SM_SENC(SEALED_R4, PXOR, AESENC, AESENCLAST, ctrA4_256, ctrA4_192, ctrA4_C)
+	MOVOU 0(BX), X8
+	PXOR X8, X0
+	MOVOU 16(BX), X8
+	PXOR X8, X1
+	MOVOU 32(BX), X8
+	PXOR X8, X2
+	MOVOU 48(BX), X8
+	PXOR X8, X3
+	SEALED_STORE4
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+	SM_CTRADV(4, ctrA4i, ctrA4d)
+ctrATail1:
 	TESTQ CX, CX
 	JZ   ctrADone
 ctrAOne:
@@ -782,7 +814,25 @@ cbcdALoop:
 	SUBQ $8, CX
 	JMP  cbcdALoop
 
+	// Tail: at most one batch of 4 (X0-X3), then single blocks.
 cbcdATail:
+	CMPQ CX, $4
+	JB   cbcdATail1
+	SEALED_LOAD4
+	SM_SDEC(SEALED_R4, PXOR, AESDEC, AESDECLAST, cbcdA4_256, cbcdA4_192, cbcdA4_D)
+	PXOR X9, X0
+	MOVOU 0(BX), X8
+	PXOR X8, X1
+	MOVOU 16(BX), X8
+	PXOR X8, X2
+	MOVOU 32(BX), X8
+	PXOR X8, X3
+	MOVOU 48(BX), X9
+	SEALED_STORE4
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+cbcdATail1:
 	TESTQ CX, CX
 	JZ   cbcdADone
 cbcdA1:
@@ -1060,7 +1110,42 @@ xtsA8Out:
 	SUBQ $8, CX
 	JMP  xtsALoop
 
+	// Tail: at most one batch of 4 (X0-X3), then single blocks.
 xtsATail:
+	CMPQ CX, $4
+	JB   xtsATail1
+	MOVOU 0(BX), X0
+	PXOR X9, X0
+	MOVO X9, 256(R10)
+	SM_DBL(X9, X10)
+	MOVOU 16(BX), X1
+	PXOR X9, X1
+	MOVO X9, 272(R10)
+	SM_DBL(X9, X10)
+	MOVOU 32(BX), X2
+	PXOR X9, X2
+	MOVO X9, 288(R10)
+	SM_DBL(X9, X10)
+	MOVOU 48(BX), X3
+	PXOR X9, X3
+	MOVO X9, 304(R10)
+	SM_DBL(X9, X10)
+	TESTQ R14, R14
+	JNZ  xtsA4Dec
+	SM_SENC(SEALED_R4, PXOR, AESENC, AESENCLAST, xtsA4E256, xtsA4E192, xtsA4EC)
+	JMP  xtsA4Out
+xtsA4Dec:
+	SM_SDEC(SEALED_R4, PXOR, AESDEC, AESDECLAST, xtsA4D256, xtsA4D192, xtsA4DD)
+xtsA4Out:
+	PXOR 256(R10), X0
+	PXOR 272(R10), X1
+	PXOR 288(R10), X2
+	PXOR 304(R10), X3
+	SEALED_STORE4
+	ADDQ $64, BX
+	ADDQ $64, DX
+	SUBQ $4, CX
+xtsATail1:
 	TESTQ CX, CX
 	JZ   xtsADone
 xtsA1:
