@@ -23,17 +23,22 @@ package asm
 //     *tweak; *tagMask for GCMCTR) is left untouched.
 //   - On true the state is updated so that consecutive calls chain.
 //   - Every vector register used is zero on return (X0-X15 after SSE-only
-//     code, Z0-Z15 after the ymm path's VZEROALL, Z0-Z31 on the zmm path);
-//     the round keys never leave the registers except, on the AES-NI and
-//     ymm paths (and for CBC encryption on every path), into a 16-byte
-//     aligned area of the kernel's own stack frame that is zeroed before it
-//     returns. XTS keeps its tweaks there too. The zmm path needs AVX-512F,
+//     code, Z0-Z15 after the ymm path's VZEROALL, Z0-Z31 on the zmm path).
+//     The round keys never leave the registers except, on the AES-NI and
+//     ymm paths, into a 16-byte aligned area of the kernel's own stack
+//     frame that is zeroed before it returns; the zmm path keeps them in
+//     Z16-Z30. XTS keeps its tweak (and on the AES-NI and ymm paths the
+//     tweaks of a batch) in that area too. The zmm path needs AVX-512F,
 //     AVX-512VL and VAES; XTS on the ymm and zmm paths also VPCLMULQDQ
-//     (every CPU with VAES has it).
+//     (every CPU with VAES has it). The general registers hold addresses,
+//     counts, the key type and the CTR counter only.
 //
-// Paths: the AES-NI path runs 8 blocks per batch, ymm 16, zmm 32 (CTR,
-// CBC decryption, XTS), the rest one block at a time. CBC encryption is
-// sequential and runs the same SSE loop on every path.
+// Paths: CTR, CBC decryption and XTS run 8 blocks per batch on the AES-NI
+// path (then 4, then single blocks), 16 on ymm (then pairs, then one), 32
+// on zmm (then masked units of up to 4). CBC encryption is sequential: one
+// block at a time, its dependency chain only the AES rounds (the next
+// plaintext block and the first round key are folded into the last round
+// key).
 
 // SealedCTR XORs src with the keystream E(*ctr), E(*ctr+1), ... into dst.
 // The counter is big-endian and incremented over all 128 bits (as
@@ -57,8 +62,9 @@ func SealedGCMCTR(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask 
 func sealedCTR(region *[4096]byte, h *[64]byte, dst, src []byte, ctr, tagMask *[16]byte, flags, path int) bool
 
 // SealedCBCEncrypt computes C_i = E(P_i XOR C_(i-1)), C_(-1) = *iv, and
-// sets *iv to the last ciphertext block. Sequential: the same SSE loop on
-// every path. Needs an encrypt-capable handle.
+// sets *iv to the last ciphertext block. Sequential: SSE with the spilled
+// schedule on the AES-NI and ymm paths, EVEX on xmm with the schedule in
+// X16-X30 on the zmm path. Needs an encrypt-capable handle.
 //
 //go:noescape
 func SealedCBCEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags, path int) bool

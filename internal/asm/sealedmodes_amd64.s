@@ -663,8 +663,9 @@ ctrRejectEarly:
 // ---------------------------------------------------------------------------
 // func SealedCBCEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags, path int) bool
 //
-// Sequential on every path (SSE): the schedule spilled at R10, one block at
-// a time. The next block's plaintext and the first round key are folded
+// Sequential, one block at a time: on the AES-NI and ymm paths (SSE) with
+// the schedule spilled at R10, on the zmm path with EVEX on xmm and the
+// schedule in X16-X30. The next block's plaintext and the first round key are folded
 // into the last round key of the current block (AESENCLAST with
 // K_last^K_0^P_(i+1) gives C_i^K_0^P_(i+1), the next block's state after
 // its first AddRoundKey), so the dependency chain is the AES rounds only.
@@ -678,9 +679,12 @@ TEXT ·SealedCBCEncrypt(SB), NOSPLIT, $256-89
 	CMPQ R9, CX
 	JB   cbceRejectEarly
 	SHRQ $4, CX
+	MOVQ path+80(FP), R8
 	SEALED_KEYS(3, cbceRejectEarly, cbceReject, cbceK256, cbceK192, cbceKeys, NOP, NOP, NOP)
 	TESTQ CX, CX
 	JZ   cbceDoneSSE
+	CMPQ R8, $2
+	JEQ  cbceZMM
 	LEAQ 15(SP), R10
 	ANDQ $-16, R10
 	SEALED_SPILL
@@ -745,6 +749,69 @@ cbce128:
 
 cbceDoneSSE:
 	SEALED_CLEAR_SSE
+	MOVB $1, ret+88(FP)
+	RET
+
+	// zmm path: the same loop on xmm with EVEX, the round keys in
+	// X16-X30 (never in memory), K_0 copied to X31.
+cbceZMM:
+	SEALED_ZBCAST
+	CMPQ R11, $1
+	JEQ  cbceZK0_256
+	JA   cbceZK0_192
+	VMOVDQA64 Z20, Z31
+	JMP  cbceZK0
+cbceZK0_192:
+	VMOVDQA64 Z18, Z31
+	JMP  cbceZK0
+cbceZK0_256:
+	VMOVDQA64 Z16, Z31
+cbceZK0:
+	MOVQ iv+64(FP), AX
+	VMOVDQU (AX), X0
+	VPXOR (BX), X0, X0
+	VPXORD X31, X0, X0
+
+cbceZLoop:
+	CMPQ CX, $1
+	JEQ  cbceZLast
+	VPXORD 16(BX), X31, X2
+	VPXORD X30, X2, X1
+	JMP  cbceZR
+cbceZLast:
+	VPXOR X2, X2, X2
+	VMOVDQA64 X30, X1
+cbceZR:
+	CMPQ R11, $1
+	JEQ  cbceZ256
+	JA   cbceZ192
+	JMP  cbceZ128
+cbceZ256:
+	VAESENC X17, X0, X0
+	VAESENC X18, X0, X0
+cbceZ192:
+	VAESENC X19, X0, X0
+	VAESENC X20, X0, X0
+cbceZ128:
+	VAESENC X21, X0, X0
+	VAESENC X22, X0, X0
+	VAESENC X23, X0, X0
+	VAESENC X24, X0, X0
+	VAESENC X25, X0, X0
+	VAESENC X26, X0, X0
+	VAESENC X27, X0, X0
+	VAESENC X28, X0, X0
+	VAESENC X29, X0, X0
+	VAESENCLAST X1, X0, X0
+	VPXOR X2, X0, X3
+	VMOVDQU X3, (DX)
+	ADDQ $16, BX
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  cbceZLoop
+	VMOVDQU X3, (AX)
+	VZEROALL
+	SEALED_ZCLEAR
 	MOVB $1, ret+88(FP)
 	RET
 

@@ -585,7 +585,7 @@ func TestSealedModesRegsClear(t *testing.T) {
 						if ok && blocks > 0 && path == PathVAES256 && k != smCBCEnc {
 							width = 64
 						}
-						if ok && blocks > 0 && path == PathVAES512 && k != smCBCEnc {
+						if ok && blocks > 0 && path == PathVAES512 {
 							regs, width = 32, 64
 						}
 						for r := 0; r < regs; r++ {
