@@ -39,12 +39,16 @@ package asm
 //
 // info is the ENCODEKEY destination register: bit 0 = IWKey.NoBackup,
 // bits 4:1 = IWKey.KeySource (0 software-supplied, 1 hardware random).
+//
+//go:noescape
 func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
 
 // EncodeKey256 executes ENCODEKEY256: key[0:16] into X0 and key[16:32] into
 // X1 straight from the caller's memory, ENCODEKEY256 EDX, ECX with ECX =
 // restrictions, the 64-byte handle stored from X0-X3 to h, then X0-X6 zeroed
 // (PXOR). Otherwise as EncodeKey128.
+//
+//go:noescape
 func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
 
 // EncryptKL128 encrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -58,6 +62,8 @@ func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
 // zero dst on false. The caller guarantees len(dst) >= len(src) and
 // len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
 // unless CPUID.19H:EBX reports AESKLE.
+//
+//go:noescape
 func EncryptKL128(h *[64]byte, dst, src []byte) bool
 
 // DecryptKL128 decrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -71,6 +77,8 @@ func EncryptKL128(h *[64]byte, dst, src []byte) bool
 // zero dst on false. The caller guarantees len(dst) >= len(src) and
 // len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
 // unless CPUID.19H:EBX reports AESKLE.
+//
+//go:noescape
 func DecryptKL128(h *[64]byte, dst, src []byte) bool
 
 // EncryptKL256 encrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -84,6 +92,8 @@ func DecryptKL128(h *[64]byte, dst, src []byte) bool
 // zero dst on false. The caller guarantees len(dst) >= len(src) and
 // len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
 // unless CPUID.19H:EBX reports AESKLE.
+//
+//go:noescape
 func EncryptKL256(h *[64]byte, dst, src []byte) bool
 
 // DecryptKL256 decrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -97,6 +107,8 @@ func EncryptKL256(h *[64]byte, dst, src []byte) bool
 // zero dst on false. The caller guarantees len(dst) >= len(src) and
 // len(src)%16 == 0 (not checked); dst == src is allowed. #UD (SIGILL)
 // unless CPUID.19H:EBX reports AESKLE.
+//
+//go:noescape
 func DecryptKL256(h *[64]byte, dst, src []byte) bool
 
 // EncryptKLWide128 encrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -111,6 +123,8 @@ func DecryptKL256(h *[64]byte, dst, src []byte) bool
 // so the caller must zero dst on false. The caller guarantees len(dst) >=
 // len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
 // (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
+//
+//go:noescape
 func EncryptKLWide128(h *[64]byte, dst, src []byte) bool
 
 // DecryptKLWide128 decrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -125,6 +139,8 @@ func EncryptKLWide128(h *[64]byte, dst, src []byte) bool
 // so the caller must zero dst on false. The caller guarantees len(dst) >=
 // len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
 // (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
+//
+//go:noescape
 func DecryptKLWide128(h *[64]byte, dst, src []byte) bool
 
 // EncryptKLWide256 encrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -139,6 +155,8 @@ func DecryptKLWide128(h *[64]byte, dst, src []byte) bool
 // so the caller must zero dst on false. The caller guarantees len(dst) >=
 // len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
 // (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
+//
+//go:noescape
 func EncryptKLWide256(h *[64]byte, dst, src []byte) bool
 
 // DecryptKLWide256 decrypts len(src)/16 blocks of src into dst in ECB mode with
@@ -153,15 +171,21 @@ func EncryptKLWide256(h *[64]byte, dst, src []byte) bool
 // so the caller must zero dst on false. The caller guarantees len(dst) >=
 // len(src) and len(src)%16 == 0 (not checked); dst == src is allowed. #UD
 // (SIGILL) unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
+//
+//go:noescape
 func DecryptKLWide256(h *[64]byte, dst, src []byte) bool
 
 // klEncodeKeyRegs is a test-only probe: it fills X0-X7 with 0xA5 bytes,
 // calls EncodeKey128 (bits == 128, key[0:16]) or EncodeKey256 (bits == 256)
 // and stores X0-X7 as that routine left them to regs.
+//
+//go:noescape
 func klEncodeKeyRegs(bits int, key *[32]byte, restrictions uint32, h *[64]byte, regs *[8][16]byte) (info uint32)
 
 // klECBRegs is a test-only probe: it fills X0-X7 with 0xA5 bytes, calls the
 // ECB routine selected by fn (see klECBFuncs in the tests: 0-3 the single
 // forms Encrypt/Decrypt 128/256, 4-7 the WIDE forms in the same order) and
 // stores X0-X7 as that routine left them to regs.
+//
+//go:noescape
 func klECBRegs(fn int, h *[64]byte, dst, src []byte, regs *[8][16]byte) bool

@@ -61,6 +61,8 @@ const (
 // or wrong-size one) returns false; then dst may be partly written (the
 // batches before the failing one) and the caller must zero it; *ctr is
 // unchanged.
+//
+//go:noescape
 func KLCTR(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool
 
 // KLCBCEncrypt computes C_i = E(P_i XOR C_{i-1}) with C_{-1} = *iv, one
@@ -69,6 +71,8 @@ func KLCTR(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool
 // blocks). Uses X0 and X1, zeroed before return on every path. A NoEncrypt
 // (or tampered, wrong-size) handle returns false; then dst may be partly
 // written and the caller must zero it; *iv is unchanged.
+//
+//go:noescape
 func KLCBCEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 
 // KLCBCDecrypt computes P_i = D(C_i) XOR C_{i-1} with C_{-1} = *iv: with
@@ -78,6 +82,8 @@ func KLCBCEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 // last ciphertext block. Uses X0-X10, zeroed before return on every path.
 // A NoDecrypt (or tampered, wrong-size) handle returns false; then dst may
 // be partly written and the caller must zero it; *iv is unchanged.
+//
+//go:noescape
 func KLCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 
 // KLXTS runs XTS over len(src)/16 whole blocks (no ciphertext stealing: the
@@ -95,6 +101,8 @@ func KLCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
 // tampered or wrong size, before any data block; h: NoEncrypt for
 // encryption, NoDecrypt for decryption, tampered, wrong size); then dst may
 // be partly written and the caller must zero it; *tweak is unchanged.
+//
+//go:noescape
 func KLXTS(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool
 
 // KLGCMCTR is GCM's counter mode: first *tagMask = E(*j0) (one
@@ -105,6 +113,8 @@ func KLXTS(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) boo
 // NoEncrypt (or tampered, wrong-size) handle returns false: nothing is
 // written if the tag mask instruction fails; if a later one fails, dst may
 // be partly written and the caller must zero it and discard *tagMask.
+//
+//go:noescape
 func KLGCMCTR(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool
 
 // klModeRegs is a test-only probe: it fills X0-X15 with 0xA5 bytes, calls
@@ -113,4 +123,6 @@ func KLGCMCTR(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bo
 // argument frame back into a[0:11] (the result byte is a[9] for fn 0-2 and
 // a[10] for fn 3-4) and stores X0-X15 as the kernel left them to regs. The
 // caller keeps the objects a points to alive.
+//
+//go:noescape
 func klModeRegs(fn int, a *[11]uint64, regs *[16][16]byte)
