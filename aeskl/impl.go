@@ -11,18 +11,16 @@ import (
 // This file is the one place that chooses an implementation. The
 // platform files (impl_amd64.go, impl_other.go) only construct backends.
 
-// backend is an implementation bound to one key size.
+// backend is an implementation bound to one key size. Every operation
+// dispatches on it with a switch (impl_amd64.go, impl_other.go), not through
+// function values, so that the buffers and counters handed to the
+// assembly stay on the caller's stack.
 type backend struct {
-	impl Implementation
-	// encodeKey turns key into a handle in h.
-	encodeKey func(key []byte, restrictions uint32, h *[64]byte)
-	// encrypt and decrypt process len(src)/16 blocks; false means the
-	// handle was rejected (dst may be partly written: the caller zeroes it).
-	encrypt, decrypt func(h *[64]byte, dst, src []byte) bool
-	// k are the mode kernels (CTR, CBC, XTS, GCM).
-	k kernels
-	// sealedPath is the aesni-sealed bulk path (sealedAESNI...).
-	sealedPath int
+	impl   Implementation
+	flags  int         // mode kernel flags: modeKey256 | modeWide (Key Locker)
+	kt     int         // the handle's key type
+	region *[4096]byte // the software wrapping key (aesni-sealed, generic)
+	path   int         // the aesni-sealed bulk path
 }
 
 // Sealed bulk paths (internal/asm's PathAESNI, PathVAES256, PathVAES512).
@@ -86,25 +84,27 @@ func chooseBackend(keyLen int, cfg *config) (backend, error) {
 			}
 		}
 	}
+	b := backend{impl: impl, kt: handle.KeyType(keyLen)}
 	switch impl {
 	case KeyLockerWide, KeyLocker:
-		return klBackend(keyLen, impl == KeyLockerWide), nil
+		if keyLen == 32 {
+			b.flags |= modeKey256
+		}
+		if impl == KeyLockerWide {
+			b.flags |= modeWide
+		}
+		return b, nil
 	case AESNISealed:
-		path := cfg.sealedPath
-		if path < 0 {
-			path = s.sealedPath()
+		b.path = cfg.sealedPath
+		if b.path < 0 {
+			b.path = s.sealedPath()
 		}
-		region, err := fallback.WrapKey()
-		if err != nil {
-			return backend{}, err
-		}
-		return sealedBackend(region, path), nil
 	}
-	region, err := fallback.WrapKey()
-	if err != nil {
+	var err error
+	if b.region, err = fallback.WrapKey(); err != nil {
 		return backend{}, err
 	}
-	return genericBackend(region), nil
+	return b, nil
 }
 
 // choose returns the implementation New picks for a key size.
@@ -128,54 +128,40 @@ func (s *Support) sealedPath() int {
 	return sealedAESNI
 }
 
-// genericBackend is the portable sealed implementation.
-func genericBackend(region *[4096]byte) backend {
-	var kt int
-	enc := func(h *[64]byte) bool { return handle.Check(h[:], kt, true) == nil }
-	dec := func(h *[64]byte) bool { return handle.Check(h[:], kt, false) == nil }
-	return backend{
-		k: kernels{
-			ctr: func(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
-				return enc(h) && fallback.GenericCTR(region, h, dst, src, ctr, f)
-			},
-			cbcEnc: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-				return enc(h) && fallback.GenericCBCEncrypt(region, h, dst, src, iv, f)
-			},
-			cbcDec: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-				return dec(h) && fallback.GenericCBCDecrypt(region, h, dst, src, iv, f)
-			},
-			xts: func(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
-				return xtsAllowed(h, ht, kt, f) && fallback.GenericXTS(region, h, ht, dst, src, t, f)
-			},
-			gcmCTR: func(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
-				return enc(h) && fallback.GenericGCMCTR(region, h, dst, src, j0, mask, f)
-			},
-			newGHASH: func(h *[16]byte) ghasher { return genericGHASH{fallback.NewGHASH(h)} },
-		},
-		impl: Generic,
-		encodeKey: func(key []byte, r uint32, h *[64]byte) {
-			kt = handle.KeyType(len(key))
-			fallback.GenericEncodeKey(region, key, r, h)
-		},
-		encrypt: func(h *[64]byte, dst, src []byte) bool {
-			return handle.Check(h[:], kt, true) == nil && fallback.GenericEncrypt(region, h, dst, src)
-		},
-		decrypt: func(h *[64]byte, dst, src []byte) bool {
-			return handle.Check(h[:], kt, false) == nil && fallback.GenericDecrypt(region, h, dst, src)
-		},
-	}
+// The generic implementation (internal/fallback) unwraps and checks the
+// tag; the handle's metadata rules (restrictions, key type) are applied
+// here first, as the CPU applies them for Key Locker and the assembly for
+// aesni-sealed.
+
+func (b *backend) genericEncrypt(h *[64]byte, dst, src []byte) bool {
+	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericEncrypt(b.region, h, dst, src)
 }
 
-// xtsAllowed applies the handle rules to an XTS kernel call: the data
-// handle in the kernel's direction, the tweak handle (if any) for
-// encryption.
-func xtsAllowed(h, ht *[64]byte, kt, flags int) bool {
-	if handle.Check(h[:], kt, flags&modeDecrypt == 0) != nil {
+func (b *backend) genericDecrypt(h *[64]byte, dst, src []byte) bool {
+	return handle.Check(h[:], b.kt, false) == nil && fallback.GenericDecrypt(b.region, h, dst, src)
+}
+
+func (b *backend) genericCTR(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericCTR(b.region, h, dst, src, ctr, f)
+}
+
+func (b *backend) genericCBCEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericCBCEncrypt(b.region, h, dst, src, iv, f)
+}
+
+func (b *backend) genericCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	return handle.Check(h[:], b.kt, false) == nil && fallback.GenericCBCDecrypt(b.region, h, dst, src, iv, f)
+}
+
+// genericXTS checks the data handle in the kernel's direction and the tweak
+// handle (if any) for encryption.
+func (b *backend) genericXTS(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+	if handle.Check(h[:], b.kt, f&modeDecrypt == 0) != nil || ht != nil && handle.Check(ht[:], b.kt, true) != nil {
 		return false
 	}
-	return ht == nil || handle.Check(ht[:], kt, true) == nil
+	return fallback.GenericXTS(b.region, h, ht, dst, src, t, f)
 }
 
-type genericGHASH struct{ g *fallback.GHASH }
-
-func (g genericGHASH) update(acc *[16]byte, data []byte) { g.g.Update(acc, data) }
+func (b *backend) genericGCMCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericGCMCTR(b.region, h, dst, src, j0, mask, f)
+}

@@ -4,97 +4,141 @@ package aeskl
 
 import (
 	"github.com/go-keylocker/keylocker/internal/asm"
+	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
 const hasAsm = true
 
 func buildDesc() string { return "amd64" }
 
-// klBackend runs the Key Locker instructions. The CPU enforces the handle's
-// restrictions and key type; ZF is checked after every instruction.
-func klBackend(keyLen int, wide bool) backend {
-	b := backend{impl: KeyLocker}
-	b.k = kernels{
-		ctr:      asm.KLCTR,
-		cbcEnc:   asm.KLCBCEncrypt,
-		cbcDec:   asm.KLCBCDecrypt,
-		xts:      asm.KLXTS,
-		gcmCTR:   asm.KLGCMCTR,
-		newGHASH: newAsmGHASH,
-	}
-	if wide {
-		b.impl = KeyLockerWide
-		b.k.flags |= modeWide
-	}
-	if keyLen == 32 {
-		b.k.flags |= modeKey256
-	}
-	if keyLen == 16 {
-		b.encodeKey = func(key []byte, r uint32, h *[64]byte) {
+// Key Locker: the CPU applies the handle's rules (restrictions, key type,
+// integrity) and the assembly checks ZF after every instruction.
+// aesni-sealed: the assembly unwraps the handle in registers and applies
+// every rule itself. Generic: impl.go.
+
+func (b *backend) encodeKey(key []byte, r uint32, h *[64]byte) {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		if len(key) == 16 {
 			asm.EncodeKey128((*[16]byte)(key), r, h)
+		} else {
+			asm.EncodeKey256((*[32]byte)(key), r, h)
 		}
-		b.encrypt, b.decrypt = asm.EncryptKL128, asm.DecryptKL128
-		if wide {
-			b.encrypt, b.decrypt = asm.EncryptKLWide128, asm.DecryptKLWide128
-		}
-		return b
-	}
-	b.encodeKey = func(key []byte, r uint32, h *[64]byte) {
-		asm.EncodeKey256((*[32]byte)(key), r, h)
-	}
-	b.encrypt, b.decrypt = asm.EncryptKL256, asm.DecryptKL256
-	if wide {
-		b.encrypt, b.decrypt = asm.EncryptKLWide256, asm.DecryptKLWide256
-	}
-	return b
-}
-
-// sealedBackend runs the sealed AES-NI / VAES assembly on the given bulk
-// path. The assembly unwraps the handle in registers and applies every
-// handle rule itself (reserved bits, key type, restrictions, tag).
-func sealedBackend(region *[4096]byte, path int) backend {
-	return backend{
-		impl:       AESNISealed,
-		sealedPath: path,
-		encodeKey: func(key []byte, r uint32, h *[64]byte) {
-			asm.SealedEncodeKey(region, &key[0], len(key), r, h)
-		},
-		encrypt: func(h *[64]byte, dst, src []byte) bool {
-			return asm.SealedEncrypt(region, h, dst, src, path)
-		},
-		decrypt: func(h *[64]byte, dst, src []byte) bool {
-			return asm.SealedDecrypt(region, h, dst, src, path)
-		},
-		k: kernels{
-			ctr: func(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
-				return asm.SealedCTR(region, h, dst, src, ctr, f, path)
-			},
-			cbcEnc: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-				return asm.SealedCBCEncrypt(region, h, dst, src, iv, f, path)
-			},
-			cbcDec: func(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-				return asm.SealedCBCDecrypt(region, h, dst, src, iv, f, path)
-			},
-			xts: func(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
-				return asm.SealedXTS(region, h, ht, dst, src, t, f, path)
-			},
-			gcmCTR: func(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
-				return asm.SealedGCMCTR(region, h, dst, src, j0, mask, f, path)
-			},
-			newGHASH: newAsmGHASH,
-		},
+	case AESNISealed:
+		asm.SealedEncodeKey(b.region, &key[0], len(key), r, h)
+	default:
+		fallback.GenericEncodeKey(b.region, key, r, h)
 	}
 }
 
-// asmGHASH is the PCLMULQDQ / VPCLMULQDQ GHASH shared by the amd64
-// implementations.
-type asmGHASH struct{ t asm.GHASHTable }
+func (b *backend) encrypt(h *[64]byte, dst, src []byte) bool {
+	switch b.impl {
+	case KeyLockerWide:
+		if b.flags&modeKey256 != 0 {
+			return asm.EncryptKLWide256(h, dst, src)
+		}
+		return asm.EncryptKLWide128(h, dst, src)
+	case KeyLocker:
+		if b.flags&modeKey256 != 0 {
+			return asm.EncryptKL256(h, dst, src)
+		}
+		return asm.EncryptKL128(h, dst, src)
+	case AESNISealed:
+		return asm.SealedEncrypt(b.region, h, dst, src, b.path)
+	}
+	return b.genericEncrypt(h, dst, src)
+}
 
-func newAsmGHASH(h *[16]byte) ghasher {
-	g := new(asmGHASH)
+func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool {
+	switch b.impl {
+	case KeyLockerWide:
+		if b.flags&modeKey256 != 0 {
+			return asm.DecryptKLWide256(h, dst, src)
+		}
+		return asm.DecryptKLWide128(h, dst, src)
+	case KeyLocker:
+		if b.flags&modeKey256 != 0 {
+			return asm.DecryptKL256(h, dst, src)
+		}
+		return asm.DecryptKL128(h, dst, src)
+	case AESNISealed:
+		return asm.SealedDecrypt(b.region, h, dst, src, b.path)
+	}
+	return b.genericDecrypt(h, dst, src)
+}
+
+func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		return asm.KLCTR(h, dst, src, ctr, f)
+	case AESNISealed:
+		return asm.SealedCTR(b.region, h, dst, src, ctr, f, b.path)
+	}
+	return b.genericCTR(h, dst, src, ctr, f)
+}
+
+func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		return asm.KLCBCEncrypt(h, dst, src, iv, f)
+	case AESNISealed:
+		return asm.SealedCBCEncrypt(b.region, h, dst, src, iv, f, b.path)
+	}
+	return b.genericCBCEncrypt(h, dst, src, iv, f)
+}
+
+func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		return asm.KLCBCDecrypt(h, dst, src, iv, f)
+	case AESNISealed:
+		return asm.SealedCBCDecrypt(b.region, h, dst, src, iv, f, b.path)
+	}
+	return b.genericCBCDecrypt(h, dst, src, iv, f)
+}
+
+func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		return asm.KLXTS(h, ht, dst, src, t, f)
+	case AESNISealed:
+		return asm.SealedXTS(b.region, h, ht, dst, src, t, f, b.path)
+	}
+	return b.genericXTS(h, ht, dst, src, t, f)
+}
+
+func (b *backend) gcmCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		return asm.KLGCMCTR(h, dst, src, j0, mask, f)
+	case AESNISealed:
+		return asm.SealedGCMCTR(b.region, h, dst, src, j0, mask, f, b.path)
+	}
+	return b.genericGCMCTR(h, dst, src, j0, mask, f)
+}
+
+// ghash is GHASH under one key: PCLMULQDQ / VPCLMULQDQ assembly shared by
+// the amd64 implementations, the constant-time Go GHASH for generic.
+type ghash struct {
+	t asm.GHASHTable
+	g *fallback.GHASH
+}
+
+func (b *backend) newGHASH(h *[16]byte) *ghash {
+	g := new(ghash)
+	if b.impl == Generic {
+		g.g = fallback.NewGHASH(h)
+		return g
+	}
 	s := detect()
 	asm.GHASHInit(h, &g.t, s.VPCLMULQDQ && (s.AVX512 || s.AVX2))
 	return g
 }
 
-func (g *asmGHASH) update(acc *[16]byte, data []byte) { asm.GHASHUpdate(&g.t, acc, data) }
+func (g *ghash) update(acc *[16]byte, data []byte) {
+	if g.g != nil {
+		g.g.Update(acc, data)
+		return
+	}
+	asm.GHASHUpdate(&g.t, acc, data)
+}

@@ -2,7 +2,11 @@
 
 package aeskl
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/go-keylocker/keylocker/internal/fallback"
+)
 
 const hasAsm = false
 
@@ -13,8 +17,38 @@ func buildDesc() string {
 	return runtime.GOARCH
 }
 
-func klBackend(keyLen int, wide bool) backend { panic("aeskl: Key Locker is not built in") }
+// Without assembly every backend is generic (impl.go).
 
-func sealedBackend(region *[4096]byte, path int) backend {
-	panic("aeskl: aesni-sealed is not built in")
+func (b *backend) encodeKey(key []byte, r uint32, h *[64]byte) {
+	fallback.GenericEncodeKey(b.region, key, r, h)
 }
+
+func (b *backend) encrypt(h *[64]byte, dst, src []byte) bool { return b.genericEncrypt(h, dst, src) }
+func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool { return b.genericDecrypt(h, dst, src) }
+
+func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+	return b.genericCTR(h, dst, src, ctr, f)
+}
+
+func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	return b.genericCBCEncrypt(h, dst, src, iv, f)
+}
+
+func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+	return b.genericCBCDecrypt(h, dst, src, iv, f)
+}
+
+func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+	return b.genericXTS(h, ht, dst, src, t, f)
+}
+
+func (b *backend) gcmCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+	return b.genericGCMCTR(h, dst, src, j0, mask, f)
+}
+
+// ghash is the constant-time Go GHASH.
+type ghash struct{ g *fallback.GHASH }
+
+func (b *backend) newGHASH(h *[16]byte) *ghash { return &ghash{fallback.NewGHASH(h)} }
+
+func (g *ghash) update(acc *[16]byte, data []byte) { g.g.Update(acc, data) }

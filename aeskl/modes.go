@@ -14,24 +14,6 @@ const (
 	modeDecrypt = 8
 )
 
-// kernels are an implementation's mode kernels over whole blocks. Each
-// returns false if a handle was rejected (dst may then be partly written:
-// the caller zeroes it).
-type kernels struct {
-	flags    int // modeKey256 | modeWide, as this Cipher's handle needs
-	ctr      func(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool
-	cbcEnc   func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
-	cbcDec   func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool
-	xts      func(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool
-	gcmCTR   func(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool
-	newGHASH func(h *[16]byte) ghasher
-}
-
-// ghasher is GHASH under one key: acc = (acc XOR X_i) * H over whole blocks.
-type ghasher interface {
-	update(acc *[16]byte, data []byte)
-}
-
 // chunk bounds the data one kernel call processes, so that a caller's huge
 // buffer does not hold the CPU (and, for the sealed path, the unwrapped key
 // in registers) in one call for too long.
@@ -75,10 +57,10 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 		s.used++
 		dst, src = dst[1:], src[1:]
 	}
-	k := &s.c.b.k
+	b := &s.c.b
 	for len(src) >= BlockSize {
 		n := min(len(src)&^(BlockSize-1), chunk)
-		if !k.ctr(&s.c.h, dst[:n], src[:n], &s.ctr, k.flags) {
+		if !b.ctr(&s.c.h, dst[:n], src[:n], &s.ctr, b.flags) {
 			clear(out)
 			panic(ErrInvalidHandle)
 		}
@@ -86,7 +68,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	}
 	if len(src) > 0 {
 		clear(s.ks[:])
-		if !k.ctr(&s.c.h, s.ks[:], s.ks[:], &s.ctr, k.flags) {
+		if !b.ctr(&s.c.h, s.ks[:], s.ks[:], &s.ctr, b.flags) {
 			clear(out)
 			panic(ErrInvalidHandle)
 		}
@@ -155,14 +137,16 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	}
 	m.c.live()
 	out := dst[:len(src)]
-	k := &m.c.b.k
-	f := k.cbcEnc
-	if m.dec {
-		f = k.cbcDec
-	}
+	b := &m.c.b
 	for len(src) > 0 {
 		n := min(len(src), chunk)
-		if !f(&m.c.h, dst[:n], src[:n], &m.iv, k.flags) {
+		var ok bool
+		if m.dec {
+			ok = b.cbcDecrypt(&m.c.h, dst[:n], src[:n], &m.iv, b.flags)
+		} else {
+			ok = b.cbcEncrypt(&m.c.h, dst[:n], src[:n], &m.iv, b.flags)
+		}
+		if !ok {
 			clear(out)
 			panic(ErrInvalidHandle)
 		}

@@ -37,7 +37,7 @@ func NewXTS(key []byte, opts ...Option) (*XTS, error) {
 	// The tweak key uses the data key's implementation.
 	tweakOpts := []Option{WithImplementation(data.b.impl)}
 	if data.b.impl == AESNISealed {
-		tweakOpts = append(tweakOpts, func(c *config) { c.sealedPath = data.b.sealedPath })
+		tweakOpts = append(tweakOpts, func(c *config) { c.sealedPath = data.b.path })
 	}
 	if s := detect(); unavailable(s, data.b.impl, half, NoDecrypt) == "" {
 		tweakOpts = append(tweakOpts, WithRestrictions(NoDecrypt))
@@ -130,8 +130,8 @@ var errXTSShort = errors.New("aeskl: XTS needs at least 16 bytes")
 // blocks runs the XTS kernel over whole blocks; encTweak says *t is the
 // plain tweak (to be encrypted with the tweak key first).
 func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
-	k := &x.data.b.k
-	flags := k.flags
+	b := &x.data.b
+	flags := b.flags
 	if dec {
 		flags |= modeDecrypt
 	}
@@ -141,7 +141,7 @@ func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
 	}
 	for first := true; first || len(src) > 0; first = false {
 		n := min(len(src), chunk)
-		if !k.xts(&x.data.h, ht, dst[:n], src[:n], t, flags) {
+		if !b.xts(&x.data.h, ht, dst[:n], src[:n], t, flags) {
 			return false
 		}
 		ht = nil
@@ -172,8 +172,8 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		return nil
 	}
 	// t is T_{m-1}, the tweak of the last full block P_{m-1} (or C_{m-1}).
-	k := &x.data.b.k
-	flags := k.flags
+	bk := &x.data.b
+	flags := bk.flags
 	if dec {
 		flags |= modeDecrypt
 	}
@@ -182,14 +182,14 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	tail := src[full+BlockSize:]
 	if !dec {
 		// CC = E_{T_{m-1}}(P_{m-1}); C_m = CC[:r]; C_{m-1} = E_{T_m}(P_m || CC[r:]).
-		if !k.xts(&x.data.h, nil, a[:], a[:], &t, flags) { // t becomes T_m
+		if !bk.xts(&x.data.h, nil, a[:], a[:], &t, flags) { // t becomes T_m
 			clear(out)
 			return ErrInvalidHandle
 		}
 		copy(b[:], tail)
 		copy(b[r:], a[r:])
 		copy(dst[full+BlockSize:], a[:r])
-		if !k.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
+		if !bk.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
 			clear(out)
 			return ErrInvalidHandle
 		}
@@ -199,14 +199,14 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	// PP = D_{T_m}(C_{m-1}); P_m = PP[:r]; P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
 	tm := t
 	mulX(&tm)
-	if !k.xts(&x.data.h, nil, a[:], a[:], &tm, flags) {
+	if !bk.xts(&x.data.h, nil, a[:], a[:], &tm, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
 	copy(b[:], tail)
 	copy(b[r:], a[r:])
 	copy(dst[full+BlockSize:], a[:r])
-	if !k.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
+	if !bk.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
