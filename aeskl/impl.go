@@ -118,11 +118,13 @@ func (s *Support) choose(keyLen int) Implementation {
 }
 
 // sealedPath returns the fastest sealed bulk path the CPU and OS support.
+// The VAES paths compute XTS tweaks with VPCLMULQDQ; the zmm path also
+// uses EVEX xmm instructions (AVX-512VL, part of s.AVX512).
 func (s *Support) sealedPath() int {
 	switch {
-	case s.VAES && s.AVX512:
+	case s.VAES && s.VPCLMULQDQ && s.AVX512:
 		return sealedVAES512
-	case s.VAES && s.AVX2:
+	case s.VAES && s.VPCLMULQDQ && s.AVX2:
 		return sealedVAES256
 	}
 	return sealedAESNI

@@ -38,9 +38,9 @@ func withSealedPath(p int) Option { return func(c *config) { c.sealedPath = p } 
 func sealedPathUsable(s *Support, p int) bool {
 	switch p {
 	case sealedVAES512:
-		return s.VAES && s.AVX512
+		return s.VAES && s.VPCLMULQDQ && s.AVX512
 	case sealedVAES256:
-		return s.VAES && s.AVX2
+		return s.VAES && s.VPCLMULQDQ && s.AVX2
 	}
 	return true
 }
