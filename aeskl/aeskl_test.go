@@ -412,3 +412,22 @@ func TestImplementationString(t *testing.T) {
 		t.Error("ParseImplementation accepted junk")
 	}
 }
+
+// TestNewKeyEscapes pins the property SECURITY.md relies on: New's key
+// argument escapes, so the compiler puts a caller's key buffer on the heap
+// (which never moves), not on a goroutine stack that growth can copy.
+func TestNewKeyEscapes(t *testing.T) {
+	fixed := make([]byte, 16)
+	base := testing.AllocsPerRun(20, func() {
+		c, _ := New(fixed, WithImplementation(Generic))
+		c.Close()
+	})
+	withLocal := testing.AllocsPerRun(20, func() {
+		k := make([]byte, 16)
+		c, _ := New(k, WithImplementation(Generic))
+		c.Close()
+	})
+	if withLocal != base+1 {
+		t.Errorf("a caller's 16-byte key buffer costs %v allocations, want 1: New's key no longer escapes and a key may sit on a movable stack", withLocal-base)
+	}
+}

@@ -44,6 +44,8 @@ type Support struct {
 	Hypervisor bool `json:"hypervisor"` // CPUID.1:ECX[31]
 	AESNI      bool `json:"aesni"`
 	PCLMULQDQ  bool `json:"pclmulqdq"`
+	SSSE3      bool `json:"ssse3"`
+	SSE41      bool `json:"sse41"`
 	AVX2       bool `json:"avx2"`   // and the OS saves YMM state
 	AVX512     bool `json:"avx512"` // AVX-512 F+VL+BW and the OS saves ZMM state
 	VAES       bool `json:"vaes"`
@@ -141,8 +143,8 @@ func (s *Support) reasons() []string {
 	if s.AESKLE && s.IWKeyPolicyKnown && s.IWKeyNoBackup {
 		r = append(r, "the IWKey has NoBackup set: handles die at suspend-to-disk")
 	}
-	if hasAsm && (!s.AESNI || !s.PCLMULQDQ) {
-		r = append(r, "the CPU lacks AES-NI or PCLMULQDQ: aesni-sealed cannot run, keys use the generic implementation")
+	if hasAsm && (!s.AESNI || !s.PCLMULQDQ || !s.SSSE3 || !s.SSE41) {
+		r = append(r, "the CPU lacks AES-NI, PCLMULQDQ, SSSE3 or SSE4.1: aesni-sealed cannot run, keys use the generic implementation")
 	}
 	if hasAsm && s.AESNI && !s.VAES {
 		r = append(r, "no VAES: aesni-sealed bulk work uses 128-bit AES-NI")

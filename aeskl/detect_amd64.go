@@ -14,6 +14,8 @@ func probeCPU(s *Support) {
 	s.Hypervisor = bit(ecx1, 31)
 	s.AESNI = cpu.X86.HasAES
 	s.PCLMULQDQ = cpu.X86.HasPCLMULQDQ
+	s.SSSE3 = cpu.X86.HasSSSE3
+	s.SSE41 = cpu.X86.HasSSE41
 	s.AVX2 = cpu.X86.HasAVX2
 	s.AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW
 	if maxLeaf >= 7 {

@@ -116,7 +116,7 @@ func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
 		return false
 	}
 	ctr := *j0
-	binary.BigEndian.PutUint32(ctr[12:], binary.BigEndian.Uint32(j0[12:])+1+uint32(first/16))
+	inc32(&ctr, 1+uint32(first/16))
 	for done := first; done < n; {
 		m := min(n-done, chunk)
 		if !b.ctr(h, dst[done:done+m], src[done:done+m], &ctr, b.flags|modeInc32) {

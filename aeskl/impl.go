@@ -57,8 +57,8 @@ func unavailable(s *Support, impl Implementation, keyLen int, r Restriction) str
 		if !hasAsm {
 			return "aesni-sealed needs amd64 assembly (this build is " + buildDesc() + ")"
 		}
-		if !s.AESNI || !s.PCLMULQDQ {
-			return "aesni-sealed needs AES-NI and PCLMULQDQ"
+		if !s.AESNI || !s.PCLMULQDQ || !s.SSSE3 || !s.SSE41 {
+			return "aesni-sealed needs AES-NI, PCLMULQDQ, SSSE3 and SSE4.1"
 		}
 		return ""
 	case Generic:

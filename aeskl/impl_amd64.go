@@ -124,14 +124,15 @@ type ghash struct {
 	g *fallback.GHASH
 }
 
+// The assembly needs PCLMULQDQ (and SSSE3), which a Key Locker CPU need not
+// report; then the Go GHASH serves. GHASHInit picks its own widest path.
 func (b *backend) newGHASH(h *[16]byte) *ghash {
 	g := new(ghash)
-	if b.impl == Generic {
+	if s := detect(); b.impl == Generic || !s.PCLMULQDQ || !s.SSSE3 {
 		g.g = fallback.NewGHASH(h)
 		return g
 	}
-	s := detect()
-	asm.GHASHInit(h, &g.t, s.VPCLMULQDQ && (s.AVX512 || s.AVX2))
+	asm.GHASHInit(h, &g.t, true)
 	return g
 }
 

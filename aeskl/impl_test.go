@@ -34,16 +34,9 @@ func variants() []variant {
 // withSealedPath forces the aesni-sealed bulk path (a test hook).
 func withSealedPath(p int) Option { return func(c *config) { c.sealedPath = p } }
 
-// sealedPathUsable reports whether this CPU can run sealed bulk path p.
-func sealedPathUsable(s *Support, p int) bool {
-	switch p {
-	case sealedVAES512:
-		return s.VAES && s.VPCLMULQDQ && s.AVX512
-	case sealedVAES256:
-		return s.VAES && s.VPCLMULQDQ && s.AVX2
-	}
-	return true
-}
+// sealedPathUsable reports whether this CPU can run sealed bulk path p (the
+// paths are ordered: a CPU that runs one runs the narrower ones).
+func sealedPathUsable(s *Support, p int) bool { return p <= s.sealedPath() }
 
 // forEach runs f on every implementation that can run here with a key of
 // keyLen bytes, and skips the others loudly with the reason. Under klemu's

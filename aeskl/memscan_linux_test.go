@@ -91,11 +91,19 @@ func TestHelperKeyHygiene(t *testing.T) {
 	impl, _ := strconv.Atoi(os.Getenv("AESKL_HYGIENE_IMPL"))
 	path, _ := strconv.Atoi(os.Getenv("AESKL_HYGIENE_PATH"))
 	var b cipher.Block
+	var x *XTS
 	var err error
 	if impl == 0 {
 		b, err = aes.NewCipher(key)
 	} else {
-		b, err = New(key, WithImplementation(Implementation(impl)), withSealedPath(path))
+		opts := []Option{WithImplementation(Implementation(impl)), withSealedPath(path)}
+		if b, err = New(key, opts...); err == nil {
+			xkey := make([]byte, 2*len(key))
+			copy(xkey, key)
+			copy(xkey[len(key):], key)
+			x, err = NewXTS(xkey, opts...)
+			clear(xkey)
+		}
 	}
 	clear(key)
 	if err != nil {
@@ -112,9 +120,26 @@ func TestHelperKeyHygiene(t *testing.T) {
 				t.Fatal("round trip failed")
 			}
 		}
+		// Every mode's kernels too.
+		iv := make([]byte, 16)
+		cipher.NewCTR(b, iv).XORKeyStream(buf, buf)
+		cipher.NewCBCEncrypter(b, iv).CryptBlocks(buf, buf)
+		cipher.NewCBCDecrypter(b, iv).CryptBlocks(buf, buf)
+		g, err := cipher.NewGCM(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed := g.Seal(nil, iv[:12], buf, nil)
+		if _, err := g.Open(sealed[:0], iv[:12], sealed, nil); err != nil {
+			t.Fatal(err)
+		}
+		if x != nil && (x.Encrypt(buf[:1000], buf[:1000], 7) != nil || x.Decrypt(buf[:1000], buf[:1000], 7) != nil) {
+			t.Fatal("XTS round trip failed")
+		}
 	}
 	memscan.Settle()
 	memscan.Ready()
 	memscan.WaitRelease()
 	runtime.KeepAlive(b)
+	runtime.KeepAlive(x)
 }

@@ -154,7 +154,7 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	}
 }
 
-// inc32 increments the low 32 bits of a big-endian counter block.
-func inc32(b *[16]byte) {
-	binary.BigEndian.PutUint32(b[12:], binary.BigEndian.Uint32(b[12:])+1)
+// inc32 adds n to the low 32 bits of a big-endian counter block (mod 2^32).
+func inc32(b *[16]byte, n uint32) {
+	binary.BigEndian.PutUint32(b[12:], binary.BigEndian.Uint32(b[12:])+n)
 }

@@ -106,7 +106,8 @@ func modeLengths(v variant) []int {
 	if emulated(v) {
 		return append(l, 1000)
 	}
-	return append(l, 4096, 8192+5, 70000)
+	// 2*chunk+33 crosses the per-call chunking of every mode.
+	return append(l, 4096, 8192+5, 70000, 2*chunk+33)
 }
 
 // emulated reports whether v runs its instructions in klemu.
@@ -216,7 +217,7 @@ func TestGCMAgainstCryptoCipher(t *testing.T) {
 						t.Fatal(err)
 					}
 					nonce, pt, ad := randBytes(nonceSize), randBytes(n), randBytes(r.IntN(70))
-					if i%5 == 0 { // counter wrap in the low 32 bits
+					if i%5 == 0 { // all-ones nonces (inc32 wraps are tested in internal/asm)
 						nonce = bytes.Repeat([]byte{0xff}, nonceSize)
 					}
 					want := rg.Seal(nil, nonce, pt, ad)
@@ -346,23 +347,39 @@ func TestModesRejectedHandle(t *testing.T) {
 		dst = bytes.Clone(src)
 		expectPanic(t, ErrInvalidHandle, func() { cipher.NewCBCDecrypter(c, make([]byte, 16)).CryptBlocks(dst, src) })
 		check("CBC decrypt", dst)
-		out := make([]byte, 0, len(src)+16)
-		expectPanic(t, ErrInvalidHandle, func() { g.Seal(out, make([]byte, 12), src, nil) })
-		check("GCM Seal", out[:len(src)+16])
-		opened := make([]byte, len(sealed))
-		if _, err := g.Open(opened[:0], make([]byte, 12), sealed, nil); !errors.Is(err, ErrInvalidHandle) {
+		// In place: the plaintext itself is in the output buffer.
+		out := append(bytes.Clone(src), make([]byte, 16)...)
+		expectPanic(t, ErrInvalidHandle, func() { g.Seal(out[:0], make([]byte, 12), out[:len(src)], nil) })
+		check("GCM Seal", out)
+		opened := bytes.Clone(sealed)
+		if _, err := g.Open(opened[:0], make([]byte, 12), opened, nil); !errors.Is(err, ErrInvalidHandle) {
 			t.Errorf("GCM Open: %v, want ErrInvalidHandle", err)
 		}
-		check("GCM Open", opened)
+		check("GCM Open", opened[:len(sealed)-16])
 		if _, err := cipher.NewGCM(c); !errors.Is(err, ErrInvalidHandle) {
 			t.Errorf("NewGCM on a rejected handle: %v", err)
 		}
-		for _, n := range []int{16, 40, len(src)} {
+		for _, n := range []int{16, 20, 40, len(src)} {
 			dst = bytes.Clone(src[:n])
 			if err := x.Encrypt(dst, src[:n], 1); !errors.Is(err, ErrInvalidHandle) {
 				t.Errorf("XTS %d bytes: %v", n, err)
 			}
 			check("XTS", dst)
+			dst = bytes.Clone(src[:n])
+			if err := x.Decrypt(dst, dst, 1); !errors.Is(err, ErrInvalidHandle) {
+				t.Errorf("in-place XTS decryption of %d bytes: %v", n, err)
+			}
+			check("XTS decrypt", dst)
+		}
+		// A rejected tweak handle alone.
+		x.data.h[40] ^= 1
+		x.tweak.h[20] ^= 1
+		for _, n := range []int{16, 20, 200} {
+			dst = bytes.Clone(src[:n])
+			if err := x.Encrypt(dst, dst, 1); !errors.Is(err, ErrInvalidHandle) {
+				t.Errorf("XTS with a rejected tweak handle, %d bytes: %v", n, err)
+			}
+			check("XTS tweak", dst)
 		}
 		dst = bytes.Clone(src)
 		if err := x.DecryptSectors(dst, src, 0, 32); !errors.Is(err, ErrInvalidHandle) {
@@ -388,8 +405,12 @@ func TestModesRestrictions(t *testing.T) {
 		if err := full.Encrypt(ct, src, 9); err != nil {
 			t.Fatal(err)
 		}
-		if err := decOnly.Encrypt(make([]byte, 100), src, 9); !errors.Is(err, ErrInvalidHandle) {
+		refused := bytes.Clone(src)
+		if err := decOnly.Encrypt(refused, refused, 9); !errors.Is(err, ErrInvalidHandle) {
 			t.Errorf("decrypt-only XTS encrypted: %v", err)
+		}
+		if !bytes.Equal(refused, make([]byte, 100)) {
+			t.Error("refused XTS encryption left output")
 		}
 		got := make([]byte, 100)
 		if err := decOnly.Decrypt(got, ct, 9); err != nil || !bytes.Equal(got, src) {
@@ -397,7 +418,11 @@ func TestModesRestrictions(t *testing.T) {
 		}
 		c := mustNew(t, v, key[:32], WithRestrictions(NoDecrypt))
 		dst := make([]byte, 32)
-		expectPanic(t, ErrInvalidHandle, func() { cipher.NewCBCDecrypter(c, make([]byte, 16)).CryptBlocks(dst, src[:32]) })
+		copy(dst, src)
+		expectPanic(t, ErrInvalidHandle, func() { cipher.NewCBCDecrypter(c, make([]byte, 16)).CryptBlocks(dst, dst) })
+		if !bytes.Equal(dst, make([]byte, 32)) {
+			t.Error("refused CBC decryption left output")
+		}
 		cipher.NewCTR(c, make([]byte, 16)).XORKeyStream(dst, src[:32]) // encryption direction: allowed
 		if _, err := cipher.NewGCM(c); err != nil {
 			t.Errorf("GCM on an encrypt-only handle: %v", err)

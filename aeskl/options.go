@@ -8,9 +8,11 @@ type Restriction uint32
 const (
 	// NoEncrypt makes a handle that refuses to encrypt (decrypt only).
 	NoEncrypt Restriction = 1 << 1
-	// NoDecrypt makes a handle that refuses to decrypt (encrypt only): use it
-	// for keys that only ever encrypt, such as the XTS tweak key or a CTR/GCM
-	// key.
+	// NoDecrypt makes a handle that refuses the AES decryption direction.
+	// Use it for keys that only ever run the cipher forward, such as the XTS
+	// tweak key. Note that CTR and GCM use only the forward direction for
+	// both encryption and decryption: a NoDecrypt handle still decrypts CTR
+	// streams and opens GCM messages. It stops ECB, CBC and XTS decryption.
 	NoDecrypt Restriction = 1 << 2
 )
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
 // XTS is AES-XTS (IEEE 1619, NIST SP 800-38E) for disk and file encryption
@@ -61,6 +63,11 @@ func (x *XTS) Close() {
 
 // Encrypt encrypts src (at least 16 bytes) into dst with the tweak made of
 // sector in little-endian bytes 0-7 (dm-crypt plain64, x/crypto/xts).
+//
+// Like every XTS method it returns an error for input it cannot process
+// (shorter than 16 bytes; for the Sectors methods, not whole sectors) and
+// ErrInvalidHandle, with dst zeroed, for a rejected handle; it panics, as
+// x/crypto/xts does, when dst is shorter than src or overlaps it inexactly.
 func (x *XTS) Encrypt(dst, src []byte, sector uint64) error {
 	return x.crypt(dst, src, sectorTweak(sector), false)
 }
@@ -198,7 +205,7 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	}
 	// PP = D_{T_m}(C_{m-1}); P_m = PP[:r]; P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
 	tm := t
-	mulX(&tm)
+	fallback.MulAlpha(&tm)
 	if !bk.xts(&x.data.h, nil, a[:], a[:], &tm, flags) {
 		clear(out)
 		return ErrInvalidHandle
@@ -212,15 +219,4 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	}
 	copy(dst[full:], b[:])
 	return nil
-}
-
-// mulX multiplies an XTS tweak by x in GF(2^128) (little-endian, 0x87).
-func mulX(t *[16]byte) {
-	lo := binary.LittleEndian.Uint64(t[:8])
-	hi := binary.LittleEndian.Uint64(t[8:])
-	carry := hi >> 63
-	hi = hi<<1 | lo>>63
-	lo = lo<<1 ^ 0x87&-carry
-	binary.LittleEndian.PutUint64(t[:8], lo)
-	binary.LittleEndian.PutUint64(t[8:], hi)
 }

@@ -46,10 +46,10 @@ func incCounter(c *[16]byte, inc32 bool) {
 	binary.BigEndian.PutUint64(c[0:], hi)
 }
 
-// mulAlpha multiplies an XTS tweak by x in GF(2^128) (IEEE 1619:
+// MulAlpha multiplies an XTS tweak by x in GF(2^128) (IEEE 1619:
 // little-endian, reduction polynomial x^128 + x^7 + x^2 + x + 1), in
 // constant time.
-func mulAlpha(t *[16]byte) {
+func MulAlpha(t *[16]byte) {
 	lo := binary.LittleEndian.Uint64(t[0:])
 	hi := binary.LittleEndian.Uint64(t[8:])
 	carry := hi >> 63
@@ -143,7 +143,7 @@ func (s *schedule) xts(m *modeScratch, dst, src []byte, t *[16]byte, decrypt boo
 		tw := m.b[:16*n]
 		for j := 0; j < n; j++ {
 			copy(tw[16*j:], t[:])
-			mulAlpha(t)
+			MulAlpha(t)
 		}
 		subtle.XORBytes(m.a[:16*n], src[:16*n], tw)
 		loadBlocks(&m.q, m.a[:], n, &m.tmp)
