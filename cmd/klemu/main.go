@@ -113,6 +113,9 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "klemu: %v\n", err)
 		return exitUsage
 	}
+	if v := os.Getenv("KLEMU_BREAK"); v != "" {
+		fmt.Fprintf(stderr, "klemu: WARNING: KLEMU_BREAK=%s: this emulator is deliberately broken (test of the tests)\n", v)
+	}
 	if os.Getenv("KLEMU_DEBUG") != "" {
 		cfg.Debug = stderr
 	}
@@ -144,8 +147,14 @@ func run(args []string, stderr io.Writer) int {
 				t.Rotate()
 				continue
 			}
-			if sig, ok := s.(syscall.Signal); ok {
-				t.Signal(sig)
+			if sig, ok := s.(syscall.Signal); ok && !t.Signal(sig) {
+				// No leader to forward to (left-over background tracees):
+				// take the signal's default action; PTRACE_O_EXITKILL then
+				// ends every tracee with klemu.
+				signal.Reset(sig)
+				if self, err := os.FindProcess(os.Getpid()); err == nil {
+					self.Signal(sig)
+				}
 			}
 		}
 	}()

@@ -58,6 +58,7 @@ var (
 	probeFlags []string // flags every run gets (the CPUID mode)
 	probeNote  string   // logged by Available
 	probeSkip  string   // non-empty: emulation unavailable
+	probeFail  string   // non-empty: klemu itself failed (a bug: the tests fail)
 )
 
 var compileError = regexp.MustCompile(`(?m)\.go:\d+(:\d+)?: `)
@@ -185,7 +186,8 @@ func probed(tb testing.TB) string {
 			case code == 0:
 				return
 			case code != ExitUnavailable:
-				probeSkip = fmt.Sprintf("klemu probe failed (exit %d): %s", code, out)
+				// klemu crashed or refused its flags: a bug, never a skip.
+				probeFail = fmt.Sprintf("klemu probe failed (exit %d): %s", code, out)
 				return
 			case force == "fault":
 				probeSkip = firstLine(out, "klemu: unavailable:")
@@ -195,13 +197,17 @@ func probed(tb testing.TB) string {
 				"\nklemutest: falling back to --cpuid=patch (CPUID answered in the executable's *cpuid* helpers only)"
 		}
 		probeFlags = []string{"--cpuid=patch"}
-		if code, out := probe(bin, probeFlags...); code != 0 {
+		switch code, out := probe(bin, probeFlags...); code {
+		case 0:
+		case ExitUnavailable:
 			probeSkip = firstLine(out, "klemu: unavailable:")
-			if probeSkip == "" {
-				probeSkip = fmt.Sprintf("klemu probe failed (exit %d)", code)
-			}
+		default:
+			probeFail = fmt.Sprintf("klemu --cpuid=patch probe failed (exit %d): %s", code, out)
 		}
 	})
+	if probeFail != "" {
+		tb.Fatalf("klemutest: %s", probeFail)
+	}
 	if probeSkip != "" {
 		tb.Skipf("SKIP (emulation unavailable here): %s", probeSkip)
 	}
@@ -266,7 +272,20 @@ func RunSelf(t *testing.T, klemuFlags []string, runPattern string) []byte {
 	}
 	cmd := SelfCommand(t, klemuFlags, runPattern)
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Start()
+	if err == nil {
+		// The inner binary has its own -test.timeout; this bounds a wedged
+		// klemu too (killing klemu kills its tracees: PTRACE_O_EXITKILL).
+		if d, ok := t.Deadline(); ok {
+			timer := time.AfterFunc(time.Until(d)-500*time.Millisecond, func() { cmd.Process.Kill() })
+			defer timer.Stop()
+		}
+		err = cmd.Wait()
+	}
+	out := buf.Bytes()
 	if err != nil {
 		t.Fatalf("%s: %v (after %v)\n%s", strings.Join(cmd.Args, " "), err, time.Since(start).Round(time.Millisecond), out)
 	}

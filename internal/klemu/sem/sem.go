@@ -227,7 +227,13 @@ func (m *Machine) EffAddr(in *decode.Inst, st *State) uint64 {
 func (m *Machine) aes(in *decode.Inst, st *State, read MemReader) (Fault, bool, error) {
 	var hb [64]byte
 	h := hb[:in.Op.HandleSize()]
-	if bad, err := read(m.EffAddr(in, st), h); err != nil {
+	ea := m.EffAddr(in, st)
+	if !canonical(ea) || !canonical(ea+uint64(len(h))-1) {
+		// A non-canonical address raises #GP, not a page fault.
+		m.Stats.Faults++
+		return Fault{Kind: GP}, false, nil
+	}
+	if bad, err := read(ea, h); err != nil {
 		m.Stats.Faults++
 		return Fault{Kind: PF, Addr: bad}, false, nil
 	}
@@ -295,3 +301,10 @@ func (m *Machine) unwrap(hb [64]byte, h []byte, op decode.Op) cipher.Block {
 
 // Err reports a failure to draw a random IWKey during rotation.
 func (m *Machine) Err() error { return m.randErr }
+
+// canonical reports whether a is a canonical 48-bit virtual address (bits
+// 63:47 all equal).
+func canonical(a uint64) bool {
+	top := a >> 47
+	return top == 0 || top == 1<<17-1
+}

@@ -357,6 +357,16 @@ func TestFaults(t *testing.T) {
 	if f.Kind != PF || f.Addr != hAddr+48 || st != orig {
 		t.Errorf("page fault: %+v", f)
 	}
+	// A non-canonical handle address is #GP, as on hardware, whatever the
+	// memory says; so is one whose last byte crosses into the hole.
+	for _, addr := range []uint64{0x8000000000000000, 1<<47 - 16} {
+		st.GPR[3] = addr
+		orig := st
+		if f, _, _ := m.Exec(&in, &st, memory(h)); f.Kind != GP || st != orig {
+			t.Errorf("non-canonical handle at %#x: %+v", addr, f)
+		}
+	}
+	st = orig
 	in = dec(t, loadiwkey)
 	if f, _, _ := m.Exec(&in, &st, nil); f.Kind != GP || st != orig {
 		t.Errorf("loadiwkey: %v", f)

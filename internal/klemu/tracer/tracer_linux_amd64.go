@@ -74,11 +74,15 @@ func New(cfg Config) (*Tracer, error) {
 // (safe from any goroutine: SIGUSR2).
 func (t *Tracer) Rotate() { t.rotate.Store(true) }
 
-// Signal sends sig to the traced program (safe from any goroutine).
-func (t *Tracer) Signal(sig syscall.Signal) {
+// Signal sends sig to the traced program (safe from any goroutine). It
+// reports false when there is no program to send it to (not started yet,
+// or the leader has exited while other tracees live on).
+func (t *Tracer) Signal(sig syscall.Signal) bool {
 	if pid := t.pid.Load(); pid > 0 {
 		syscall.Kill(int(pid), sig)
+		return true
 	}
+	return false
 }
 
 // Stats returns the counters so far.
@@ -212,7 +216,10 @@ func (t *Tracer) loop() error {
 					delete(t.tgidOf, int(former))
 				}
 				if err := t.arm(tid); err != nil {
-					fmt.Fprintf(os.Stderr, "klemu: pid %d: CPUID interception (%v) after exec: %v\n", tid, t.mode, err)
+					// The new program would silently see the host's CPUID:
+					// end it loudly instead.
+					fmt.Fprintf(os.Stderr, "klemu: pid %d: CPUID interception (%v) after exec failed, killing it: %v\n", tid, t.mode, err)
+					syscall.Kill(tid, syscall.SIGKILL)
 				}
 			}
 			if c := ws.TrapCause(); c == syscall.PTRACE_EVENT_FORK || c == syscall.PTRACE_EVENT_VFORK {

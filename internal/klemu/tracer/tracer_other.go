@@ -16,7 +16,7 @@ func New(cfg Config) (*Tracer, error) {
 func (t *Tracer) Rotate() {}
 
 // Signal does nothing.
-func (t *Tracer) Signal(sig syscall.Signal) {}
+func (t *Tracer) Signal(sig syscall.Signal) bool { return false }
 
 // Stats returns no counters.
 func (t *Tracer) Stats() *Stats { return &Stats{} }
