@@ -23,7 +23,7 @@ func TestModesUnderKlemu(t *testing.T) {
 	t.Run("stats", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "stats")
 		t.Setenv("AESKL_TEST_MODE_STATS", "1")
-		mustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestModeStatsInner$"), "TestModeStatsInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestModeStatsInner$"), "TestModeStatsInner")
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -41,7 +41,7 @@ func TestModesUnderKlemu(t *testing.T) {
 	for _, mode := range []string{"ctr", "cbc-encrypt", "cbc-decrypt", "gcm-seal", "gcm-open", "xts", "xts-sectors"} {
 		t.Run("rotate-"+mode, func(t *testing.T) {
 			t.Setenv("AESKL_TEST_ROTATE_MODE", mode)
-			mustPass(t, klemutest.RunSelf(t, []string{"--rotate-after=2"}, "^TestModeRotationInner$"), "TestModeRotationInner")
+			klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--rotate-after=2"}, "^TestModeRotationInner$"), "TestModeRotationInner")
 		})
 	}
 }

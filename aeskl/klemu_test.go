@@ -26,7 +26,7 @@ func TestUnderKlemu(t *testing.T) {
 	t.Run("full", func(t *testing.T) {
 		// Every test of the package, with every implementation available.
 		out := klemutest.RunSelf(t, []string{"--profile=full"}, ".")
-		mustPass(t, out, "TestProfileInner", "TestBulkAgainstCryptoAES/128/keylocker-wide",
+		klemutest.MustPass(t, out, "TestProfileInner", "TestBulkAgainstCryptoAES/128/keylocker-wide",
 			"TestBulkAgainstCryptoAES/256/keylocker", "TestRestrictions/256/keylocker-wide",
 			"TestTamperedHandle/128/keylocker", "TestConcurrent/keylocker-wide", "TestQuick/256/keylocker-wide",
 			"TestKeyNotInMemory/keylocker-wide/128", "TestKeyNotInMemory/keylocker/256")
@@ -34,24 +34,24 @@ func TestUnderKlemu(t *testing.T) {
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {
 			out := klemutest.RunSelf(t, []string{"--profile=" + p}, "^(TestProfileInner|TestKnownAnswers|TestRestrictions)$")
-			mustPass(t, out, "TestProfileInner")
+			klemutest.MustPass(t, out, "TestProfileInner")
 			if p == "no-wide" {
-				mustPass(t, out, "TestRestrictions/128/keylocker")
+				klemutest.MustPass(t, out, "TestRestrictions/128/keylocker")
 			}
 		})
 	}
 	t.Run("keysource", func(t *testing.T) {
 		t.Setenv("AESKL_TEST_IWKEY_POLICY", "keysource=1,nobackup")
-		mustPass(t, klemutest.RunSelf(t, []string{"--keysource=1", "--nobackup"}, "^TestProfileInner$"), "TestProfileInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--keysource=1", "--nobackup"}, "^TestProfileInner$"), "TestProfileInner")
 	})
 	t.Run("rotate", func(t *testing.T) {
 		t.Setenv("AESKL_TEST_ROTATE", "2")
-		mustPass(t, klemutest.RunSelf(t, []string{"--rotate-after=2"}, "^TestRotationInner$"), "TestRotationInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--rotate-after=2"}, "^TestRotationInner$"), "TestRotationInner")
 	})
 	t.Run("stats", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "stats")
 		t.Setenv("AESKL_TEST_STATS", "1")
-		mustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestStatsInner$"), "TestStatsInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestStatsInner$"), "TestStatsInner")
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -66,16 +66,6 @@ func TestUnderKlemu(t *testing.T) {
 			}
 		}
 	})
-}
-
-// mustPass checks that the inner run really ran (not skipped) each test.
-func mustPass(t *testing.T, out []byte, tests ...string) {
-	t.Helper()
-	for _, name := range tests {
-		if !bytes.Contains(out, []byte("--- PASS: "+name+" ")) {
-			t.Errorf("the run under klemu did not pass %s", name)
-		}
-	}
 }
 
 func requireInner(t *testing.T, env string) string {

@@ -61,7 +61,7 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 	t.Run("stats", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "stats")
 		t.Setenv(klInnerEnv, "stats")
-		klMustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestKLStatsInner$"), "TestKLStatsInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestKLStatsInner$"), "TestKLStatsInner")
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -113,7 +113,7 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Setenv(klInnerEnv, fmt.Sprintf("rotate:%d:%d:%d", idx[c.fn], c.blocks, c.n))
 				out := klemutest.RunSelf(t, []string{fmt.Sprintf("--rotate-after=%d", c.n)}, "^TestKLRotateInner$")
-				klMustPass(t, out, "TestKLRotateInner")
+				klemutest.MustPass(t, out, "TestKLRotateInner")
 				if want := fmt.Sprintf("%d blocks stored", c.wantStored); !strings.Contains(string(out), want) {
 					t.Errorf("inner test did not report %q:\n%s", want, out)
 				}
@@ -124,7 +124,7 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 	// Under the all-zero IWKey the handles are the reference wrap.
 	t.Run("zero-iwkey", func(t *testing.T) {
 		t.Setenv(klInnerEnv, "zero-iwkey")
-		klMustPass(t, klemutest.RunSelf(t, []string{"--iwkey=zero"}, "^TestKLZeroIWKeyInner$"), "TestKLZeroIWKeyInner")
+		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--iwkey=zero"}, "^TestKLZeroIWKeyInner$"), "TestKLZeroIWKeyInner")
 	})
 
 	// info carries ENCODEKEY's destination register.
@@ -139,16 +139,7 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 			{[]string{"--keysource=1", "--nobackup"}, 3},
 		} {
 			t.Setenv(klInnerEnv, fmt.Sprintf("info:%d", c.want))
-			klMustPass(t, klemutest.RunSelf(t, c.flags, "^TestKLInfoInner$"), "TestKLInfoInner")
+			klemutest.MustPass(t, klemutest.RunSelf(t, c.flags, "^TestKLInfoInner$"), "TestKLInfoInner")
 		}
 	})
-}
-
-// klMustPass fails t unless the inner run's output shows test name passed
-// (RunSelf accepts a run whose only test skipped).
-func klMustPass(t *testing.T, out []byte, name string) {
-	t.Helper()
-	if !strings.Contains(string(out), "--- PASS: "+name+" ") {
-		t.Errorf("%s did not pass under klemu:\n%s", name, out)
-	}
 }

@@ -54,7 +54,7 @@ func TestModeKLUnderKlemu(t *testing.T) {
 	t.Run("no-wide", func(t *testing.T) {
 		t.Setenv(klmInnerEnv, "func")
 		out := klemutest.RunSelf(t, []string{"--profile=no-wide"}, "^TestModeKLNoWide$")
-		klMustPass(t, out, "TestModeKLNoWide")
+		klemutest.MustPass(t, out, "TestModeKLNoWide")
 	})
 
 	// One WIDE instruction per 8 blocks, the single form for the rest, one
@@ -80,7 +80,7 @@ func TestModeKLUnderKlemu(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/%d-blocks", tc.c, tc.blocks), func(t *testing.T) {
 				file := filepath.Join(t.TempDir(), "stats")
 				t.Setenv(klmInnerEnv, fmt.Sprintf("stats:%s:%d", tc.c.env(), tc.blocks))
-				klMustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestModeKLStatsInner$"), "TestModeKLStatsInner")
+				klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestModeKLStatsInner$"), "TestModeKLStatsInner")
 				b, err := os.ReadFile(file)
 				if err != nil {
 					t.Fatal(err)
@@ -127,7 +127,7 @@ func TestModeKLUnderKlemu(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/%d-blocks/after-%d", tc.c, tc.blocks, tc.n), func(t *testing.T) {
 				t.Setenv(klmInnerEnv, fmt.Sprintf("rotate:%s:%d:%d", tc.c.env(), tc.blocks, tc.n))
 				out := klemutest.RunSelf(t, []string{fmt.Sprintf("--rotate-after=%d", tc.n)}, "^TestModeKLRotateInner$")
-				klMustPass(t, out, "TestModeKLRotateInner")
+				klemutest.MustPass(t, out, "TestModeKLRotateInner")
 				if want := fmt.Sprintf("ok=false, %d blocks stored", tc.wantStored); !strings.Contains(string(out), want) {
 					t.Errorf("inner test did not report %q:\n%s", want, out)
 				}

@@ -32,22 +32,12 @@ func skipInner(t *testing.T) {
 	}
 }
 
-// wantPass checks that every named test passed (not skipped) in out.
-func wantPass(t *testing.T, out []byte, names ...string) {
-	t.Helper()
-	for _, n := range names {
-		if !strings.Contains(string(out), "--- PASS: "+n+" ") {
-			t.Errorf("%s did not pass:\n%s", n, out)
-		}
-	}
-}
-
 func TestUnderKlemu(t *testing.T) {
 	skipInner(t)
 	klemutest.Available(t)
 	t.Run("full", func(t *testing.T) {
 		out := klemutest.RunSelf(t, nil, mainSuite)
-		wantPass(t, out, "TestKLCPUID", "TestKLEncodeKey", "TestKLAES", "TestKLRestrictionsTamper", "TestKLAddressing",
+		klemutest.MustPass(t, out, "TestKLCPUID", "TestKLEncodeKey", "TestKLAES", "TestKLRestrictionsTamper", "TestKLAddressing",
 			"TestKLYMMUpper", "TestKLConcurrent", "TestKLSignals", "TestKLSubprocess", "TestKLExecFromThread", "TestKLFaults", "TestKLCrash")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
@@ -57,23 +47,23 @@ func TestUnderKlemu(t *testing.T) {
 				pattern = "^TestKL(CPUID|Crash|AES|EncodeKey)$"
 			}
 			out := klemutest.RunSelf(t, []string{"--profile=" + p}, pattern)
-			wantPass(t, out, "TestKLCPUID", "TestKLCrash")
+			klemutest.MustPass(t, out, "TestKLCPUID", "TestKLCrash")
 		})
 	}
 	t.Run("nobackup-keysource", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_DEST", "3")
 		out := klemutest.RunSelf(t, []string{"--nobackup", "--keysource=1"}, "^TestKLEncodeKey$")
-		wantPass(t, out, "TestKLEncodeKey")
+		klemutest.MustPass(t, out, "TestKLEncodeKey")
 	})
 	t.Run("spec-vector", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_ZERO", "1")
 		out := klemutest.RunSelf(t, []string{"--iwkey=zero"}, "^TestKLSpecVector$")
-		wantPass(t, out, "TestKLSpecVector")
+		klemutest.MustPass(t, out, "TestKLSpecVector")
 	})
 	t.Run("rotate-after", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_ROTATE", "5")
 		out := klemutest.RunSelf(t, []string{"--rotate-after=5", "--stats"}, "^TestKLRotation$")
-		wantPass(t, out, "TestKLRotation")
+		klemutest.MustPass(t, out, "TestKLRotation")
 		st, err := klemutest.ParseStats(out)
 		if err != nil {
 			t.Fatal(err)
@@ -85,13 +75,13 @@ func TestUnderKlemu(t *testing.T) {
 	t.Run("sigusr2", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_SIGUSR2", "1")
 		out := klemutest.RunSelf(t, nil, "^TestKLRotateSIGUSR2$")
-		wantPass(t, out, "TestKLRotateSIGUSR2")
+		klemutest.MustPass(t, out, "TestKLRotateSIGUSR2")
 	})
 	t.Run("stats", func(t *testing.T) {
 		t.Setenv("KLEMU_E2E_STATS", "1")
 		file := filepath.Join(t.TempDir(), "stats")
 		out := klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestKLStatsWorkload$")
-		wantPass(t, out, "TestKLStatsWorkload")
+		klemutest.MustPass(t, out, "TestKLStatsWorkload")
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -196,7 +186,7 @@ func TestUnderKlemu(t *testing.T) {
 		if err != nil {
 			t.Fatalf("suite %s under klemu: %v\n%s", mode, err, out)
 		}
-		wantPass(t, out, "TestKLCPUID", "TestKLAES", "TestKLAddressing", "TestKLConcurrent", "TestKLSignals", "TestKLCrash")
+		klemutest.MustPass(t, out, "TestKLCPUID", "TestKLAES", "TestKLAddressing", "TestKLConcurrent", "TestKLSignals", "TestKLCrash")
 		t.Logf("suite passed %s too", mode)
 	})
 	t.Run("cost", func(t *testing.T) {

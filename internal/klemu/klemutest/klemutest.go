@@ -323,3 +323,15 @@ func ParseStats(b []byte) (map[string]int, error) {
 	}
 	return m, nil
 }
+
+// MustPass fails t unless out (RunSelf's output, run with -test.v) shows
+// each named test as passed: a test that skipped inside the emulator would
+// otherwise leave the outer test green.
+func MustPass(t testing.TB, out []byte, tests ...string) {
+	t.Helper()
+	for _, name := range tests {
+		if !bytes.Contains(out, []byte("--- PASS: "+name+" ")) {
+			t.Errorf("%s did not pass under klemu:\n%s", name, out)
+		}
+	}
+}
