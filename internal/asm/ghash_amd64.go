@@ -35,9 +35,9 @@ type GHASHTable struct {
 	// pow[i] = H^(32-i) * x in the internal form: H^32 .. H^1. The
 	// PCLMULQDQ path uses pow[24:32] (H^8 .. H^1), the ymm path pow[16:32],
 	// the zmm path all 32.
-	pow [32][16]byte
+	pow [32][16]byte //lint:ignore U1000 read and written by the assembly (ghash_amd64.s)
 	// kar[i]: both halves = hi XOR lo of pow[24+i] (Karatsuba middle term).
-	kar [8][16]byte
+	kar [8][16]byte //lint:ignore U1000 read and written by the assembly (ghash_amd64.s)
 	// wide selects the path of GHASHUpdate: ghashPathXmm, ghashPathZmm or
 	// ghashPathYmm.
 	wide uint64

@@ -15,6 +15,8 @@ func load16(q *[8]uint64, b []byte, lane uint) {
 
 // store16 writes lane `lane` of q to the 16-byte block b: the reference
 // for storeBlocks (tests).
+//
+//lint:ignore U1000 used by region_asm_amd64_test.go, which only amd64 without purego builds
 func store16(b []byte, q *[8]uint64, lane uint) {
 	_ = b[15]
 	for i := 0; i < 16; i++ {

@@ -242,8 +242,7 @@ func GenericXTS(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak 
 func xtsKernel(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, decrypt bool) bool {
 	var dk schedule
 	var m modeScratch
-	var t [16]byte
-	t = *tweak
+	t := *tweak
 	ok := true
 	if hTweak != nil {
 		ok = unwrapInto(region, hTweak, &dk)

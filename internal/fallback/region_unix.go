@@ -9,9 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapping keeps the three-page mapping alive for the life of the process.
-var mapping []byte
-
 func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
 	var st MemoryStatus
 	ps := unix.Getpagesize()
@@ -28,7 +25,6 @@ func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
 		unix.Munmap(mem)
 		return nil, st, fmt.Errorf("fallback: mprotect(PROT_READ|PROT_WRITE) of the wrapping key region failed: %w", err)
 	}
-	mapping = mem
 	st.GuardPages = true
 
 	if err := unix.Mlock(page); err != nil {

@@ -250,9 +250,7 @@ func TestKLAddressing(t *testing.T) {
 			if o.wide {
 				regsX = []int{0, 1, 2, 3, 4, 5, 6, 7}
 			}
-			for _, r := range regsX {
-				tc.regs = append(tc.regs, r)
-			}
+			tc.regs = append(tc.regs, regsX...)
 			b := cipherFor(key)
 			for _, r := range regsX {
 				if o.enc {

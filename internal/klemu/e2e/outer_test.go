@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -164,9 +163,10 @@ func TestUnderKlemu(t *testing.T) {
 		if testing.Short() {
 			t.Skip("builds the e2e test binary a second time; not with -short")
 		}
+		// go test puts $GOROOT/bin first on the PATH of test binaries.
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			t.Fatalf("no go command to build the other mode with: %v", err)
 		}
 		bin := filepath.Join(t.TempDir(), "e2e.test")
 		args := []string{"test", "-c", "-o", bin}

@@ -63,11 +63,13 @@ var (
 
 var compileError = regexp.MustCompile(`(?m)\.go:\d+(:\d+)?: `)
 
+// goTool is the go command: go test puts $GOROOT/bin first on the PATH of
+// the test binaries it runs.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 // Binary builds cmd/klemu once per process and returns its path. It skips

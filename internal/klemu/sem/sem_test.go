@@ -177,8 +177,6 @@ func TestEncodeKeyGP(t *testing.T) {
 	}
 }
 
-func block(st *State, r int) []byte { return st.XMM[r][:] }
-
 func TestAESvsCryptoAES(t *testing.T) {
 	m := newM(t, fullCfg)
 	for _, kl := range []int{16, 32} {
