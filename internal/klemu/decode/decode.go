@@ -190,6 +190,10 @@ prefixes:
 		in.Op, in.Len = CPUID, i+2
 		return in, nil
 	}
+	// A 66 prefix together with F3 is refused, conservatively: objdump reads
+	// 66 F3 0F 38 DC as "data16 aesenc128kl" (F3 wins), but no assembler
+	// emits it and the SDM does not say what the CPU does with it; the
+	// instruction then reaches the program as the CPU's own SIGILL.
 	if !f3 || osz || b[i+1] != 0x38 || !need(4) {
 		return in, ErrNotEmulated
 	}
