@@ -23,7 +23,7 @@ import (
 )
 
 // mainSuite is the set of inner tests run under the default profile.
-const mainSuite = "^TestKL(CPUID|CPUIDJIT|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|ExecFromThread|Faults|Crash)$"
+const mainSuite = "^TestKL(CPUID|CPUIDJIT|EncodeKey|AES|RestrictionsTamper|Addressing|YMMUpper|Concurrent|Signals|Subprocess|ExecFromThread|Fork|Faults|Crash)$"
 
 func skipInner(t *testing.T) {
 	if klemutest.Inner() {
@@ -37,16 +37,16 @@ func TestUnderKlemu(t *testing.T) {
 	t.Run("full", func(t *testing.T) {
 		out := klemutest.RunSelf(t, nil, mainSuite)
 		klemutest.MustPass(t, out, "TestKLCPUID", "TestKLEncodeKey", "TestKLAES", "TestKLRestrictionsTamper", "TestKLAddressing",
-			"TestKLYMMUpper", "TestKLConcurrent", "TestKLSignals", "TestKLSubprocess", "TestKLExecFromThread", "TestKLFaults", "TestKLCrash")
+			"TestKLYMMUpper", "TestKLConcurrent", "TestKLSignals", "TestKLSubprocess", "TestKLExecFromThread", "TestKLFork", "TestKLFaults", "TestKLCrash")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run("profile-"+p, func(t *testing.T) {
-			pattern := "^TestKL(CPUID|Crash)$"
+			pattern := "^TestKL(CPUID|Fork|Crash)$"
 			if p == "no-wide" {
-				pattern = "^TestKL(CPUID|Crash|AES|EncodeKey)$"
+				pattern = "^TestKL(CPUID|Fork|Crash|AES|EncodeKey)$"
 			}
 			out := klemutest.RunSelf(t, []string{"--profile=" + p}, pattern)
-			klemutest.MustPass(t, out, "TestKLCPUID", "TestKLCrash")
+			klemutest.MustPass(t, out, "TestKLCPUID", "TestKLFork", "TestKLCrash")
 		})
 	}
 	t.Run("nobackup-keysource", func(t *testing.T) {
@@ -186,7 +186,7 @@ func TestUnderKlemu(t *testing.T) {
 		if err != nil {
 			t.Fatalf("suite %s under klemu: %v\n%s", mode, err, out)
 		}
-		klemutest.MustPass(t, out, "TestKLCPUID", "TestKLAES", "TestKLAddressing", "TestKLConcurrent", "TestKLSignals", "TestKLCrash")
+		klemutest.MustPass(t, out, "TestKLCPUID", "TestKLAES", "TestKLAddressing", "TestKLConcurrent", "TestKLSignals", "TestKLFork", "TestKLCrash")
 		t.Logf("suite passed %s too", mode)
 	})
 	t.Run("cost", func(t *testing.T) {
