@@ -26,8 +26,10 @@ import (
 //   - clone-parent: clone(CLONE_PARENT|SIGCHLD), PTRACE_EVENT_FORK; the
 //     child's PPid is klemu's, so only onFork works.
 //   - clone-nosignal: clone with exit signal 0, a process (not a thread) that
-//     the kernel reports as PTRACE_EVENT_CLONE, on which klemu does not call
-//     onFork; only the PPid fallback works.
+//     the kernel reports as PTRACE_EVENT_CLONE: onFork (for a clone event
+//     whose child is its own thread group), else the PPid fallback.
+//   - clone-parent-nosignal: CLONE_PARENT with exit signal 0: a clone event
+//     whose PPid is klemu's: only onFork on clone events works.
 //
 // The child runs its CPUID only after the parent returned from clone, that
 // is after klemu has handled the clone event: the order is fixed, not a race.
@@ -48,6 +50,7 @@ func TestKLFork(t *testing.T) {
 		{"fork", uintptr(syscall.SIGCHLD), true},
 		{"clone-parent", cloneParent | uintptr(syscall.SIGCHLD), false},
 		{"clone-nosignal", 0, true},
+		{"clone-parent-nosignal", cloneParent, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := forkLeaves(tc.flags, tc.waitable)

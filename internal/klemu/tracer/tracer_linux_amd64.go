@@ -222,9 +222,14 @@ func (t *Tracer) loop() error {
 					syscall.Kill(tid, syscall.SIGKILL)
 				}
 			}
-			if c := ws.TrapCause(); c == syscall.PTRACE_EVENT_FORK || c == syscall.PTRACE_EVENT_VFORK {
+			switch c := ws.TrapCause(); c {
+			case syscall.PTRACE_EVENT_FORK, syscall.PTRACE_EVENT_VFORK, syscall.PTRACE_EVENT_CLONE:
+				// A clone event may be a new process too (an exit signal
+				// other than SIGCHLD): it shares the patched text.
 				if child, err := syscall.PtraceGetEventMsg(tid); err == nil {
-					t.onFork(tid, int(child))
+					if g, _ := procIDs(int(child)); c != syscall.PTRACE_EVENT_CLONE || g == int(child) {
+						t.onFork(tid, int(child))
+					}
 				}
 			}
 			t.cont(tid, 0)
