@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/cipher"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
@@ -21,22 +19,7 @@ func TestModesUnderKlemu(t *testing.T) {
 		t.Skipf("the Key Locker code is amd64 assembly and this build (%s) has none", buildDesc())
 	}
 	t.Run("stats", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "stats")
-		t.Setenv("AESKL_TEST_MODE_STATS", "1")
-		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestModeStatsInner$"), "TestModeStatsInner")
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := klemutest.ParseStats(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, n := range modeStatsWant {
-			if got[name] != n {
-				t.Errorf("%s: %d instructions, want %d\n%s", name, got[name], n, b)
-			}
-		}
+		checkStats(t, "AESKL_TEST_MODE_STATS", "TestModeStatsInner", modeStatsWant)
 	})
 	for _, mode := range []string{"ctr", "cbc-encrypt", "cbc-decrypt", "gcm-seal", "gcm-open", "xts", "xts-sectors"} {
 		t.Run("rotate-"+mode, func(t *testing.T) {

@@ -49,23 +49,29 @@ func TestUnderKlemu(t *testing.T) {
 		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--rotate-after=2"}, "^TestRotationInner$"), "TestRotationInner")
 	})
 	t.Run("stats", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "stats")
-		t.Setenv("AESKL_TEST_STATS", "1")
-		klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^TestStatsInner$"), "TestStatsInner")
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := klemutest.ParseStats(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, n := range statsWant() {
-			if got[name] != n {
-				t.Errorf("%s: %d instructions, want %d\n%s", name, got[name], n, b)
-			}
-		}
+		checkStats(t, "AESKL_TEST_STATS", "TestStatsInner", statsWant())
 	})
+}
+
+// checkStats runs the inner test named by inner under klemu --stats (with
+// env set) and compares the instruction counts with want.
+func checkStats(t *testing.T, env, inner string, want map[string]int) {
+	file := filepath.Join(t.TempDir(), "stats")
+	t.Setenv(env, "1")
+	klemutest.MustPass(t, klemutest.RunSelf(t, []string{"--stats=" + file}, "^"+inner+"$"), inner)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := klemutest.ParseStats(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, n := range want {
+		if got[name] != n {
+			t.Errorf("%s: %d instructions, want %d\n%s", name, got[name], n, b)
+		}
+	}
 }
 
 func requireInner(t *testing.T, env string) string {

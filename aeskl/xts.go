@@ -184,36 +184,26 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	if dec {
 		flags |= modeDecrypt
 	}
-	var a, b [16]byte
-	copy(a[:], src[full:full+BlockSize])
-	tail := src[full+BlockSize:]
-	if !dec {
-		// CC = E_{T_{m-1}}(P_{m-1}); C_m = CC[:r]; C_{m-1} = E_{T_m}(P_m || CC[r:]).
-		if !bk.xts(&x.data.h, nil, a[:], a[:], &t, flags) { // t becomes T_m
-			clear(out)
-			return ErrInvalidHandle
-		}
-		copy(b[:], tail)
-		copy(b[r:], a[r:])
-		copy(dst[full+BlockSize:], a[:r])
-		if !bk.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
-			clear(out)
-			return ErrInvalidHandle
-		}
-		copy(dst[full:], b[:])
-		return nil
-	}
-	// PP = D_{T_m}(C_{m-1}); P_m = PP[:r]; P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
+	// Encryption: CC = E_{T_{m-1}}(P_{m-1}); C_m = CC[:r];
+	// C_{m-1} = E_{T_m}(P_m || CC[r:]). Decryption is the same with the two
+	// tweaks swapped: PP = D_{T_m}(C_{m-1}); P_m = PP[:r];
+	// P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
 	tm := t
 	fallback.MulAlpha(&tm)
-	if !bk.xts(&x.data.h, nil, a[:], a[:], &tm, flags) {
+	first, second := t, tm
+	if dec {
+		first, second = tm, t
+	}
+	var a, b [16]byte
+	copy(a[:], src[full:full+BlockSize])
+	if !bk.xts(&x.data.h, nil, a[:], a[:], &first, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
-	copy(b[:], tail)
+	copy(b[:], src[full+BlockSize:]) // read the tail before dst (maybe src) is written
 	copy(b[r:], a[r:])
 	copy(dst[full+BlockSize:], a[:r])
-	if !bk.xts(&x.data.h, nil, b[:], b[:], &t, flags) {
+	if !bk.xts(&x.data.h, nil, b[:], b[:], &second, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
