@@ -57,6 +57,7 @@
 
 // func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
 TEXT ·EncodeKey128(SB), NOSPLIT, $0-28
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ key+0(FP), AX
 	MOVL restrictions+8(FP), CX
 	MOVQ h+16(FP), BX
@@ -70,10 +71,12 @@ TEXT ·EncodeKey128(SB), NOSPLIT, $0-28
 	MOVOU X2, 32(BX)
 	CLEAR_X0_X6
 	MOVOU X0, 48(BX) // h[48:64] = 0
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
 TEXT ·EncodeKey256(SB), NOSPLIT, $0-28
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ key+0(FP), AX
 	MOVL restrictions+8(FP), CX
 	MOVQ h+16(FP), BX
@@ -88,6 +91,7 @@ TEXT ·EncodeKey256(SB), NOSPLIT, $0-28
 	MOVOU X2, 32(BX)
 	MOVOU X3, 48(BX)
 	CLEAR_X0_X6
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // ---------------------------------------------------------------------------

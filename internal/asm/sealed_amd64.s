@@ -23,6 +23,7 @@
 
 // func SealedInit(region *[4096]byte)
 TEXT ·SealedInit(SB), NOSPLIT, $0-8
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVOU 16(DI), X1
 	MOVOU 32(DI), X2
@@ -53,10 +54,12 @@ TEXT ·SealedInit(SB), NOSPLIT, $0-8
 	sealedDot(400)
 	sealedDot(416)
 	SEALED_CLEAR_SSE
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // func sealedEncodeKey(region *[4096]byte, key *byte, keyLen int, restrictions uint32, h *[64]byte)
 TEXT ·sealedEncodeKey(SB), NOSPLIT, $0-40
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ key+8(FP), AX
 	MOVQ keyLen+16(FP), CX
@@ -94,6 +97,7 @@ ekWrap2:
 	MOVOU X3, 32(SI)
 	MOVOU X4, 48(SI)
 	SEALED_CLEAR_SSE
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 ek128:
@@ -109,6 +113,7 @@ ek128:
 	MOVOU X3, 32(SI)
 	SEALED_CLEAR_SSE
 	MOVOU X0, 48(SI) // h[48:64] = 0
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // sealedDumpZ stores Z0-Z31 at (AX) (test helpers only).
@@ -230,6 +235,7 @@ TEXT ·sealedRegsAfterInit(SB), 0, $8-16
 
 // func SealedEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, path int) bool
 TEXT ·SealedEncrypt(SB), NOSPLIT, $256-73
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ h+8(FP), SI
 	MOVQ dst_base+16(FP), DX
@@ -442,6 +448,7 @@ encX1_256:
 encDoneSSE:
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES on ymm (VEX, 16 registers): the schedule spilled to the aligned
@@ -597,6 +604,7 @@ encYDone:
 	VZEROALL
 	SEALED_WIPE(X0)
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES on zmm: schedule broadcast in Z16-Z30, 32 blocks in Z0-Z7 per
@@ -756,16 +764,19 @@ encZDone:
 	VZEROALL
 	SEALED_ZCLEAR
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 encReject:
 	SEALED_CLEAR_SSE
 encRejectEarly:
 	MOVB $0, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // func SealedDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte, path int) bool
 TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ h+8(FP), SI
 	MOVQ dst_base+16(FP), DX
@@ -978,6 +989,7 @@ decX1_256:
 decDoneSSE:
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES on ymm (VEX, 16 registers): the schedule spilled to the aligned
@@ -1133,6 +1145,7 @@ decYDone:
 	VZEROALL
 	SEALED_WIPE(X0)
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES on zmm: schedule broadcast in Z16-Z30, 32 blocks in Z0-Z7 per
@@ -1292,11 +1305,13 @@ decZDone:
 	VZEROALL
 	SEALED_ZCLEAR
 	MOVB $1, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 decReject:
 	SEALED_CLEAR_SSE
 decRejectEarly:
 	MOVB $0, ret+72(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 

@@ -241,6 +241,7 @@ LD: \
 // tagMask == nil: CTR from *ctr (full or inc32 by flags), *ctr advanced.
 // tagMask != nil: GCM: *tagMask = E(*ctr), inc32 from inc32(*ctr), *ctr kept.
 TEXT ·sealedCTR(SB), NOSPLIT, $256-97
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ h+8(FP), SI
 	MOVQ dst_base+16(FP), DX
@@ -406,6 +407,7 @@ ctrStore:
 
 ctrRet:
 	MOVB $1, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES ymm: 16 blocks per batch in Y0-Y7, round keys broadcast into Y8
@@ -606,6 +608,7 @@ ctrReject:
 	SEALED_CLEAR_SSE
 ctrRejectEarly:
 	MOVB $0, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // ---------------------------------------------------------------------------
@@ -618,6 +621,7 @@ ctrRejectEarly:
 // K_last^K_0^P_(i+1) gives C_i^K_0^P_(i+1), the next block's state after
 // its first AddRoundKey), so the dependency chain is the AES rounds only.
 TEXT ·SealedCBCEncrypt(SB), NOSPLIT, $256-89
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ h+8(FP), SI
 	MOVQ dst_base+16(FP), DX
@@ -698,6 +702,7 @@ cbce128:
 cbceDoneSSE:
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// zmm path: the same loop on xmm with EVEX, the round keys in
@@ -761,12 +766,14 @@ cbceZ128:
 	VZEROALL
 	SEALED_ZCLEAR
 	MOVB $1, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 cbceReject:
 	SEALED_CLEAR_SSE
 cbceRejectEarly:
 	MOVB $0, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // ---------------------------------------------------------------------------
@@ -777,6 +784,7 @@ cbceRejectEarly:
 // written; the last one of the previous batch kept in a register), then
 // stored, so dst == src works.
 TEXT ·SealedCBCDecrypt(SB), NOSPLIT, $256-89
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ h+8(FP), SI
 	MOVQ dst_base+16(FP), DX
@@ -870,6 +878,7 @@ cbcdADone:
 cbcdDoneSSE:
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES ymm: 16 blocks per batch; X9 = the previous ciphertext block.
@@ -934,6 +943,7 @@ cbcdYDone:
 	VZEROALL
 	SEALED_WIPE(X0)
 	MOVB $1, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES zmm: 32 blocks per batch; the previous ciphertext block in lane
@@ -1005,12 +1015,14 @@ cbcdZDone:
 	VZEROALL
 	SEALED_ZCLEAR
 	MOVB $1, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 cbcdReject:
 	SEALED_CLEAR_SSE
 cbcdRejectEarly:
 	MOVB $0, ret+88(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // ---------------------------------------------------------------------------
@@ -1023,6 +1035,7 @@ cbcdRejectEarly:
 // Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31 by
 // multiplications by x^4j (VPCLMULQDQ).
 TEXT ·SealedXTS(SB), NOSPLIT, $528-97
+	CALL ·sigstkArm(SB) // before any key byte: see sigstk_amd64.go
 	MOVQ region+0(FP), DI
 	MOVQ dst_base+24(FP), DX
 	MOVQ dst_len+32(FP), R9
@@ -1189,6 +1202,7 @@ xtsADone:
 	SM_WIPEX(X0)
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 xtsNoBlocks:
@@ -1199,6 +1213,7 @@ xtsNoBlocks:
 	MOVO X0, 240(R10)
 	SEALED_CLEAR_SSE
 	MOVB $1, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES ymm: 16 blocks per batch; Y9 = (T_i, T_(i+1)), the tweak pairs
@@ -1305,6 +1320,7 @@ xtsYDone:
 	SEALED_WIPE(X0)
 	SM_WIPEX(X0)
 	MOVB $1, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 	// VAES zmm: 32 blocks per batch; Z31 = (T_i .. T_(i+3)), the tweaks of
@@ -1413,6 +1429,7 @@ xtsZDone:
 	SEALED_ZCLEAR
 	VMOVDQU X0, 240(R10)
 	MOVB $1, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 xtsReject:
@@ -1420,6 +1437,7 @@ xtsReject:
 	MOVO X0, 240(R10)
 xtsRejectEarly:
 	MOVB $0, ret+96(FP)
+	CALL ·sigstkCheck(SB) // vector registers are zero: wipe the signal frame if a signal came
 	RET
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+//go:build amd64 && !purego
+
+package asm
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// sigstkTopOf returns gsignal.stack.hi of the current thread, taking the
+// offset of gsignal in m from mOff (not from sigstkMOff).
+func sigstkTopOf(mOff uintptr) uintptr
+
+// curM returns the current thread's m pointer (g.m).
+func curM() uintptr
+
+// loadWord returns the 8 bytes at addr, which must be readable.
+func loadWord(addr uintptr) uint64
+
+// storeWords writes v to the n 8-byte words at addr, which must be writable
+// memory that nothing else uses.
+func storeWords(addr, n uintptr, v uint64)
+
+func init() {
+	if err := sigstkInit(); err != nil {
+		sigstkDetail = "signal frames are not wiped: " + err.Error()
+	}
+}
+
+const (
+	_SS_DISABLE      = 2
+	_SA_ONSTACK      = 0x08000000
+	_AT_MINSIGSTKSZ  = 51
+	sigstkProbeLimit = 4096 // bytes of m searched for the gsignal pointer
+	sigstkFillLimit  = 16384
+)
+
+// sigstkInit finds where this process's signal frames go and turns the wipe
+// on. It runs once, at package initialization, locked to one thread.
+func sigstkInit() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	var ss struct {
+		sp    uintptr
+		flags int32
+		_     int32
+		size  uintptr
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SIGALTSTACK, 0, uintptr(unsafe.Pointer(&ss)), 0); e != 0 {
+		return fmt.Errorf("sigaltstack: %v", e)
+	}
+	if ss.flags&_SS_DISABLE != 0 || ss.size == 0 {
+		return errors.New("this thread has no signal stack")
+	}
+	lo, hi := ss.sp, ss.sp+ss.size
+
+	mOff, err := findGsignal(lo, hi)
+	if err != nil {
+		return err
+	}
+	if got := sigstkTopOf(mOff); got != hi {
+		return fmt.Errorf("m.gsignal at offset %d gives stack top %#x, sigaltstack says %#x", mOff, got, hi)
+	}
+
+	// The installed handler's return trampoline: the kernel stores it as
+	// the lowest word of every frame it builds for that handler.
+	var sa struct {
+		handler, flags, restorer uintptr
+		mask                     uint64
+	}
+	if _, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(syscall.SIGURG), 0, uintptr(unsafe.Pointer(&sa)), 8, 0, 0); e != 0 {
+		return fmt.Errorf("rt_sigaction: %v", e)
+	}
+	if sa.flags&_SA_ONSTACK == 0 || sa.restorer == 0 {
+		return fmt.Errorf("the SIGURG handler does not run on the signal stack (flags %#x)", sa.flags)
+	}
+
+	// Fill the top of the signal stack with a pattern, take one signal,
+	// find the frame.
+	span := min(ss.size, sigstkFillLimit) &^ 7
+	var rnd [16]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	pattern := binary.LittleEndian.Uint64(rnd[:8]) | 1
+	canary := binary.LittleEndian.Uint64(rnd[8:]) | 1
+	if canary == uint64(sa.restorer) || pattern == uint64(sa.restorer) {
+		canary, pattern = canary^0x5a5a, pattern^0xa5a5
+	}
+	storeWords(hi-span, span/8, pattern)
+	if _, _, e := syscall.RawSyscall(syscall.SYS_TGKILL, uintptr(os.Getpid()), uintptr(syscall.Gettid()), uintptr(syscall.SIGURG)); e != 0 {
+		return fmt.Errorf("tgkill: %v", e)
+	}
+	base := uintptr(0)
+	for a := hi - 8; a >= hi-span; a -= 8 {
+		if loadWord(a) == uint64(sa.restorer) {
+			base = a
+			break
+		}
+	}
+	if base == 0 {
+		return errors.New("no signal frame found on the signal stack after a signal to this thread")
+	}
+	frame := hi - base
+	// Bytes of the frame the kernel left as they were (padding, and XSAVE
+	// components in their initial state): reported, and the reason the
+	// wipe cannot rely on a later signal.
+	untouched := 0
+	for a := base; a < hi; a += 8 {
+		if loadWord(a) == pattern {
+			untouched += 8
+		}
+	}
+	wipe := max(frame, minSigStkSz())
+	wipe = (wipe + 63) &^ 63
+	if wipe > ss.size {
+		wipe = ss.size
+	}
+
+	sigstkCanaryOff = frame
+	sigstkWipeLen = wipe
+	sigstkCanary = canary
+	sigstkDetail = fmt.Sprintf("signal frames are wiped after any key-holding call that a signal interrupted "+
+		"(frame %d bytes at the top of each thread's %d-byte signal stack, %d bytes zeroed; "+
+		"%d bytes of the measured frame were left unwritten by the kernel)", frame, ss.size, wipe, untouched)
+	// mOff last: a routine that sees it on sees the settings above.
+	atomic.StoreUintptr(&sigstkMOff, mOff)
+	return nil
+}
+
+// findGsignal returns the offset in the current m of the pointer to the g
+// whose stack is [lo, hi): m.gsignal. Candidate pointers are probed with
+// write(2) to a pipe, which fails with EFAULT instead of faulting.
+func findGsignal(lo, hi uintptr) (uintptr, error) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return 0, err
+	}
+	defer syscall.Close(p[0])
+	defer syscall.Close(p[1])
+	var drain [16]byte
+	readable := func(addr uintptr) bool {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(p[1]), addr, 16)
+		if e != 0 || n != 16 {
+			return false
+		}
+		syscall.Read(p[0], drain[:])
+		return true
+	}
+	m := curM()
+	if m == 0 {
+		return 0, errors.New("no m")
+	}
+	for off := uintptr(0); off < sigstkProbeLimit; off += 8 {
+		if !readable(m + off) {
+			break
+		}
+		c := uintptr(loadWord(m + off))
+		if c == 0 || c%8 != 0 || !readable(c) {
+			continue
+		}
+		if uintptr(loadWord(c)) == lo && uintptr(loadWord(c+8)) == hi {
+			return off, nil
+		}
+	}
+	return 0, errors.New("the runtime's signal-handling goroutine was not found from this thread's m")
+}
+
+// minSigStkSz returns the kernel's AT_MINSIGSTKSZ (the largest signal frame
+// it builds for this process), or 0 if it does not say.
+func minSigStkSz() uintptr {
+	b, err := os.ReadFile("/proc/self/auxv")
+	if err != nil {
+		return 0
+	}
+	for i := 0; i+16 <= len(b); i += 16 {
+		if binary.LittleEndian.Uint64(b[i:]) == _AT_MINSIGSTKSZ {
+			return uintptr(binary.LittleEndian.Uint64(b[i+8:]))
+		}
+	}
+	return 0
+}
