@@ -29,7 +29,8 @@ func TestUnderKlemu(t *testing.T) {
 		klemutest.MustPass(t, out, "TestProfileInner", "TestBulkAgainstCryptoAES/128/keylocker-wide",
 			"TestBulkAgainstCryptoAES/256/keylocker", "TestRestrictions/256/keylocker-wide",
 			"TestTamperedHandle/128/keylocker", "TestConcurrent/keylocker-wide", "TestQuick/256/keylocker-wide",
-			"TestKeyNotInMemory/keylocker-wide/128", "TestKeyNotInMemory/keylocker/256")
+			"TestKeyNotInMemory/keylocker-wide/128", "TestKeyNotInMemory/keylocker/256",
+			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {

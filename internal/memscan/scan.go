@@ -16,6 +16,7 @@ type Result struct {
 	Bytes      uint64   // bytes actually read and searched
 	Skipped    uint64   // bytes skipped: pages neither resident nor swapped
 	Unreadable []string // mappings (or parts) that could not be read, with the error
+	Excluded   []string // mappings left out by ScanExcept
 }
 
 // ErrUnsupported is returned by Scan where it cannot work (not Linux).

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -60,6 +61,12 @@ func readMaps(pid int) ([]mapping, error) {
 // is skipped. Without pagemap access every page of every readable mapping is
 // read.
 func ScanDetailed(pid int, needles [][]byte) (Result, error) {
+	return ScanExcept(pid, needles, nil)
+}
+
+// ScanExcept is ScanDetailed leaving out the mappings that start at the
+// addresses in skip; they are listed in Result.Excluded.
+func ScanExcept(pid int, needles [][]byte, skip []uint64) (Result, error) {
 	var res Result
 	maps, err := readMaps(pid)
 	if err != nil {
@@ -90,6 +97,10 @@ func ScanDetailed(pid int, needles [][]byte) (Result, error) {
 		}
 		switch mp.name {
 		case "[vvar]", "[vsyscall]", "[vvar_vclock]":
+			continue
+		}
+		if slices.Contains(skip, mp.lo) {
+			res.Excluded = append(res.Excluded, mp.line)
 			continue
 		}
 		res.Mappings++

@@ -8,3 +8,9 @@ func ScanDetailed(pid int, needles [][]byte) (Result, error) {
 }
 
 func probe(pid int) error { return ErrUnsupported }
+
+// ScanExcept is ScanDetailed leaving out some mappings; unsupported off
+// Linux.
+func ScanExcept(pid int, needles [][]byte, skip []uint64) (Result, error) {
+	return Result{}, ErrUnsupported
+}
