@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,17 +115,42 @@ func CoreDump(pid int, dir string) (string, error) {
 }
 
 // ScanFile searches a file (a core dump) for the needles and returns the
-// hits with Addr the file offset, and the number of bytes searched.
+// hits, with Addr the file offset, and the number of bytes searched. The
+// file is read in chunks, so it may be larger than memory.
 func ScanFile(path string, needles [][]byte) ([]Hit, int64, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("memscan: %w", err)
 	}
+	defer f.Close()
 	var hits []Hit
-	if len(needles) > 0 {
-		newMatcher(needles).search(b, 0, func(ni, off int) {
-			hits = append(hits, Hit{Needle: ni, Addr: uint64(off), Mapping: filepath.Base(path)})
-		})
+	if len(needles) == 0 {
+		return nil, 0, nil
 	}
-	return hits, int64(len(b)), nil
+	m := newMatcher(needles)
+	overlap := m.maxLen - 1
+	buf := make([]byte, chunkSize+overlap)
+	name := filepath.Base(path)
+	var off int64 // file offset of buf[carry]
+	carry := 0
+	for {
+		n, err := io.ReadFull(f, buf[carry:carry+chunkSize])
+		if n > 0 {
+			total := carry + n
+			base := off - int64(carry)
+			m.search(buf[:total], carry, func(ni, o int) {
+				hits = append(hits, Hit{Needle: ni, Addr: uint64(base + int64(o)), Mapping: name})
+			})
+			off += int64(n)
+			c := min(overlap, total)
+			copy(buf, buf[total-c:total])
+			carry = c
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return hits, off, nil
+		}
+		if err != nil {
+			return hits, off, fmt.Errorf("memscan: %w", err)
+		}
+	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package aeskl
+
+const raceEnabled = false
