@@ -51,6 +51,13 @@ type Support struct {
 	VAES       bool `json:"vaes"`
 	VPCLMULQDQ bool `json:"vpclmulqdq"`
 
+	// SignalFrameWipe is true when the assembly zeroes the signal frame of a
+	// signal that interrupted a call holding key material (Linux on amd64;
+	// see SECURITY.md), and SignalFrameDetail says how it is set up or why
+	// it is off.
+	SignalFrameWipe   bool   `json:"signal_frame_wipe"`
+	SignalFrameDetail string `json:"signal_frame_detail,omitempty"`
+
 	// The implementation New chooses for each key size.
 	Implementation128 Implementation `json:"implementation_128"`
 	Implementation192 Implementation `json:"implementation_192"`
@@ -146,6 +153,9 @@ func (s *Support) reasons() []string {
 	if hasAsm && (!s.AESNI || !s.PCLMULQDQ || !s.SSSE3 || !s.SSE41) {
 		r = append(r, "the CPU lacks AES-NI, PCLMULQDQ, SSSE3 or SSE4.1: aesni-sealed cannot run, keys use the generic implementation")
 	}
+	if hasAsm && !s.SignalFrameWipe {
+		r = append(r, "key material in the registers of an interrupted call can stay in memory: "+s.SignalFrameDetail)
+	}
 	if hasAsm && s.AESNI && !s.VAES {
 		r = append(r, "no VAES: aesni-sealed bulk work uses 128-bit AES-NI")
 	} else if hasAsm && s.VAES && !s.AVX512 {
@@ -189,6 +199,9 @@ func (s Support) String() string {
 	fmt.Fprintf(&b, "AES-256 uses:       %s\n", s.Implementation256)
 	if s.SealedPath != "" {
 		fmt.Fprintf(&b, "sealed bulk path:   %s\n", s.SealedPath)
+	}
+	if s.SignalFrameDetail != "" {
+		fmt.Fprintf(&b, "signal frames:      %s\n", s.SignalFrameDetail)
 	}
 	if m := s.WrapKeyMemory; m != nil {
 		fmt.Fprintf(&b, "wrapping key:       locked=%s dontdump=%s wipeonfork=%s guardpages=%s readonly=%s\n",

@@ -9,6 +9,7 @@ import (
 
 func probeCPU(s *Support) {
 	bit := func(v uint32, n uint) bool { return v>>n&1 != 0 }
+	s.SignalFrameWipe, s.SignalFrameDetail = asm.SignalFrameWipe()
 	maxLeaf, _, _, _ := asm.CPUID(0, 0)
 	_, _, ecx1, _ := asm.CPUID(1, 0)
 	s.Hypervisor = bit(ecx1, 31)

@@ -51,6 +51,34 @@ func BenchmarkEncryptBlock(b *testing.B) {
 	}
 }
 
+// BenchmarkEncryptBlockThroughput is one-block Encrypt calls that do not
+// depend on each other (64 distinct blocks per iteration), where
+// BenchmarkEncryptBlock measures the latency of dependent calls.
+func BenchmarkEncryptBlockThroughput(b *testing.B) {
+	for _, n := range sizes {
+		key := make([]byte, n)
+		src, dst := make([]byte, 16*64), make([]byte, 16*64)
+		run := func(b *testing.B, c cipher.Block) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				for j := 0; j < len(src); j += 16 {
+					c.Encrypt(dst[j:], src[j:])
+				}
+			}
+		}
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes", 8*n), func(b *testing.B) {
+			c, _ := aes.NewCipher(key)
+			run(b, c)
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				run(b, c)
+			})
+		}
+	}
+}
+
 func BenchmarkDecryptBlock(b *testing.B) {
 	for _, n := range sizes {
 		key := make([]byte, n)

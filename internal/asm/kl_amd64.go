@@ -30,8 +30,10 @@ package asm
 // from the caller's memory into X0 (the key never passes through a general
 // register or the Go stack), runs ENCODEKEY128 EDX, ECX with ECX =
 // restrictions, stores the 48-byte handle from X0-X2 to h[0:48], zeroes
-// h[48:64], then zeroes X0-X6 (PXOR) before returning. General registers
-// used: AX, BX, CX, DX.
+// h[48:64], then zeroes X0-X6 (PXOR) before returning. A signal frame taken
+// while the key was in X0 is zeroed before it returns (sigstkArm /
+// sigstkCheck, see sigstk_amd64.go). General registers used: AX, BX, CX, DX,
+// DI.
 //
 // restrictions is the handle's restriction bits (bit 0 CPL0-only, bit 1
 // no-encrypt, bit 2 no-decrypt). A bit above 2, or a restriction that

@@ -19,14 +19,20 @@ package asm
 // below produce and consume them so that, once a handle exists, the AES key
 // and its key schedule exist only in vector registers while a routine runs
 // (and, on the AES-NI and ymm paths with 2 or more blocks, in a stack area
-// of the routine's own frame that is zeroed before it returns).
+// of the routine's own frame that is zeroed before it returns: the
+// goroutine stack cannot move during an assembly call, which has no
+// preemption point and cannot grow the stack).
 //
-// What this does not cover: the kernel saves the vector registers to memory
-// on a context switch and when it delivers a signal (the xsave area of the
-// signal frame on the thread's signal stack), so a key may be copied there
-// while a routine runs; Key Locker hardware does not have that window.
-// Go never preempts assembly asynchronously, so the Go runtime itself does
-// not spill these registers.
+// Signals: the kernel saves the vector registers into the signal frame on
+// the thread's signal stack when it delivers a signal. Every routine here
+// that holds key material calls sigstkArm on entry and sigstkCheck before
+// each return (see sigstk_amd64.go), so a frame taken during the call is
+// zeroed before the routine returns. What remains: during a call, that frame
+// (and the stack area above) holds the keys until the routine returns; the
+// kernel's own copy of a thread's registers on a context switch is kernel
+// memory; a debugger that stops the thread inside a call (ptrace, gcore)
+// reads its registers. Go never preempts assembly asynchronously, so the Go
+// runtime itself does not spill these registers.
 //
 // Register use (all ABI0): general registers AX, BX, CX, DX, SI, DI, R8-R11
 // (addresses, counts and the key type only: nothing secret); vector registers

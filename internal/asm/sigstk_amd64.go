@@ -13,9 +13,12 @@ import "sync/atomic"
 // clears it. A signal that lands while a routine of this package holds an
 // unwrapped key, its round keys or the wrapping key in vector registers
 // therefore leaves copies of them in ordinary process memory, where they stay
-// until a later frame happens to overwrite them (often never: XSAVE skips
-// components in their initial state, so a later frame need not cover the
-// same bytes). Signals are common in Go: the runtime's preemption signal
+// until another signal is delivered to that same thread. A thread that goes
+// idle gets none, so the copies can stay for the life of the process. (On
+// the machine this was measured on, an Intel Xeon with AVX-512, the kernel's
+// XSAVE wrote every enabled vector component, in its initial state or not,
+// so a later frame on the same thread does cover the old registers; what is
+// not covered is a thread that gets no later signal.) Signals are common in Go: the runtime's preemption signal
 // (SIGURG, from the scheduler and the garbage collector), SIGPROF while
 // profiling, SIGCHLD, and whatever the program asks for with signal.Notify.
 //

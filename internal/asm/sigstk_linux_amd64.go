@@ -30,7 +30,7 @@ func storeWords(addr, n uintptr, v uint64)
 
 func init() {
 	if err := sigstkInit(); err != nil {
-		sigstkDetail = "signal frames are not wiped: " + err.Error()
+		sigstkDetail = "not wiped: " + err.Error()
 	}
 }
 
@@ -110,15 +110,6 @@ func sigstkInit() error {
 		return errors.New("no signal frame found on the signal stack after a signal to this thread")
 	}
 	frame := hi - base
-	// Bytes of the frame the kernel left as they were (padding, and XSAVE
-	// components in their initial state): reported, and the reason the
-	// wipe cannot rely on a later signal.
-	untouched := 0
-	for a := base; a < hi; a += 8 {
-		if loadWord(a) == pattern {
-			untouched += 8
-		}
-	}
 	wipe := max(frame, minSigStkSz())
 	wipe = (wipe + 63) &^ 63
 	if wipe > ss.size {
@@ -128,9 +119,8 @@ func sigstkInit() error {
 	sigstkCanaryOff = frame
 	sigstkWipeLen = wipe
 	sigstkCanary = canary
-	sigstkDetail = fmt.Sprintf("signal frames are wiped after any key-holding call that a signal interrupted "+
-		"(frame %d bytes at the top of each thread's %d-byte signal stack, %d bytes zeroed; "+
-		"%d bytes of the measured frame were left unwritten by the kernel)", frame, ss.size, wipe, untouched)
+	sigstkDetail = fmt.Sprintf("wiped after any call that a signal interrupted "+
+		"(a %d-byte frame at the top of each thread's %d-byte signal stack; %d bytes zeroed)", frame, ss.size, wipe)
 	// mOff last: a routine that sees it on sees the settings above.
 	atomic.StoreUintptr(&sigstkMOff, mOff)
 	return nil

@@ -3,5 +3,5 @@
 package asm
 
 func init() {
-	sigstkDetail = "signal frames are not wiped: the wipe is implemented for Linux only"
+	sigstkDetail = "not wiped: the wipe is implemented for Linux only"
 }
