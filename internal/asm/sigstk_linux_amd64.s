@@ -14,21 +14,26 @@
 // finds it at start-up and checks it against sigaltstack(2).
 #define gOffM 48
 
-// SIGSTK_TOP(R): R = this thread's gsignal stack top (gsignal.stack.hi).
-// CX must hold ·sigstkMOff (nonzero).
-#define SIGSTK_TOP(R) \
-	MOVQ (TLS), R; \
-	MOVQ gOffM(R), R; \
-	MOVQ (R)(CX*1), R; \
-	MOVQ 8(R), R
+// SIGSTK_CANARY(G, A): G = this thread's gsignal, A = the canary's address
+// (gsignal.stack.hi - sigstkCanaryOff). CX must hold ·sigstkMOff (nonzero).
+// Jumps to OFF if the address is below gsignal.stack.lo (a signal stack
+// that C code set up and that is too small for a frame: then nothing is
+// written or read there).
+#define SIGSTK_CANARY(G, A, OFF) \
+	MOVQ (TLS), G; \
+	MOVQ gOffM(G), G; \
+	MOVQ (G)(CX*1), G; \
+	MOVQ 8(G), A; \
+	SUBQ ·sigstkCanaryOff(SB), A; \
+	CMPQ A, 0(G); \
+	JB   OFF
 
 // func sigstkArm()
 TEXT ·sigstkArm(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ ·sigstkMOff(SB), CX
 	TESTQ CX, CX
 	JZ   armOff
-	SIGSTK_TOP(AX)
-	SUBQ ·sigstkCanaryOff(SB), AX
+	SIGSTK_CANARY(DX, AX, armOff)
 	MOVQ ·sigstkCanary(SB), CX
 	MOVQ CX, (AX)
 armOff:
@@ -39,11 +44,7 @@ TEXT ·sigstkCheck(SB), NOSPLIT|NOFRAME, $0-0
 	MOVQ ·sigstkMOff(SB), CX
 	TESTQ CX, CX
 	JZ   checkOff
-	MOVQ (TLS), DX
-	MOVQ gOffM(DX), DX
-	MOVQ (DX)(CX*1), DX // DX = gsignal
-	MOVQ 8(DX), AX      // AX = top
-	SUBQ ·sigstkCanaryOff(SB), AX
+	SIGSTK_CANARY(DX, AX, checkOff)
 	MOVQ ·sigstkCanary(SB), CX
 	CMPQ CX, (AX)
 	JEQ  checkOff
@@ -68,7 +69,10 @@ checkOff:
 // func sigstkTopOf(mOff uintptr) uintptr
 TEXT ·sigstkTopOf(SB), NOSPLIT, $0-16
 	MOVQ mOff+0(FP), CX
-	SIGSTK_TOP(AX)
+	MOVQ (TLS), AX
+	MOVQ gOffM(AX), AX
+	MOVQ (AX)(CX*1), AX
+	MOVQ 8(AX), AX
 	MOVQ AX, ret+8(FP)
 	RET
 
