@@ -157,6 +157,7 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	}
 	tag := g.auth(additionalData, out[:len(plaintext)])
 	subtle.XORBytes(tag[:], tag[:], tagMask[:])
+	clear(tagMask[:]) // E_K(J0): derived from the key, not left behind
 	copy(out[len(plaintext):], tag[:g.tagSize])
 	return ret
 }
@@ -192,6 +193,7 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 		return nil, fmt.Errorf("aeskl: GCM Open: %w", ErrInvalidHandle)
 	}
 	subtle.XORBytes(want[:], want[:], tagMask[:])
+	clear(tagMask[:])
 	if subtle.ConstantTimeCompare(want[:g.tagSize], tag) != 1 {
 		clear(out)
 		return nil, errOpen

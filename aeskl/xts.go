@@ -124,7 +124,9 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 	x.data.live()
 	for off := 0; off < len(src); off += size {
 		t := sectorTweak(first + uint64(off/size))
-		if !x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec) {
+		ok := x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec)
+		clear(t[:]) // the encrypted tweak: derived from the tweak key
+		if !ok {
 			clear(dst[:len(src)])
 			return ErrInvalidHandle
 		}
@@ -158,7 +160,12 @@ func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
 }
 
 // crypt is XTS with ciphertext stealing (IEEE 1619-2018 5.3.2, 5.4.2).
+//
+// The encrypted tweaks (t, tm, first, second) are derived from the tweak
+// key: they are cleared before it returns.
 func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
+	var t, tm, first, second [16]byte
+	defer func() { clear(t[:]); clear(tm[:]); clear(first[:]); clear(second[:]) }()
 	if len(src) < BlockSize {
 		return errXTSShort
 	}
@@ -170,7 +177,7 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	if r != 0 {
 		full -= BlockSize // the last full block is stolen from
 	}
-	t := tweak
+	t = tweak
 	if !x.blocks(dst[:full], src[:full], &t, true, dec) {
 		clear(out)
 		return ErrInvalidHandle
@@ -188,9 +195,9 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	// C_{m-1} = E_{T_m}(P_m || CC[r:]). Decryption is the same with the two
 	// tweaks swapped: PP = D_{T_m}(C_{m-1}); P_m = PP[:r];
 	// P_{m-1} = D_{T_{m-1}}(C_m || PP[r:]).
-	tm := t
+	tm = t
 	fallback.MulAlpha(&tm)
-	first, second := t, tm
+	first, second = t, tm
 	if dec {
 		first, second = tm, t
 	}

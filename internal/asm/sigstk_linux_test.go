@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 )
 
 func TestSignalFrameWipeActive(t *testing.T) {
@@ -61,46 +60,40 @@ func keyMaterialIn(b []byte, key []byte, region *[4096]byte) []string {
 	return found
 }
 
-// interruptedCalls runs call repeatedly on a locked thread while another
-// goroutine sends that thread SIGURG (what the Go runtime sends to preempt),
-// and returns the key material then found on the thread's signal stack.
-func interruptedCalls(t *testing.T, key []byte, region *[4096]byte, call func()) []string {
+// interruptedCall runs call on a locked thread while another goroutine,
+// spinning on a flag, sends that thread one SIGURG (what the Go runtime
+// sends to preempt) right after the call starts. It returns the key
+// material then found on the thread's signal stack and whether the wipe saw
+// the call interrupted (then the last frame on the signal stack is the one
+// taken inside the call).
+func interruptedCall(key []byte, region *[4096]byte, call func()) (found []string, interrupted bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	tid := syscall.Gettid()
-	var running atomic.Bool
+	var ready, start atomic.Bool
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if running.Load() {
-				syscall.Tgkill(os.Getpid(), tid, syscall.SIGURG)
-			}
-			time.Sleep(20 * time.Microsecond)
+		ready.Store(true)
+		for !start.Load() {
 		}
+		syscall.Tgkill(os.Getpid(), tid, syscall.SIGURG)
 	}()
-	for i := 0; i < 50; i++ {
-		running.Store(true)
-		call()
-		running.Store(false)
+	for !ready.Load() {
+		runtime.Gosched()
 	}
-	close(stop)
+	before := SignalFrameWipes()
+	start.Store(true)
+	call()
 	wg.Wait()
-	return keyMaterialIn(signalStackCopy(), key, region)
+	return keyMaterialIn(signalStackCopy(), key, region), SignalFrameWipes() > before
 }
 
-// TestSignalFrameWipe interrupts every key-holding routine with signals on
+// TestSignalFrameWipe interrupts every key-holding routine with a signal on
 // every path and checks that no round key of the data key nor of the
 // wrapping key is left on the thread's signal stack. The control turns the
-// wipe off and must find key material there (within a few tries: the last
-// signal of a try may have landed between two calls).
+// wipe off and must find key material there.
 func TestSignalFrameWipe(t *testing.T) {
 	sealedRequireAESNI(t)
 	if on, detail := SignalFrameWipe(); !on {
@@ -109,7 +102,7 @@ func TestSignalFrameWipe(t *testing.T) {
 	region, _ := sealedRegion(t, nil)
 	key := sealedRand(32)
 	h := sealedWrap(t, region, key, 0)
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, 8<<20) // long enough for the signal to land inside a call
 	var ctr, iv, tw [16]byte
 	for _, path := range sealedPaths() {
 		calls := map[string]func(){
@@ -121,12 +114,17 @@ func TestSignalFrameWipe(t *testing.T) {
 		}
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {
-				before := SignalFrameWipes()
-				if found := interruptedCalls(t, key, region, call); len(found) > 0 {
-					t.Errorf("left on the signal stack: %v", found)
-				}
-				if SignalFrameWipes() == before {
-					t.Errorf("no call was interrupted by a signal: the test proved nothing")
+				for try := 0; ; try++ {
+					found, interrupted := interruptedCall(key, region, call)
+					if len(found) > 0 {
+						t.Fatalf("left on the signal stack: %v", found)
+					}
+					if interrupted {
+						return
+					}
+					if try == 20 {
+						t.Fatal("in 20 tries the signal never landed inside the call: the test proved nothing")
+					}
 				}
 			})
 		}
@@ -134,7 +132,7 @@ func TestSignalFrameWipe(t *testing.T) {
 			SetSignalFrameWipe(false)
 			defer SetSignalFrameWipe(true)
 			for try := 0; try < 20; try++ {
-				if found := interruptedCalls(t, key, region, calls["ECB"]); len(found) > 0 {
+				if found, _ := interruptedCall(key, region, calls["ECB"]); len(found) > 0 {
 					t.Logf("try %d: without the wipe the signal stack holds %v", try, found)
 					return
 				}
