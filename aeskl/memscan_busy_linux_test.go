@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -387,22 +388,30 @@ func TestHelperBusyHygiene(t *testing.T) {
 	runtime.KeepAlive(g)
 }
 
-// finale runs five long bulk calls on the current (locked) thread tid, each
-// interrupted by one signal sent to tid while it runs.
+// finale runs bulk calls on the current (locked) thread tid, one chunk
+// each (one assembly call), each interrupted by one signal that a spinning
+// goroutine sends as soon as the call starts.
 func finale(tid int, b cipher.Block) {
-	n := 32 << 20
+	n := chunk
 	if klemutest.Inner() {
 		n = 4 << 10
 	}
 	buf := make([]byte, n)
 	iv := make([]byte, 16)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 8; i++ {
+		var ready, start atomic.Bool
 		sent := make(chan struct{})
 		go func() {
-			time.Sleep(50 * time.Microsecond)
+			ready.Store(true)
+			for !start.Load() {
+			}
 			syscall.Tgkill(os.Getpid(), tid, syscall.SIGUSR1)
 			close(sent)
 		}()
+		for !ready.Load() {
+			runtime.Gosched()
+		}
+		start.Store(true)
 		if c, ok := b.(*Cipher); ok {
 			c.EncryptBlocks(buf, buf)
 		} else {

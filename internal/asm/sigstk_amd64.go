@@ -30,9 +30,9 @@ import "sync/atomic"
 // zeroed its vector registers. If the canary changed, a signal was delivered
 // during the call: sigstkCheck zeroes the frame area at the top of the
 // thread's signal stack. A signal that arrives after the registers were
-// zeroed saves only zeros. The cost is two calls and a few loads per routine
-// call, never per block; the wipe itself (a few KiB) runs only after a call
-// that was interrupted.
+// zeroed saves no key material. The cost is two calls and a few loads per
+// routine call, never per block (BenchmarkSignalFrameHooks); the wipe itself
+// (a few KiB) runs only after a call that was interrupted.
 //
 // Where the signal stack is: the thread's g is at -8(FS) (TLS), g.m at a
 // fixed offset, m.gsignal (the signal-handling goroutine, whose stack bounds
@@ -43,8 +43,11 @@ import "sync/atomic"
 // with a pattern, signals itself and finds the handler's return address that
 // the kernel wrote (the sa_restorer of the installed handler).
 //
-// If any step fails (not Linux, a sigaltstack set by C code, a runtime whose
-// layout does not match), the wipe is off and SignalFrameWipe says why.
+// If any step fails (not Linux, a runtime whose layout does not match, a
+// SIGURG handler not on the signal stack), the wipe is off and
+// SignalFrameWipe says why. A signal stack that C code installed is used as
+// it is (the runtime points gsignal at it); one too small to hold the
+// measured frame is skipped by sigstkArm and sigstkCheck.
 
 // Set by sigstkInit before the first key-holding routine runs, read by the
 // assembly. sigstkMOff is written last: zero means off.

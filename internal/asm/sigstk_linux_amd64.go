@@ -127,8 +127,9 @@ func sigstkInit() error {
 }
 
 // findGsignal returns the offset in the current m of the pointer to the g
-// whose stack is [lo, hi): m.gsignal. Candidate pointers are probed with
-// write(2) to a pipe, which fails with EFAULT instead of faulting.
+// whose stack is [lo, hi): m.gsignal. Memory is read only through write(2)
+// to a pipe (and read back from it), which fails with EFAULT on an address
+// that is not mapped instead of faulting: no guess is ever dereferenced.
 func findGsignal(lo, hi uintptr) (uintptr, error) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
@@ -136,28 +137,31 @@ func findGsignal(lo, hi uintptr) (uintptr, error) {
 	}
 	defer syscall.Close(p[0])
 	defer syscall.Close(p[1])
-	var drain [16]byte
-	readable := func(addr uintptr) bool {
+	// peek returns the two words at addr.
+	peek := func(addr uintptr) (w0, w1 uintptr, ok bool) {
+		var b [16]byte
 		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(p[1]), addr, 16)
 		if e != 0 || n != 16 {
-			return false
+			return 0, 0, false
 		}
-		syscall.Read(p[0], drain[:])
-		return true
+		if n, err := syscall.Read(p[0], b[:]); err != nil || n != 16 {
+			return 0, 0, false
+		}
+		return uintptr(binary.LittleEndian.Uint64(b[:8])), uintptr(binary.LittleEndian.Uint64(b[8:])), true
 	}
 	m := curM()
 	if m == 0 {
 		return 0, errors.New("no m")
 	}
 	for off := uintptr(0); off < sigstkProbeLimit; off += 8 {
-		if !readable(m + off) {
+		c, _, ok := peek(m + off)
+		if !ok {
 			break
 		}
-		c := uintptr(loadWord(m + off))
-		if c == 0 || c%8 != 0 || !readable(c) {
+		if c == 0 || c%8 != 0 {
 			continue
 		}
-		if uintptr(loadWord(c)) == lo && uintptr(loadWord(c+8)) == hi {
+		if slo, shi, ok := peek(c); ok && slo == lo && shi == hi {
 			return off, nil
 		}
 	}
