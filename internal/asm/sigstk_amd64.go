@@ -55,8 +55,9 @@ var (
 	sigstkMOff      uintptr // offset of gsignal in the runtime's m
 	sigstkCanaryOff uintptr // top of the signal stack - the canary word
 	sigstkWipeLen   uintptr // bytes zeroed below the top after a signal
-	sigstkCanary    uint64  // random, not zero
-	sigstkWipes     uint64  // frames wiped (atomic, for tests and Detect)
+	//lint:ignore U1000 read by the assembly (sigstk_linux_amd64.s)
+	sigstkCanary uint64 // random, not zero
+	sigstkWipes  uint64 // frames wiped (atomic; SignalFrameWipes)
 
 	sigstkSaved  uintptr // sigstkMOff while SetSignalFrameWipe(false) is in force
 	sigstkDetail string  // SignalFrameWipe's text
