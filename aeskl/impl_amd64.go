@@ -124,15 +124,32 @@ type ghash struct {
 	g *fallback.GHASH
 }
 
+// The sealed path values are internal/asm's (a compile error otherwise).
+var (
+	_ [sealedAESNI - asm.PathAESNI]struct{}
+	_ [asm.PathAESNI - sealedAESNI]struct{}
+	_ [sealedVAES256 - asm.PathVAES256]struct{}
+	_ [asm.PathVAES256 - sealedVAES256]struct{}
+	_ [sealedVAES512 - asm.PathVAES512]struct{}
+	_ [asm.PathVAES512 - sealedVAES512]struct{}
+)
+
 // The assembly needs PCLMULQDQ (and SSSE3), which a Key Locker CPU need not
-// report; then the Go GHASH serves. GHASHInit picks its own widest path.
+// report; then the Go GHASH serves. GHASH runs the sealed backend's path
+// (so forcing a sealed path forces GHASH's too), and for Key Locker the
+// widest path the CPU supports: one decision, from Support.
 func (b *backend) newGHASH(h *[16]byte) *ghash {
 	g := new(ghash)
-	if s := detect(); b.impl == Generic || !s.PCLMULQDQ || !s.SSSE3 {
+	s := detect()
+	if b.impl == Generic || !s.PCLMULQDQ || !s.SSSE3 {
 		g.g = fallback.NewGHASH(h)
 		return g
 	}
-	asm.GHASHInit(h, &g.t, true)
+	path := b.path
+	if b.impl != AESNISealed {
+		path = s.sealedPath()
+	}
+	asm.GHASHInit(h, &g.t, path)
 	return g
 }
 

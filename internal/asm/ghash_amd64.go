@@ -2,8 +2,6 @@
 
 package asm
 
-import "golang.org/x/sys/cpu"
-
 // GHASH (NIST SP 800-38D, section 6.4) with PCLMULQDQ, and with VPCLMULQDQ
 // on zmm for bulk data, shared by every amd64 implementation of GCM.
 //
@@ -43,47 +41,24 @@ type GHASHTable struct {
 	wide uint64
 }
 
-// GHASHWideSupported reports whether this CPU (and OS) can run a wide
-// path: the zmm one (AVX512F, AVX512BW, AVX512VL and VPCLMULQDQ; x/sys/cpu
-// checks that the OS saves the zmm state) or else the ymm one (AVX2 and
-// VPCLMULQDQ).
-func GHASHWideSupported() bool {
-	return ghashWideOK || ghashYmmOK
-}
-
-var ghashWideOK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
-	cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3
-
-// ghashYmmOK: VPCLMULQDQ on ymm (VEX) needs AVX2 (x/sys/cpu checks the OS's
-// YMM support) and CPUID.(EAX=7,ECX=0):ECX[10]; x/sys/cpu reports
-// VPCLMULQDQ only together with AVX-512, so the bit is read here.
-var ghashYmmOK = func() bool {
-	if !cpu.X86.HasAVX2 || !cpu.X86.HasPCLMULQDQ {
-		return false
-	}
-	if maxLeaf, _, _, _ := CPUID(0, 0); maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx7, _ := CPUID(7, 0)
-	return ecx7>>10&1 != 0
-}()
-
 // GHASHInit fills t from the hash key h (16 bytes, as E_K(0^128) is
-// output). With wide set, GHASHUpdate uses VPCLMULQDQ on zmm (32 blocks per
-// reduction, four per instruction) where AVX-512 is there, else VPCLMULQDQ
-// on ymm (16 blocks per reduction, two per instruction) where AVX2 and
-// VPCLMULQDQ are; otherwise, and without wide, PCLMULQDQ on xmm (8 blocks
-// per reduction). Needs PCLMULQDQ and SSSE3 (every
-// CPU with AES-NI has both).
-func GHASHInit(h *[16]byte, t *GHASHTable, wide bool) {
+// output) and selects the path GHASHUpdate runs. path takes the values of
+// the sealed kernels' path, decided by the caller for both (this package
+// does not detect CPU features): PathVAES512 runs VPCLMULQDQ on zmm (32
+// blocks per reduction, four per instruction; needs AVX512F, AVX512BW,
+// AVX512VL and VPCLMULQDQ), PathVAES256 VPCLMULQDQ on ymm (16 blocks per
+// reduction; needs AVX2 and VPCLMULQDQ), and PathAESNI or any other value
+// PCLMULQDQ on xmm (8 blocks per reduction). Every path needs PCLMULQDQ and
+// SSSE3 (every CPU with AES-NI has both).
+func GHASHInit(h *[16]byte, t *GHASHTable, path int) {
 	ghashInit(h, t)
-	t.wide = ghashPathXmm
-	switch {
-	case !wide:
-	case ghashWideOK:
+	switch path {
+	case PathVAES512:
 		t.wide = ghashPathZmm
-	case ghashYmmOK:
+	case PathVAES256:
 		t.wide = ghashPathYmm
+	default:
+		t.wide = ghashPathXmm
 	}
 }
 

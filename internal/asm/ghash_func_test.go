@@ -53,7 +53,7 @@ func ghashPaths(t testing.TB) []uint64 {
 		t.Skip("no PCLMULQDQ")
 	}
 	p := []uint64{ghashPathXmm}
-	if ghashWideOK {
+	if ghashZmmOK {
 		p = append(p, ghashPathZmm)
 	} else {
 		t.Log("zmm path not supported here")
@@ -68,9 +68,39 @@ func ghashPaths(t testing.TB) []uint64 {
 
 var ghashPathName = map[uint64]string{ghashPathXmm: "PCLMULQDQ-xmm", ghashPathZmm: "VPCLMULQDQ-zmm", ghashPathYmm: "VPCLMULQDQ-ymm"}
 
+// ghashZmmOK: this CPU (and OS) runs the zmm GHASH path (AVX512F, AVX512BW,
+// AVX512VL, VPCLMULQDQ; x/sys/cpu checks that the OS saves the zmm state).
+var ghashZmmOK = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL &&
+	cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3
+
+// ghashYmmOK: VPCLMULQDQ on ymm (VEX) needs AVX2 (x/sys/cpu checks the OS's
+// YMM support) and CPUID.(EAX=7,ECX=0):ECX[10]; x/sys/cpu reports
+// VPCLMULQDQ only together with AVX-512, so the bit is read here.
+var ghashYmmOK = func() bool {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasPCLMULQDQ {
+		return false
+	}
+	if maxLeaf, _, _, _ := CPUID(0, 0); maxLeaf < 7 {
+		return false
+	}
+	_, _, ecx7, _ := CPUID(7, 0)
+	return ecx7>>10&1 != 0
+}()
+
+// ghashWidestPath is the widest path (as a sealed path value) this CPU runs.
+func ghashWidestPath() int {
+	switch {
+	case ghashZmmOK:
+		return PathVAES512
+	case ghashYmmOK:
+		return PathVAES256
+	}
+	return PathAESNI
+}
+
 // ghashInitPath is GHASHInit forced onto one path.
 func ghashInitPath(h *[16]byte, t *GHASHTable, path uint64) {
-	GHASHInit(h, t, false)
+	GHASHInit(h, t, PathAESNI)
 	t.wide = path
 }
 
@@ -172,28 +202,21 @@ func TestGHASHPanicsOnPartialBlock(t *testing.T) {
 	}()
 	var tb GHASHTable
 	var h, acc [16]byte
-	GHASHInit(&h, &tb, false)
+	GHASHInit(&h, &tb, PathAESNI)
 	GHASHUpdate(&tb, &acc, make([]byte, 17))
 }
 
+// TestGHASHInitPathChoice: GHASHInit runs the path it is given (the
+// caller's decision, the same value as the sealed kernels' path).
 func TestGHASHInitPathChoice(t *testing.T) {
 	var tb GHASHTable
 	var h [16]byte
-	GHASHInit(&h, &tb, false)
-	if tb.wide != ghashPathXmm || tb.Wide() {
-		t.Fatalf("wide=false: path %d", tb.wide)
+	for path, want := range map[int]uint64{PathAESNI: ghashPathXmm, PathVAES256: ghashPathYmm, PathVAES512: ghashPathZmm, 7: ghashPathXmm} {
+		GHASHInit(&h, &tb, path)
+		if tb.wide != want || tb.Wide() != (want != ghashPathXmm) {
+			t.Fatalf("path %d: GHASH path %d, want %d", path, tb.wide, want)
+		}
 	}
-	GHASHInit(&h, &tb, true)
-	want := uint64(ghashPathXmm)
-	if ghashWideOK {
-		want = ghashPathZmm
-	} else if ghashYmmOK {
-		want = ghashPathYmm
-	}
-	if tb.wide != want || tb.Wide() != GHASHWideSupported() {
-		t.Fatalf("wide=true: path %d, want %d", tb.wide, want)
-	}
-	t.Logf("wide=true chooses %s", ghashPathName[tb.wide])
 	tb.Wipe()
 	if tb != (GHASHTable{}) {
 		t.Fatal("Wipe left data")
