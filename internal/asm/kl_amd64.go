@@ -2,7 +2,8 @@
 
 package asm
 
-// Key Locker routines (facts §2, §3). They execute the Key Locker
+// Key Locker routines (encodings and semantics: ARCHITECTURE.md, "Key
+// Locker: what the code relies on"). They execute the Key Locker
 // instructions unconditionally: on a CPU without Key Locker, or with
 // CPUID.19H:EBX.AESKLE = 0 (CR4.KL clear), every one of them raises #UD
 // (SIGILL), and the WIDE routines also when CPUID.19H:EBX.WIDE_KL = 0. The
@@ -26,7 +27,7 @@ package asm
 //     before return, on success and on failure. X8-X15, R12-R15 are not
 //     touched. General registers used: AX, CX, DX, SI, DI.
 
-// EncodeKey128 executes ENCODEKEY128 (facts §3). It loads key[0:16] straight
+// EncodeKey128 executes ENCODEKEY128. It loads key[0:16] straight
 // from the caller's memory into X0 (the key never passes through a general
 // register or the Go stack), runs ENCODEKEY128 EDX, ECX with ECX =
 // restrictions, stores the 48-byte handle from X0-X2 to h[0:48], zeroes

@@ -2,7 +2,7 @@
 
 package asm
 
-// Key Locker mode kernels (ARCHITECTURE.md, "Modes (issue 5): kernel
+// Key Locker mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"). Like the ECB routines in kl_amd64.go they execute the Key
 // Locker instructions unconditionally: #UD (SIGILL) unless CPUID.19H:EBX
 // reports AESKLE, and with ModeWide also unless it reports WIDE_KL. The

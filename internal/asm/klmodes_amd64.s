@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// Key Locker mode kernels (ARCHITECTURE.md, "Modes (issue 5): kernel
+// Key Locker mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"): CTR, CBC encrypt/decrypt, XTS, GCM's CTR with the tag mask.
 //
 // The Key Locker instructions are raw BYTE runs (the Go assembler knows none

@@ -2,7 +2,7 @@
 
 package asm
 
-// Sealed mode kernels (ARCHITECTURE.md, "Modes (issue 5): kernel
+// Sealed mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"): the sealed software fallback of KLCTR, KLCBCEncrypt, ...
 //
 // Every kernel unwraps its handle (both handles for XTS) once per call in

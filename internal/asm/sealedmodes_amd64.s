@@ -3,7 +3,7 @@
 #include "textflag.h"
 #include "sealed_amd64.h"
 
-// Sealed mode kernels (ARCHITECTURE.md, "Modes (issue 5): kernel
+// Sealed mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"): CTR (and GCM's CTR), CBC encryption and decryption, XTS over
 // a Key Locker handle unwrapped in registers with the process wrapping key
 // region, on the AES-NI (x8), VAES ymm (x16) and VAES zmm (x32) paths. The

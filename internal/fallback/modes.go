@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 )
 
-// Generic mode kernels (ARCHITECTURE.md, "Modes (issue 5): kernel
+// Generic mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"): whole blocks only, len(dst) >= len(src), dst == src or no
 // overlap (checked by the caller; partial blocks and wrong lengths panic
 // here). Each kernel unwraps its handle(s) once per call, verifies the

@@ -1,5 +1,5 @@
 // Package sem implements the Key Locker instruction semantics (Intel SDM
-// Vol. 2; facts §3) over a register State value, with the handle wrap of
+// Vol. 2; summarised in ARCHITECTURE.md) over a register State value, with the handle wrap of
 // internal/handle. It is pure: memory is read through a callback, and the
 // caller (the tracer) moves registers in and out of the tracee.
 package sem
