@@ -92,6 +92,7 @@ func detect() *Support {
 			s.SealedPath = sealedPathNames[s.sealedPath()]
 		}
 		s.Reasons = s.reasons()
+		setupRegion(s) // before any fallback.WrapKey: both callers run detect first
 	})
 	return &detected
 }

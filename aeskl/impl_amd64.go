@@ -124,6 +124,15 @@ type ghash struct {
 	g *fallback.GHASH
 }
 
+// setupRegion gives the wrapping key region the sealed assembly's
+// precomputation where the sealed implementation can run (the same
+// requirements as unavailable's for AESNISealed).
+func setupRegion(s *Support) {
+	if s.AESNI && s.PCLMULQDQ && s.SSSE3 && s.SSE41 {
+		fallback.SetPrecompute(asm.SealedInit)
+	}
+}
+
 // The sealed path values are internal/asm's (a compile error otherwise).
 var (
 	_ [sealedAESNI - asm.PathAESNI]struct{}

@@ -13,8 +13,9 @@
 //     page is the region. mlock (may be refused: RLIMIT_MEMLOCK), then
 //     MADV_DONTDUMP (not in core dumps) and MADV_WIPEONFORK (a child created
 //     by fork sees zeros). IK/EK are read from crypto/rand directly into the
-//     region, the amd64 precomputation is filled (internal/asm.SealedInit),
-//     then the page is made PROT_READ.
+//     region, the precomputation is filled by the function given to
+//     SetPrecompute (aeskl gives internal/asm.SealedInit where the sealed
+//     assembly runs), then the page is made PROT_READ.
 //   - darwin, *BSD, Solaris/illumos: the same with what the system offers
 //     (mmap, guard pages, mlock, mprotect). Out of core dumps: MAP_NOCORE on
 //     FreeBSD and DragonFly, MAP_CONCEAL on OpenBSD. Wipe on fork:
@@ -64,6 +65,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // RegionSize is the size of the wrapping key region.
@@ -93,9 +95,17 @@ type MemoryStatus struct {
 // process is a fork child and MADV_WIPEONFORK cleared it.
 var ErrWiped = errors.New("fallback: the wrapping key region is wiped (this process was forked from the one that created it); create keys in the parent or exec")
 
-// initPrecomp fills region[OffRoundEK:OffEnd] from IK/EK; nil where the
-// generic code needs no precomputation. Set by region_asm_amd64.go.
-var initPrecomp func(*[4096]byte)
+// initPrecomp fills region[OffRoundEK:OffEnd] from IK/EK when the region is
+// created; nil: the region holds IK/EK only (all the generic code needs).
+var initPrecomp atomic.Pointer[func(*[RegionSize]byte)]
+
+// SetPrecompute sets the function that fills the precomputation of the
+// region (region[OffRoundEK:OffEnd]: the sealed assembly's SealedInit) when
+// the region is created. This package does not look at the CPU: the caller
+// that decides the CPU's features (aeskl) sets it, before its first
+// WrapKey, when the sealed implementation can run there. It has no effect
+// on a region that exists already.
+func SetPrecompute(f func(*[RegionSize]byte)) { initPrecomp.Store(&f) }
 
 var (
 	once      sync.Once
@@ -152,8 +162,8 @@ func create() {
 // fill writes IK/EK and the precomputation into a writable region.
 func fill(r *[RegionSize]byte) {
 	rand.Read(r[OffIK : OffEK+32]) // straight into the region, see the package doc
-	if initPrecomp != nil {
-		initPrecomp(r)
+	if f := initPrecomp.Load(); f != nil && *f != nil {
+		(*f)(r)
 	}
 }
 

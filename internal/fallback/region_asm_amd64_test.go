@@ -12,6 +12,14 @@ import (
 	"github.com/go-keylocker/keylocker/internal/asm"
 )
 
+// The tests decide here what aeskl decides in a program: the region gets
+// SealedInit's precomputation where the sealed assembly can run.
+func init() {
+	if cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3 && cpu.X86.HasSSE41 {
+		SetPrecompute(asm.SealedInit)
+	}
+}
+
 // The real region carries SealedInit's precomputation (the EK schedule at
 // 64..304), and the sealed assembly and the generic code agree on handles
 // made under it.
