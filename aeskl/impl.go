@@ -3,6 +3,7 @@ package aeskl
 import (
 	"errors"
 	"fmt"
+	"github.com/go-keylocker/keylocker/internal/kernel"
 
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -23,11 +24,11 @@ type backend struct {
 	path   int         // the aesni-sealed bulk path
 }
 
-// Sealed bulk paths (internal/asm's PathAESNI, PathVAES256, PathVAES512).
+// Sealed bulk paths (internal/kernel).
 const (
-	sealedAESNI   = 0
-	sealedVAES256 = 1
-	sealedVAES512 = 2
+	sealedAESNI   = kernel.PathAESNI
+	sealedVAES256 = kernel.PathVAES256
+	sealedVAES512 = kernel.PathVAES512
 )
 
 var sealedPathNames = [...]string{"aes-ni", "vaes-ymm", "vaes-zmm"}

@@ -133,16 +133,6 @@ func setupRegion(s *Support) {
 	}
 }
 
-// The sealed path values are internal/asm's (a compile error otherwise).
-var (
-	_ [sealedAESNI - asm.PathAESNI]struct{}
-	_ [asm.PathAESNI - sealedAESNI]struct{}
-	_ [sealedVAES256 - asm.PathVAES256]struct{}
-	_ [asm.PathVAES256 - sealedVAES256]struct{}
-	_ [sealedVAES512 - asm.PathVAES512]struct{}
-	_ [asm.PathVAES512 - sealedVAES512]struct{}
-)
-
 // The assembly needs PCLMULQDQ (and SSSE3), which a Key Locker CPU need not
 // report; then the Go GHASH serves. GHASH runs the sealed backend's path
 // (so forcing a sealed path forces GHASH's too), and for Key Locker the

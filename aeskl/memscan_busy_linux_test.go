@@ -14,7 +14,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -365,7 +364,7 @@ func TestHelperBusyHygiene(t *testing.T) {
 			tids.Store(tid, true)
 			work()
 			<-quiet // no more profiling signals
-			finale(tid, b)
+			finale(t, b)
 			finales.Done()
 			<-park
 		}()
@@ -388,11 +387,11 @@ func TestHelperBusyHygiene(t *testing.T) {
 	runtime.KeepAlive(g)
 }
 
-// finale runs long bulk calls on the current (locked) thread tid (32 MiB:
-// 128 one-chunk assembly calls, about 2 ms at 18 GB/s), each interrupted by
-// one signal that a spinning goroutine sends as soon as the call starts, so
-// that it lands inside one of the assembly calls.
-func finale(tid int, b cipher.Block) {
+// finale runs long bulk calls on the current (locked) thread (32 MiB: 128
+// one-chunk assembly calls, about 2 ms at 18 GB/s), each interrupted by one
+// SIGUSR1 from a timer armed to fire 100 us into it, so that the last
+// signal frame on the thread's signal stack is one taken inside a call.
+func finale(t *testing.T, b cipher.Block) {
 	n := 32 << 20
 	if klemutest.Inner() {
 		n = 4 << 10
@@ -400,25 +399,17 @@ func finale(tid int, b cipher.Block) {
 	buf := make([]byte, n)
 	iv := make([]byte, 16)
 	for i := 0; i < 8; i++ {
-		var ready, start atomic.Bool
-		sent := make(chan struct{})
-		go func() {
-			ready.Store(true)
-			for !start.Load() {
-			}
-			syscall.Tgkill(os.Getpid(), tid, syscall.SIGUSR1)
-			close(sent)
-		}()
-		for !ready.Load() {
-			runtime.Gosched()
+		cancel, err := memscan.InterruptAfter(100*time.Microsecond, syscall.SIGUSR1)
+		if err != nil {
+			t.Error(err)
+			return
 		}
-		start.Store(true)
 		if c, ok := b.(*Cipher); ok {
 			c.EncryptBlocks(buf, buf)
 		} else {
 			cipher.NewCTR(b, iv).XORKeyStream(buf, buf)
 		}
-		<-sent
+		cancel()
 	}
 }
 

@@ -3,15 +3,15 @@ package aeskl
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
-// Mode kernel flags (ARCHITECTURE.md, "Modes": the same values as
-// internal/asm's and internal/fallback's Mode* constants).
+// Mode kernel flags (internal/kernel).
 const (
-	modeKey256  = 1
-	modeWide    = 2
-	modeInc32   = 4
-	modeDecrypt = 8
+	modeKey256  = kernel.ModeKey256
+	modeWide    = kernel.ModeWide
+	modeInc32   = kernel.ModeInc32
+	modeDecrypt = kernel.ModeDecrypt
 )
 
 // chunk bounds the data one kernel call processes, so that a caller's huge

@@ -2,6 +2,8 @@
 
 package asm
 
+import "github.com/go-keylocker/keylocker/internal/kernel"
+
 // Key Locker mode kernels (ARCHITECTURE.md, "Modes: kernel
 // contracts"). Like the ECB routines in kl_amd64.go they execute the Key
 // Locker instructions unconditionally: #UD (SIGILL) unless CPUID.19H:EBX
@@ -40,13 +42,13 @@ package asm
 // Flags of the mode kernels (the flags argument).
 const (
 	// ModeKey256: the handle is an AES-256 handle (AES*256KL forms); else AES-128.
-	ModeKey256 = 1
+	ModeKey256 = kernel.ModeKey256
 	// ModeWide: use AES*WIDE*KL for each full group of 8 blocks.
-	ModeWide = 2
+	ModeWide = kernel.ModeWide
 	// ModeInc32: CTR increments only the low 32 bits of the counter, mod 2^32.
-	ModeInc32 = 4
+	ModeInc32 = kernel.ModeInc32
 	// ModeDecrypt: XTS decrypts.
-	ModeDecrypt = 8
+	ModeDecrypt = kernel.ModeDecrypt
 )
 
 // KLCTR XORs src with the CTR keystream E(*ctr), E(*ctr+1), ... into dst.

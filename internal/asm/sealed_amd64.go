@@ -2,6 +2,8 @@
 
 package asm
 
+import "github.com/go-keylocker/keylocker/internal/kernel"
+
 // The sealed software fallback of Key Locker.
 //
 // A process-wide wrapping key lives in a 4096-byte region (see ARCHITECTURE.md,
@@ -50,15 +52,15 @@ const (
 	// PathAESNI: AES-NI on xmm, 8 blocks in flight (needs AES-NI, PCLMULQDQ,
 	// SSSE3, SSE4.1: every AES-NI CPU has the last two). The prologue
 	// (unwrap, tag check, key expansion) is this SSE code on every path.
-	PathAESNI = 0
+	PathAESNI = kernel.PathAESNI
 	// PathVAES256: VAES on ymm (VEX only, Y0-Y8), 16 blocks in flight
 	// (needs AVX2 and VAES as well: the path for Alder Lake-like CPUs without
 	// AVX-512). VAES is CPUID.(EAX=7,ECX=0):ECX[9]; golang.org/x/sys/cpu
 	// reports it, as HasAVX512VAES, only on CPUs with AVX-512.
-	PathVAES256 = 1
+	PathVAES256 = kernel.PathVAES256
 	// PathVAES512: VAES on zmm (EVEX), 32 blocks in flight, round keys in
 	// Z16-Z30 (needs AVX512F and VAES as well).
-	PathVAES512 = 2
+	PathVAES512 = kernel.PathVAES512
 )
 
 // SealedInit computes the precomputation at region[64:432] from IK and EK

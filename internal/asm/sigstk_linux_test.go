@@ -5,12 +5,12 @@ package asm
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/go-keylocker/keylocker/internal/memscan"
 )
 
 func TestSignalFrameWipeActive(t *testing.T) {
@@ -60,33 +60,21 @@ func keyMaterialIn(b []byte, key []byte, region *[4096]byte) []string {
 	return found
 }
 
-// interruptedCall runs call on a locked thread while another goroutine,
-// spinning on a flag, sends that thread one SIGURG (what the Go runtime
-// sends to preempt) right after the call starts. It returns the key
-// material then found on the thread's signal stack and whether the wipe saw
-// the call interrupted (then the last frame on the signal stack is the one
-// taken inside the call).
-func interruptedCall(key []byte, region *[4096]byte, call func()) (found []string, interrupted bool) {
+// interruptedCall runs call on a locked thread with a one-shot timer armed
+// to send that thread SIGURG (what the Go runtime sends to preempt) 100 us
+// into the call. It returns the key material then found on the thread's
+// signal stack and whether the wipe saw the call interrupted (then the last
+// frame on the signal stack is the one taken inside the call).
+func interruptedCall(t *testing.T, key []byte, region *[4096]byte, call func()) (found []string, interrupted bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	tid := syscall.Gettid()
-	var ready, start atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ready.Store(true)
-		for !start.Load() {
-		}
-		syscall.Tgkill(os.Getpid(), tid, syscall.SIGURG)
-	}()
-	for !ready.Load() {
-		runtime.Gosched()
-	}
 	before := SignalFrameWipes()
-	start.Store(true)
+	cancel, err := memscan.InterruptAfter(100*time.Microsecond, syscall.SIGURG)
+	if err != nil {
+		t.Fatal(err)
+	}
 	call()
-	wg.Wait()
+	cancel()
 	return keyMaterialIn(signalStackCopy(), key, region), SignalFrameWipes() > before
 }
 
@@ -102,7 +90,7 @@ func TestSignalFrameWipe(t *testing.T) {
 	region, _ := sealedRegion(t, nil)
 	key := sealedRand(32)
 	h := sealedWrap(t, region, key, 0)
-	buf := make([]byte, 8<<20) // long enough for the signal to land inside a call
+	buf := make([]byte, 16<<20) // about 1 ms or more: the signal lands inside the call
 	var ctr, iv, tw [16]byte
 	for _, path := range sealedPaths() {
 		calls := map[string]func(){
@@ -115,7 +103,7 @@ func TestSignalFrameWipe(t *testing.T) {
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {
 				for try := 0; ; try++ {
-					found, interrupted := interruptedCall(key, region, call)
+					found, interrupted := interruptedCall(t, key, region, call)
 					if len(found) > 0 {
 						t.Fatalf("left on the signal stack: %v", found)
 					}
@@ -132,7 +120,7 @@ func TestSignalFrameWipe(t *testing.T) {
 			SetSignalFrameWipe(false)
 			defer SetSignalFrameWipe(true)
 			for try := 0; try < 20; try++ {
-				if found, _ := interruptedCall(key, region, calls["ECB"]); len(found) > 0 {
+				if found, _ := interruptedCall(t, key, region, calls["ECB"]); len(found) > 0 {
 					t.Logf("try %d: without the wipe the signal stack holds %v", try, found)
 					return
 				}

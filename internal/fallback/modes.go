@@ -3,6 +3,7 @@ package fallback
 import (
 	"crypto/subtle"
 	"encoding/binary"
+	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
 // Generic mode kernels (ARCHITECTURE.md, "Modes: kernel
@@ -16,12 +17,12 @@ import (
 // chain. Counters are big-endian. The key material follows the rules of
 // generic.go (stack arrays, wiped, burnStack around each call).
 
-// Flag values shared with aeskl and the assembly kernels.
+// Flag values shared with aeskl and the assembly kernels (internal/kernel).
 const (
-	ModeKey256  = 1
-	ModeWide    = 2
-	ModeInc32   = 4
-	ModeDecrypt = 8
+	ModeKey256  = kernel.ModeKey256
+	ModeWide    = kernel.ModeWide
+	ModeInc32   = kernel.ModeInc32
+	ModeDecrypt = kernel.ModeDecrypt
 )
 
 func checkBlocks(dst, src []byte) {

@@ -1,0 +1,28 @@
+// Package kernel defines, once, the constants that every implementation's
+// kernels share: the mode flags passed to the CTR, CBC, XTS and GCM
+// kernels, and the data paths of the sealed assembly. internal/asm,
+// internal/fallback and aeskl take their values from here. The assembly
+// tests the flag bits with these literal values; the kernel tests exercise
+// every flag on every implementation, so a mismatch fails them.
+package kernel
+
+// Mode flags (the flags argument of the mode kernels).
+const (
+	// ModeKey256: an AES-256 handle (Key Locker: the AES*256KL forms).
+	ModeKey256 = 1
+	// ModeWide: Key Locker uses AES*WIDE*KL for each full group of 8 blocks.
+	ModeWide = 2
+	// ModeInc32: CTR increments only the low 32 bits of the counter,
+	// mod 2^32 (GCM's inc32).
+	ModeInc32 = 4
+	// ModeDecrypt: XTS decrypts.
+	ModeDecrypt = 8
+)
+
+// Data paths of the sealed assembly (and of GHASH): what aeskl's CPU
+// decision passes down.
+const (
+	PathAESNI   = 0 // AES-NI on xmm, 8 blocks in flight
+	PathVAES256 = 1 // VAES on ymm (VEX), 16 blocks in flight
+	PathVAES512 = 2 // VAES on zmm (EVEX), 32 blocks in flight
+)
