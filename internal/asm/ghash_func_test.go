@@ -8,42 +8,12 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"math/rand/v2"
 	"testing"
 
 	"golang.org/x/sys/cpu"
 )
-
-// refGFMul is Algorithm 1 of SP 800-38D, bit by bit.
-func refGFMul(x, y *[16]byte) (z [16]byte) {
-	v := *y
-	for i := 0; i < 128; i++ {
-		if x[i/8]>>(7-i%8)&1 == 1 {
-			for k := range z {
-				z[k] ^= v[k]
-			}
-		}
-		lsb := v[15] & 1
-		for k := 15; k > 0; k-- {
-			v[k] = v[k]>>1 | v[k-1]<<7
-		}
-		v[0] >>= 1
-		if lsb == 1 {
-			v[0] ^= 0xe1
-		}
-	}
-	return z
-}
-
-func refGHASH(h, acc *[16]byte, data []byte) {
-	for ; len(data) >= 16; data = data[16:] {
-		var x [16]byte
-		for k := range x {
-			x[k] = acc[k] ^ data[k]
-		}
-		*acc = refGFMul(&x, h)
-	}
-}
 
 // ghashPaths lists the paths this CPU can run: always PCLMULQDQ on xmm,
 // then zmm and ymm where supported (the ymm path runs on an AVX-512 CPU
@@ -113,7 +83,7 @@ func TestGHASHRefKnownAnswer(t *testing.T) {
 	binary.BigEndian.PutUint64(l[8:], 128)
 	want := []byte{0xf3, 0x8c, 0xbb, 0x1a, 0xd6, 0x92, 0x23, 0xdc, 0xc3, 0x45, 0x7a, 0xe5, 0xb6, 0xb0, 0xf8, 0x85}
 	var acc [16]byte
-	refGHASH(&h, &acc, append(c, l...))
+	kerneltest.GHASH(&h, &acc, append(c, l...))
 	if !bytes.Equal(acc[:], want) {
 		t.Fatalf("reference GHASH = %x, want %x", acc, want)
 	}
@@ -154,7 +124,7 @@ func TestGHASHLengths(t *testing.T) {
 			ghashInitPath(&h, &tb, path)
 			for _, n := range lengths {
 				want, got := acc0, acc0
-				refGHASH(&h, &want, data[:16*n])
+				kerneltest.GHASH(&h, &want, data[:16*n])
 				GHASHUpdate(&tb, &got, data[:16*n])
 				if got != want {
 					t.Fatalf("%s trial %d, %d blocks: got %x, want %x", ghashPathName[path], trial, n, got, want)
@@ -175,7 +145,7 @@ func TestGHASHChaining(t *testing.T) {
 		h[i] = byte(rng.Uint32())
 	}
 	var want [16]byte
-	refGHASH(&h, &want, data)
+	kerneltest.GHASH(&h, &want, data)
 	for _, path := range ghashPaths(t) {
 		var tb GHASHTable
 		ghashInitPath(&h, &tb, path)
@@ -332,7 +302,7 @@ func TestGHASHRegistersCleared(t *testing.T) {
 			}
 			checkZero(ghashPathName[path], regs, width)
 			want := [16]byte{}
-			refGHASH(&h, &want, data[:16*n])
+			kerneltest.GHASH(&h, &want, data[:16*n])
 			if acc != want {
 				t.Fatalf("%s n=%d: wrong result through the hook", ghashPathName[path], n)
 			}
@@ -373,7 +343,7 @@ func FuzzGHASH(f *testing.F) {
 		data = data[:len(data)/16*16]
 		s := min(16*int(split), len(data))
 		want := acc0
-		refGHASH(&h, &want, data)
+		kerneltest.GHASH(&h, &want, data)
 		for _, path := range ghashPaths(t) {
 			var tb GHASHTable
 			ghashInitPath(&h, &tb, path)

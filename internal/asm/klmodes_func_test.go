@@ -8,6 +8,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"math/bits"
 	"os"
 	"runtime"
@@ -137,16 +138,6 @@ func klmInc32(c *[16]byte) {
 	binary.BigEndian.PutUint32(c[12:], binary.BigEndian.Uint32(c[12:])+1)
 }
 
-// klmDouble multiplies t by x in GF(2^128), IEEE 1619 little-endian.
-func klmDouble(t *[16]byte) {
-	lo, hi := binary.LittleEndian.Uint64(t[:8]), binary.LittleEndian.Uint64(t[8:])
-	carry := hi >> 63
-	hi = hi<<1 | lo>>63
-	lo = lo<<1 ^ carry*0x87
-	binary.LittleEndian.PutUint64(t[:8], lo)
-	binary.LittleEndian.PutUint64(t[8:], hi)
-}
-
 // klmRef computes the expected output, the state after the call and (GCM)
 // the tag mask with crypto/aes and crypto/cipher (XTS and inc32 CTR by
 // hand; XTS is checked against x/crypto/xts separately).
@@ -204,7 +195,7 @@ func klmRef(tb testing.TB, kind klmKind, k *klmKeys, src []byte, st [16]byte, tw
 			for j := range x {
 				out[16*i+j] = x[j] ^ t[j]
 			}
-			klmDouble(&t)
+			kerneltest.XTSDouble(&t)
 		}
 		st2 = t
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	mrand "math/rand/v2"
 	"testing"
 
@@ -93,18 +94,6 @@ func smRefCTR(b cipher.Block, dst, src []byte, ctr *[16]byte, inc32 bool) {
 	}
 }
 
-func smMulX(t *[16]byte) {
-	var carry byte
-	for i := 0; i < 16; i++ {
-		c := t[i] >> 7
-		t[i] = t[i]<<1 | carry
-		carry = c
-	}
-	if carry != 0 {
-		t[0] ^= 0x87
-	}
-}
-
 // smRefXTS is XTS with the (already encrypted) tweak t.
 func smRefXTS(b cipher.Block, dst, src []byte, t *[16]byte, decrypt bool) {
 	var x [16]byte
@@ -120,7 +109,7 @@ func smRefXTS(b cipher.Block, dst, src []byte, t *[16]byte, decrypt bool) {
 		for j := range x {
 			dst[i+j] = x[j] ^ t[j]
 		}
-		smMulX(t)
+		kerneltest.XTSDouble(t)
 	}
 }
 
@@ -613,7 +602,7 @@ func TestSealedModesRegsClear(t *testing.T) {
 								t.Fatalf("%s: XTS tweak left on the stack", what)
 							}
 							if ok && blocks > 1 {
-								smMulX(&tw)
+								kerneltest.XTSDouble(&tw)
 								if bytes.Contains(flat, tw[:8]) {
 									t.Fatalf("%s: XTS tweak 1 left on the stack", what)
 								}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"testing"
 
 	"golang.org/x/crypto/xts"
@@ -389,17 +390,9 @@ func TestGenericCBCAllLengths(t *testing.T) {
 	}
 }
 
-// mulX is the IEEE 1619 doubling, written out bytewise for the test.
+// mulX is the reference doubling in value form.
 func mulX(t [16]byte) [16]byte {
-	var c byte
-	for i := 0; i < 16; i++ {
-		nc := t[i] >> 7
-		t[i] = t[i]<<1 | c
-		c = nc
-	}
-	if c == 1 {
-		t[0] ^= 0x87
-	}
+	kerneltest.XTSDouble(&t)
 	return t
 }
 
