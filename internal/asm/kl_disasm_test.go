@@ -124,18 +124,7 @@ func TestKLDisasm(t *testing.T) {
 	for _, name := range names {
 		want := klDisasmTable[name]
 		t.Run(name, func(t *testing.T) {
-			cands := ranges[name]
-			if len(cands) == 0 {
-				t.Fatalf("function %s not found in %s", name, bin)
-			}
-			var listings [][]klInsn
-			for _, r := range cands {
-				listings = append(listings, klDisasm(t, objdump, bin, r[0], r[1]))
-			}
-			body := klPickBody(t, name, cands, listings)
-			if len(body) == 0 {
-				t.Fatal("objdump printed no instructions")
-			}
+			body, _ := klBody(t, objdump, bin, ranges, name)
 			klCheckDisasm(t, body, want)
 		})
 	}
@@ -177,29 +166,43 @@ func klFuncRanges(bin string) (map[string][][2]uint64, error) {
 	return m, nil
 }
 
-// klPickBody returns the listing of the ABI0 body among the candidates of
-// one name: the only one, or the one whose entry another candidate (the
-// wrapper) calls.
-func klPickBody(t *testing.T, name string, cands [][2]uint64, listings [][]klInsn) []klInsn {
+// klBody disassembles the package function name in bin and returns the
+// listing of its assembly body and its entry address: the only function of
+// that name, or the one whose entry another one (the ABI wrapper) calls.
+func klBody(t *testing.T, objdump, bin string, ranges map[string][][2]uint64, name string) ([]klInsn, uint64) {
 	t.Helper()
-	if len(cands) == 1 {
-		return listings[0]
+	cands := ranges[name]
+	if len(cands) == 0 {
+		t.Fatalf("function %s not found in %s", name, bin)
 	}
-	for i, r := range cands {
-		target := fmt.Sprintf("%x", r[0])
+	var listings [][]klInsn
+	for _, r := range cands {
+		listings = append(listings, klDisasm(t, objdump, bin, r[0], r[1]))
+	}
+	pick := -1
+	if len(cands) == 1 {
+		pick = 0
+	}
+	for i := 0; pick < 0 && i < len(cands); i++ {
+		target := fmt.Sprintf("%x", cands[i][0])
 		for j, l := range listings {
 			if j == i {
 				continue
 			}
 			for _, in := range l {
 				if in.mnemonic() == "call" && strings.Contains(in.text, target) {
-					return listings[i]
+					pick = i
 				}
 			}
 		}
 	}
-	t.Fatalf("%s: %d functions of that name and none calls another: cannot tell the assembly body from its wrapper", name, len(cands))
-	return nil
+	if pick < 0 {
+		t.Fatalf("%s: %d functions of that name and none calls another: cannot tell the assembly body from its wrapper", name, len(cands))
+	}
+	if len(listings[pick]) == 0 {
+		t.Fatalf("%s: objdump printed no instructions", name)
+	}
+	return listings[pick], cands[pick][0]
 }
 
 func klCheckDisasm(t *testing.T, insns []klInsn, want klDisasmWant) {

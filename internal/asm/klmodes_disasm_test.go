@@ -62,18 +62,7 @@ func TestModeKLDisasm(t *testing.T) {
 	for _, name := range names {
 		want := table[name]
 		t.Run(name, func(t *testing.T) {
-			cands := ranges[name]
-			if len(cands) == 0 {
-				t.Fatalf("function %s not found in %s", name, bin)
-			}
-			var listings [][]klInsn
-			for _, r := range cands {
-				listings = append(listings, klDisasm(t, objdump, bin, r[0], r[1]))
-			}
-			body := klPickBody(t, name, cands, listings)
-			if len(body) == 0 {
-				t.Fatal("objdump printed no instructions")
-			}
+			body, _ := klBody(t, objdump, bin, ranges, name)
 			klmCheckDisasm(t, body, want)
 		})
 	}

@@ -42,21 +42,7 @@ func TestSignalFrameHooksDisasm(t *testing.T) {
 		t.Skipf("cannot read the function table of the test binary %s: %v", bin, err)
 	}
 	body := func(t *testing.T, name string) ([]klInsn, uint64) {
-		cands := ranges[name]
-		if len(cands) == 0 {
-			t.Fatalf("function %s not found in %s", name, bin)
-		}
-		var listings [][]klInsn
-		for _, r := range cands {
-			listings = append(listings, klDisasm(t, objdump, bin, r[0], r[1]))
-		}
-		b := klPickBody(t, name, cands, listings)
-		for i := range listings {
-			if &listings[i][0] == &b[0] {
-				return b, cands[i][0]
-			}
-		}
-		return b, cands[0][0]
+		return klBody(t, objdump, bin, ranges, name)
 	}
 	_, arm := body(t, "sigstkArm")
 	_, check := body(t, "sigstkCheck")
