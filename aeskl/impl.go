@@ -3,10 +3,10 @@ package aeskl
 import (
 	"errors"
 	"fmt"
-	"github.com/go-keylocker/keylocker/internal/kernel"
 
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/handle"
+	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
 // This file is the one place that chooses an implementation. The

@@ -3,6 +3,7 @@ package aeskl
 import (
 	"crypto/cipher"
 	"encoding/binary"
+
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 

@@ -8,11 +8,12 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"math/rand/v2"
 	"testing"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
 
 // ghashPaths lists the paths this CPU can run: always PCLMULQDQ on xmm,

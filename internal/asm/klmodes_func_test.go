@@ -8,7 +8,6 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"math/bits"
 	"os"
 	"runtime"
@@ -16,8 +15,10 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 	"golang.org/x/crypto/xts"
+
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
+	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 )
 
 // Functional tests of the Key Locker mode kernels (klmodes_amd64.s). They

@@ -8,13 +8,14 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
-	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	mrand "math/rand/v2"
 	"testing"
 
-	"github.com/go-keylocker/keylocker/internal/handle"
 	"golang.org/x/crypto/xts"
 	"golang.org/x/sys/cpu"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
 
 // Tests of the sealed mode kernels (sealedmodes_amd64.s) against

@@ -52,12 +52,8 @@ import "sync/atomic"
 // Set by sigstkInit before the first key-holding routine runs, read by the
 // assembly. sigstkMOff is written last: zero means off.
 var (
-	sigstkMOff      uintptr // offset of gsignal in the runtime's m
-	sigstkCanaryOff uintptr // top of the signal stack - the canary word
-	sigstkWipeLen   uintptr // bytes zeroed below the top after a signal
-	//lint:ignore U1000 read by the assembly (sigstk_linux_amd64.s)
-	sigstkCanary uint64 // random, not zero
-	sigstkWipes  uint64 // frames wiped (atomic; SignalFrameWipes)
+	sigstkMOff  uintptr // offset of gsignal in the runtime's m
+	sigstkWipes uint64  // frames wiped (atomic; SignalFrameWipes)
 
 	sigstkSaved  uintptr // sigstkMOff while SetSignalFrameWipe(false) is in force
 	sigstkDetail string  // SignalFrameWipe's text

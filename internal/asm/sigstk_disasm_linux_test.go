@@ -66,10 +66,12 @@ func TestSignalFrameHooksDisasm(t *testing.T) {
 				}
 				rets++
 				k := j - 1
-				for k > 0 && sigstkEpilogue.MatchString(insns[k].text) {
+				for k >= 0 && sigstkEpilogue.MatchString(insns[k].text) {
 					k--
 				}
-				if k < 0 || !callTo(insns[k], check) {
+				if k < 0 {
+					t.Errorf("ret #%d has nothing before it", rets)
+				} else if !callTo(insns[k], check) {
 					t.Errorf("ret #%d is preceded by %q, not by a call to sigstkCheck (%x)", rets, insns[k].text, check)
 				}
 			}

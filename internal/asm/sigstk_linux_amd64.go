@@ -14,6 +14,14 @@ import (
 	"unsafe"
 )
 
+// The frame layout sigstkInit measured, read by the assembly.
+var (
+	sigstkCanaryOff uintptr // top of the signal stack - the canary word
+	sigstkWipeLen   uintptr // bytes zeroed below the top after a signal
+	//lint:ignore U1000 read by the assembly (sigstk_linux_amd64.s)
+	sigstkCanary uint64 // random, not zero
+)
+
 // sigstkTopOf returns gsignal.stack.hi of the current thread, taking the
 // offset of gsignal in m from mOff (not from sigstkMOff).
 func sigstkTopOf(mOff uintptr) uintptr

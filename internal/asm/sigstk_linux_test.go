@@ -4,7 +4,6 @@ package asm
 
 import (
 	"bytes"
-	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -43,18 +42,19 @@ func signalStackCopy() []byte {
 	return out
 }
 
-// keyMaterialIn reports which of key's round keys (encryption schedule) and
-// the region's EK round keys appear in b.
+// keyMaterialIn reports which forms of key (the key and every round key of
+// both schedules, memscan.NeedleSet) and of the region's EK (likewise, its
+// AES-256 schedule) appear in b.
 func keyMaterialIn(b []byte, key []byte, region *[4096]byte) []string {
 	var found []string
-	for i, rk := range sealedExpand(key) {
-		if bytes.Contains(b, rk[:]) {
-			found = append(found, fmt.Sprintf("round key %d", i))
+	for _, n := range memscan.NeedleSet(key) {
+		if bytes.Contains(b, n.Bytes) {
+			found = append(found, n.Name)
 		}
 	}
-	for i := 0; i < 15; i++ {
-		if bytes.Contains(b, region[64+16*i:80+16*i]) {
-			found = append(found, fmt.Sprintf("EK round key %d", i))
+	for _, n := range memscan.NeedleSet(region[16:48]) {
+		if bytes.Contains(b, n.Bytes) {
+			found = append(found, "EK: "+n.Name)
 		}
 	}
 	return found
@@ -97,6 +97,7 @@ func TestSignalFrameWipe(t *testing.T) {
 			"ECB":    func() { SealedEncrypt(region, h, buf, buf, path) },
 			"ECBdec": func() { SealedDecrypt(region, h, buf, buf, path) },
 			"CTR":    func() { SealedCTR(region, h, buf, buf, &ctr, 0, path) },
+			"CBCenc": func() { SealedCBCEncrypt(region, h, buf[:1<<20], buf[:1<<20], &iv, 0, path) },
 			"CBCdec": func() { SealedCBCDecrypt(region, h, buf, buf, &iv, 0, path) },
 			"XTS":    func() { SealedXTS(region, h, h, buf, buf, &tw, 0, path) },
 		}

@@ -3,9 +3,10 @@ package fallback
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
 
 func TestGHASHKnownAnswer(t *testing.T) {

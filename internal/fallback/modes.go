@@ -3,6 +3,7 @@ package fallback
 import (
 	"crypto/subtle"
 	"encoding/binary"
+
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 

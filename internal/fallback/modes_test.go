@@ -7,10 +7,11 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"testing"
 
 	"golang.org/x/crypto/xts"
+
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
 
 func newHandle(t *testing.T, r *[4096]byte, key []byte) *[64]byte {

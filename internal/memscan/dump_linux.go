@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // dontDump returns the start addresses of pid's mappings whose VmFlags in
@@ -88,6 +90,13 @@ func ReadDontDump(pid int) ([]Mapping, error) {
 		out = append(out, Mapping{Lo: mp.lo, Hi: mp.hi, Perms: mp.perms, Line: mp.line, Data: b})
 	}
 	return out, nil
+}
+
+// allowParentTrace lets the parent (and its descendants, such as the gcore
+// it starts) attach to this child where Yama's ptrace_scope is 1 (the
+// default of several distributions), which allows only ancestors otherwise.
+func allowParentTrace() {
+	unix.Prctl(unix.PR_SET_PTRACER, uintptr(os.Getppid()), 0, 0, 0)
 }
 
 // ErrNoGcore is returned by CoreDump when gdb's gcore is not installed.

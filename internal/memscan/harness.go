@@ -172,8 +172,10 @@ func Settle() {
 	runtime.GC()
 }
 
-// Ready tells the parent that the child is ready to be scanned.
+// Ready tells the parent that the child is ready to be scanned (and, where
+// Yama restricts ptrace to ancestors, lets the parent's gcore attach).
 func Ready() {
+	allowParentTrace()
 	os.Stdout.WriteString(readyLine + "\n")
 }
 
