@@ -125,10 +125,9 @@ type ghash struct {
 }
 
 // setupRegion gives the wrapping key region the sealed assembly's
-// precomputation where the sealed implementation can run (the same
-// requirements as unavailable's for AESNISealed).
+// precomputation where the sealed implementation can run.
 func setupRegion(s *Support) {
-	if s.AESNI && s.PCLMULQDQ && s.SSSE3 && s.SSE41 {
+	if unavailable(s, AESNISealed, 16, 0) == "" {
 		fallback.SetPrecompute(asm.SealedInit)
 	}
 }

@@ -79,8 +79,7 @@ func ReadDontDump(pid int) ([]Mapping, error) {
 		if !dd[mp.lo] || !strings.HasPrefix(mp.perms, "r") {
 			continue
 		}
-		switch mp.name {
-		case "[vvar]", "[vsyscall]", "[vvar_vclock]": // the kernel's, not the process's
+		if mp.kernels() {
 			continue
 		}
 		b := make([]byte, mp.hi-mp.lo)

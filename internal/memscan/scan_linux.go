@@ -20,6 +20,17 @@ type mapping struct {
 	line   string
 }
 
+// kernels reports whether m is one of the kernel's own mappings ([vvar],
+// [vsyscall]): readable in the maps, not through /proc/PID/mem, and not the
+// process's data.
+func (m mapping) kernels() bool {
+	switch m.name {
+	case "[vvar]", "[vsyscall]", "[vvar_vclock]":
+		return true
+	}
+	return false
+}
+
 func readMaps(pid int) ([]mapping, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {
@@ -95,8 +106,7 @@ func ScanExcept(pid int, needles [][]byte, skip []uint64) (Result, error) {
 		if !strings.HasPrefix(mp.perms, "r") {
 			continue
 		}
-		switch mp.name {
-		case "[vvar]", "[vsyscall]", "[vvar_vclock]":
+		if mp.kernels() {
 			continue
 		}
 		if slices.Contains(skip, mp.lo) {
@@ -214,7 +224,7 @@ func probe(pid int) error {
 	defer mem.Close()
 	var b [16]byte
 	for _, mp := range maps {
-		if strings.HasPrefix(mp.perms, "r") && mp.name != "[vvar]" && mp.name != "[vsyscall]" && mp.name != "[vvar_vclock]" {
+		if strings.HasPrefix(mp.perms, "r") && !mp.kernels() {
 			_, err := mem.ReadAt(b[:], int64(mp.lo))
 			return err
 		}
