@@ -4,6 +4,7 @@ package aeskl
 
 import (
 	"github.com/go-keylocker/keylocker/internal/asm"
+	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"golang.org/x/sys/cpu"
 )
 
@@ -39,7 +40,7 @@ func probeCPU(s *Support) {
 		// (bits 4:1). The key wrapped is all zeros and the handle discarded.
 		var key [16]byte
 		var h [64]byte
-		info := asm.EncodeKey128(&key, 0, &h)
+		info := kl.EncodeKey128(&key, 0, &h)
 		s.IWKeyPolicyKnown = true
 		s.IWKeyNoBackup = info&1 != 0
 		s.IWKeyKeySource = int(info >> 1 & 0xF)

@@ -4,6 +4,7 @@ package aeskl
 
 import (
 	"github.com/go-keylocker/keylocker/internal/asm"
+	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
@@ -20,9 +21,9 @@ func (b *backend) encodeKey(key []byte, r uint32, h *[64]byte) {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
 		if len(key) == 16 {
-			asm.EncodeKey128((*[16]byte)(key), r, h)
+			kl.EncodeKey128((*[16]byte)(key), r, h)
 		} else {
-			asm.EncodeKey256((*[32]byte)(key), r, h)
+			kl.EncodeKey256((*[32]byte)(key), r, h)
 		}
 	case AESNISealed:
 		asm.SealedEncodeKey(b.region, &key[0], len(key), r, h)
@@ -35,14 +36,14 @@ func (b *backend) encrypt(h *[64]byte, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return asm.EncryptKLWide256(h, dst, src)
+			return kl.EncryptKLWide256(h, dst, src)
 		}
-		return asm.EncryptKLWide128(h, dst, src)
+		return kl.EncryptKLWide128(h, dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return asm.EncryptKL256(h, dst, src)
+			return kl.EncryptKL256(h, dst, src)
 		}
-		return asm.EncryptKL128(h, dst, src)
+		return kl.EncryptKL128(h, dst, src)
 	case AESNISealed:
 		return asm.SealedEncrypt(b.region, h, dst, src, b.path)
 	}
@@ -53,14 +54,14 @@ func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return asm.DecryptKLWide256(h, dst, src)
+			return kl.DecryptKLWide256(h, dst, src)
 		}
-		return asm.DecryptKLWide128(h, dst, src)
+		return kl.DecryptKLWide128(h, dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return asm.DecryptKL256(h, dst, src)
+			return kl.DecryptKL256(h, dst, src)
 		}
-		return asm.DecryptKL128(h, dst, src)
+		return kl.DecryptKL128(h, dst, src)
 	case AESNISealed:
 		return asm.SealedDecrypt(b.region, h, dst, src, b.path)
 	}
@@ -70,7 +71,7 @@ func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool {
 func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return asm.KLCTR(h, dst, src, ctr, f)
+		return kl.KLCTR(h, dst, src, ctr, f)
 	case AESNISealed:
 		return asm.SealedCTR(b.region, h, dst, src, ctr, f, b.path)
 	}
@@ -80,7 +81,7 @@ func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
 func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return asm.KLCBCEncrypt(h, dst, src, iv, f)
+		return kl.KLCBCEncrypt(h, dst, src, iv, f)
 	case AESNISealed:
 		return asm.SealedCBCEncrypt(b.region, h, dst, src, iv, f, b.path)
 	}
@@ -90,7 +91,7 @@ func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) 
 func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return asm.KLCBCDecrypt(h, dst, src, iv, f)
+		return kl.KLCBCDecrypt(h, dst, src, iv, f)
 	case AESNISealed:
 		return asm.SealedCBCDecrypt(b.region, h, dst, src, iv, f, b.path)
 	}
@@ -100,7 +101,7 @@ func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) 
 func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return asm.KLXTS(h, ht, dst, src, t, f)
+		return kl.KLXTS(h, ht, dst, src, t, f)
 	case AESNISealed:
 		return asm.SealedXTS(b.region, h, ht, dst, src, t, f, b.path)
 	}
@@ -110,7 +111,7 @@ func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool
 func (b *backend) gcmCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return asm.KLGCMCTR(h, dst, src, j0, mask, f)
+		return kl.KLGCMCTR(h, dst, src, j0, mask, f)
 	case AESNISealed:
 		return asm.SealedGCMCTR(b.region, h, dst, src, j0, mask, f, b.path)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/kernel"
+
 	"golang.org/x/crypto/xts"
 )
 
@@ -57,7 +59,7 @@ func BenchmarkSealedModesXTS4K(b *testing.B) {
 			smBenchPaths(b, size, func(b *testing.B, path int) {
 				var tw [16]byte
 				for b.Loop() {
-					SealedXTS(region, h, ht, dst, src, &tw, ModeDecrypt, path)
+					SealedXTS(region, h, ht, dst, src, &tw, kernel.ModeDecrypt, path)
 				}
 			})
 		})

@@ -11,6 +11,8 @@ import (
 	mrand "math/rand/v2"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/kernel"
+
 	"golang.org/x/crypto/xts"
 	"golang.org/x/sys/cpu"
 
@@ -53,17 +55,17 @@ func smRun(k smKernel, region *[4096]byte, h, ht *[64]byte, dst, src []byte, st 
 	case smCTR:
 		return SealedCTR(region, h, dst, src, &st.s, 0, path)
 	case smCTR32:
-		return SealedCTR(region, h, dst, src, &st.s, ModeInc32|ModeKey256|ModeWide, path)
+		return SealedCTR(region, h, dst, src, &st.s, kernel.ModeInc32|kernel.ModeKey256|kernel.ModeWide, path)
 	case smGCM:
 		return SealedGCMCTR(region, h, dst, src, &st.s, &st.mask, 0, path)
 	case smCBCEnc:
 		return SealedCBCEncrypt(region, h, dst, src, &st.s, 0, path)
 	case smCBCDec:
-		return SealedCBCDecrypt(region, h, dst, src, &st.s, ModeDecrypt, path)
+		return SealedCBCDecrypt(region, h, dst, src, &st.s, kernel.ModeDecrypt, path)
 	case smXTSEnc:
 		return SealedXTS(region, h, ht, dst, src, &st.s, 0, path)
 	case smXTSDec:
-		return SealedXTS(region, h, ht, dst, src, &st.s, ModeDecrypt, path)
+		return SealedXTS(region, h, ht, dst, src, &st.s, kernel.ModeDecrypt, path)
 	case smXTSEncNoTweakKey:
 		return SealedXTS(region, h, nil, dst, src, &st.s, 0, path)
 	}
@@ -282,7 +284,7 @@ func TestSealedModesChain(t *testing.T) {
 					}
 					var ok2 bool
 					if k == smXTSDec {
-						ok2 = SealedXTS(region, h, nil, two[16*split:], src[16*split:], &st2.s, ModeDecrypt, path)
+						ok2 = SealedXTS(region, h, nil, two[16*split:], src[16*split:], &st2.s, kernel.ModeDecrypt, path)
 					} else {
 						ok2 = smRun(k2, region, h, ht, two[16*split:], src[16*split:], &st2, path)
 					}
@@ -505,7 +507,7 @@ func smHookArgs(k smKernel, region *[4096]byte, h, ht *[64]byte, dst, src []byte
 	case smCTR, smCTR32, smGCM:
 		flags := 0
 		if k == smCTR32 {
-			flags = ModeInc32
+			flags = kernel.ModeInc32
 		}
 		var mask uint64
 		if k == smGCM {
@@ -522,7 +524,7 @@ func smHookArgs(k smKernel, region *[4096]byte, h, ht *[64]byte, dst, src []byte
 	default:
 		flags := 0
 		if k == smXTSDec {
-			flags = ModeDecrypt
+			flags = kernel.ModeDecrypt
 		}
 		var tw uint64
 		if k != smXTSEncNoTweakKey {

@@ -102,3 +102,11 @@ func SetSignalFrameWipe(on bool) (was bool) {
 
 // These keep staticcheck from reporting the assembly-only helpers unused.
 var _, _ = sigstkArm, sigstkCheck
+
+// SignalFrameHooks returns the ABI0 entry addresses of sigstkArm and
+// sigstkCheck, for the assembly of the other packages: a Go assembly file
+// cannot name a symbol of this package (its import path has a '-', which
+// the assembler's symbol syntax has no way to write), so they store these
+// in package variables and call through them (MOVQ ·sigArm(SB), AX; CALL
+// AX). The hooks' contract is the same as for a direct call.
+func SignalFrameHooks() (arm, check uintptr)

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package kl
 
 import (
 	"bytes"
@@ -13,7 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"unsafe"
+
+	"github.com/go-keylocker/keylocker/internal/kernel"
 
 	"golang.org/x/crypto/xts"
 
@@ -21,7 +22,7 @@ import (
 	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 )
 
-// Functional tests of the Key Locker mode kernels (klmodes_amd64.s). They
+// Functional tests of the Key Locker mode kernels (kl_amd64.s). They
 // run natively on a CPU with Key Locker, and under klemu when
 // TestModeKLUnderKlemu (klmodes_klemu_test.go) reruns this binary with
 // KLMODES_INNER set; elsewhere they skip.
@@ -82,10 +83,10 @@ func klmNewKeys(t testing.TB, keyLen int, r, rt uint32) *klmKeys {
 func klmFlags(keyLen int, wide bool) int {
 	f := 0
 	if keyLen == 32 {
-		f |= ModeKey256
+		f |= kernel.ModeKey256
 	}
 	if wide {
-		f |= ModeWide
+		f |= kernel.ModeWide
 	}
 	return f
 }
@@ -101,7 +102,7 @@ func klmRun(kind klmKind, k *klmKeys, dst, src []byte, st, aux *[16]byte, flags 
 	case klmCTR:
 		return KLCTR(k.h, dst, src, st, flags)
 	case klmCTR32:
-		return KLCTR(k.h, dst, src, st, flags|ModeInc32)
+		return KLCTR(k.h, dst, src, st, flags|kernel.ModeInc32)
 	case klmCBCEnc:
 		return KLCBCEncrypt(k.h, dst, src, st, flags)
 	case klmCBCDec:
@@ -109,7 +110,7 @@ func klmRun(kind klmKind, k *klmKeys, dst, src []byte, st, aux *[16]byte, flags 
 	case klmXTSEnc:
 		return KLXTS(k.h, ht, dst, src, st, flags)
 	case klmXTSDec:
-		return KLXTS(k.h, ht, dst, src, st, flags|ModeDecrypt)
+		return KLXTS(k.h, ht, dst, src, st, flags|kernel.ModeDecrypt)
 	case klmGCM:
 		return KLGCMCTR(k.h, dst, src, st, aux, flags)
 	}
@@ -364,7 +365,7 @@ func TestModeKLChain(t *testing.T) {
 				for i := 0; i <= split[0]; i++ {
 					klmInc32(&ctr)
 				}
-				ok = ok && KLCTR(k.h, dst[a:b], src[a:b], &ctr, flags|ModeInc32)
+				ok = ok && KLCTR(k.h, dst[a:b], src[a:b], &ctr, flags|kernel.ModeInc32)
 			} else {
 				ok = ok && klmRun(c.kind, k, dst[a:b], src[a:b], &got, &aux, flags, false)
 			}
@@ -494,7 +495,7 @@ func TestModeKLRestrictions(t *testing.T) {
 }
 
 // TestModeKLTamper: a flipped bit in the data handle (or the XTS tweak
-// handle) and a key size that does not match ModeKey256 make every kernel
+// handle) and a key size that does not match kernel.ModeKey256 make every kernel
 // return false with nothing written.
 func TestModeKLTamper(t *testing.T) {
 	klmRequire(t, true)
@@ -523,37 +524,36 @@ func TestModeKLTamper(t *testing.T) {
 }
 
 // klmRegsCall runs the kernel through the klModeRegs probe.
-func klmRegsCall(c klmCase, k *klmKeys, dst, src []byte, st, aux *[16]byte, regs *[16][16]byte) bool {
-	p := func(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
-	ptr := func(a *[64]byte) uint64 { return uint64(uintptr(unsafe.Pointer(a))) }
+func klmRegsCall(tb testing.TB, c klmCase, k *klmKeys, dst, src []byte, st, aux *[16]byte, regs *[16][16]byte) bool {
+	ptr := word[[64]byte]
 	flags := uint64(klmFlags(c.keyLen, c.wide))
-	sl := func(b []byte) []uint64 { return []uint64{p(b), uint64(len(b)), uint64(cap(b))} }
+	sl := sliceWords
 	var w []uint64
 	var fn, ret int
 	switch c.kind {
 	case klmCTR, klmCTR32, klmCBCEnc, klmCBCDec:
 		if c.kind == klmCTR32 {
-			flags |= ModeInc32
+			flags |= kernel.ModeInc32
 		}
 		fn = map[klmKind]int{klmCTR: 0, klmCTR32: 0, klmCBCEnc: 1, klmCBCDec: 2}[c.kind]
-		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...), uint64(uintptr(unsafe.Pointer(st))), flags)
+		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...), word(st), flags)
 		ret = 9
 	case klmXTSEnc, klmXTSDec:
 		if c.kind == klmXTSDec {
-			flags |= ModeDecrypt
+			flags |= kernel.ModeDecrypt
 		}
 		fn = 3
-		w = append(append(append([]uint64{ptr(k.h), ptr(k.ht)}, sl(dst)...), sl(src)...), uint64(uintptr(unsafe.Pointer(st))), flags)
+		w = append(append(append([]uint64{ptr(k.h), ptr(k.ht)}, sl(dst)...), sl(src)...), word(st), flags)
 		ret = 10
 	case klmGCM:
 		fn = 4
 		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...),
-			uint64(uintptr(unsafe.Pointer(st))), uint64(uintptr(unsafe.Pointer(aux))), flags)
+			word(st), word(aux), flags)
 		ret = 10
 	}
 	var a [11]uint64
 	copy(a[:], w)
-	klModeRegs(fn, &a, regs)
+	klModeRegs(tb, fn, &a, regs)
 	runtime.KeepAlive(k)
 	runtime.KeepAlive(dst)
 	runtime.KeepAlive(src)
@@ -598,7 +598,7 @@ func TestModeKLRegsCleared(t *testing.T) {
 			got := st
 			var aux [16]byte
 			var regs [16][16]byte
-			ok := klmRegsCall(c, tc.k, dst, src, &got, &aux, &regs)
+			ok := klmRegsCall(t, c, tc.k, dst, src, &got, &aux, &regs)
 			if ok != tc.ok {
 				t.Errorf("%v %s: returned %v", c, tc.name, ok)
 			}
@@ -622,7 +622,7 @@ func TestModeKLRegsCleared(t *testing.T) {
 	}
 }
 
-// TestModeKLNoWide runs every kernel without ModeWide: under klemu's
+// TestModeKLNoWide runs every kernel without kernel.ModeWide: under klemu's
 // no-wide profile (AESKLE without WIDE_KL) a WIDE opcode would be #UD.
 func TestModeKLNoWide(t *testing.T) {
 	klmRequire(t, false)
@@ -631,7 +631,7 @@ func TestModeKLNoWide(t *testing.T) {
 			continue
 		}
 		k := klmNewKeys(t, c.keyLen, 0, 0)
-		klmExpect(t, "no ModeWide", c, k, 21, true)
+		klmExpect(t, "no kernel.ModeWide", c, k, 21, true)
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package kl
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/asm"
 )
 
 // Functional tests of the Key Locker routines. They need a CPU (or klemu)
@@ -20,15 +22,15 @@ import (
 
 // klCPU reports what CPUID says about Key Locker.
 func klCPU() (aeskle, wide bool) {
-	maxLeaf, _, _, _ := CPUID(0, 0)
+	maxLeaf, _, _, _ := asm.CPUID(0, 0)
 	if maxLeaf < 0x19 {
 		return false, false
 	}
-	_, _, c7, _ := CPUID(7, 0)
+	_, _, c7, _ := asm.CPUID(7, 0)
 	if c7&(1<<23) == 0 {
 		return false, false
 	}
-	_, b19, _, _ := CPUID(0x19, 0)
+	_, b19, _, _ := asm.CPUID(0x19, 0)
 	return b19&1 != 0, b19&1 != 0 && b19&4 != 0
 }
 
@@ -57,18 +59,18 @@ func klRequire(t testing.TB, wide bool) {
 
 // TestKLCPUID needs no Key Locker: CPUID and XGETBV0 work everywhere.
 func TestKLCPUID(t *testing.T) {
-	maxLeaf, b, c, d := CPUID(0, 0)
+	maxLeaf, b, c, d := asm.CPUID(0, 0)
 	vendor := string(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, b), d), c))
 	if maxLeaf == 0 || vendor == "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" {
-		t.Fatalf("CPUID(0): max leaf %#x vendor %q", maxLeaf, vendor)
+		t.Fatalf("asm.CPUID(0): max leaf %#x vendor %q", maxLeaf, vendor)
 	}
-	_, _, c1, _ := CPUID(1, 0)
+	_, _, c1, _ := asm.CPUID(1, 0)
 	aeskle, wide := klCPU()
 	t.Logf("vendor %q, max leaf %#x, AESKLE %v, WIDE_KL %v", vendor, maxLeaf, aeskle, wide)
 	if c1&(1<<27) == 0 {
 		t.Skip("CPUID.1:ECX.OSXSAVE = 0: XGETBV not usable")
 	}
-	xcr0, xcr0hi := XGETBV0()
+	xcr0, xcr0hi := asm.XGETBV0()
 	if xcr0&3 != 3 {
 		t.Errorf("XCR0 = %#x:%#x: x87 and SSE state bits not both set", xcr0hi, xcr0)
 	}
@@ -203,7 +205,7 @@ func TestKLEncodeKeyRegs(t *testing.T) {
 		copy(key[:], klRand(t, 32))
 		var h [64]byte
 		var regs [8][16]byte
-		info := klEncodeKeyRegs(bits, &key, 0, &h, &regs)
+		info := klEncodeKeyRegs(t, bits, &key, 0, &h, &regs)
 		for i := 0; i <= 6; i++ {
 			if regs[i] != ([16]byte{}) {
 				t.Errorf("EncodeKey%d: X%d = %x after return, want zero", bits, i, regs[i])
@@ -336,7 +338,7 @@ func klExpectWork(t *testing.T, what string, fn klECBFunc, key []byte, h *[64]by
 // klRestrictionsSupported returns CPUID.19H:EAX bits 2:0: the restrictions
 // ENCODEKEY accepts (the others raise #GP).
 func klRestrictionsSupported() uint32 {
-	a, _, _, _ := CPUID(0x19, 0)
+	a, _, _, _ := asm.CPUID(0x19, 0)
 	return a & 7
 }
 
@@ -476,7 +478,7 @@ func TestKLRegsCleared(t *testing.T) {
 			src := klRand(t, 16*c.blocks)
 			dst := make([]byte, len(src))
 			var regs [8][16]byte
-			ok := klECBRegs(i, c.h, dst, src, &regs)
+			ok := klECBRegs(t, i, c.h, dst, src, &regs)
 			if ok != c.ok {
 				t.Errorf("%s %s: returned %v", fn.name, c.name, ok)
 			}

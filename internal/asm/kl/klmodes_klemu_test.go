@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package kl
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ func TestModeKLUnderKlemu(t *testing.T) {
 		}
 	})
 
-	// Without WIDE_KL the kernels without ModeWide still run (a WIDE opcode
+	// Without WIDE_KL the kernels without kernel.ModeWide still run (a WIDE opcode
 	// would be SIGILL here, failing the run).
 	t.Run("no-wide", func(t *testing.T) {
 		t.Setenv(klmInnerEnv, "func")

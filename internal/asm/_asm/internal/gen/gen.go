@@ -1,0 +1,105 @@
+// Package gen holds what every assembly generator of this module shares:
+// raw instructions for what avo does not know (the Key Locker instructions,
+// indirect calls, string operations), the signal-frame hooks, register
+// clearing and the loops every kernel writes the same way.
+package gen
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// Raw appends an instruction as written, without avo's operand checks: for
+// instructions avo does not know or forms it does not accept.
+func Raw(opcode string, ops ...Op) {
+	Instruction(&ir.Instruction{Opcode: opcode, Operands: ops})
+}
+
+// Bytes emits b as BYTE directives, after a comment giving the instruction
+// they encode in AT&T syntax (what GNU objdump prints, which the disassembly
+// tests compare with) and in Intel syntax.
+func Bytes(att, intel string, b ...byte) {
+	Commentf("%s  (Intel: %s)", att, intel)
+	for _, x := range b {
+		Raw("BYTE", U8(x))
+	}
+}
+
+// KLOp is one Key Locker instruction form this project uses.
+type KLOp struct {
+	ATT, Intel string // mnemonic with operands, as objdump prints it and in Intel syntax
+	Bytes      []byte
+}
+
+// The Key Locker instructions, memory operand (%rax) / [rax] (mod=00,
+// rm=000: no REX, no SIB, no displacement), register operands XMM0 and
+// EDX, ECX. Encodings: F3 0F 38 DC-DF /r for the single forms, F3 0F 38 D8
+// /0-/3 for the WIDE forms, F3 0F 38 FA/FB /r for ENCODEKEY.
+var (
+	AESENC128KL     = KLOp{"aesenc128kl (%rax),%xmm0", "AESENC128KL xmm0, [rax]", []byte{0xF3, 0x0F, 0x38, 0xDC, 0x00}}
+	AESDEC128KL     = KLOp{"aesdec128kl (%rax),%xmm0", "AESDEC128KL xmm0, [rax]", []byte{0xF3, 0x0F, 0x38, 0xDD, 0x00}}
+	AESENC256KL     = KLOp{"aesenc256kl (%rax),%xmm0", "AESENC256KL xmm0, [rax]", []byte{0xF3, 0x0F, 0x38, 0xDE, 0x00}}
+	AESDEC256KL     = KLOp{"aesdec256kl (%rax),%xmm0", "AESDEC256KL xmm0, [rax]", []byte{0xF3, 0x0F, 0x38, 0xDF, 0x00}}
+	AESENCWIDE128KL = KLOp{"aesencwide128kl (%rax)", "AESENCWIDE128KL [rax]", []byte{0xF3, 0x0F, 0x38, 0xD8, 0x00}}
+	AESDECWIDE128KL = KLOp{"aesdecwide128kl (%rax)", "AESDECWIDE128KL [rax]", []byte{0xF3, 0x0F, 0x38, 0xD8, 0x08}}
+	AESENCWIDE256KL = KLOp{"aesencwide256kl (%rax)", "AESENCWIDE256KL [rax]", []byte{0xF3, 0x0F, 0x38, 0xD8, 0x10}}
+	AESDECWIDE256KL = KLOp{"aesdecwide256kl (%rax)", "AESDECWIDE256KL [rax]", []byte{0xF3, 0x0F, 0x38, 0xD8, 0x18}}
+	ENCODEKEY128    = KLOp{"encodekey128 %ecx,%edx", "ENCODEKEY128 edx, ecx", []byte{0xF3, 0x0F, 0x38, 0xFA, 0xD1}}
+	ENCODEKEY256    = KLOp{"encodekey256 %ecx,%edx", "ENCODEKEY256 edx, ecx", []byte{0xF3, 0x0F, 0x38, 0xFB, 0xD1}}
+)
+
+// KL emits op.
+func KL(op KLOp) { Bytes(op.ATT, op.Intel, op.Bytes...) }
+
+// KLForm returns the Key Locker instruction for a key size (128 or 256),
+// direction and width (WIDE: 8 blocks in X0-X7; else 1 block in X0).
+func KLForm(bits int, decrypt, wide bool) KLOp {
+	i := 0
+	if decrypt {
+		i |= 1
+	}
+	if bits == 256 {
+		i |= 2
+	}
+	if wide {
+		return []KLOp{AESENCWIDE128KL, AESDECWIDE128KL, AESENCWIDE256KL, AESDECWIDE256KL}[i]
+	}
+	return []KLOp{AESENC128KL, AESDEC128KL, AESENC256KL, AESDEC256KL}[i]
+}
+
+// Clear zeroes the given XMM registers (PXOR r, r).
+func Clear(regs ...reg.VecPhysical) {
+	for _, r := range regs {
+		PXOR(r, r)
+	}
+}
+
+// XRange returns X{lo}..X{hi}.
+func XRange(lo, hi int) []reg.VecPhysical {
+	all := []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3, reg.X4, reg.X5, reg.X6, reg.X7,
+		reg.X8, reg.X9, reg.X10, reg.X11, reg.X12, reg.X13, reg.X14, reg.X15}
+	return all[lo : hi+1]
+}
+
+// Hook emits the call of a signal-frame hook whose ABI0 address is in the
+// package variable sym (see internal/asm's SignalFrameHooks): MOVQ
+// ·sym(SB), AX; CALL AX. A hook clobbers AX, CX, DX, DI and the flags.
+func Hook(sym, why string) {
+	Comment(why)
+	MOVQ(NewDataAddr(Symbol{Name: "·" + sym}, 0), reg.RAX)
+	Raw("CALL", reg.RAX)
+}
+
+// DocLines splits a doc comment written as one string into lines.
+func DocLines(s string) []string {
+	s = strings.TrimSpace(s)
+	return strings.Split(s, "\n")
+}
+
+// Sprintf is fmt.Sprintf, for doc templates.
+func Sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
