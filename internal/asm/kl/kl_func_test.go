@@ -18,7 +18,7 @@ import (
 // with Key Locker enabled: elsewhere they skip, except under klemu
 // (KLEMU_ACTIVE set), where a missing Key Locker is a failure.
 // TestKeyLockerUnderKlemu (kl_klemu_test.go) reruns every TestKL* test of
-// this binary under klemu, so a plain `go test ./internal/asm/` runs them.
+// this binary under klemu, so a plain `go test ./internal/asm/kl/` runs them.
 
 // klCPU reports what CPUID says about Key Locker.
 func klCPU() (aeskle, wide bool) {

@@ -13,7 +13,7 @@ import (
 )
 
 // TestKeyLockerUnderKlemu reruns this test binary under klemu, so that a
-// plain `go test ./internal/asm/` runs the TestKL* tests on any linux/amd64
+// plain `go test ./internal/asm/kl/` runs the TestKL* tests on any linux/amd64
 // machine where klemu can run (it skips, saying why, where it cannot).
 func TestKeyLockerUnderKlemu(t *testing.T) {
 	if klemutest.Inner() {

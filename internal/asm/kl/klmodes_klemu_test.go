@@ -15,7 +15,7 @@ import (
 )
 
 // TestModeKLUnderKlemu reruns this test binary under klemu with
-// KLMODES_INNER set, so that a plain `go test ./internal/asm/` runs the
+// KLMODES_INNER set, so that a plain `go test ./internal/asm/kl/` runs the
 // mode kernel tests on any linux/amd64 machine where klemu can run (it
 // skips, saying why, where it cannot).
 //
