@@ -13,3 +13,13 @@ package asmtest
 //
 //go:noescape
 func CallABI0(pc uintptr, frame *[12]uint64, regs *[16][16]byte)
+
+// CallABI0Z calls the ABI0 function at pc with frame as its argument frame,
+// like CallABI0 but without poisoning any register, then stores Z0-Z31 as
+// the callee left them to out[0:32] and the 1024 bytes below CallABI0Z's own
+// stack pointer (where the callee's frame and spill area were) to
+// out[32:48], copies the argument frame back to frame and runs VZEROALL.
+// It needs AVX-512F (the caller checks).
+//
+//go:noescape
+func CallABI0Z(pc uintptr, frame *[12]uint64, out *[48][64]byte)

@@ -19,7 +19,7 @@ const frameWords = 12
 
 func main() {
 	ConstraintExpr("amd64,!purego")
-	TEXT("CallABI0", NOSPLIT, fmt.Sprintf("func(pc uintptr, frame *[%d]uint64, regs *[16][16]byte)", frameWords))
+	TEXT("CallABI0", 0, fmt.Sprintf("func(pc uintptr, frame *[%d]uint64, regs *[16][16]byte)", frameWords))
 	Pragma("noescape")
 	Doc(gen.DocLines(fmt.Sprintf(`CallABI0 calls the ABI0 function at pc with frame[0:%d] as its argument
 frame (arguments and results, laid out as the Go assembler's FP offsets),
@@ -46,6 +46,41 @@ the caller keeps what they point to alive and on the heap.`, frameWords))...)
 		MOVOU(x, Mem{Base: R11, Disp: 16 * i})
 	}
 	PXOR(X15, X15)
+	Load(Param("frame"), R11)
+	for i := 0; i < frameWords; i++ {
+		MOVQ(Mem{Base: StackPointer, Disp: 8 * i}, RAX)
+		MOVQ(RAX, Mem{Base: R11, Disp: 8 * i})
+	}
+	RET()
+
+	TEXT("CallABI0Z", 0, fmt.Sprintf("func(pc uintptr, frame *[%d]uint64, out *[48][64]byte)", frameWords))
+	Pragma("noescape")
+	Doc(gen.DocLines(`CallABI0Z calls the ABI0 function at pc with frame as its argument frame,
+like CallABI0 but without poisoning any register, then stores Z0-Z31 as
+the callee left them to out[0:32] and the 1024 bytes below CallABI0Z's own
+stack pointer (where the callee's frame and spill area were) to
+out[32:48], copies the argument frame back to frame and runs VZEROALL.
+It needs AVX-512F (the caller checks).`)...)
+	AllocLocal(8 * frameWords)
+	Load(Param("frame"), R11)
+	for i := 0; i < frameWords; i++ {
+		MOVQ(Mem{Base: R11, Disp: 8 * i}, RAX)
+		MOVQ(RAX, Mem{Base: StackPointer, Disp: 8 * i})
+	}
+	Load(Param("pc"), R11)
+	gen.Raw("CALL", R11)
+	Load(Param("out"), RAX)
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+	for i, z := range zs {
+		VMOVDQU64(z, Mem{Base: RAX, Disp: 64 * i})
+	}
+	LEAQ(Mem{Base: StackPointer, Disp: -1024}, RBX)
+	for i := 0; i < 16; i++ {
+		VMOVDQU64(Mem{Base: RBX, Disp: 64 * i}, Z0)
+		VMOVDQU64(Z0, Mem{Base: RAX, Disp: 2048 + 64*i})
+	}
+	VZEROALL()
 	Load(Param("frame"), R11)
 	for i := 0; i < frameWords; i++ {
 		MOVQ(Mem{Base: StackPointer, Disp: 8 * i}, RAX)
