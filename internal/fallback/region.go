@@ -66,18 +66,20 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
 // RegionSize is the size of the wrapping key region.
-const RegionSize = 4096
+const RegionSize = kernel.RegionSize
 
-// Offsets in the region (ARCHITECTURE.md, internal/asm/sealed_amd64.h).
+// Offsets in the region, defined in internal/kernel.
 const (
-	OffIK      = 0
-	OffEK      = 16
-	OffRoundEK = 64  // AES-256 encryption round keys of EK (15 x 16), amd64 only
-	OffHPowers = 304 // POLYVAL key powers for the assembly, amd64 only
-	OffEnd     = 432
+	OffIK      = kernel.RegionIK
+	OffEK      = kernel.RegionEK
+	OffRoundEK = kernel.RegionRoundEK // AES-256 encryption round keys of EK (15 x 16), amd64 only
+	OffHPowers = kernel.RegionHPowers // POLYVAL key powers for the assembly, amd64 only
+	OffEnd     = kernel.RegionEnd
 )
 
 // MemoryStatus reports which protections the region got. Every false field

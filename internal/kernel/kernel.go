@@ -26,3 +26,15 @@ const (
 	PathVAES256 = 1 // VAES on ymm (VEX), 16 blocks in flight
 	PathVAES512 = 2 // VAES on zmm (EVEX), 32 blocks in flight
 )
+
+// The software wrapping key region (internal/fallback): its size and the
+// byte offsets of what it holds. The sealed assembly reads IK, EK's round
+// keys and the POLYVAL powers at these offsets.
+const (
+	RegionSize    = 4096
+	RegionIK      = 0   // 16 bytes: the POLYVAL key IK (H)
+	RegionEK      = 16  // 32 bytes: the AES-256 wrapping key EK
+	RegionRoundEK = 64  // 15 x 16 bytes: the AES-256 encryption round keys of EK (amd64)
+	RegionHPowers = 304 // 8 x 16 bytes: H^1..H^8, RFC 8452 dot-powers (amd64)
+	RegionEnd     = 432 // end of the used bytes
+)
