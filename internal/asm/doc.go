@@ -7,3 +7,5 @@
 // Every routine's Go declaration states its contract: registers used, what is
 // cleared before return, and what happens on a rejected handle.
 package asm
+
+//go:generate sh -c "cd _asm && go run ./asm -out ../asm_amd64.s -stubs ../asm_amd64.go -pkg asm"

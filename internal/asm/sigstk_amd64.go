@@ -55,22 +55,15 @@ var (
 	sigstkMOff  uintptr // offset of gsignal in the runtime's m
 	sigstkWipes uint64  // frames wiped (atomic; SignalFrameWipes)
 
-	sigstkSaved  uintptr // sigstkMOff while SetSignalFrameWipe(false) is in force
-	sigstkDetail string  // SignalFrameWipe's text
+	sigstkSaved uintptr // sigstkMOff while SetSignalFrameWipe(false) is in force
+
+	// The frame layout sigstkInit measured (Linux only; zero elsewhere).
+	sigstkCanaryOff uintptr // top of the signal stack - the canary word
+	sigstkWipeLen   uintptr // bytes zeroed below the top after a signal
+	//lint:ignore U1000 read by the assembly (asm_amd64.s)
+	sigstkCanary uint64 // random, not zero
+	sigstkDetail string // SignalFrameWipe's text
 )
-
-// sigstkArm writes the canary below the top of the current thread's signal
-// stack (nothing when the wipe is off). Assembly routines call it on entry,
-// before any key byte is loaded. Clobbers AX, CX, DX, DI and flags; never
-// called from Go.
-func sigstkArm()
-
-// sigstkCheck zeroes the frame area at the top of the current thread's
-// signal stack if the canary written by sigstkArm changed (a signal was
-// delivered in between). Assembly routines call it before every RET, after
-// their vector registers are zero. Clobbers AX, CX, DX, DI and flags; never
-// called from Go.
-func sigstkCheck()
 
 // SignalFrameWipe reports whether the signal-frame wipe is active, with a
 // sentence saying how it is set up or why it is off.
@@ -99,14 +92,3 @@ func SetSignalFrameWipe(on bool) (was bool) {
 	}
 	return cur != 0
 }
-
-// These keep staticcheck from reporting the assembly-only helpers unused.
-var _, _ = sigstkArm, sigstkCheck
-
-// SignalFrameHooks returns the ABI0 entry addresses of sigstkArm and
-// sigstkCheck, for the assembly of the other packages: a Go assembly file
-// cannot name a symbol of this package (its import path has a '-', which
-// the assembler's symbol syntax has no way to write), so they store these
-// in package variables and call through them (MOVQ ·sigArm(SB), AX; CALL
-// AX). The hooks' contract is the same as for a direct call.
-func SignalFrameHooks() (arm, check uintptr)

@@ -14,28 +14,6 @@ import (
 	"unsafe"
 )
 
-// The frame layout sigstkInit measured, read by the assembly.
-var (
-	sigstkCanaryOff uintptr // top of the signal stack - the canary word
-	sigstkWipeLen   uintptr // bytes zeroed below the top after a signal
-	//lint:ignore U1000 read by the assembly (sigstk_linux_amd64.s)
-	sigstkCanary uint64 // random, not zero
-)
-
-// sigstkTopOf returns gsignal.stack.hi of the current thread, taking the
-// offset of gsignal in m from mOff (not from sigstkMOff). For tests.
-func sigstkTopOf(mOff uintptr) uintptr
-
-// curM returns the current thread's m pointer (g.m).
-func curM() uintptr
-
-// loadWord returns the 8 bytes at addr, which must be readable.
-func loadWord(addr uintptr) uint64
-
-// storeWords writes v to the n 8-byte words at addr, which must be writable
-// memory that nothing else uses.
-func storeWords(addr, n uintptr, v uint64)
-
 func init() {
 	if err := sigstkInit(); err != nil {
 		sigstkDetail = "not wiped: " + err.Error()
