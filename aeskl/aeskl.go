@@ -24,6 +24,8 @@ import (
 	"errors"
 	"strconv"
 	"unsafe"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
 // BlockSize is the AES block size in bytes.
@@ -46,7 +48,7 @@ func (k KeySizeError) Error() string {
 // Cipher is an AES block cipher on a Key Locker handle. It implements
 // cipher.Block. A Cipher is safe for concurrent use, except Close.
 type Cipher struct {
-	h [64]byte // the handle: metadata || tag || wrapped key
+	h handle.Handle // the handle: metadata || tag || wrapped key
 	b backend
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"testing/quick"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
 func unhex(s string) []byte {
@@ -323,7 +325,7 @@ func TestBadInput(t *testing.T) {
 			t.Error(err)
 		}
 		c.Close()
-		if c.h != [64]byte{} {
+		if c.h != (handle.Handle{}) {
 			t.Error("Close did not wipe the handle")
 		}
 		expectPanic(t, "closed Cipher", func() { c.Encrypt(buf, buf) })

@@ -18,10 +18,10 @@ import (
 // assembly stay on the caller's stack.
 type backend struct {
 	impl   Implementation
-	flags  int         // mode kernel flags: modeKey256 | modeWide (Key Locker)
-	kt     int         // the handle's key type
-	region *[4096]byte // the software wrapping key (aesni-sealed, generic)
-	path   int         // the aesni-sealed bulk path
+	flags  int              // mode kernel flags: modeKey256 | modeWide (Key Locker)
+	kt     int              // the handle's key type
+	region *fallback.Region // the software wrapping key (aesni-sealed, generic)
+	path   int              // the aesni-sealed bulk path
 }
 
 // Sealed bulk paths (internal/kernel).
@@ -131,40 +131,34 @@ func (s *Support) sealedPath() int {
 	return sealedAESNI
 }
 
-// The generic implementation (internal/fallback) unwraps and checks the
-// tag; the handle's metadata rules (restrictions, key type) are applied
-// here first, as the CPU applies them for Key Locker and the assembly for
-// aesni-sealed.
+// The generic implementation (internal/fallback) applies the handle's
+// metadata rules, unwraps and checks the tag itself, as the CPU does for
+// Key Locker and the assembly for aesni-sealed.
 
-func (b *backend) genericEncrypt(h *[64]byte, dst, src []byte) bool {
-	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericEncrypt(b.region, h, dst, src)
+func (b *backend) genericEncrypt(h *handle.Handle, dst, src []byte) bool {
+	return fallback.GenericEncrypt(b.region, h, dst, src)
 }
 
-func (b *backend) genericDecrypt(h *[64]byte, dst, src []byte) bool {
-	return handle.Check(h[:], b.kt, false) == nil && fallback.GenericDecrypt(b.region, h, dst, src)
+func (b *backend) genericDecrypt(h *handle.Handle, dst, src []byte) bool {
+	return fallback.GenericDecrypt(b.region, h, dst, src)
 }
 
-func (b *backend) genericCTR(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
-	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericCTR(b.region, h, dst, src, ctr, f)
+func (b *backend) genericCTR(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) bool {
+	return fallback.GenericCTR(b.region, h, dst, src, ctr, f)
 }
 
-func (b *backend) genericCBCEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericCBCEncrypt(b.region, h, dst, src, iv, f)
+func (b *backend) genericCBCEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
+	return fallback.GenericCBCEncrypt(b.region, h, dst, src, iv, f)
 }
 
-func (b *backend) genericCBCDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
-	return handle.Check(h[:], b.kt, false) == nil && fallback.GenericCBCDecrypt(b.region, h, dst, src, iv, f)
+func (b *backend) genericCBCDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
+	return fallback.GenericCBCDecrypt(b.region, h, dst, src, iv, f)
 }
 
-// genericXTS checks the data handle in the kernel's direction and the tweak
-// handle (if any) for encryption.
-func (b *backend) genericXTS(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
-	if handle.Check(h[:], b.kt, f&modeDecrypt == 0) != nil || ht != nil && handle.Check(ht[:], b.kt, true) != nil {
-		return false
-	}
+func (b *backend) genericXTS(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int) bool {
 	return fallback.GenericXTS(b.region, h, ht, dst, src, t, f)
 }
 
-func (b *backend) genericGCMCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
-	return handle.Check(h[:], b.kt, true) == nil && fallback.GenericGCMCTR(b.region, h, dst, src, j0, mask, f)
+func (b *backend) genericGCMCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
+	return fallback.GenericGCMCTR(b.region, h, dst, src, j0, mask, f)
 }

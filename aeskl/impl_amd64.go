@@ -6,6 +6,7 @@ import (
 	"github.com/go-keylocker/keylocker/internal/asm"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"github.com/go-keylocker/keylocker/internal/fallback"
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
 const hasAsm = true
@@ -17,103 +18,103 @@ func buildDesc() string { return "amd64" }
 // aesni-sealed: the assembly unwraps the handle in registers and applies
 // every rule itself. Generic: impl.go.
 
-func (b *backend) encodeKey(key []byte, r uint32, h *[64]byte) {
+func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
 		if len(key) == 16 {
-			kl.EncodeKey128((*[16]byte)(key), r, h)
+			kl.EncodeKey128((*[16]byte)(key), r, raw(h))
 		} else {
-			kl.EncodeKey256((*[32]byte)(key), r, h)
+			kl.EncodeKey256((*[32]byte)(key), r, raw(h))
 		}
 	case AESNISealed:
-		asm.SealedEncodeKey(b.region, &key[0], len(key), r, h)
+		asm.SealedEncodeKey(b.rawRegion(), &key[0], len(key), r, raw(h))
 	default:
 		fallback.GenericEncodeKey(b.region, key, r, h)
 	}
 }
 
-func (b *backend) encrypt(h *[64]byte, dst, src []byte) bool {
+func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return kl.EncryptKLWide256(h, dst, src)
+			return kl.EncryptKLWide256(raw(h), dst, src)
 		}
-		return kl.EncryptKLWide128(h, dst, src)
+		return kl.EncryptKLWide128(raw(h), dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return kl.EncryptKL256(h, dst, src)
+			return kl.EncryptKL256(raw(h), dst, src)
 		}
-		return kl.EncryptKL128(h, dst, src)
+		return kl.EncryptKL128(raw(h), dst, src)
 	case AESNISealed:
-		return asm.SealedEncrypt(b.region, h, dst, src, b.path)
+		return asm.SealedEncrypt(b.rawRegion(), raw(h), dst, src, b.path)
 	}
 	return b.genericEncrypt(h, dst, src)
 }
 
-func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool {
+func (b *backend) decrypt(h *handle.Handle, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return kl.DecryptKLWide256(h, dst, src)
+			return kl.DecryptKLWide256(raw(h), dst, src)
 		}
-		return kl.DecryptKLWide128(h, dst, src)
+		return kl.DecryptKLWide128(raw(h), dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return kl.DecryptKL256(h, dst, src)
+			return kl.DecryptKL256(raw(h), dst, src)
 		}
-		return kl.DecryptKL128(h, dst, src)
+		return kl.DecryptKL128(raw(h), dst, src)
 	case AESNISealed:
-		return asm.SealedDecrypt(b.region, h, dst, src, b.path)
+		return asm.SealedDecrypt(b.rawRegion(), raw(h), dst, src, b.path)
 	}
 	return b.genericDecrypt(h, dst, src)
 }
 
-func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+func (b *backend) ctr(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCTR(h, dst, src, ctr, f)
+		return kl.KLCTR(raw(h), dst, src, ctr, f)
 	case AESNISealed:
-		return asm.SealedCTR(b.region, h, dst, src, ctr, f, b.path)
+		return asm.SealedCTR(b.rawRegion(), raw(h), dst, src, ctr, f, b.path)
 	}
 	return b.genericCTR(h, dst, src, ctr, f)
 }
 
-func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+func (b *backend) cbcEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCBCEncrypt(h, dst, src, iv, f)
+		return kl.KLCBCEncrypt(raw(h), dst, src, iv, f)
 	case AESNISealed:
-		return asm.SealedCBCEncrypt(b.region, h, dst, src, iv, f, b.path)
+		return asm.SealedCBCEncrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
 	}
 	return b.genericCBCEncrypt(h, dst, src, iv, f)
 }
 
-func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+func (b *backend) cbcDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCBCDecrypt(h, dst, src, iv, f)
+		return kl.KLCBCDecrypt(raw(h), dst, src, iv, f)
 	case AESNISealed:
-		return asm.SealedCBCDecrypt(b.region, h, dst, src, iv, f, b.path)
+		return asm.SealedCBCDecrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
 	}
 	return b.genericCBCDecrypt(h, dst, src, iv, f)
 }
 
-func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLXTS(h, ht, dst, src, t, f)
+		return kl.KLXTS(raw(h), raw(ht), dst, src, t, f)
 	case AESNISealed:
-		return asm.SealedXTS(b.region, h, ht, dst, src, t, f, b.path)
+		return asm.SealedXTS(b.rawRegion(), raw(h), raw(ht), dst, src, t, f, b.path)
 	}
 	return b.genericXTS(h, ht, dst, src, t, f)
 }
 
-func (b *backend) gcmCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLGCMCTR(h, dst, src, j0, mask, f)
+		return kl.KLGCMCTR(raw(h), dst, src, j0, mask, f)
 	case AESNISealed:
-		return asm.SealedGCMCTR(b.region, h, dst, src, j0, mask, f, b.path)
+		return asm.SealedGCMCTR(b.rawRegion(), raw(h), dst, src, j0, mask, f, b.path)
 	}
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
@@ -129,7 +130,7 @@ type ghash struct {
 // precomputation where the sealed implementation can run.
 func setupRegion(s *Support) {
 	if unavailable(s, AESNISealed, 16, 0) == "" {
-		fallback.SetPrecompute(asm.SealedInit)
+		fallback.SetPrecompute(func(r *fallback.Region) { asm.SealedInit((*[fallback.RegionSize]byte)(r)) })
 	}
 }
 
@@ -159,3 +160,9 @@ func (g *ghash) update(acc *[16]byte, data []byte) {
 	}
 	asm.GHASHUpdate(&g.t, acc, data)
 }
+
+// raw is a handle as the assembly takes it.
+func raw(h *handle.Handle) *[64]byte { return (*[64]byte)(h) }
+
+// rawRegion is the wrapping key region as the assembly takes it.
+func (b *backend) rawRegion() *[fallback.RegionSize]byte { return (*[fallback.RegionSize]byte)(b.region) }

@@ -5,6 +5,8 @@ package aeskl
 import (
 	"runtime"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
+
 	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
@@ -19,30 +21,34 @@ func buildDesc() string {
 
 // Without assembly every backend is generic (impl.go).
 
-func (b *backend) encodeKey(key []byte, r uint32, h *[64]byte) {
+func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 	fallback.GenericEncodeKey(b.region, key, r, h)
 }
 
-func (b *backend) encrypt(h *[64]byte, dst, src []byte) bool { return b.genericEncrypt(h, dst, src) }
-func (b *backend) decrypt(h *[64]byte, dst, src []byte) bool { return b.genericDecrypt(h, dst, src) }
+func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
+	return b.genericEncrypt(h, dst, src)
+}
+func (b *backend) decrypt(h *handle.Handle, dst, src []byte) bool {
+	return b.genericDecrypt(h, dst, src)
+}
 
-func (b *backend) ctr(h *[64]byte, dst, src []byte, ctr *[16]byte, f int) bool {
+func (b *backend) ctr(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) bool {
 	return b.genericCTR(h, dst, src, ctr, f)
 }
 
-func (b *backend) cbcEncrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+func (b *backend) cbcEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	return b.genericCBCEncrypt(h, dst, src, iv, f)
 }
 
-func (b *backend) cbcDecrypt(h *[64]byte, dst, src []byte, iv *[16]byte, f int) bool {
+func (b *backend) cbcDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	return b.genericCBCDecrypt(h, dst, src, iv, f)
 }
 
-func (b *backend) xts(h, ht *[64]byte, dst, src []byte, t *[16]byte, f int) bool {
+func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int) bool {
 	return b.genericXTS(h, ht, dst, src, t, f)
 }
 
-func (b *backend) gcmCTR(h *[64]byte, dst, src []byte, j0, mask *[16]byte, f int) bool {
+func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
 
@@ -44,7 +45,7 @@ func (k ckKind) encrypts() bool { return k != ckECBDec && k != ckCBCDec && k != 
 type ckKeys struct {
 	b          backend
 	key, tkey  []byte
-	h, ht      *[64]byte
+	h, ht      *handle.Handle
 	block, tbk cipher.Block
 }
 
@@ -58,7 +59,7 @@ func ckNewKeys(t testing.TB, v variant, keyLen int, r uint32) *ckKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &ckKeys{b: b, key: ckRand(keyLen), tkey: ckRand(keyLen), h: new([64]byte), ht: new([64]byte)}
+	k := &ckKeys{b: b, key: ckRand(keyLen), tkey: ckRand(keyLen), h: new(handle.Handle), ht: new(handle.Handle)}
 	b.encodeKey(k.key, r, k.h)
 	b.encodeKey(k.tkey, 0, k.ht) // unrestricted: the data handle decides
 	k.block, _ = aes.NewCipher(k.key)
@@ -91,7 +92,7 @@ func (k *ckKeys) run(kind ckKind, dst, src []byte, st, aux *[16]byte, tweakEnc b
 	case ckCBCDec:
 		return b.cbcDecrypt(k.h, dst, src, st, b.flags)
 	case ckXTSEnc, ckXTSDec:
-		var ht *[64]byte
+		var ht *handle.Handle
 		if tweakEnc {
 			ht = k.ht
 		}

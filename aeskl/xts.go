@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
+
 	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
@@ -144,7 +146,7 @@ func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
 	if dec {
 		flags |= modeDecrypt
 	}
-	var ht *[64]byte
+	var ht *handle.Handle
 	if encTweak {
 		ht = &x.tweak.h
 	}

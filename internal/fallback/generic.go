@@ -103,7 +103,7 @@ func (w *wrapState) keystream(tag []byte, blocks int) {
 
 // polyval computes w.s = POLYVAL(IK, meta || kb blocks || length) with bit
 // 127 cleared.
-func (w *wrapState) polyval(region *[4096]byte, meta []byte, kt, blocks int) {
+func (w *wrapState) polyval(region *Region, meta []byte, kt, blocks int) {
 	w.pv.init((*[16]byte)(region[0:16]))
 	w.pv.update(meta[:16])
 	w.pv.update(w.kb[:16*blocks])
@@ -119,7 +119,7 @@ func (w *wrapState) polyval(region *[4096]byte, meta []byte, kt, blocks int) {
 // the rest of h zeroed; 64 bytes otherwise). It panics on a bad key length
 // or a restriction bit outside handle.RestrictionMask: the caller validates
 // both.
-func GenericEncodeKey(region *[4096]byte, key []byte, restrictions uint32, h *[64]byte) {
+func GenericEncodeKey(region *Region, key []byte, restrictions uint32, h *handle.Handle) {
 	kt := handle.KeyType(len(key))
 	if kt < 0 {
 		panic("fallback: GenericEncodeKey: key must be 16, 24 or 32 bytes")
@@ -134,7 +134,7 @@ func GenericEncodeKey(region *[4096]byte, key []byte, restrictions uint32, h *[6
 	})
 }
 
-func encodeKey(region *[4096]byte, key []byte, kt int, restrictions uint32, h *[64]byte) {
+func encodeKey(region *Region, key []byte, kt int, restrictions uint32, h *handle.Handle) {
 	var w wrapState
 	_, blocks := keyLayout(kt)
 	*h = [64]byte{}
@@ -148,13 +148,17 @@ func encodeKey(region *[4096]byte, key []byte, kt int, restrictions uint32, h *[
 	wipeWrapState(&w)
 }
 
-// unwrapInto verifies h and, if the tag verifies, expands the data key into
-// dk. It reports whether the handle verified. w is wiped on return.
-func unwrapInto(region *[4096]byte, h *[64]byte, dk *schedule) bool {
-	_, kt, err := handle.ParseMeta(h[:16])
-	if err != nil {
+// unwrapInto applies the handle's metadata rules for an operation in the
+// given direction (reserved bits, CPL0-only, the restriction of that
+// direction: handle.Handle.Check, as the Key Locker instructions and the
+// sealed assembly do), verifies h and, if the tag verifies, expands the
+// data key into dk. It reports whether the handle was accepted. w is wiped
+// on return.
+func unwrapInto(region *Region, h *handle.Handle, dk *schedule, encrypt bool) bool {
+	if h.Check(encrypt) != nil {
 		return false
 	}
+	_, kt, _ := handle.ParseMeta(h[:16])
 	keyBytes, blocks := keyLayout(kt)
 	var w wrapState
 	expandKey(&w.ek, region[16:48])
@@ -176,22 +180,22 @@ func unwrapInto(region *[4096]byte, h *[64]byte, dk *schedule) bool {
 }
 
 // GenericEncrypt encrypts len(src)/16 blocks (ECB) with the key inside h,
-// unwrapped under the region's IWKey. The caller has checked the
-// restrictions; the key type comes from the metadata (an unknown key type
-// or reserved bit returns false). It returns false, writing nothing to dst,
+// unwrapped under the region's IWKey. It applies the handle's metadata
+// rules itself: a reserved bit, an unknown key type, CPL0-only or NoEncrypt
+// returns false; the key type comes from the metadata. It returns false, writing nothing to dst,
 // if the handle does not verify. len(src) must be a multiple of 16 and
 // len(dst) >= len(src) (it panics otherwise); dst and src may be the same
 // slice.
-func GenericEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte) bool {
+func GenericEncrypt(region *Region, h *handle.Handle, dst, src []byte) bool {
 	return genericCrypt(region, h, dst, src, false)
 }
 
 // GenericDecrypt is GenericEncrypt for decryption.
-func GenericDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte) bool {
+func GenericDecrypt(region *Region, h *handle.Handle, dst, src []byte) bool {
 	return genericCrypt(region, h, dst, src, true)
 }
 
-func genericCrypt(region *[4096]byte, h *[64]byte, dst, src []byte, decrypt bool) bool {
+func genericCrypt(region *Region, h *handle.Handle, dst, src []byte, decrypt bool) bool {
 	if len(src)%16 != 0 || len(dst) < len(src) {
 		panic("fallback: input not full blocks or output too short")
 	}
@@ -204,9 +208,9 @@ func genericCrypt(region *[4096]byte, h *[64]byte, dst, src []byte, decrypt bool
 	return ok
 }
 
-func crypt(region *[4096]byte, h *[64]byte, dst, src []byte, decrypt bool) bool {
+func crypt(region *Region, h *handle.Handle, dst, src []byte, decrypt bool) bool {
 	var dk schedule
-	ok := unwrapInto(region, h, &dk)
+	ok := unwrapInto(region, h, &dk, !decrypt)
 	if ok {
 		dk.crypt(dst, src, decrypt)
 	}

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
+
 	"github.com/go-keylocker/keylocker/internal/memscan"
 )
 
@@ -78,7 +80,7 @@ func TestHelperGeneric(t *testing.T) {
 	// as it is while the parent scans (the strictest case for stack hygiene).
 	done, block := make(chan error), make(chan struct{})
 	go func() {
-		var h [64]byte
+		var h handle.Handle
 		GenericEncodeKey(r, key, 0, &h)
 		clear(key)
 		buf := make([]byte, 16*9)

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
+
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -162,7 +164,7 @@ func (s *schedule) xts(m *modeScratch, dst, src []byte, t *[16]byte, decrypt boo
 
 // GenericCTR: dst = src XOR E(*ctr), E(*ctr+1), ...; *ctr is advanced by
 // the number of blocks (low 32 bits only with ModeInc32).
-func GenericCTR(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool {
+func GenericCTR(region *Region, h *handle.Handle, dst, src []byte, ctr *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
 	var ok bool
 	protect(func() {
@@ -173,10 +175,10 @@ func GenericCTR(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte,
 	return ok
 }
 
-func ctrKernel(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, inc32 bool) bool {
+func ctrKernel(region *Region, h *handle.Handle, dst, src []byte, ctr *[16]byte, inc32 bool) bool {
 	var dk schedule
 	var m modeScratch
-	ok := unwrapInto(region, h, &dk)
+	ok := unwrapInto(region, h, &dk, true)
 	if ok {
 		dk.ctrXOR(&m, dst, src, ctr, inc32, nil)
 	}
@@ -186,7 +188,7 @@ func ctrKernel(region *[4096]byte, h *[64]byte, dst, src []byte, ctr *[16]byte, 
 }
 
 // GenericCBCEncrypt: C_i = E(P_i XOR C_{i-1}), C_{-1} = *iv; *iv = last C.
-func GenericCBCEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool {
+func GenericCBCEncrypt(region *Region, h *handle.Handle, dst, src []byte, iv *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
 	var ok bool
 	protect(func() {
@@ -198,7 +200,7 @@ func GenericCBCEncrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16
 }
 
 // GenericCBCDecrypt: P_i = D(C_i) XOR C_{i-1}; *iv = last C (in place works).
-func GenericCBCDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool {
+func GenericCBCDecrypt(region *Region, h *handle.Handle, dst, src []byte, iv *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
 	var ok bool
 	protect(func() {
@@ -209,10 +211,10 @@ func GenericCBCDecrypt(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16
 	return ok
 }
 
-func cbcKernel(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, decrypt bool) bool {
+func cbcKernel(region *Region, h *handle.Handle, dst, src []byte, iv *[16]byte, decrypt bool) bool {
 	var dk schedule
 	var m modeScratch
-	ok := unwrapInto(region, h, &dk)
+	ok := unwrapInto(region, h, &dk, !decrypt)
 	if ok && len(src) > 0 {
 		if decrypt {
 			dk.cbcDecrypt(&m, dst, src, iv)
@@ -230,7 +232,7 @@ func cbcKernel(region *[4096]byte, h *[64]byte, dst, src []byte, iv *[16]byte, d
 // and is encrypted, or decrypted with ModeDecrypt, under h; on return
 // *tweak is the next block's tweak. Both handles are verified before
 // anything is written.
-func GenericXTS(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool {
+func GenericXTS(region *Region, h, hTweak *handle.Handle, dst, src []byte, tweak *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
 	var ok bool
 	protect(func() {
@@ -241,19 +243,19 @@ func GenericXTS(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak 
 	return ok
 }
 
-func xtsKernel(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, decrypt bool) bool {
+func xtsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, tweak *[16]byte, decrypt bool) bool {
 	var dk schedule
 	var m modeScratch
 	t := *tweak
 	ok := true
 	if hTweak != nil {
-		ok = unwrapInto(region, hTweak, &dk)
+		ok = unwrapInto(region, hTweak, &dk, true)
 		if ok {
 			dk.crypt(t[:], t[:], false)
 		}
 		wipeSchedule(&dk)
 	}
-	ok = ok && unwrapInto(region, h, &dk)
+	ok = ok && unwrapInto(region, h, &dk, !decrypt)
 	if ok {
 		dk.xts(&m, dst, src, &t, decrypt)
 		*tweak = t
@@ -266,7 +268,7 @@ func xtsKernel(region *[4096]byte, h, hTweak *[64]byte, dst, src []byte, tweak *
 
 // GenericGCMCTR: *tagMask = E(*j0), then CTR with inc32 from inc32(*j0);
 // *j0 is not modified.
-func GenericGCMCTR(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool {
+func GenericGCMCTR(region *Region, h *handle.Handle, dst, src []byte, j0, tagMask *[16]byte, flags int) bool {
 	checkBlocks(dst, src)
 	var ok bool
 	protect(func() {
@@ -277,10 +279,10 @@ func GenericGCMCTR(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask
 	return ok
 }
 
-func gcmKernel(region *[4096]byte, h *[64]byte, dst, src []byte, j0, tagMask *[16]byte) bool {
+func gcmKernel(region *Region, h *handle.Handle, dst, src []byte, j0, tagMask *[16]byte) bool {
 	var dk schedule
 	var m modeScratch
-	ok := unwrapInto(region, h, &dk)
+	ok := unwrapInto(region, h, &dk, true)
 	if ok {
 		c := *j0
 		dk.ctrXOR(&m, dst, src, &c, true, tagMask)

@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"fmt"
 	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
-func newHandle(t *testing.T, r *[4096]byte, key []byte) *[64]byte {
-	var h [64]byte
+func newHandle(t *testing.T, r *Region, key []byte) *handle.Handle {
+	var h handle.Handle
 	GenericEncodeKey(r, key, 0, &h)
 	return &h
 }
@@ -63,8 +65,8 @@ func TestGenericModesPanics(t *testing.T) {
 	}
 }
 
-func benchHandle(b *testing.B, r *[4096]byte, ks int) *[64]byte {
-	var h [64]byte
+func benchHandle(b *testing.B, r *Region, ks int) *handle.Handle {
+	var h handle.Handle
 	GenericEncodeKey(r, randBytes(ks), 0, &h)
 	return &h
 }

@@ -73,6 +73,11 @@ import (
 // RegionSize is the size of the wrapping key region.
 const RegionSize = kernel.RegionSize
 
+// Region is the wrapping key region: IK, EK and what the assembly
+// precomputes from them, at the offsets below, in one page of its own.
+// The assembly sees the same bytes as *[4096]byte.
+type Region [RegionSize]byte
+
 // Offsets in the region, defined in internal/kernel.
 const (
 	OffIK      = kernel.RegionIK
@@ -99,7 +104,7 @@ var ErrWiped = errors.New("fallback: the wrapping key region is wiped (this proc
 
 // initPrecomp fills region[OffRoundEK:OffEnd] from IK/EK when the region is
 // created; nil: the region holds IK/EK only (all the generic code needs).
-var initPrecomp atomic.Pointer[func(*[RegionSize]byte)]
+var initPrecomp atomic.Pointer[func(*Region)]
 
 // SetPrecompute sets the function that fills the precomputation of the
 // region (region[OffRoundEK:OffEnd]: the sealed assembly's SealedInit) when
@@ -107,11 +112,11 @@ var initPrecomp atomic.Pointer[func(*[RegionSize]byte)]
 // that decides the CPU's features (aeskl) sets it, before its first
 // WrapKey, when the sealed implementation can run there. It has no effect
 // on a region that exists already.
-func SetPrecompute(f func(*[RegionSize]byte)) { initPrecomp.Store(&f) }
+func SetPrecompute(f func(*Region)) { initPrecomp.Store(&f) }
 
 var (
 	once      sync.Once
-	region    *[RegionSize]byte
+	region    *Region
 	regionErr error
 	status    MemoryStatus
 	statusMu  sync.Mutex
@@ -120,7 +125,7 @@ var (
 // WrapKey returns the process-wide wrapping key region, creating it on the
 // first call. The region is read-only (where the system allows it): writing
 // to it faults.
-func WrapKey() (*[RegionSize]byte, error) {
+func WrapKey() (*Region, error) {
 	once.Do(create)
 	if regionErr != nil {
 		return nil, regionErr
@@ -132,7 +137,7 @@ func WrapKey() (*[RegionSize]byte, error) {
 }
 
 // wiped reports whether IK and EK are all zero (constant time over 48 bytes).
-func wiped(r *[RegionSize]byte) bool {
+func wiped(r *Region) bool {
 	var acc byte
 	for _, b := range r[OffIK : OffEK+32] {
 		acc |= b
@@ -162,7 +167,7 @@ func create() {
 }
 
 // fill writes IK/EK and the precomputation into a writable region.
-func fill(r *[RegionSize]byte) {
+func fill(r *Region) {
 	rand.Read(r[OffIK : OffEK+32]) // straight into the region, see the package doc
 	if f := initPrecomp.Load(); f != nil && *f != nil {
 		(*f)(r)

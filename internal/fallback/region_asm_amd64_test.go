@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
+
 	"golang.org/x/sys/cpu"
 
 	"github.com/go-keylocker/keylocker/internal/asm"
@@ -16,7 +18,7 @@ import (
 // SealedInit's precomputation where the sealed assembly can run.
 func init() {
 	if cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3 && cpu.X86.HasSSE41 {
-		SetPrecompute(asm.SealedInit)
+		SetPrecompute(func(r *Region) { asm.SealedInit((*[RegionSize]byte)(r)) })
 	}
 }
 
@@ -43,16 +45,16 @@ func TestRegionPrecompAndSealedAgree(t *testing.T) {
 	for _, n := range []int{16, 24, 32} {
 		key := make([]byte, n)
 		rand.Read(key)
-		var hg, ha [64]byte
+		var hg, ha handle.Handle
 		GenericEncodeKey(r, key, 0, &hg)
-		asm.SealedEncodeKey(r, &key[0], n, 0, &ha)
+		asm.SealedEncodeKey((*[RegionSize]byte)(r), &key[0], n, 0, (*[64]byte)(&ha))
 		if hg != ha {
 			t.Fatalf("AES-%d: generic handle %x, sealed handle %x", 8*n, hg, ha)
 		}
 		src := make([]byte, 5*16)
 		rand.Read(src)
 		dg, da := make([]byte, len(src)), make([]byte, len(src))
-		if !GenericEncrypt(r, &hg, dg, src) || !asm.SealedEncrypt(r, &ha, da, src, asm.PathAESNI) || !bytes.Equal(dg, da) {
+		if !GenericEncrypt(r, &hg, dg, src) || !asm.SealedEncrypt((*[RegionSize]byte)(r), (*[64]byte)(&ha), da, src, asm.PathAESNI) || !bytes.Equal(dg, da) {
 			t.Fatalf("AES-%d: generic and sealed encryption differ", 8*n)
 		}
 	}

@@ -2,7 +2,7 @@
 
 package fallback
 
-func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
+func newRegion() (*Region, MemoryStatus, error) {
 	st := MemoryStatus{Notes: []string{
 		"this platform offers no memory control to Go: the wrapping key is in an ordinary Go heap array",
 		"not locked: the wrapping key may be swapped out",
@@ -11,7 +11,7 @@ func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
 		"no guard pages",
 		"not read-only",
 	}}
-	r := new([RegionSize]byte)
+	r := new(Region)
 	fill(r)
 	return r, st, nil
 }

@@ -2,6 +2,8 @@ package fallback
 
 import (
 	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
 func TestWrapKeyOnce(t *testing.T) {
@@ -33,7 +35,7 @@ func TestWrapKeyOnce(t *testing.T) {
 		t.Fatalf("%d protections missing and no notes", falses)
 	}
 	// The generic path works with the real region.
-	var h [64]byte
+	var h handle.Handle
 	GenericEncodeKey(r1, make([]byte, 32), 0, &h)
 	buf := make([]byte, 32)
 	if !GenericEncrypt(r1, &h, buf, buf) || !GenericDecrypt(r1, &h, buf, buf) || buf[0] != 0 {

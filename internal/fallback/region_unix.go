@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
+func newRegion() (*Region, MemoryStatus, error) {
 	var st MemoryStatus
 	ps := unix.Getpagesize()
 	if ps < RegionSize {
@@ -34,7 +34,7 @@ func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
 	}
 	advise(page, &st)
 
-	r := (*[RegionSize]byte)(unsafe.Pointer(&page[0]))
+	r := (*Region)(unsafe.Pointer(&page[0]))
 	fill(r)
 
 	if err := unix.Mprotect(page, unix.PROT_READ); err != nil {

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
+func newRegion() (*Region, MemoryStatus, error) {
 	var st MemoryStatus
 	const ps = RegionSize // Windows pages are 4 KiB on every architecture Go supports
 	base, err := windows.VirtualAlloc(0, 3*ps, windows.MEM_COMMIT|windows.MEM_RESERVE, windows.PAGE_READWRITE)
@@ -32,7 +32,7 @@ func newRegion() (*[RegionSize]byte, MemoryStatus, error) {
 	st.note("Windows has no fork: WipeOnFork does not apply (child processes never inherit the region)")
 
 	// Reinterpret the address as a pointer (the memory is not Go heap).
-	r := *(**[RegionSize]byte)(unsafe.Pointer(&page))
+	r := *(**Region)(unsafe.Pointer(&page))
 	fill(r)
 
 	if err := windows.VirtualProtect(page, ps, windows.PAGE_READONLY, &old); err != nil {

@@ -234,3 +234,20 @@ func polyvalBlocks(ik *[16]byte, meta, kb []byte, kt int) [16]byte {
 	p.Update(l[:])
 	return p.Sum()
 }
+
+// Handle is where a handle is kept: 64 bytes, of which an AES-128 handle
+// uses the first 48 (the rest is zero). Every layer passes handles as
+// *Handle; the assembly sees the same 64 bytes as *[64]byte.
+type Handle [Size256]byte
+
+// Check applies Check's rules to h for an operation in the given direction
+// with the key type h's own metadata names (the software implementations'
+// rule: the tag covers the metadata, so the key type needs no second
+// source). It does not verify the tag.
+func (h *Handle) Check(encrypt bool) error {
+	_, kt, err := ParseMeta(h[:])
+	if err != nil {
+		return err
+	}
+	return Check(h[:], kt, encrypt)
+}
