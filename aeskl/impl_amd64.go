@@ -4,6 +4,7 @@ package aeskl
 
 import (
 	"github.com/go-keylocker/keylocker/internal/asm"
+	asmghash "github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -122,7 +123,7 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 // ghash is GHASH under one key: PCLMULQDQ / VPCLMULQDQ assembly shared by
 // the amd64 implementations, the constant-time Go GHASH for generic.
 type ghash struct {
-	t asm.GHASHTable
+	t asmghash.GHASHTable
 	g *fallback.GHASH
 }
 
@@ -149,7 +150,7 @@ func (b *backend) newGHASH(h *[16]byte) *ghash {
 	if b.impl != AESNISealed {
 		path = s.sealedPath()
 	}
-	asm.GHASHInit(h, &g.t, path)
+	asmghash.GHASHInit(h, &g.t, path)
 	return g
 }
 
@@ -158,11 +159,13 @@ func (g *ghash) update(acc *[16]byte, data []byte) {
 		g.g.Update(acc, data)
 		return
 	}
-	asm.GHASHUpdate(&g.t, acc, data)
+	asmghash.GHASHUpdate(&g.t, acc, data)
 }
 
 // raw is a handle as the assembly takes it.
 func raw(h *handle.Handle) *[64]byte { return (*[64]byte)(h) }
 
 // rawRegion is the wrapping key region as the assembly takes it.
-func (b *backend) rawRegion() *[fallback.RegionSize]byte { return (*[fallback.RegionSize]byte)(b.region) }
+func (b *backend) rawRegion() *[fallback.RegionSize]byte {
+	return (*[fallback.RegionSize]byte)(b.region)
+}
