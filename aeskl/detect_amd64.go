@@ -39,7 +39,7 @@ func probeCPU(s *Support) {
 		// ENCODEKEY128 reports the IWKey's NoBackup (bit 0) and KeySource
 		// (bits 4:1). The key wrapped is all zeros and the handle discarded.
 		var key [16]byte
-		var h [64]byte
+		var h kl.Handle
 		info := kl.EncodeKey128(&key, 0, &h)
 		s.IWKeyPolicyKnown = true
 		s.IWKeyNoBackup = info&1 != 0

@@ -23,9 +23,9 @@ func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
 		if len(key) == 16 {
-			kl.EncodeKey128((*[16]byte)(key), r, raw(h))
+			kl.EncodeKey128((*[16]byte)(key), r, h)
 		} else {
-			kl.EncodeKey256((*[32]byte)(key), r, raw(h))
+			kl.EncodeKey256((*[32]byte)(key), r, h)
 		}
 	case AESNISealed:
 		asm.SealedEncodeKey(b.rawRegion(), &key[0], len(key), r, raw(h))
@@ -38,14 +38,14 @@ func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return kl.EncryptKLWide256(raw(h), dst, src)
+			return kl.EncryptKLWide256(h, dst, src)
 		}
-		return kl.EncryptKLWide128(raw(h), dst, src)
+		return kl.EncryptKLWide128(h, dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return kl.EncryptKL256(raw(h), dst, src)
+			return kl.EncryptKL256(h, dst, src)
 		}
-		return kl.EncryptKL128(raw(h), dst, src)
+		return kl.EncryptKL128(h, dst, src)
 	case AESNISealed:
 		return asm.SealedEncrypt(b.rawRegion(), raw(h), dst, src, b.path)
 	}
@@ -56,14 +56,14 @@ func (b *backend) decrypt(h *handle.Handle, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:
 		if b.flags&modeKey256 != 0 {
-			return kl.DecryptKLWide256(raw(h), dst, src)
+			return kl.DecryptKLWide256(h, dst, src)
 		}
-		return kl.DecryptKLWide128(raw(h), dst, src)
+		return kl.DecryptKLWide128(h, dst, src)
 	case KeyLocker:
 		if b.flags&modeKey256 != 0 {
-			return kl.DecryptKL256(raw(h), dst, src)
+			return kl.DecryptKL256(h, dst, src)
 		}
-		return kl.DecryptKL128(raw(h), dst, src)
+		return kl.DecryptKL128(h, dst, src)
 	case AESNISealed:
 		return asm.SealedDecrypt(b.rawRegion(), raw(h), dst, src, b.path)
 	}
@@ -73,7 +73,7 @@ func (b *backend) decrypt(h *handle.Handle, dst, src []byte) bool {
 func (b *backend) ctr(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCTR(raw(h), dst, src, ctr, f)
+		return kl.KLCTR(h, dst, src, ctr, f)
 	case AESNISealed:
 		return asm.SealedCTR(b.rawRegion(), raw(h), dst, src, ctr, f, b.path)
 	}
@@ -83,7 +83,7 @@ func (b *backend) ctr(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) b
 func (b *backend) cbcEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCBCEncrypt(raw(h), dst, src, iv, f)
+		return kl.KLCBCEncrypt(h, dst, src, iv, f)
 	case AESNISealed:
 		return asm.SealedCBCEncrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
 	}
@@ -93,7 +93,7 @@ func (b *backend) cbcEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f 
 func (b *backend) cbcDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLCBCDecrypt(raw(h), dst, src, iv, f)
+		return kl.KLCBCDecrypt(h, dst, src, iv, f)
 	case AESNISealed:
 		return asm.SealedCBCDecrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
 	}
@@ -103,7 +103,7 @@ func (b *backend) cbcDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f 
 func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLXTS(raw(h), raw(ht), dst, src, t, f)
+		return kl.KLXTS(h, ht, dst, src, t, f)
 	case AESNISealed:
 		return asm.SealedXTS(b.rawRegion(), raw(h), raw(ht), dst, src, t, f, b.path)
 	}
@@ -113,7 +113,7 @@ func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int)
 func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:
-		return kl.KLGCMCTR(raw(h), dst, src, j0, mask, f)
+		return kl.KLGCMCTR(h, dst, src, j0, mask, f)
 	case AESNISealed:
 		return asm.SealedGCMCTR(b.rawRegion(), raw(h), dst, src, j0, mask, f, b.path)
 	}

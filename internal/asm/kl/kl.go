@@ -36,4 +36,10 @@
 //     reports WIDE_KL), ModeInc32 and ModeDecrypt.
 package kl
 
+import "github.com/go-keylocker/keylocker/internal/handle"
+
 //go:generate sh -c "cd ../_asm && go run ./kl -out ../kl/kl_amd64.s -stubs ../kl/kl_amd64.go -pkg kl"
+
+// Handle is a Key Locker handle in 64 bytes (AES-128 handles use the first
+// 48), as every layer of the project passes it.
+type Handle = handle.Handle

@@ -19,7 +19,7 @@ package kl
 // #UD (SIGILL) unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
+func EncodeKey128(key *[16]byte, restrictions uint32, h *Handle) (info uint32)
 
 // EncodeKey256 executes ENCODEKEY256: it loads the key into X1:X0 straight
 // from the caller's memory (the key never passes through a general register
@@ -36,7 +36,7 @@ func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
 // #UD (SIGILL) unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
+func EncodeKey256(key *[32]byte, restrictions uint32, h *Handle) (info uint32)
 
 // EncryptKL128 encrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-128 handle at h: AESENC128KL xmm0, [rax], one instruction per block.
@@ -51,7 +51,7 @@ func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
 // unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func EncryptKL128(h *[64]byte, dst []byte, src []byte) bool
+func EncryptKL128(h *Handle, dst []byte, src []byte) bool
 
 // DecryptKL128 decrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-128 handle at h: AESDEC128KL xmm0, [rax], one instruction per block.
@@ -66,7 +66,7 @@ func EncryptKL128(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func DecryptKL128(h *[64]byte, dst []byte, src []byte) bool
+func DecryptKL128(h *Handle, dst []byte, src []byte) bool
 
 // EncryptKL256 encrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-256 handle at h: AESENC256KL xmm0, [rax], one instruction per block.
@@ -81,7 +81,7 @@ func DecryptKL128(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func EncryptKL256(h *[64]byte, dst []byte, src []byte) bool
+func EncryptKL256(h *Handle, dst []byte, src []byte) bool
 
 // DecryptKL256 decrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-256 handle at h: AESDEC256KL xmm0, [rax], one instruction per block.
@@ -96,7 +96,7 @@ func EncryptKL256(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE.
 //
 //go:noescape
-func DecryptKL256(h *[64]byte, dst []byte, src []byte) bool
+func DecryptKL256(h *Handle, dst []byte, src []byte) bool
 
 // EncryptKLWide128 encrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-128 handle at h: AESENCWIDE128KL [rax] on X0-X7 for each full batch of 8 blocks, then AESENC128KL xmm0, [rax] for each of the n%8 tail blocks.
@@ -111,7 +111,7 @@ func DecryptKL256(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 //
 //go:noescape
-func EncryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
+func EncryptKLWide128(h *Handle, dst []byte, src []byte) bool
 
 // DecryptKLWide128 decrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-128 handle at h: AESDECWIDE128KL [rax] on X0-X7 for each full batch of 8 blocks, then AESDEC128KL xmm0, [rax] for each of the n%8 tail blocks.
@@ -126,7 +126,7 @@ func EncryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 //
 //go:noescape
-func DecryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
+func DecryptKLWide128(h *Handle, dst []byte, src []byte) bool
 
 // EncryptKLWide256 encrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-256 handle at h: AESENCWIDE256KL [rax] on X0-X7 for each full batch of 8 blocks, then AESENC256KL xmm0, [rax] for each of the n%8 tail blocks.
@@ -141,7 +141,7 @@ func DecryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 //
 //go:noescape
-func EncryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
+func EncryptKLWide256(h *Handle, dst []byte, src []byte) bool
 
 // DecryptKLWide256 decrypts len(src)/16 blocks of src into dst in ECB mode with
 // the AES-256 handle at h: AESDECWIDE256KL [rax] on X0-X7 for each full batch of 8 blocks, then AESDEC256KL xmm0, [rax] for each of the n%8 tail blocks.
@@ -156,7 +156,7 @@ func EncryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
 // unless CPUID.19H:EBX reports AESKLE and WIDE_KL.
 //
 //go:noescape
-func DecryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
+func DecryptKLWide256(h *Handle, dst []byte, src []byte) bool
 
 // KLCTR XORs src with the CTR keystream E(*ctr), E(*ctr+1), ... into dst.
 // The counter is big-endian; it is incremented over all 128 bits (carry
@@ -172,7 +172,7 @@ func DecryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
 // unchanged.
 //
 //go:noescape
-func KLCTR(h *[64]byte, dst []byte, src []byte, ctr *[16]byte, flags int) bool
+func KLCTR(h *Handle, dst []byte, src []byte, ctr *[16]byte, flags int) bool
 
 // KLCBCEncrypt computes C_i = E(P_i XOR C_{i-1}) with C_{-1} = *iv, one
 // AESENC{128,256}KL per block (ModeWide is ignored: CBC encryption is
@@ -182,7 +182,7 @@ func KLCTR(h *[64]byte, dst []byte, src []byte, ctr *[16]byte, flags int) bool
 // written and the caller must zero it; *iv is unchanged.
 //
 //go:noescape
-func KLCBCEncrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) bool
+func KLCBCEncrypt(h *Handle, dst []byte, src []byte, iv *[16]byte, flags int) bool
 
 // KLCBCDecrypt computes P_i = D(C_i) XOR C_{i-1} with C_{-1} = *iv: with
 // ModeWide one AESDECWIDE{128,256}KL per 8 blocks, else and for the tail
@@ -193,7 +193,7 @@ func KLCBCEncrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) 
 // be partly written and the caller must zero it; *iv is unchanged.
 //
 //go:noescape
-func KLCBCDecrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) bool
+func KLCBCDecrypt(h *Handle, dst []byte, src []byte, iv *[16]byte, flags int) bool
 
 // KLXTS runs XTS over len(src)/16 whole blocks (no ciphertext stealing: the
 // caller does that). If hTweak != nil, first T = AESENC{128,256}KL(*tweak)
@@ -212,7 +212,7 @@ func KLCBCDecrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) 
 // be partly written and the caller must zero it; *tweak is unchanged.
 //
 //go:noescape
-func KLXTS(h *[64]byte, hTweak *[64]byte, dst []byte, src []byte, tweak *[16]byte, flags int) bool
+func KLXTS(h *Handle, hTweak *Handle, dst []byte, src []byte, tweak *[16]byte, flags int) bool
 
 // KLGCMCTR is GCM's counter mode: first *tagMask = E(*j0) (one
 // AESENC{128,256}KL, even for zero blocks), then dst = src XOR keystream of
@@ -224,4 +224,4 @@ func KLXTS(h *[64]byte, hTweak *[64]byte, dst []byte, src []byte, tweak *[16]byt
 // be partly written and the caller must zero it and discard *tagMask.
 //
 //go:noescape
-func KLGCMCTR(h *[64]byte, dst []byte, src []byte, j0 *[16]byte, tagMask *[16]byte, flags int) bool
+func KLGCMCTR(h *Handle, dst []byte, src []byte, j0 *[16]byte, tagMask *[16]byte, flags int) bool

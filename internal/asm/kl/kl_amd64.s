@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func EncodeKey128(key *[16]byte, restrictions uint32, h *[64]byte) (info uint32)
+// func EncodeKey128(key *[16]byte, restrictions uint32, h *Handle) (info uint32)
 // Requires: SSE2
 TEXT ·EncodeKey128(SB), NOSPLIT, $0-28
 	// Before any key byte is loaded: arm the signal-frame check.
@@ -42,7 +42,7 @@ TEXT ·EncodeKey128(SB), NOSPLIT, $0-28
 	CALL AX
 	RET
 
-// func EncodeKey256(key *[32]byte, restrictions uint32, h *[64]byte) (info uint32)
+// func EncodeKey256(key *[32]byte, restrictions uint32, h *Handle) (info uint32)
 // Requires: SSE2
 TEXT ·EncodeKey256(SB), NOSPLIT, $0-28
 	// Before any key byte is loaded: arm the signal-frame check.
@@ -81,7 +81,7 @@ TEXT ·EncodeKey256(SB), NOSPLIT, $0-28
 	CALL AX
 	RET
 
-// func EncryptKL128(h *[64]byte, dst []byte, src []byte) bool
+// func EncryptKL128(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·EncryptKL128(SB), NOSPLIT, $0-57
 	MOVQ  h+0(FP), AX
@@ -118,7 +118,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func DecryptKL128(h *[64]byte, dst []byte, src []byte) bool
+// func DecryptKL128(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·DecryptKL128(SB), NOSPLIT, $0-57
 	MOVQ  h+0(FP), AX
@@ -155,7 +155,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func EncryptKL256(h *[64]byte, dst []byte, src []byte) bool
+// func EncryptKL256(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·EncryptKL256(SB), NOSPLIT, $0-57
 	MOVQ  h+0(FP), AX
@@ -192,7 +192,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func DecryptKL256(h *[64]byte, dst []byte, src []byte) bool
+// func DecryptKL256(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·DecryptKL256(SB), NOSPLIT, $0-57
 	MOVQ  h+0(FP), AX
@@ -229,7 +229,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func EncryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
+// func EncryptKLWide128(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·EncryptKLWide128(SB), NOSPLIT, $0-57
 	MOVQ h+0(FP), AX
@@ -319,7 +319,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func DecryptKLWide128(h *[64]byte, dst []byte, src []byte) bool
+// func DecryptKLWide128(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·DecryptKLWide128(SB), NOSPLIT, $0-57
 	MOVQ h+0(FP), AX
@@ -409,7 +409,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func EncryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
+// func EncryptKLWide256(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·EncryptKLWide256(SB), NOSPLIT, $0-57
 	MOVQ h+0(FP), AX
@@ -499,7 +499,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func DecryptKLWide256(h *[64]byte, dst []byte, src []byte) bool
+// func DecryptKLWide256(h *Handle, dst []byte, src []byte) bool
 // Requires: SSE2
 TEXT ·DecryptKLWide256(SB), NOSPLIT, $0-57
 	MOVQ h+0(FP), AX
@@ -589,7 +589,7 @@ fail:
 	MOVB $0x00, ret+56(FP)
 	RET
 
-// func KLCTR(h *[64]byte, dst []byte, src []byte, ctr *[16]byte, flags int) bool
+// func KLCTR(h *Handle, dst []byte, src []byte, ctr *[16]byte, flags int) bool
 // Requires: SSE2, SSE4.1, SSSE3
 TEXT ·KLCTR(SB), NOSPLIT, $0-73
 	MOVQ  h+0(FP), AX
@@ -826,7 +826,7 @@ fail:
 	MOVB $0x00, ret+72(FP)
 	RET
 
-// func KLCBCEncrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) bool
+// func KLCBCEncrypt(h *Handle, dst []byte, src []byte, iv *[16]byte, flags int) bool
 // Requires: SSE2
 TEXT ·KLCBCEncrypt(SB), NOSPLIT, $0-73
 	MOVQ h+0(FP), AX
@@ -887,7 +887,7 @@ fail:
 	MOVB $0x00, ret+72(FP)
 	RET
 
-// func KLCBCDecrypt(h *[64]byte, dst []byte, src []byte, iv *[16]byte, flags int) bool
+// func KLCBCDecrypt(h *Handle, dst []byte, src []byte, iv *[16]byte, flags int) bool
 // Requires: SSE2
 TEXT ·KLCBCDecrypt(SB), NOSPLIT, $0-73
 	MOVQ  h+0(FP), AX
@@ -1040,7 +1040,7 @@ fail:
 	MOVB $0x00, ret+72(FP)
 	RET
 
-// func KLXTS(h *[64]byte, hTweak *[64]byte, dst []byte, src []byte, tweak *[16]byte, flags int) bool
+// func KLXTS(h *Handle, hTweak *Handle, dst []byte, src []byte, tweak *[16]byte, flags int) bool
 // Requires: SSE2, SSE4.1
 TEXT ·KLXTS(SB), NOSPLIT, $0-81
 	MOVQ tweak+64(FP), R8
@@ -1358,7 +1358,7 @@ fail:
 	MOVB $0x00, ret+80(FP)
 	RET
 
-// func KLGCMCTR(h *[64]byte, dst []byte, src []byte, j0 *[16]byte, tagMask *[16]byte, flags int) bool
+// func KLGCMCTR(h *Handle, dst []byte, src []byte, j0 *[16]byte, tagMask *[16]byte, flags int) bool
 // Requires: SSE2, SSE4.1, SSSE3
 TEXT ·KLGCMCTR(SB), NOSPLIT, $0-81
 	MOVQ  h+0(FP), AX

@@ -87,7 +87,7 @@ func klRand(tb testing.TB, n int) []byte {
 // argument of klECBRegs.
 type klECBFunc struct {
 	name    string
-	f       func(h *[64]byte, dst, src []byte) bool
+	f       func(h *Handle, dst, src []byte) bool
 	keyLen  int
 	encrypt bool
 	wide    bool
@@ -105,9 +105,9 @@ var klECBFuncs = []klECBFunc{
 }
 
 // klHandle makes a handle for key (16 or 32 bytes) with ENCODEKEY.
-func klHandle(tb testing.TB, key []byte, restrictions uint32) *[64]byte {
+func klHandle(tb testing.TB, key []byte, restrictions uint32) *Handle {
 	tb.Helper()
-	h := new([64]byte)
+	h := new(Handle)
 	switch len(key) {
 	case 16:
 		EncodeKey128((*[16]byte)(key), restrictions, h)
@@ -159,7 +159,7 @@ func TestKLEncodeKey(t *testing.T) {
 		restrictions uint32
 	}{{16, 0}, {16, 2}, {16, 4}, {32, 0}, {32, 2}, {32, 4}} {
 		key := klRand(t, tc.keyLen)
-		var h [64]byte
+		var h Handle
 		for i := range h {
 			h[i] = 0xFF
 		}
@@ -202,7 +202,7 @@ func TestKLEncodeKeyRegs(t *testing.T) {
 	for _, bits := range []int{128, 256} {
 		var key [32]byte
 		copy(key[:], klRand(t, 32))
-		var h [64]byte
+		var h Handle
 		var regs [8][16]byte
 		info := klEncodeKeyRegs(t, bits, &key, 0, &h, &regs)
 		for i := 0; i <= 6; i++ {
@@ -231,7 +231,7 @@ func TestKLEncodeKeyRegs(t *testing.T) {
 
 // klExpectReject runs fn on a fresh buffer and checks that it returns false
 // and writes nothing (the handle is rejected by the first instruction).
-func klExpectReject(t *testing.T, what string, fn klECBFunc, h *[64]byte, blocks int) {
+func klExpectReject(t *testing.T, what string, fn klECBFunc, h *Handle, blocks int) {
 	t.Helper()
 	src := klRand(t, 16*blocks)
 	buf := klFilled(16*blocks + 16)
@@ -277,7 +277,7 @@ func TestKLRegsCleared(t *testing.T) {
 		bad[20] ^= 4
 		for _, c := range []struct {
 			name   string
-			h      *[64]byte
+			h      *Handle
 			blocks int
 			ok     bool
 		}{{"ok", good, 9, true}, {"ok 0 blocks", good, 0, true}, {"rejected", bad, 9, false}} {

@@ -119,7 +119,7 @@ func TestKLZeroIWKeyInner(t *testing.T) {
 	}
 	klRequire(t, false)
 	var zero [16]byte
-	var h [64]byte
+	var h Handle
 	EncodeKey128(&zero, 0, &h)
 	want, _ := hex.DecodeString("00000000000000000000000000000000" +
 		"dc95c078a2408989ad48a21492842087" + "08c374848c228233c2b34f332bd2e9d3")
@@ -162,7 +162,7 @@ func TestKLInfoInner(t *testing.T) {
 	}
 	klRequire(t, false)
 	var k [32]byte
-	var h [64]byte
+	var h Handle
 	if got := EncodeKey128((*[16]byte)(k[:16]), 0, &h); got != uint32(want) {
 		t.Errorf("EncodeKey128 info = %#x, want %#x", got, want)
 	}

@@ -67,7 +67,7 @@ func (k klmKind) xts() bool { return k == klmXTSEnc || k == klmXTSDec }
 // klmKeys holds a data key and an XTS tweak key with their handles.
 type klmKeys struct {
 	key, tkey []byte
-	h, ht     *[64]byte
+	h, ht     *Handle
 }
 
 func klmNewKeys(t testing.TB, keyLen int, r, rt uint32) *klmKeys {
@@ -272,7 +272,7 @@ func klmExpect(t *testing.T, what string, c klmCase, k *klmKeys, n int, wantOK b
 
 // klmRegsCall runs the kernel through the klModeRegs probe.
 func klmRegsCall(tb testing.TB, c klmCase, k *klmKeys, dst, src []byte, st, aux *[16]byte, regs *[16][16]byte) bool {
-	ptr := word[[64]byte]
+	ptr := word[Handle]
 	flags := uint64(klmFlags(c.keyLen, c.wide))
 	sl := sliceWords
 	var w []uint64

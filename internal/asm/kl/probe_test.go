@@ -34,7 +34,7 @@ func probe(t testing.TB, name string, w []uint64, regs *[16][16]byte) [12]uint64
 
 // klEncodeKeyRegs calls EncodeKey128 (bits == 128, key[0:16]) or
 // EncodeKey256 through the probe and stores X0-X7 as it left them to regs.
-func klEncodeKeyRegs(t testing.TB, bits int, key *[32]byte, restrictions uint32, h *[64]byte, regs *[8][16]byte) (info uint32) {
+func klEncodeKeyRegs(t testing.TB, bits int, key *[32]byte, restrictions uint32, h *Handle, regs *[8][16]byte) (info uint32) {
 	name := "EncodeKey128"
 	if bits == 256 {
 		name = "EncodeKey256"
@@ -49,7 +49,7 @@ func klEncodeKeyRegs(t testing.TB, bits int, key *[32]byte, restrictions uint32,
 
 // klECBRegs calls klECBFuncs[fn] through the probe and stores X0-X7 as it
 // left them to regs.
-func klECBRegs(t testing.TB, fn int, h *[64]byte, dst, src []byte, regs *[8][16]byte) bool {
+func klECBRegs(t testing.TB, fn int, h *Handle, dst, src []byte, regs *[8][16]byte) bool {
 	var all [16][16]byte
 	w := append(append([]uint64{word(h)}, sliceWords(dst)...), sliceWords(src)...)
 	f := probe(t, klECBFuncs[fn].name, w, &all)

@@ -16,6 +16,7 @@ import (
 
 func main() {
 	ConstraintExpr("amd64,!purego")
+	gen.DeclareArrayType("Handle", 64)
 	encodeKey(128)
 	encodeKey(256)
 	for _, wide := range []bool{false, true} {
@@ -85,7 +86,7 @@ func store8(base Register) {
 
 func encodeKey(bits int) {
 	name := fmt.Sprintf("EncodeKey%d", bits)
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(key *[%d]byte, restrictions uint32, h *[64]byte) (info uint32)", bits/8))
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(key *[%d]byte, restrictions uint32, h *Handle) (info uint32)", bits/8))
 	Pragma("noescape")
 	keyRegs, handleRegs, op := "X0", "X0-X2", gen.ENCODEKEY128
 	if bits == 256 {
@@ -147,7 +148,7 @@ func ecb(bits int, decrypt, wide bool) {
 	}
 	other := 384 - bits
 	name := fmt.Sprintf("%sKL%s%d", dir, w, bits)
-	TEXT(name, NOSPLIT, "func(h *[64]byte, dst, src []byte) bool")
+	TEXT(name, NOSPLIT, "func(h *Handle, dst, src []byte) bool")
 	Pragma("noescape")
 	single := gen.KLForm(bits, decrypt, false)
 	var how, regs, needs string

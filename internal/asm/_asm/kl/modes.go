@@ -154,7 +154,7 @@ func ctrLoop() {
 func ctrRegs() []VecPhysical { return append(gen.XRange(0, 8), X15) }
 
 func ctr() {
-	TEXT("KLCTR", NOSPLIT, "func(h *[64]byte, dst, src []byte, ctr *[16]byte, flags int) bool")
+	TEXT("KLCTR", NOSPLIT, "func(h *Handle, dst, src []byte, ctr *[16]byte, flags int) bool")
 	Pragma("noescape")
 	Doc(gen.DocLines(`KLCTR XORs src with the CTR keystream E(*ctr), E(*ctr+1), ... into dst.
 The counter is big-endian; it is incremented over all 128 bits (carry
@@ -188,7 +188,7 @@ unchanged.`)...)
 }
 
 func gcmCTR() {
-	TEXT("KLGCMCTR", NOSPLIT, "func(h *[64]byte, dst, src []byte, j0, tagMask *[16]byte, flags int) bool")
+	TEXT("KLGCMCTR", NOSPLIT, "func(h *Handle, dst, src []byte, j0, tagMask *[16]byte, flags int) bool")
 	Pragma("noescape")
 	Doc(gen.DocLines(`KLGCMCTR is GCM's counter mode: first *tagMask = E(*j0) (one
 AESENC{128,256}KL, even for zero blocks), then dst = src XOR keystream of
@@ -218,7 +218,7 @@ be partly written and the caller must zero it and discard *tagMask.`)...)
 // CBC
 
 func cbcEncrypt() {
-	TEXT("KLCBCEncrypt", NOSPLIT, "func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool")
+	TEXT("KLCBCEncrypt", NOSPLIT, "func(h *Handle, dst, src []byte, iv *[16]byte, flags int) bool")
 	Pragma("noescape")
 	Doc(gen.DocLines(`KLCBCEncrypt computes C_i = E(P_i XOR C_{i-1}) with C_{-1} = *iv, one
 AESENC{128,256}KL per block (ModeWide is ignored: CBC encryption is
@@ -242,7 +242,7 @@ written and the caller must zero it; *iv is unchanged.`)...)
 }
 
 func cbcDecrypt() {
-	TEXT("KLCBCDecrypt", NOSPLIT, "func(h *[64]byte, dst, src []byte, iv *[16]byte, flags int) bool")
+	TEXT("KLCBCDecrypt", NOSPLIT, "func(h *Handle, dst, src []byte, iv *[16]byte, flags int) bool")
 	Pragma("noescape")
 	Doc(gen.DocLines(`KLCBCDecrypt computes P_i = D(C_i) XOR C_{i-1} with C_{-1} = *iv: with
 ModeWide one AESDECWIDE{128,256}KL per 8 blocks, else and for the tail
@@ -331,7 +331,7 @@ func xtsSite(wide bool) {
 }
 
 func xts() {
-	TEXT("KLXTS", NOSPLIT, "func(h, hTweak *[64]byte, dst, src []byte, tweak *[16]byte, flags int) bool")
+	TEXT("KLXTS", NOSPLIT, "func(h, hTweak *Handle, dst, src []byte, tweak *[16]byte, flags int) bool")
 	Pragma("noescape")
 	Doc(gen.DocLines(`KLXTS runs XTS over len(src)/16 whole blocks (no ciphertext stealing: the
 caller does that). If hTweak != nil, first T = AESENC{128,256}KL(*tweak)

@@ -6,6 +6,8 @@ package gen
 
 import (
 	"fmt"
+	"go/token"
+	"go/types"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -103,3 +105,21 @@ func DocLines(s string) []string {
 
 // Sprintf is fmt.Sprintf, for doc templates.
 func Sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// DeclareArrayType makes name usable in TEXT signatures as a named type
+// whose underlying type is [size]byte, so that the generated Go
+// declarations say *Handle or *Region rather than *[64]byte. avo resolves
+// signature types without loading the target package (which may not build
+// while its generated files are missing), so the name goes into the
+// universe scope of this generator process only. The target package must
+// declare name itself, as an alias of the project's type (type Handle =
+// handle.Handle), so that the declarations compile and callers need no
+// conversion.
+func DeclareArrayType(name string, size int) {
+	if types.Universe.Lookup(name) != nil {
+		return
+	}
+	tn := types.NewTypeName(token.NoPos, nil, name, nil)
+	types.NewNamed(tn, types.NewArray(types.Typ[types.Byte], int64(size)), nil)
+	types.Universe.Insert(tn)
+}
