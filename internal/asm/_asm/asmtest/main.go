@@ -87,5 +87,84 @@ It needs AVX-512F (the caller checks).`)...)
 		MOVQ(RAX, Mem{Base: R11, Disp: 8 * i})
 	}
 	RET()
+
+	peak()
 	Generate()
+}
+
+// peak writes AESPeak: the raw AES-128 rate of one register width, the
+// ceiling the sealed paths are measured against.
+func peak() {
+	TEXT("AESPeak", NOSPLIT, "func(width, iters int)")
+	Doc(gen.DocLines(`AESPeak runs iters iterations of AES-128 encryption on 12 independent
+blocks per lane set held in registers (12 xmm registers for width 16 with
+legacy-SSE AESENC, 12 ymm for width 32 with VEX VAESENC, 12 zmm for width
+64 with EVEX VAESENC), one round key in a register, 9 AESENC and one
+AESENCLAST per block: each iteration encrypts 12*width bytes. Nothing is
+loaded or stored: it measures the CPU's AES rate for that width, the
+ceiling of any AES code of that width. It needs AES-NI (width 16), VAES
+and AVX2 (32), VAES and AVX-512F (64); it zeroes the registers it used.`)...)
+	Load(Param("iters"), RCX)
+	Load(Param("width"), RAX)
+	CMPQ(RAX, U8(32))
+	JEQ(LabelRef("ymm"))
+	JA(LabelRef("zmm"))
+	xs := gen.XRange(0, 11)
+	for _, x := range xs {
+		PXOR(x, x)
+	}
+	Label("xloop")
+	for r := 0; r < 9; r++ {
+		for _, x := range xs {
+			AESENC(X15, x)
+		}
+	}
+	for _, x := range xs {
+		AESENCLAST(X15, x)
+	}
+	DECQ(RCX)
+	JNZ(LabelRef("xloop"))
+	gen.Clear(append(xs, X15)...)
+	RET()
+
+	Label("ymm")
+	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
+	VPXOR(Y15, Y15, Y15)
+	for _, y := range ys {
+		VPXOR(y, y, y)
+	}
+	Label("yloop")
+	for r := 0; r < 9; r++ {
+		for _, y := range ys {
+			VAESENC(Y15, y, y)
+		}
+	}
+	for _, y := range ys {
+		VAESENCLAST(Y15, y, y)
+	}
+	DECQ(RCX)
+	JNZ(LabelRef("yloop"))
+	VZEROALL()
+	RET()
+
+	Label("zmm")
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11}
+	VPXORQ(Z16, Z16, Z16)
+	for _, z := range zs {
+		VPXORQ(z, z, z)
+	}
+	Label("zloop")
+	for r := 0; r < 9; r++ {
+		for _, z := range zs {
+			VAESENC(Z16, z, z)
+		}
+	}
+	for _, z := range zs {
+		VAESENCLAST(Z16, z, z)
+	}
+	DECQ(RCX)
+	JNZ(LabelRef("zloop"))
+	VPXORQ(Z16, Z16, Z16)
+	VZEROALL()
+	RET()
 }
