@@ -110,6 +110,27 @@ func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int)
 	return b.genericXTS(h, ht, dst, src, t, f)
 }
 
+// xtsSectors runs XTS over the consecutive sectors of size bytes in src,
+// the first numbered first (tweak: the sector number as 16 little-endian
+// bytes, encrypted under ht). len(src) is a multiple of size, size a
+// positive multiple of 16.
+func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first uint64, size, f int) bool {
+	switch b.impl {
+	case KeyLockerWide, KeyLocker, AESNISealed:
+		for off := 0; off < len(src); off += size {
+			t := sectorTweak(first)
+			ok := b.xts(h, ht, dst[off:off+size], src[off:off+size], &t, f)
+			clear(t[:]) // the encrypted tweak: derived from the tweak key
+			if !ok {
+				return false
+			}
+			first++
+		}
+		return true
+	}
+	return fallback.GenericXTSSectors(b.region, h, ht, dst, src, first, size, f)
+}
+
 func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
 	switch b.impl {
 	case KeyLockerWide, KeyLocker:

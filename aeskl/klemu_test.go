@@ -32,7 +32,8 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKeyNotInMemory/keylocker-wide/128", "TestKeyNotInMemory/keylocker/256",
 			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control",
 			"TestKernelConformance/keylocker-wide", "TestKernelConformance/keylocker", "TestKernelCounterWrap/keylocker-wide",
-			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker")
+			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker",
+			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {

@@ -266,6 +266,47 @@ func xtsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, tweak 
 	return ok
 }
 
+// GenericXTSSectors runs XTS over consecutive sectors of sectorSize bytes
+// (a positive multiple of 16 that divides len(src)): sector i of src uses
+// the tweak E_tweakkey(first+i as 16 little-endian bytes), the dm-crypt
+// plain64 and x/crypto/xts convention, and is encrypted, or decrypted with
+// ModeDecrypt, under h. Both handles are unwrapped once for the whole call
+// and verified before anything is written.
+func GenericXTSSectors(region *Region, h, hTweak *handle.Handle, dst, src []byte, first uint64, sectorSize, flags int) bool {
+	checkBlocks(dst, src)
+	if sectorSize <= 0 || sectorSize%16 != 0 || len(src)%sectorSize != 0 {
+		panic("fallback: XTS sectors: bad sector size")
+	}
+	var ok bool
+	protect(func() {
+		burnStack()
+		ok = xtsSectorsKernel(region, h, hTweak, dst, src, first, sectorSize, flags&ModeDecrypt != 0)
+		burnStack()
+	})
+	return ok
+}
+
+func xtsSectorsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, first uint64, size int, decrypt bool) bool {
+	var dk, tk schedule
+	var m modeScratch
+	var t [16]byte
+	ok := unwrapInto(region, hTweak, &tk, true) && unwrapInto(region, h, &dk, !decrypt)
+	if ok {
+		for off := 0; off < len(src); off += size {
+			t = [16]byte{}
+			binary.LittleEndian.PutUint64(t[:], first)
+			tk.crypt(t[:], t[:], false)
+			dk.xts(&m, dst[off:off+size], src[off:off+size], &t, decrypt)
+			first++
+		}
+	}
+	wipeSchedule(&dk)
+	wipeSchedule(&tk)
+	wipeScratch(&m)
+	wipe16(&t)
+	return ok
+}
+
 // GenericGCMCTR: *tagMask = E(*j0), then CTR with inc32 from inc32(*j0);
 // *j0 is not modified.
 func GenericGCMCTR(region *Region, h *handle.Handle, dst, src []byte, j0, tagMask *[16]byte, flags int) bool {
