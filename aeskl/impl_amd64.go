@@ -3,9 +3,9 @@
 package aeskl
 
 import (
-	"github.com/go-keylocker/keylocker/internal/asm"
 	asmghash "github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
+	"github.com/go-keylocker/keylocker/internal/asm/sealed"
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/handle"
 )
@@ -28,7 +28,7 @@ func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 			kl.EncodeKey256((*[32]byte)(key), r, h)
 		}
 	case AESNISealed:
-		asm.SealedEncodeKey(b.rawRegion(), &key[0], len(key), r, raw(h))
+		sealed.SealedEncodeKey(b.region, &key[0], len(key), r, h)
 	default:
 		fallback.GenericEncodeKey(b.region, key, r, h)
 	}
@@ -47,7 +47,7 @@ func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
 		}
 		return kl.EncryptKL128(h, dst, src)
 	case AESNISealed:
-		return asm.SealedEncrypt(b.rawRegion(), raw(h), dst, src, b.path)
+		return sealed.SealedEncrypt(b.region, h, dst, src, b.path)
 	}
 	return b.genericEncrypt(h, dst, src)
 }
@@ -65,7 +65,7 @@ func (b *backend) decrypt(h *handle.Handle, dst, src []byte) bool {
 		}
 		return kl.DecryptKL128(h, dst, src)
 	case AESNISealed:
-		return asm.SealedDecrypt(b.rawRegion(), raw(h), dst, src, b.path)
+		return sealed.SealedDecrypt(b.region, h, dst, src, b.path)
 	}
 	return b.genericDecrypt(h, dst, src)
 }
@@ -75,7 +75,7 @@ func (b *backend) ctr(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) b
 	case KeyLockerWide, KeyLocker:
 		return kl.KLCTR(h, dst, src, ctr, f)
 	case AESNISealed:
-		return asm.SealedCTR(b.rawRegion(), raw(h), dst, src, ctr, f, b.path)
+		return sealed.SealedCTR(b.region, h, dst, src, ctr, f, b.path)
 	}
 	return b.genericCTR(h, dst, src, ctr, f)
 }
@@ -85,7 +85,7 @@ func (b *backend) cbcEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f 
 	case KeyLockerWide, KeyLocker:
 		return kl.KLCBCEncrypt(h, dst, src, iv, f)
 	case AESNISealed:
-		return asm.SealedCBCEncrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
+		return sealed.SealedCBCEncrypt(b.region, h, dst, src, iv, f, b.path)
 	}
 	return b.genericCBCEncrypt(h, dst, src, iv, f)
 }
@@ -95,7 +95,7 @@ func (b *backend) cbcDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f 
 	case KeyLockerWide, KeyLocker:
 		return kl.KLCBCDecrypt(h, dst, src, iv, f)
 	case AESNISealed:
-		return asm.SealedCBCDecrypt(b.rawRegion(), raw(h), dst, src, iv, f, b.path)
+		return sealed.SealedCBCDecrypt(b.region, h, dst, src, iv, f, b.path)
 	}
 	return b.genericCBCDecrypt(h, dst, src, iv, f)
 }
@@ -105,7 +105,7 @@ func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int)
 	case KeyLockerWide, KeyLocker:
 		return kl.KLXTS(h, ht, dst, src, t, f)
 	case AESNISealed:
-		return asm.SealedXTS(b.rawRegion(), raw(h), raw(ht), dst, src, t, f, b.path)
+		return sealed.SealedXTS(b.region, h, ht, dst, src, t, f, b.path)
 	}
 	return b.genericXTS(h, ht, dst, src, t, f)
 }
@@ -168,7 +168,7 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 	case KeyLockerWide, KeyLocker:
 		return kl.KLGCMCTR(h, dst, src, j0, mask, f)
 	case AESNISealed:
-		return asm.SealedGCMCTR(b.rawRegion(), raw(h), dst, src, j0, mask, f, b.path)
+		return sealed.SealedGCMCTR(b.region, h, dst, src, j0, mask, f, b.path)
 	}
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
@@ -184,7 +184,7 @@ type ghash struct {
 // precomputation where the sealed implementation can run.
 func setupRegion(s *Support) {
 	if unavailable(s, AESNISealed, 16, 0) == "" {
-		fallback.SetPrecompute(func(r *fallback.Region) { asm.SealedInit((*[fallback.RegionSize]byte)(r)) })
+		fallback.SetPrecompute(sealed.SealedInit)
 	}
 }
 
@@ -213,12 +213,4 @@ func (g *ghash) update(acc *[16]byte, data []byte) {
 		return
 	}
 	asmghash.GHASHUpdate(&g.t, acc, data)
-}
-
-// raw is a handle as the assembly takes it.
-func raw(h *handle.Handle) *[64]byte { return (*[64]byte)(h) }
-
-// rawRegion is the wrapping key region as the assembly takes it.
-func (b *backend) rawRegion() *[fallback.RegionSize]byte {
-	return (*[fallback.RegionSize]byte)(b.region)
 }

@@ -165,3 +165,26 @@ func minSigStkSz() uintptr {
 	}
 	return 0
 }
+
+// SignalStackCopy returns a copy of the top n bytes of the current thread's
+// signal stack, also while SetSignalFrameWipe(false) is in force. It is for
+// the tests that interrupt key-holding routines with a signal and look for
+// key material in the frame; the caller must be locked to its thread.
+func SignalStackCopy(n uintptr) []byte {
+	mOff := atomic.LoadUintptr(&sigstkMOff)
+	if mOff == 0 {
+		mOff = sigstkSaved
+	}
+	if mOff == 0 {
+		return nil
+	}
+	hi := sigstkTopOf(mOff)
+	out := make([]byte, 0, n)
+	for a := hi - n; a < hi; a += 8 {
+		w := loadWord(a)
+		for i := 0; i < 8; i++ {
+			out = append(out, byte(w>>(8*i)))
+		}
+	}
+	return out
+}

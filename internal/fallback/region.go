@@ -74,9 +74,9 @@ import (
 const RegionSize = kernel.RegionSize
 
 // Region is the wrapping key region: IK, EK and what the assembly
-// precomputes from them, at the offsets below, in one page of its own.
-// The assembly sees the same bytes as *[4096]byte.
-type Region [RegionSize]byte
+// precomputes from them, at the offsets below, in one page of its own
+// (defined in internal/kernel, which the assembly packages can import).
+type Region = kernel.Region
 
 // Offsets in the region, defined in internal/kernel.
 const (

@@ -11,14 +11,14 @@ import (
 
 	"golang.org/x/sys/cpu"
 
-	"github.com/go-keylocker/keylocker/internal/asm"
+	"github.com/go-keylocker/keylocker/internal/asm/sealed"
 )
 
 // The tests decide here what aeskl decides in a program: the region gets
 // SealedInit's precomputation where the sealed assembly can run.
 func init() {
 	if cpu.X86.HasAES && cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSSE3 && cpu.X86.HasSSE41 {
-		SetPrecompute(func(r *Region) { asm.SealedInit((*[RegionSize]byte)(r)) })
+		SetPrecompute(sealed.SealedInit)
 	}
 }
 
@@ -47,14 +47,14 @@ func TestRegionPrecompAndSealedAgree(t *testing.T) {
 		rand.Read(key)
 		var hg, ha handle.Handle
 		GenericEncodeKey(r, key, 0, &hg)
-		asm.SealedEncodeKey((*[RegionSize]byte)(r), &key[0], n, 0, (*[64]byte)(&ha))
+		sealed.SealedEncodeKey(r, &key[0], n, 0, &ha)
 		if hg != ha {
 			t.Fatalf("AES-%d: generic handle %x, sealed handle %x", 8*n, hg, ha)
 		}
 		src := make([]byte, 5*16)
 		rand.Read(src)
 		dg, da := make([]byte, len(src)), make([]byte, len(src))
-		if !GenericEncrypt(r, &hg, dg, src) || !asm.SealedEncrypt((*[RegionSize]byte)(r), (*[64]byte)(&ha), da, src, asm.PathAESNI) || !bytes.Equal(dg, da) {
+		if !GenericEncrypt(r, &hg, dg, src) || !sealed.SealedEncrypt(r, &ha, da, src, sealed.PathAESNI) || !bytes.Equal(dg, da) {
 			t.Fatalf("AES-%d: generic and sealed encryption differ", 8*n)
 		}
 	}

@@ -38,3 +38,7 @@ const (
 	RegionHPowers = 304 // 8 x 16 bytes: H^1..H^8, RFC 8452 dot-powers (amd64)
 	RegionEnd     = 432 // end of the used bytes
 )
+
+// Region is the wrapping key region's bytes (internal/fallback creates and
+// guards it; the sealed assembly reads it).
+type Region [RegionSize]byte

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func CallABI0(pc uintptr, frame *[12]uint64, regs *[16][16]byte)
+// func CallABI0(pc uintptr, frame *[13]uint64, regs *[16][16]byte)
 // Requires: SSE2
-TEXT ·CallABI0(SB), $96-24
+TEXT ·CallABI0(SB), $104-24
 	MOVQ       frame+8(FP), R11
 	MOVQ       (R11), AX
 	MOVQ       AX, (SP)
@@ -32,6 +32,8 @@ TEXT ·CallABI0(SB), $96-24
 	MOVQ       AX, 80(SP)
 	MOVQ       88(R11), AX
 	MOVQ       AX, 88(SP)
+	MOVQ       96(R11), AX
+	MOVQ       AX, 96(SP)
 	MOVQ       $0xa5a5a5a5a5a5a5a5, R11
 	MOVQ       R11, X0
 	PUNPCKLQDQ X0, X0
@@ -95,11 +97,13 @@ TEXT ·CallABI0(SB), $96-24
 	MOVQ       AX, 80(R11)
 	MOVQ       88(SP), AX
 	MOVQ       AX, 88(R11)
+	MOVQ       96(SP), AX
+	MOVQ       AX, 96(R11)
 	RET
 
-// func CallABI0Z(pc uintptr, frame *[12]uint64, out *[48][64]byte)
+// func CallABI0Z(pc uintptr, frame *[13]uint64, out *[48][64]byte)
 // Requires: AVX, AVX512F
-TEXT ·CallABI0Z(SB), $96-24
+TEXT ·CallABI0Z(SB), $104-24
 	MOVQ      frame+8(FP), R11
 	MOVQ      (R11), AX
 	MOVQ      AX, (SP)
@@ -125,6 +129,8 @@ TEXT ·CallABI0Z(SB), $96-24
 	MOVQ      AX, 80(SP)
 	MOVQ      88(R11), AX
 	MOVQ      AX, 88(SP)
+	MOVQ      96(R11), AX
+	MOVQ      AX, 96(SP)
 	MOVQ      pc+0(FP), R11
 	CALL      R11
 	MOVQ      out+16(FP), AX
@@ -219,6 +225,8 @@ TEXT ·CallABI0Z(SB), $96-24
 	MOVQ      AX, 80(R11)
 	MOVQ      88(SP), AX
 	MOVQ      AX, 88(R11)
+	MOVQ      96(SP), AX
+	MOVQ      AX, 96(R11)
 	RET
 
 // func AESPeak(width int, iters int)

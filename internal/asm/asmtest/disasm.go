@@ -210,3 +210,26 @@ func Hooks(t testing.TB, insns []Insn, arm, check func(insns []Insn, i int) bool
 	}
 	return rets
 }
+
+// hookTarget matches the address objdump prints after a RIP-relative
+// operand: "# 0x7ac4d8", or "# 8de938 <symbol+off>" when the binary has a
+// dynamic symbol table (a cgo or race build).
+var hookTarget = regexp.MustCompile(`# (?:0x)?([0-9a-f]+)(?: <[^>]*>)?$`)
+
+// IsHookCall reports whether insns[i:i+2] is a signal-frame hook call
+// through a package variable: mov v(%rip),%rax; call *%rax. With v != 0
+// the variable must be at link address v.
+func IsHookCall(insns []Insn, i int, v uintptr) bool {
+	if i < 0 || i+1 >= len(insns) || insns[i+1].Text != "call *%rax" {
+		return false
+	}
+	f := strings.Fields(insns[i].Text)
+	if len(f) < 2 || f[0] != "mov" || !strings.HasSuffix(f[1], "(%rip),%rax") {
+		return false
+	}
+	if v == 0 {
+		return true
+	}
+	m := hookTarget.FindStringSubmatch(insns[i].Text)
+	return m != nil && m[1] == fmt.Sprintf("%x", v)
+}

@@ -23,7 +23,7 @@ func word[T any](p *T) uint64 { asmtest.Escape(p); return uint64(uintptr(unsafe.
 // as it left them to out.
 func probe(t testing.TB, name string, w []uint64, out *[32][64]byte) {
 	t.Helper()
-	var f [12]uint64
+	var f [13]uint64
 	copy(f[:], w)
 	var all [48][64]byte
 	asmtest.CallABI0Z(asmtest.ABI0(t, pkgPath+name), &f, &all)

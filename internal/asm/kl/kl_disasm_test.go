@@ -93,20 +93,6 @@ func TestKLDisasm(t *testing.T) {
 // Insn is asmtest's disassembled instruction.
 type Insn = asmtest.Insn
 
-// isHookCall reports whether insns[i:i+2] is a signal-frame hook call
-// through a package variable: mov v(%rip),%rax; call *%rax. With v != 0
-// the variable must be at link address v.
-func isHookCall(insns []Insn, i int, v uintptr) bool {
-	if i < 0 || i+1 >= len(insns) || insns[i+1].Text != "call *%rax" {
-		return false
-	}
-	f := strings.Fields(insns[i].Text)
-	if len(f) < 2 || f[0] != "mov" || !strings.HasSuffix(f[1], "(%rip),%rax") {
-		return false
-	}
-	return v == 0 || strings.HasSuffix(insns[i].Text, fmt.Sprintf("# %#x", v))
-}
-
 func klCheckDisasm(t *testing.T, insns []Insn, want klDisasmWant) {
 	t.Helper()
 	var gotKL []string
@@ -115,7 +101,7 @@ func klCheckDisasm(t *testing.T, insns []Insn, want klDisasmWant) {
 		if strings.Contains(in.Text, "(bad)") || in.Mnemonic() == "" {
 			t.Errorf("undecodable bytes %s: %q", in.Bytes, in.Text)
 		}
-		if r := want.forbidden.FindString(in.Text); r != "" && !isHookCall(insns, i, 0) {
+		if r := want.forbidden.FindString(in.Text); r != "" && !asmtest.IsHookCall(insns, i, 0) {
 			t.Errorf("instruction %q uses %s", in.Text, r)
 		}
 		if !in.IsKL() {
@@ -192,8 +178,8 @@ func TestSignalFrameHooksDisasm(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			insns, _ := b.Body(t, pkgPath+name)
 			n := asmtest.Hooks(t, insns,
-				func(in []Insn, i int) bool { return isHookCall(in, i, arm) },
-				func(in []Insn, k int) bool { return isHookCall(in, k-1, check) })
+				func(in []Insn, i int) bool { return asmtest.IsHookCall(in, i, arm) },
+				func(in []Insn, k int) bool { return asmtest.IsHookCall(in, k-1, check) })
 			t.Logf("%d return paths, each through the check hook", n)
 		})
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // frameWords is the largest ABI0 argument frame CallABI0 passes, in words.
-const frameWords = 12
+const frameWords = 13
 
 func main() {
 	ConstraintExpr("amd64,!purego")

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package sealed
 
 import "unsafe"
 

@@ -1,6 +1,13 @@
 //go:build amd64 && !purego
 
-package asm
+package sealed
+
+// The kernels' results (every kernel, key size and block count, in place at
+// odd addresses, chained, counter wraps, rejected and tampered handles) are
+// checked on every implementation and path by aeskl's conformance suite
+// (kernel_conformance_test.go); the tests here check what is particular to
+// the sealed code: the wrap, the region layout, the metadata rules (CPL0
+// included), register and stack hygiene, bad arguments.
 
 import (
 	"bytes"
@@ -9,10 +16,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	mrand "math/rand/v2"
 	"testing"
-	"testing/quick"
 
+	"github.com/go-keylocker/keylocker/internal/asm"
 	"github.com/go-keylocker/keylocker/internal/handle"
 	"golang.org/x/sys/cpu"
 )
@@ -25,14 +31,14 @@ const sealedSentinel = 0xA5
 
 // sealedRegion returns a region with a random (or the given) IWKey and the
 // precomputation done, and the IWKey as handle.IWKey.
-func sealedRegion(tb testing.TB, iw *handle.IWKey) (*[4096]byte, *handle.IWKey) {
+func sealedRegion(tb testing.TB, iw *handle.IWKey) (*Region, *handle.IWKey) {
 	tb.Helper()
 	if iw == nil {
 		iw = new(handle.IWKey)
 		rand.Read(iw.IK[:])
 		rand.Read(iw.EK[:])
 	}
-	r := new([4096]byte)
+	r := new(Region)
 	copy(r[0:16], iw.IK[:])
 	copy(r[16:48], iw.EK[:])
 	SealedInit(r)
@@ -52,10 +58,10 @@ var sealedPathNames = []string{"aesni", "vaes256", "vaes512"}
 // golang.org/x/sys/cpu reports it (as HasAVX512VAES) only on CPUs with
 // AVX-512, not on AVX2-only CPUs with VAES (Alder Lake and later clients).
 func sealedHasVAES() bool {
-	if maxLeaf, _, _, _ := CPUID(0, 0); maxLeaf < 7 {
+	if maxLeaf, _, _, _ := asm.CPUID(0, 0); maxLeaf < 7 {
 		return false
 	}
-	_, _, c, _ := CPUID(7, 0)
+	_, _, c, _ := asm.CPUID(7, 0)
 	return c&(1<<9) != 0
 }
 
@@ -77,9 +83,9 @@ func sealedRand(n int) []byte {
 	return b
 }
 
-func sealedWrap(tb testing.TB, region *[4096]byte, key []byte, restrictions uint32) *[64]byte {
+func sealedWrap(tb testing.TB, region *Region, key []byte, restrictions uint32) *Handle {
 	tb.Helper()
-	var h [64]byte
+	var h Handle
 	SealedEncodeKey(region, &key[0], len(key), restrictions, &h)
 	return &h
 }
@@ -101,7 +107,7 @@ func sealedWant(key []byte, encrypt bool, src []byte) []byte {
 	return out
 }
 
-func sealedFn(encrypt bool) func(*[4096]byte, *[64]byte, []byte, []byte, int) bool {
+func sealedFn(encrypt bool) func(*Region, *Handle, []byte, []byte, int) bool {
 	if encrypt {
 		return SealedEncrypt
 	}
@@ -237,7 +243,7 @@ func TestSealedEncodeKeyVsHandle(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var h [64]byte
+				var h Handle
 				for i := range h {
 					h[i] = sealedSentinel
 				}
@@ -280,88 +286,11 @@ func TestSealedEncodeKeyBadLength(t *testing.T) {
 		}
 	}()
 	key := make([]byte, 20)
-	var h [64]byte
+	var h Handle
 	SealedEncodeKey(region, &key[0], 20, 0, &h)
 }
 
-// sealedCounts are the block counts of the ECB tests: every tail of every
-// path and a long run.
-func sealedCounts() []int {
-	c := make([]int, 0, 43)
-	for n := 0; n <= 40; n++ {
-		c = append(c, n)
-	}
-	return append(c, 71, 1000)
-}
-
-func TestSealedECB(t *testing.T) {
-	sealedRequireAESNI(t)
-	region, _ := sealedRegion(t, nil)
-	// The routines only read the region (the real one is read-only).
-	saved := *region
-	defer func() {
-		if *region != saved {
-			t.Error("the region was modified")
-		}
-	}()
-	for _, path := range sealedPaths() {
-		for _, n := range []int{16, 24, 32} {
-			key := sealedRand(n)
-			h := sealedWrap(t, region, key, 0)
-			for _, enc := range []bool{true, false} {
-				fn := sealedFn(enc)
-				for _, blocks := range sealedCounts() {
-					name := fmt.Sprintf("%s/AES-%d/%s/%d", sealedPathNames[path], 8*n, sealedDir(enc), blocks)
-					src := sealedRand(16*blocks + 16) // a partial tail: ignored
-					src = src[:16*blocks+mrand.IntN(16)]
-					want := sealedWant(key, enc, src)
-					// Out of place, dst longer than needed: the rest untouched.
-					dst := bytes.Repeat([]byte{sealedSentinel}, len(src)+32)
-					if !fn(region, h, dst, src, path) {
-						t.Fatalf("%s: rejected", name)
-					}
-					if !bytes.Equal(dst[:16*blocks], want) {
-						t.Fatalf("%s: out of place: wrong output", name)
-					}
-					for i, b := range dst[16*blocks:] {
-						if b != sealedSentinel {
-							t.Fatalf("%s: dst[%d] written past the blocks", name, 16*blocks+i)
-						}
-					}
-					// In place.
-					buf := append([]byte(nil), src...)
-					if !fn(region, h, buf, buf, path) {
-						t.Fatalf("%s: in place: rejected", name)
-					}
-					if !bytes.Equal(buf[:16*blocks], want) || !bytes.Equal(buf[16*blocks:], src[16*blocks:]) {
-						t.Fatalf("%s: in place: wrong output", name)
-					}
-				}
-			}
-		}
-	}
-}
-
-// TestSealedUnaligned runs every path on src and dst at odd addresses.
-func TestSealedUnaligned(t *testing.T) {
-	sealedRequireAESNI(t)
-	region, _ := sealedRegion(t, nil)
-	key := sealedRand(32)
-	hb := make([]byte, 64+3)
-	h := (*[64]byte)(hb[3:])
-	*h = *sealedWrap(t, region, key, 0)
-	for _, path := range sealedPaths() {
-		for _, blocks := range []int{1, 5, 37} {
-			src := sealedRand(16*blocks + 7)[7:]
-			dst := make([]byte, 16*blocks+5)[5:]
-			if !SealedEncrypt(region, h, dst, src, path) || !bytes.Equal(dst, sealedWant(key, true, src)) {
-				t.Fatalf("%s %d blocks: wrong output", sealedPathNames[path], blocks)
-			}
-		}
-	}
-}
-
-func sealedExpectReject(t *testing.T, what string, region *[4096]byte, h *[64]byte, enc bool, path, blocks int) {
+func sealedExpectReject(t *testing.T, what string, region *Region, h *Handle, enc bool, path, blocks int) {
 	t.Helper()
 	src := sealedRand(16 * blocks)
 	dst := bytes.Repeat([]byte{sealedSentinel}, 16*blocks)
@@ -371,43 +300,6 @@ func sealedExpectReject(t *testing.T, what string, region *[4096]byte, h *[64]by
 	for i, b := range dst {
 		if b != sealedSentinel {
 			t.Fatalf("%s: rejected but dst[%d] written", what, i)
-		}
-	}
-}
-
-func TestSealedTamper(t *testing.T) {
-	sealedRequireAESNI(t)
-	region, _ := sealedRegion(t, nil)
-	paths := sealedPaths()
-	for _, n := range []int{16, 24, 32} {
-		key := sealedRand(n)
-		h := sealedWrap(t, region, key, 0)
-		size := handle.SizeForKeyType(handle.KeyType(n))
-		for bit := 0; bit < 8*size; bit++ {
-			h2 := *h
-			h2[bit/8] ^= 1 << (bit % 8)
-			path := paths[bit%len(paths)]
-			blocks := []int{1, 9, 40}[bit%3]
-			for _, enc := range []bool{true, false} {
-				sealedExpectReject(t, fmt.Sprintf("AES-%d bit %d %s %s", 8*n, bit, sealedPathNames[path], sealedDir(enc)), region, &h2, enc, path, blocks)
-			}
-		}
-		// The bytes after a 48-byte handle are not part of it.
-		if size == 48 {
-			h2 := *h
-			h2[50] ^= 1
-			src := sealedRand(16)
-			dst := make([]byte, 16)
-			if !SealedEncrypt(region, &h2, dst, src, PathAESNI) {
-				t.Fatal("AES-128 handle rejected for a change in h[48:64]")
-			}
-		}
-		// Another wrapping key (a reboot).
-		other, _ := sealedRegion(t, nil)
-		for _, path := range paths {
-			for _, enc := range []bool{true, false} {
-				sealedExpectReject(t, fmt.Sprintf("AES-%d foreign IWKey %s", 8*n, sealedPathNames[path]), other, h, enc, path, 3)
-			}
 		}
 	}
 }
@@ -489,33 +381,8 @@ func TestSealedShortDst(t *testing.T) {
 	}
 }
 
-func TestSealedQuick(t *testing.T) {
-	sealedRequireAESNI(t)
-	region, iw := sealedRegion(t, nil)
-	paths := sealedPaths()
-	f := func(keySel uint8, key [32]byte, r uint8, data []byte, pathSel uint8, enc bool) bool {
-		n := []int{16, 24, 32}[int(keySel)%3]
-		k := key[:n]
-		ref, _ := handle.Wrap(iw, uint32(r)&2, k) // never forbid both directions
-		h := sealedWrap(t, region, k, uint32(r)&2)
-		if !bytes.Equal(h[:len(ref)], ref) {
-			return false
-		}
-		if enc && r&2 != 0 {
-			return !SealedEncrypt(region, h, make([]byte, len(data)), data, PathAESNI)
-		}
-		path := paths[int(pathSel)%len(paths)]
-		dst := make([]byte, len(data))
-		ok := sealedFn(enc)(region, h, dst, data, path)
-		return ok && bytes.Equal(dst[:len(data)/16*16], sealedWant(k, enc, data))
-	}
-	if err := quick.Check(f, &quick.Config{MaxCount: 300}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestSealedRegsClear calls each routine from an assembly helper that dumps
-// Z0-Z31 right after it returns, and the stack below, and checks that the
+// TestSealedRegsClear calls each routine through asmtest.CallABI0Z, which
+// dumps Z0-Z31 right after it returns, and the stack below, and checks that the
 // vector registers are zero and that no key or round key is left in the
 // routine's stack frame.
 func TestSealedRegsClear(t *testing.T) {
@@ -533,7 +400,7 @@ func TestSealedRegsClear(t *testing.T) {
 		for _, path := range sealedPaths() {
 			for _, enc := range []bool{true, false} {
 				for _, blocks := range []int{0, 1, 2, 7, 8, 9, 17, 33, 100} {
-					for _, hh := range []*[64]byte{h, &bad} {
+					for _, hh := range []*Handle{h, &bad} {
 						var out [48][64]byte
 						for i := range out {
 							for j := range out[i] {
@@ -543,7 +410,7 @@ func TestSealedRegsClear(t *testing.T) {
 						src := sealedRand(16 * blocks)
 						dst := make([]byte, len(src))
 						what := fmt.Sprintf("AES-%d %s %s %d blocks, good handle %v", 8*n, sealedPathNames[path], sealedDir(enc), blocks, hh == h)
-						ok := sealedRegsAfter(!enc, region, hh, dst, src, path, &out)
+						ok := sealedRegsAfter(t, !enc, region, hh, dst, src, path, &out)
 						if ok != (hh == h) {
 							t.Fatalf("%s: returned %v", what, ok)
 						}
@@ -599,17 +466,17 @@ func TestSealedRegsClearInitEncodeKey(t *testing.T) {
 	}
 	region, iw := sealedRegion(t, nil)
 	var out [32][64]byte
-	r2 := new([4096]byte)
+	r2 := new(Region)
 	copy(r2[:48], region[:48])
-	sealedRegsAfterInit(r2, &out)
+	sealedRegsAfterInit(t, r2, &out)
 	check("SealedInit", &out)
 	if *r2 != *region {
 		t.Fatal("SealedInit through the helper differs")
 	}
 	for _, n := range []int{16, 24, 32} {
 		key := sealedRand(n)
-		var h [64]byte
-		sealedRegsAfterEncodeKey(region, &key[0], n, 2, &h, &out)
+		var h Handle
+		sealedRegsAfterEncodeKey(t, region, &key[0], n, 2, &h, &out)
 		check(fmt.Sprintf("SealedEncodeKey AES-%d", 8*n), &out)
 		want, _ := handle.Wrap(iw, 2, key)
 		if !bytes.Equal(h[:len(want)], want) {

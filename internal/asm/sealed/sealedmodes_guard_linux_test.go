@@ -1,6 +1,6 @@
 //go:build amd64 && !purego && linux
 
-package asm
+package sealed
 
 import (
 	"bytes"

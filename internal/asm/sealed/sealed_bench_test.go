@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package sealed
 
 import (
 	"crypto/aes"
@@ -11,7 +11,7 @@ import (
 
 // Benchmarks of the sealed routines next to crypto/aes in the same run:
 //
-//	go test -run '^$' -bench Sealed ./internal/asm/
+//	go test -run '^$' -bench Sealed ./internal/asm/sealed/
 //
 // Every sealed call unwraps the handle, checks its tag and expands the key
 // schedule: that is the price of not keeping round keys in memory.
@@ -90,7 +90,7 @@ func BenchmarkSealedEncodeKey(b *testing.B) {
 	region, _ := sealedRegion(b, nil)
 	for _, n := range sealedKeySizes {
 		key := sealedRand(n)
-		var h [64]byte
+		var h Handle
 		b.Run(fmt.Sprintf("AES-%d", 8*n), func(b *testing.B) {
 			for b.Loop() {
 				SealedEncodeKey(region, &key[0], n, 0, &h)

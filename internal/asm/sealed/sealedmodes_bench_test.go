@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package asm
+package sealed
 
 import (
 	"crypto/aes"
@@ -8,15 +8,40 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 
 	"golang.org/x/crypto/xts"
+	"golang.org/x/sys/cpu"
+
+	"github.com/go-keylocker/keylocker/internal/asm"
 )
+
+// ghashWidestPath is the widest GHASH path (as a sealed path value) this
+// CPU runs: zmm with AVX512F/BW/VL and VPCLMULQDQ, ymm with AVX2 and
+// VPCLMULQDQ (CPUID.(EAX=7,ECX=0):ECX[10], which x/sys/cpu reports only
+// with AVX-512), else xmm.
+func ghashWidestPath() int {
+	if !cpu.X86.HasPCLMULQDQ || !cpu.X86.HasSSSE3 {
+		return PathAESNI
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VPCLMULQDQ {
+		return PathVAES512
+	}
+	if cpu.X86.HasAVX2 {
+		if maxLeaf, _, _, _ := asm.CPUID(0, 0); maxLeaf >= 7 {
+			if _, _, ecx7, _ := asm.CPUID(7, 0); ecx7>>10&1 != 0 {
+				return PathVAES256
+			}
+		}
+	}
+	return PathAESNI
+}
 
 // Benchmarks of the sealed mode kernels next to crypto/aes (and
 // x/crypto/xts) in the same run:
 //
-//	go test -run '^$' -bench SealedModes ./internal/asm/
+//	go test -run '^$' -bench SealedModes ./internal/asm/sealed/
 //
 // Every sealed call unwraps the handle(s), checks the tag(s) and expands
 // the key schedule(s); the baselines keep their expanded keys in memory.
@@ -161,8 +186,8 @@ func BenchmarkSealedModesGCM(b *testing.B) {
 		dst := make([]byte, size+16)
 		var hk [16]byte
 		copy(hk[:], sealedRand(16))
-		var tab GHASHTable
-		GHASHInit(&hk, &tab, ghashWidestPath())
+		var tab ghash.GHASHTable
+		ghash.GHASHInit(&hk, &tab, ghashWidestPath())
 		b.Run(fmt.Sprintf("%d/gcmctr", size), func(b *testing.B) {
 			smBenchPaths(b, size, func(b *testing.B, path int) {
 				var j0, mask [16]byte
@@ -176,8 +201,8 @@ func BenchmarkSealedModesGCM(b *testing.B) {
 				var j0, mask, acc, lens [16]byte
 				for b.Loop() {
 					SealedGCMCTR(region, h, dst[:size], src, &j0, &mask, 0, path)
-					GHASHUpdate(&tab, &acc, dst[:size])
-					GHASHUpdate(&tab, &acc, lens[:])
+					ghash.GHASHUpdate(&tab, &acc, dst[:size])
+					ghash.GHASHUpdate(&tab, &acc, lens[:])
 				}
 			})
 		})

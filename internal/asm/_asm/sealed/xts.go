@@ -1,0 +1,265 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
+
+	"github.com/go-keylocker/keylocker/internal/kernel"
+)
+
+// XTS. The tweak T (E(*tweak) under hTweak, or *tweak) waits in the stack
+// area at tweakSlot while the data handle is unwrapped; block i uses T*x^i
+// (IEEE 1619: little-endian, x^128 = x^7+x^2+x+1). The xmm path keeps the
+// 8 tweaks of a batch at tweakBatch, the ymm path the 8 tweak pairs there
+// (both wiped before return), the zmm path the 8 tweak quadruples in
+// Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31 by multiplications
+// by x^4j (VPCLMULQDQ).
+
+const (
+	tweakSlot  = 240 // the tweak T
+	tweakBatch = 256 // a batch's tweaks (xmm: 8 x 16 bytes, ymm: 8 x 32)
+	xtsFrame   = 528 // tweakBatch + 256 bytes, + 15 to align
+)
+
+var xtsSpan = span{tweakSlot, tweakBatch + 8*32}
+
+func xts() {
+	TEXT("SealedXTS", NOSPLIT, fmt.Sprintf("func(region %s, h, hTweak *Handle, dst, src []byte, tweak *[16]byte, flags, path int) bool", regionArg))
+	Pragma("noescape")
+	Doc(gen.DocLines(docXTS)...)
+	AllocLocal(xtsFrame)
+	reject, early, noBlocks := label("reject"), label("rejectEarly"), label("noBlocks")
+	plain, haveT, decKeys, keys := label("plainT"), label("haveT"), label("decKeys"), label("keys")
+	arm()
+	args("", false)
+	Load(Param("flags"), R14)
+	Load(Param("path"), R8)
+	checkLen(early)
+	ANDQ(U8(kernel.ModeDecrypt), R14)
+	alignSpill()
+	Comment("T = E(*tweak) with the key of hTweak (always encryption), or *tweak.")
+	Load(Param("hTweak"), RSI)
+	TESTQ(RSI, RSI)
+	JZ(plain)
+	unwrapKeys(false, reject, reject)
+	Load(Param("tweak"), RAX)
+	MOVOU(Mem{Base: RAX}, X0)
+	regBatch.crypt(false)
+	JMP(haveT)
+	here(plain)
+	Load(Param("tweak"), RAX)
+	MOVOU(Mem{Base: RAX}, X0)
+	here(haveT)
+	MOVO(X0, Mem{Base: R10, Disp: tweakSlot})
+	Comment("The data key, for the direction of flags.")
+	Load(Param("h"), RSI)
+	TESTQ(R14, R14)
+	JNZ(decKeys)
+	unwrapKeys(false, reject, reject)
+	JMP(keys)
+	here(decKeys)
+	unwrapKeys(true, reject, reject)
+	here(keys)
+	TESTQ(RCX, RCX)
+	JZ(noBlocks)
+	dispatchPaths(vaes512, vaes256)
+	for _, p := range paths {
+		xtsPath(p)
+	}
+	Comment("No blocks: *tweak = T.")
+	here(noBlocks)
+	Load(Param("tweak"), RAX)
+	MOVO(Mem{Base: R10, Disp: tweakSlot}, X0)
+	MOVOU(X0, Mem{Base: RAX})
+	epilogue("", usage{vec: 16, wipe: []span{{tweakSlot, tweakSlot + 16}}}, "", nil, resTrue)
+	epilogue(reject, usage{vec: 16, wipe: []span{{tweakSlot, tweakSlot + 16}}}, early, nil, resFalse)
+}
+
+// dbl: t = t*x (SSE or VEX on xmm), tmp scratch.
+func dbl(e encoding, t, tmp VecPhysical) {
+	if e == sse {
+		PSHUFD(U8(0x13), t, tmp)
+		PSRAL(U8(31), tmp)
+		PAND(xtsMask, tmp)
+		PADDQ(t, t)
+		PXOR(tmp, t)
+		return
+	}
+	VPSHUFD(U8(0x13), t, tmp)
+	VPSRAD(U8(31), tmp, tmp)
+	VPAND(xtsMask, tmp, tmp)
+	VPADDQ(t, t, t)
+	VPXOR(tmp, t, t)
+}
+
+// mulX: d = s * x^k in each 128-bit lane (1 <= k <= 56): the k bits
+// shifted out of the top of each qword are multiplied by 0x87 with
+// VPCLMULQDQ (the high qword's) or moved into the high qword (the low
+// qword's). s == d is allowed; t1, t2 scratch.
+func mulX(k int, s, d, t1, t2 VecPhysical) {
+	VPSRLQ(U8(64-k), s, t1)
+	VPCLMULQDQ(U8(0x01), gfPoly, t1, t2)
+	VPSLLDQ(U8(8), t1, t1)
+	VPSLLQ(U8(k), s, d)
+	if size(d) == 64 {
+		VPTERNLOGD(U8(0x96), t2, t1, d)
+		return
+	}
+	VPXOR(t1, d, d)
+	VPXOR(t2, d, d)
+}
+
+func xtsPath(p *path) {
+	if p.label != "" {
+		here(p.label)
+	}
+	Commentf("%s: %s", p.name, pathComment(p))
+	e := p.enc
+	p.setup(false)
+	l := newLoopLabels(p)
+	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
+	// (T_i .. T_i+3).
+	switch p {
+	case aesni:
+		MOVO(Mem{Base: R10, Disp: tweakSlot}, X9)
+	case vaes256:
+		VMOVDQU(Mem{Base: R10, Disp: tweakSlot}, X9)
+		VMOVDQA(X9, X10)
+		dbl(e, X10, X11)
+		VINSERTI128(U8(1), X10, Y9, Y9)
+	case vaes512:
+		VMOVDQU(Mem{Base: R10, Disp: tweakSlot}, X9)
+		for i := 10; i <= 12; i++ {
+			VMOVDQA(xr[i-1], xr[i])
+			dbl(e, xr[i], X13)
+		}
+		for i := 0; i < 4; i++ {
+			VINSERTI32X4(U8(i), xr[9+i], Z31, Z31)
+		}
+	}
+	crypt := func(b batch) {
+		byDirection(func() { b.crypt(false) }, func() { b.crypt(true) })
+	}
+	batch := func(rs []VecPhysical, n int) {
+		// The tweak of register i: xmm/ymm at tweakBatch + i*vec(R10),
+		// zmm in Z(8+i).
+		saved := func(i int) Op {
+			if p.keys == keysZ {
+				return zr[8+i]
+			}
+			return Mem{Base: R10, Disp: tweakBatch + i*size(rs[0])}
+		}
+		switch p {
+		case aesni:
+			for i, r := range rs {
+				load(e, Mem{Base: RBX, Disp: 16 * i}, r)
+				PXOR(X9, r)
+				MOVO(X9, saved(i).(Mem))
+				dbl(e, X9, X10)
+			}
+		case vaes256:
+			// Register i's tweaks are Y9 * x^2i. A pair (one register)
+			// keeps them in Y9, a batch in the stack area.
+			VPXOR(Mem{Base: RBX}, Y9, rs[0])
+			if len(rs) > 1 {
+				VMOVDQU(Y9, saved(0).(Mem))
+				for i, r := range rs[1:] {
+					mulX(2*(i+1), Y9, Y10, Y11, Y12)
+					VPXOR(Mem{Base: RBX, Disp: 32 * (i + 1)}, Y10, r)
+					VMOVDQU(Y10, saved(i+1).(Mem))
+				}
+				mulX(2*len(rs), Y9, Y9, Y11, Y12)
+			}
+		case vaes512:
+			VMOVDQA64(Z31, Z8)
+			for i := 1; i < len(rs); i++ {
+				mulX(4*i, Z31, zr[8+i], Z0, Z1)
+			}
+			mulX(4*len(rs), Z31, Z31, Z0, Z1)
+			for i, r := range rs {
+				VPXORQ(Mem{Base: RBX, Disp: 64 * i}, zr[8+i], r)
+			}
+		}
+		crypt(p.batch(rs...))
+		if p == vaes256 && len(rs) == 1 {
+			// A pair: the tweaks are still in Y9.
+			VPXOR(Y9, Y0, Y0)
+			VMOVDQU(Y0, Mem{Base: RDX})
+			mulX(2, Y9, Y9, Y11, Y12)
+		} else {
+			for i, r := range rs {
+				if p.keys == keysZ {
+					VPXORQ(saved(i), r, r)
+				} else {
+					xorInto(e, saved(i), r)
+				}
+			}
+			storeRegs(e, RDX, rs)
+		}
+		advance(16 * n)
+		SUBQ(imm(n), RCX)
+	}
+	one := func() {
+		if e == sse {
+			MOVOU(Mem{Base: RBX}, X0)
+			PXOR(X9, X0)
+		} else {
+			VPXOR(Mem{Base: RBX}, X9, X0)
+		}
+		crypt(p.batch(X0))
+		xorInto(e, X9, X0)
+		store(e, X0, Mem{Base: RDX})
+		dbl(e, X9, X10)
+		advance(16)
+		DECQ(RCX)
+		JNZ(l.one)
+	}
+	units := func() {
+		Comment("Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;")
+		Comment("after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next")
+		Comment("tweak is lane 0 of Z31 doubled n times.")
+		un, end, part, partDbl := label("unit"), label("tweakEnd"), label("partial"), label("partialDbl")
+		TESTQ(RCX, RCX)
+		JZ(end)
+		unitCount(un, true)
+		here(un)
+		unitMask()
+		VMOVDQU64_Z(Mem{Base: RBX}, K1, Z0)
+		VPXORQ(Z31, Z0, Z0)
+		crypt(p.batch(Z0))
+		VPXORQ(Z31, Z0, Z0)
+		VMOVDQU64(Z0, K1, Mem{Base: RDX})
+		CMPQ(R9, U8(unitBlocks))
+		JB(part)
+		mulX(4, Z31, Z31, Z1, Z2)
+		advance(64)
+		SUBQ(U8(unitBlocks), RCX)
+		JMP(l.tail)
+		here(part)
+		VEXTRACTI32X4(U8(0), Z31, X9)
+		here(partDbl)
+		dbl(e, X9, X10)
+		DECQ(R9)
+		JNZ(partDbl)
+		JMP(l.done)
+		here(end)
+		VEXTRACTI32X4(U8(0), Z31, X9)
+	}
+	blockLoop(p, l, batch, one, units)
+	here(l.done)
+	Comment("*tweak = the next block's tweak.")
+	Load(Param("tweak"), RAX)
+	store(e, X9, Mem{Base: RAX})
+	u := p.usage()
+	if p.keys == keysZ {
+		u.wipe = []span{{tweakSlot, tweakSlot + 16}}
+	} else {
+		u.wipe = append(u.wipe, xtsSpan)
+	}
+	epilogue("", u, "", nil, resTrue)
+}

@@ -1,0 +1,58 @@
+//go:build amd64 && !purego
+
+package sealed
+
+import "github.com/go-keylocker/keylocker/internal/kernel"
+
+// Data paths of the sealed routines. The caller picks one the CPU supports
+// (aeskl detects the features); any other value is PathAESNI.
+const (
+	// PathAESNI: AES-NI on xmm, 8 blocks in flight (needs AES-NI, PCLMULQDQ,
+	// SSSE3, SSE4.1: every AES-NI CPU has the last two). The prologue
+	// (unwrap, tag check, key expansion) is this SSE code on every path.
+	PathAESNI = kernel.PathAESNI
+	// PathVAES256: VAES on ymm (VEX only, Y0-Y12), 16 blocks in flight
+	// (needs AVX2 and VAES as well: the path for Alder Lake-like CPUs without
+	// AVX-512). VAES is CPUID.(EAX=7,ECX=0):ECX[9]; golang.org/x/sys/cpu
+	// reports it, as HasAVX512VAES, only on CPUs with AVX-512.
+	PathVAES256 = kernel.PathVAES256
+	// PathVAES512: VAES on zmm (EVEX), 32 blocks in flight, round keys in
+	// Z16-Z30 (needs AVX512F and VAES as well; the mode kernels also
+	// AVX512VL, and XTS on the ymm and zmm paths VPCLMULQDQ).
+	PathVAES512 = kernel.PathVAES512
+)
+
+// SealedEncodeKey wraps key[0:keyLen] as ENCODEKEY128/256 would, under the
+// wrapping key in region (SealedInit must have run), and stores the handle
+// in h: metadata (restrictions&7 | key type<<24, key type 0 for keyLen 16,
+// 1 for 32, 2 for 24), the tag and the wrapped key: 48 bytes for AES-128
+// (h[48:64] is zeroed) and 64 bytes otherwise. It panics if keyLen is not 16,
+// 24 or 32.
+//
+// The key is loaded from the caller's memory straight into X1 (and X2) and
+// leaves the registers only wrapped. X0-X15 are zero on return. The result is
+// byte for byte handle.Wrap(iw, restrictions&7, key).
+func SealedEncodeKey(region *Region, key *byte, keyLen int, restrictions uint32, h *Handle) {
+	switch keyLen {
+	case 16, 24, 32:
+	default:
+		panic("sealed: SealedEncodeKey: key must be 16, 24 or 32 bytes")
+	}
+	sealedEncodeKey(region, key, keyLen, restrictions, h)
+}
+
+// SealedCTR XORs src with the keystream E(*ctr), E(*ctr+1), ... into dst.
+// The counter is big-endian and incremented over all 128 bits (as
+// crypto/cipher.NewCTR) or, with flags&ModeInc32, in its low 32 bits mod
+// 2^32 (GCM's inc32). On true *ctr is advanced by len(src)/16. Needs an
+// encrypt-capable handle. See sealedCTR for the contract.
+func SealedCTR(region *Region, h *Handle, dst, src []byte, ctr *[16]byte, flags, path int) bool {
+	return sealedCTR(region, h, dst, src, ctr, nil, flags, path)
+}
+
+// SealedGCMCTR stores E(*j0) in *tagMask, then XORs src with the keystream
+// from inc32(*j0) on (inc32 increments) into dst. *j0 is not modified.
+// Needs an encrypt-capable handle. See sealedCTR for the contract.
+func SealedGCMCTR(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte, flags, path int) bool {
+	return sealedCTR(region, h, dst, src, j0, tagMask, flags, path)
+}
