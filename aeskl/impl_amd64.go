@@ -138,9 +138,10 @@ func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first uint64
 const sectorGroup = 32
 
 // sealedXTSSectors encrypts the tweaks of up to sectorGroup sectors at a
-// time with one ECB call under the tweak handle, then runs the data kernel
-// per sector with its encrypted tweak. The encrypted tweaks are derived
-// from the tweak key: they are cleared before it returns.
+// time with one ECB call under the tweak handle, then runs those sectors
+// in one SealedXTSSectors call (one unwrap of the data key). The encrypted
+// tweaks are derived from the tweak key: they are cleared before it
+// returns.
 func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first uint64, size, f int) bool {
 	var tw [sectorGroup * 16]byte
 	defer clear(tw[:])
@@ -152,12 +153,11 @@ func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first 
 		if !b.encrypt(ht, tw[:16*g], tw[:16*g]) {
 			return false
 		}
-		for i := range g {
-			if !b.xts(h, nil, dst[off:off+size], src[off:off+size], (*[16]byte)(tw[16*i:]), f) {
-				return false
-			}
-			off += size
+		n := g * size
+		if !sealed.SealedXTSSectors(b.region, h, dst[off:off+n], src[off:off+n], &tw[0], size, f, b.path) {
+			return false
 		}
+		off += n
 		first += uint64(g)
 	}
 	return true

@@ -14,7 +14,7 @@ import (
 // anything else and the check hook right before every return.
 var sigstkHooked = []string{
 	"SealedInit", "sealedEncodeKey", "SealedEncrypt", "SealedDecrypt",
-	"sealedCTR", "SealedCBCEncrypt", "SealedCBCDecrypt", "SealedXTS",
+	"sealedCTR", "SealedCBCEncrypt", "SealedCBCDecrypt", "SealedXTS", "SealedXTSSectors",
 }
 
 // TestSignalFrameHooksDisasm checks, in the machine code of the test binary,

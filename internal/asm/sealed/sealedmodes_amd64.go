@@ -147,3 +147,19 @@ func SealedCBCDecrypt(region *Region, h *Handle, dst []byte, src []byte, iv *[16
 //
 //go:noescape
 func SealedXTS(region *Region, h *Handle, hTweak *Handle, dst []byte, src []byte, tweak *[16]byte, flags int, path int) bool
+
+// SealedXTSSectors encrypts (or, with flags&ModeDecrypt, decrypts) the
+// consecutive sectors of sectorSize bytes in src with the key of h: sector j
+// (src[j*sectorSize:]) uses the tweak T_j read from tweaks[16*j:16*j+16],
+// block i of it T_j*x^i (IEEE 1619). The caller encrypts the sector numbers
+// into tweaks with the tweak key (one SealedEncrypt call for a run of
+// sectors) and clears them afterwards. h is unwrapped and verified once for
+// the whole call (it must allow the direction of flags); a rejected handle
+// returns false before anything is written. The caller guarantees
+// sectorSize > 0, sectorSize%16 == 0, len(src)%sectorSize == 0,
+// len(dst) >= len(src) (checked: false otherwise) and dst == src or no
+// overlap; tweaks holds 16 bytes per sector. Registers and the stack area
+// are cleared as by SealedXTS.
+//
+//go:noescape
+func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks *byte, sectorSize int, flags int, path int) bool

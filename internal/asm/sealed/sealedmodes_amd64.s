@@ -8013,10 +8013,10 @@ aesniLoop177:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec181
+	JNZ    dec182
 	CMPQ   R11, $0x01
-	JEQ    k256_183
-	JA     k192_184
+	JEQ    k256_184
+	JA     k192_185
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -8026,9 +8026,9 @@ aesniLoop177:
 	PXOR   X8, X5
 	PXOR   X8, X6
 	PXOR   X8, X7
-	JMP    kdone185
+	JMP    kdone186
 
-k192_184:
+k192_185:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -8056,9 +8056,9 @@ k192_184:
 	AESENC X8, X5
 	AESENC X8, X6
 	AESENC X8, X7
-	JMP    kdone185
+	JMP    kdone186
 
-k256_183:
+k256_184:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -8105,7 +8105,7 @@ k256_183:
 	AESENC X8, X6
 	AESENC X8, X7
 
-kdone185:
+kdone186:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -8196,9 +8196,9 @@ kdone185:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	JMP        dirDone182
+	JMP        dirDone183
 
-dec181:
+dec182:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -8290,8 +8290,8 @@ dec181:
 	AESDEC     X8, X6
 	AESDEC     X8, X7
 	CMPQ       R11, $0x01
-	JEQ        k256_186
-	JA         k192_187
+	JEQ        k256_187
+	JA         k192_188
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
@@ -8301,9 +8301,9 @@ dec181:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone188
+	JMP        kdone189
 
-k192_187:
+k192_188:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -8331,9 +8331,9 @@ k192_187:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone188
+	JMP        kdone189
 
-k256_186:
+k256_187:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -8380,8 +8380,8 @@ k256_186:
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
 
-kdone188:
-dirDone182:
+kdone189:
+dirDone183:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -8405,7 +8405,7 @@ dirDone182:
 
 aesniTail178:
 	CMPQ   CX, $0x04
-	JB     aesniTail1_189
+	JB     aesniTail1_190
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -8439,18 +8439,18 @@ aesniTail178:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec190
+	JNZ    dec191
 	CMPQ   R11, $0x01
-	JEQ    k256_192
-	JA     k192_193
+	JEQ    k256_193
+	JA     k192_194
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
 	PXOR   X8, X2
 	PXOR   X8, X3
-	JMP    kdone194
+	JMP    kdone195
 
-k192_193:
+k192_194:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -8466,9 +8466,9 @@ k192_193:
 	AESENC X8, X1
 	AESENC X8, X2
 	AESENC X8, X3
-	JMP    kdone194
+	JMP    kdone195
 
-k256_192:
+k256_193:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -8495,7 +8495,7 @@ k256_192:
 	AESENC X8, X2
 	AESENC X8, X3
 
-kdone194:
+kdone195:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -8546,9 +8546,9 @@ kdone194:
 	AESENCLAST X8, X1
 	AESENCLAST X8, X2
 	AESENCLAST X8, X3
-	JMP        dirDone191
+	JMP        dirDone192
 
-dec190:
+dec191:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -8600,16 +8600,16 @@ dec190:
 	AESDEC     X8, X2
 	AESDEC     X8, X3
 	CMPQ       R11, $0x01
-	JEQ        k256_195
-	JA         k192_196
+	JEQ        k256_196
+	JA         k192_197
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone197
+	JMP        kdone198
 
-k192_196:
+k192_197:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -8625,9 +8625,9 @@ k192_196:
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone197
+	JMP        kdone198
 
-k256_195:
+k256_196:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -8654,8 +8654,8 @@ k256_195:
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
 
-kdone197:
-dirDone191:
+kdone198:
+dirDone192:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -8668,7 +8668,7 @@ dirDone191:
 	ADDQ  $0x40, DX
 	SUBQ  $0x04, CX
 
-aesniTail1_189:
+aesniTail1_190:
 	TESTQ   CX, CX
 	JZ      aesniDone180
 	NOP
@@ -8678,27 +8678,27 @@ aesniOne179:
 	MOVOU (BX), X0
 	PXOR  X9, X0
 	TESTQ R14, R14
-	JNZ   dec198
+	JNZ   dec199
 	CMPQ  R11, $0x01
-	JEQ   k256_200
-	JA    k192_201
+	JEQ   k256_201
+	JA    k192_202
 	PXOR  64(R10), X0
-	JMP   kdone202
+	JMP   kdone203
 
-k192_201:
+k192_202:
 	PXOR   32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
-	JMP    kdone202
+	JMP    kdone203
 
-k256_200:
+k256_201:
 	PXOR   (R10), X0
 	AESENC 16(R10), X0
 	AESENC 32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
 
-kdone202:
+kdone203:
 	AESENC     80(R10), X0
 	AESENC     96(R10), X0
 	AESENC     112(R10), X0
@@ -8709,9 +8709,9 @@ kdone202:
 	AESENC     192(R10), X0
 	AESENC     208(R10), X0
 	AESENCLAST 224(R10), X0
-	JMP        dirDone199
+	JMP        dirDone200
 
-dec198:
+dec199:
 	PXOR       224(R10), X0
 	AESDEC     208(R10), X0
 	AESDEC     192(R10), X0
@@ -8723,26 +8723,26 @@ dec198:
 	AESDEC     96(R10), X0
 	AESDEC     80(R10), X0
 	CMPQ       R11, $0x01
-	JEQ        k256_203
-	JA         k192_204
+	JEQ        k256_204
+	JA         k192_205
 	AESDECLAST 64(R10), X0
-	JMP        kdone205
+	JMP        kdone206
 
-k192_204:
+k192_205:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDECLAST 32(R10), X0
-	JMP        kdone205
+	JMP        kdone206
 
-k256_203:
+k256_204:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDEC     32(R10), X0
 	AESDEC     16(R10), X0
 	AESDECLAST (R10), X0
 
-kdone205:
-dirDone199:
+kdone206:
+dirDone200:
 	PXOR   X9, X0
 	MOVOU  X0, (DX)
 	PSHUFD $0x13, X9, X10
@@ -8844,9 +8844,9 @@ vaes256_176:
 	NOP
 	PCALIGN     $0x20
 
-vaes256Loop206:
+vaes256Loop207:
 	CMPQ           CX, $0x10
-	JB             vaes256Tail207
+	JB             vaes256Tail208
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
 	VPSRLQ         $0x3e, Y9, Y11
@@ -8912,10 +8912,10 @@ vaes256Loop206:
 	VPXOR          Y11, Y9, Y9
 	VPXOR          Y12, Y9, Y9
 	TESTQ          R14, R14
-	JNZ            dec210
+	JNZ            dec212
 	CMPQ           R11, $0x01
-	JEQ            k256_212
-	JA             k192_213
+	JEQ            k256_214
+	JA             k192_215
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8925,9 +8925,9 @@ vaes256Loop206:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone214
+	JMP            kdone216
 
-k192_213:
+k192_215:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8955,9 +8955,9 @@ k192_213:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone214
+	JMP            kdone216
 
-k256_212:
+k256_214:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9004,7 +9004,7 @@ k256_212:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone214:
+kdone216:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -9095,9 +9095,9 @@ kdone214:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone211
+	JMP            dirDone213
 
-dec210:
+dec212:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9189,8 +9189,8 @@ dec210:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_215
-	JA             k192_216
+	JEQ            k256_217
+	JA             k192_218
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -9200,9 +9200,9 @@ dec210:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone217
+	JMP            kdone219
 
-k192_216:
+k192_218:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9230,9 +9230,9 @@ k192_216:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone217
+	JMP            kdone219
 
-k256_215:
+k256_217:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9279,8 +9279,8 @@ k256_215:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone217:
-dirDone211:
+kdone219:
+dirDone213:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -9300,33 +9300,33 @@ dirDone211:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, DX
 	SUBQ    $0x10, CX
-	JMP     vaes256Loop206
+	JMP     vaes256Loop207
 	NOP
 	PCALIGN $0x20
 
-vaes256Tail207:
+vaes256Tail208:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_218
+	JB             vaes256Tail1_220
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec219
+	JNZ            dec221
 	CMPQ           R11, $0x01
-	JEQ            k256_221
-	JA             k192_222
+	JEQ            k256_223
+	JA             k192_224
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone223
+	JMP            kdone225
 
-k192_222:
+k192_224:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone223
+	JMP            kdone225
 
-k256_221:
+k256_223:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -9338,7 +9338,7 @@ k256_221:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone223:
+kdone225:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -9359,9 +9359,9 @@ kdone223:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone220
+	JMP            dirDone222
 
-dec219:
+dec221:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -9383,22 +9383,22 @@ dec219:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_224
-	JA             k192_225
+	JEQ            k256_226
+	JA             k192_227
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone226
+	JMP            kdone228
 
-k192_225:
+k192_227:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone226
+	JMP            kdone228
 
-k256_224:
+k256_226:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -9410,8 +9410,8 @@ k256_224:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone226:
-dirDone220:
+kdone228:
+dirDone222:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -9423,38 +9423,38 @@ dirDone220:
 	ADDQ       $0x20, BX
 	ADDQ       $0x20, DX
 	SUBQ       $0x02, CX
-	JMP        vaes256Tail207
+	JMP        vaes256Tail208
 
-vaes256Tail1_218:
+vaes256Tail1_220:
 	TESTQ   CX, CX
-	JZ      vaes256Done209
+	JZ      vaes256Done210
 	NOP
 	PCALIGN $0x20
 
-vaes256One208:
+vaes256One209:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec227
+	JNZ   dec229
 	CMPQ  R11, $0x01
-	JEQ   k256_229
-	JA    k192_230
+	JEQ   k256_231
+	JA    k192_232
 	VPXOR 64(R10), X0, X0
-	JMP   kdone231
+	JMP   kdone233
 
-k192_230:
+k192_232:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone231
+	JMP     kdone233
 
-k256_229:
+k256_231:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone231:
+kdone233:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -9465,9 +9465,9 @@ kdone231:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone228
+	JMP         dirDone230
 
-dec227:
+dec229:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -9479,26 +9479,26 @@ dec227:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_232
-	JA          k192_233
+	JEQ         k256_234
+	JA          k192_235
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone234
+	JMP         kdone236
 
-k192_233:
+k192_235:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone234
+	JMP         kdone236
 
-k256_232:
+k256_234:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone234:
-dirDone228:
+kdone236:
+dirDone230:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -9509,9 +9509,9 @@ dirDone228:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, DX
 	DECQ    CX
-	JNZ     vaes256One208
+	JNZ     vaes256One209
 
-vaes256Done209:
+vaes256Done210:
 	// *tweak = the next block's tweak.
 	MOVQ    tweak+72(FP), AX
 	VMOVDQU X9, (AX)
@@ -9600,9 +9600,9 @@ vaes512_175:
 	NOP
 	PCALIGN      $0x20
 
-vaes512Loop235:
+vaes512Loop237:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail236
+	JB         vaes512Tail238
 	VMOVDQA64  Z31, Z8
 	VPSRLQ     $0x3c, Z31, Z0
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
@@ -9653,10 +9653,10 @@ vaes512Loop235:
 	VPXORQ     384(BX), Z14, Z6
 	VPXORQ     448(BX), Z15, Z7
 	TESTQ      R14, R14
-	JNZ        dec239
+	JNZ        dec242
 	CMPQ       R11, $0x01
-	JEQ        k256_241
-	JA         k192_242
+	JEQ        k256_244
+	JA         k192_245
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -9665,9 +9665,9 @@ vaes512Loop235:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone243
+	JMP        kdone246
 
-k192_242:
+k192_245:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -9692,9 +9692,9 @@ k192_242:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone243
+	JMP     kdone246
 
-k256_241:
+k256_244:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -9736,7 +9736,7 @@ k256_241:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone243:
+kdone246:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -9817,9 +9817,9 @@ kdone243:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone240
+	JMP         dirDone243
 
-dec239:
+dec242:
 	VPXORD      Z30, Z0, Z0
 	VPXORD      Z30, Z1, Z1
 	VPXORD      Z30, Z2, Z2
@@ -9901,8 +9901,8 @@ dec239:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_244
-	JA          k192_245
+	JEQ         k256_247
+	JA          k192_248
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -9911,9 +9911,9 @@ dec239:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone246
+	JMP         kdone249
 
-k192_245:
+k192_248:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9938,9 +9938,9 @@ k192_245:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone246
+	JMP         kdone249
 
-k256_244:
+k256_247:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9982,8 +9982,8 @@ k256_244:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone246:
-dirDone240:
+kdone249:
+dirDone243:
 	VPXORQ    Z8, Z0, Z0
 	VPXORQ    Z9, Z1, Z1
 	VPXORQ    Z10, Z2, Z2
@@ -10003,46 +10003,46 @@ dirDone240:
 	ADDQ      $0x00000200, BX
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x20, CX
-	JMP       vaes512Loop235
+	JMP       vaes512Loop237
 
-vaes512Tail236:
+vaes512Tail238:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd248
+	JZ    tweakEnd251
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit247
+	JBE   unit250
 	MOVQ  $0x00000004, R9
 
-unit247:
+unit250:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec251
+	JNZ         dec254
 	CMPQ        R11, $0x01
-	JEQ         k256_253
-	JA          k192_254
+	JEQ         k256_256
+	JA          k192_257
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone255
+	JMP         kdone258
 
-k192_254:
+k192_257:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone255
+	JMP     kdone258
 
-k256_253:
+k256_256:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone255:
+kdone258:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -10053,9 +10053,9 @@ kdone255:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone252
+	JMP         dirDone255
 
-dec251:
+dec254:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -10067,30 +10067,30 @@ dec251:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_256
-	JA          k192_257
+	JEQ         k256_259
+	JA          k192_260
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone258
+	JMP         kdone261
 
-k192_257:
+k192_260:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone258
+	JMP         kdone261
 
-k256_256:
+k256_259:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone258:
-dirDone252:
+kdone261:
+dirDone255:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial249
+	JB         partial252
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -10099,25 +10099,25 @@ dirDone252:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail236
+	JMP        vaes512Tail238
 
-partial249:
+partial252:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl250:
+partialDbl253:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl250
-	JMP     vaes512Done238
+	JNZ     partialDbl253
+	JMP     vaes512Done240
 
-tweakEnd248:
+tweakEnd251:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done238:
+vaes512Done240:
 	// *tweak = the next block's tweak.
 	MOVQ    tweak+72(FP), AX
 	VMOVDQU X9, (AX)
@@ -10201,6 +10201,3961 @@ reject156:
 	MOVO X0, 240(R10)
 
 rejectEarly157:
+	MOVB $0x00, ret+96(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+// func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks *byte, sectorSize int, flags int, path int) bool
+// Requires: AES, AVX, AVX2, AVX512BW, AVX512F, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES, VPCLMULQDQ
+TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
+	// Before any key byte is loaded: arm the signal-frame check.
+	MOVQ ·sigArm+0(SB), AX
+	CALL AX
+	MOVQ region+0(FP), DI
+	MOVQ h+8(FP), SI
+	MOVQ dst_base+16(FP), DX
+	MOVQ dst_len+24(FP), R9
+	MOVQ src_base+40(FP), BX
+	MOVQ src_len+48(FP), CX
+	MOVQ flags+80(FP), R14
+	MOVQ path+88(FP), R8
+	CMPQ R9, CX
+	JB   rejectEarly263
+	SHRQ $0x04, CX
+	ANDQ $0x08, R14
+	LEAQ 15(SP), R10
+	ANDQ $-16, R10
+
+	// The data key, for the direction of flags.
+	TESTQ R14, R14
+	JNZ   decKeys265
+
+	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
+	MOVQ            8(SI), AX
+	TESTQ           AX, AX
+	JNZ             reject262
+	MOVQ            (SI), AX
+	MOVQ            $0xfffffffff0fffffb, R9
+	TESTQ           R9, AX
+	JNZ             reject262
+	MOVQ            AX, R11
+	SHRQ            $0x18, R11
+	CMPQ            R11, $0x02
+	JA              reject262
+	MOVOU           16(SI), X13
+	MOVOU           288(DI), X14
+	PXOR            X14, X13
+	MOVOU           272(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           256(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           240(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           224(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           208(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           192(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           176(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           160(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           144(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           128(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           112(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           96(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           80(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           64(DI), X14
+	AESDECLAST      X14, X13
+	CMPQ            R11, $0x01
+	JEQ             k256_267
+	JA              k192_268
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           (SI), X6
+	MOVOU           336(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen128<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X5
+	MOVO            X5, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x01, X5, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X6
+	MOVO            X6, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x02, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X7, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x04, X7, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X8
+	MOVO            X8, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X9, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x10, X9, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X10
+	MOVO            X10, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x20, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X11, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x40, X11, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X12
+	MOVO            X12, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x80, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X13, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x1b, X13, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X14
+	MOVO            X14, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x36, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	JMP             kdone269
+
+k256_267:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen256<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X3
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X3
+	MOVO            X2, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X4
+	AESKEYGENASSIST $0x00, X3, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X4
+	MOVO            X3, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X5
+	AESKEYGENASSIST $0x02, X4, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X5
+	MOVO            X4, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x00, X5, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X6
+	MOVO            X5, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x04, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X6, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x00, X7, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X8
+	MOVO            X7, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X8, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x00, X9, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X10
+	MOVO            X9, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x10, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X10, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x00, X11, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X12
+	MOVO            X11, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x20, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X12, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x00, X13, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X14
+	MOVO            X13, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x40, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	JMP             kdone269
+
+k192_268:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen192<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	MOVO            X2, X7
+	PAND            sealedHiQ<>+0(SB), X7
+	POR             X7, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X3
+	MOVO            X3, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X4
+	PUNPCKLQDQ      X1, X4
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X5
+	PALIGNR         $0x08, X1, X5
+	MOVO            X1, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x02, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X6
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X6, X0
+	PXOR            X0, X2
+	MOVO            X6, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x04, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X7
+	PUNPCKLQDQ      X1, X7
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X8
+	PALIGNR         $0x08, X1, X8
+	MOVO            X1, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X9
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X9, X0
+	PXOR            X0, X2
+	MOVO            X9, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x10, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X10
+	PUNPCKLQDQ      X1, X10
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X11
+	PALIGNR         $0x08, X1, X11
+	MOVO            X1, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x20, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X12
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X12, X0
+	PXOR            X0, X2
+	MOVO            X12, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x40, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X13
+	PUNPCKLQDQ      X1, X13
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X14
+	PALIGNR         $0x08, X1, X14
+	MOVO            X1, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x80, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X15
+
+kdone269:
+	JMP keys266
+
+decKeys265:
+	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
+	MOVQ            8(SI), AX
+	TESTQ           AX, AX
+	JNZ             reject262
+	MOVQ            (SI), AX
+	MOVQ            $0xfffffffff0fffffd, R9
+	TESTQ           R9, AX
+	JNZ             reject262
+	MOVQ            AX, R11
+	SHRQ            $0x18, R11
+	CMPQ            R11, $0x02
+	JA              reject262
+	MOVOU           16(SI), X13
+	MOVOU           288(DI), X14
+	PXOR            X14, X13
+	MOVOU           272(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           256(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           240(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           224(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           208(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           192(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           176(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           160(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           144(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           128(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           112(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           96(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           80(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           64(DI), X14
+	AESDECLAST      X14, X13
+	CMPQ            R11, $0x01
+	JEQ             k256_270
+	JA              k192_271
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           (SI), X6
+	MOVOU           336(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen128<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X5
+	MOVO            X5, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x01, X5, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X6
+	MOVO            X6, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x02, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X7, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x04, X7, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X8
+	MOVO            X8, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X9, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x10, X9, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X10
+	MOVO            X10, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x20, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X11, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x40, X11, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X12
+	MOVO            X12, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x80, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X13, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x1b, X13, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X14
+	MOVO            X14, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x36, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	AESIMC          X6, X6
+	AESIMC          X7, X7
+	AESIMC          X8, X8
+	AESIMC          X9, X9
+	AESIMC          X10, X10
+	AESIMC          X11, X11
+	AESIMC          X12, X12
+	AESIMC          X13, X13
+	AESIMC          X14, X14
+	JMP             kdone272
+
+k256_270:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen256<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X3
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X3
+	MOVO            X2, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X4
+	AESKEYGENASSIST $0x00, X3, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X4
+	MOVO            X3, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X5
+	AESKEYGENASSIST $0x02, X4, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X5
+	MOVO            X4, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x00, X5, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X6
+	MOVO            X5, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x04, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X6, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x00, X7, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X8
+	MOVO            X7, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X8, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x00, X9, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X10
+	MOVO            X9, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x10, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X10, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x00, X11, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X12
+	MOVO            X11, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x20, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X12, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x00, X13, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X14
+	MOVO            X13, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x40, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	AESIMC          X2, X2
+	AESIMC          X3, X3
+	AESIMC          X4, X4
+	AESIMC          X5, X5
+	AESIMC          X6, X6
+	AESIMC          X7, X7
+	AESIMC          X8, X8
+	AESIMC          X9, X9
+	AESIMC          X10, X10
+	AESIMC          X11, X11
+	AESIMC          X12, X12
+	AESIMC          X13, X13
+	AESIMC          X14, X14
+	JMP             kdone272
+
+k192_271:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen192<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	MOVO            X2, X7
+	PAND            sealedHiQ<>+0(SB), X7
+	POR             X7, X8
+	PTEST           X8, X8
+	JNZ             reject262
+	MOVO            X1, X3
+	MOVO            X3, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X4
+	PUNPCKLQDQ      X1, X4
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X5
+	PALIGNR         $0x08, X1, X5
+	MOVO            X1, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x02, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X6
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X6, X0
+	PXOR            X0, X2
+	MOVO            X6, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x04, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X7
+	PUNPCKLQDQ      X1, X7
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X8
+	PALIGNR         $0x08, X1, X8
+	MOVO            X1, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X9
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X9, X0
+	PXOR            X0, X2
+	MOVO            X9, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x10, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X10
+	PUNPCKLQDQ      X1, X10
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X11
+	PALIGNR         $0x08, X1, X11
+	MOVO            X1, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x20, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X12
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X12, X0
+	PXOR            X0, X2
+	MOVO            X12, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x40, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X13
+	PUNPCKLQDQ      X1, X13
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X14
+	PALIGNR         $0x08, X1, X14
+	MOVO            X1, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x80, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X15
+	AESIMC          X4, X4
+	AESIMC          X5, X5
+	AESIMC          X6, X6
+	AESIMC          X7, X7
+	AESIMC          X8, X8
+	AESIMC          X9, X9
+	AESIMC          X10, X10
+	AESIMC          X11, X11
+	AESIMC          X12, X12
+	AESIMC          X13, X13
+	AESIMC          X14, X14
+
+kdone272:
+keys266:
+	// R13 = the number of sectors, R12 = their tweaks.
+	TESTQ CX, CX
+	JZ    noBlocks264
+	MOVQ  CX, AX
+	SHLQ  $0x04, AX
+	XORL  DX, DX
+	MOVQ  sectorSize+72(FP), R9
+	DIVQ  R9
+	MOVQ  AX, R13
+	MOVQ  dst_base+16(FP), DX
+	MOVQ  tweaks+64(FP), R12
+	CMPQ  R8, $0x02
+	JEQ   vaes512_273
+	CMPQ  R8, $0x01
+	JEQ   vaes256_274
+
+	// aesni: 8 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
+	MOVO X1, (R10)
+	MOVO X2, 16(R10)
+	MOVO X3, 32(R10)
+	MOVO X4, 48(R10)
+	MOVO X5, 64(R10)
+	MOVO X6, 80(R10)
+	MOVO X7, 96(R10)
+	MOVO X8, 112(R10)
+	MOVO X9, 128(R10)
+	MOVO X10, 144(R10)
+	MOVO X11, 160(R10)
+	MOVO X12, 176(R10)
+	MOVO X13, 192(R10)
+	MOVO X14, 208(R10)
+	MOVO X15, 224(R10)
+
+	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
+aesniSector279:
+	MOVOU   (R12), X9
+	MOVOU   X9, 240(R10)
+	MOVQ    sectorSize+72(FP), CX
+	SHRQ    $0x04, CX
+	MOVO    240(R10), X9
+	NOP
+	PCALIGN $0x20
+
+aesniLoop275:
+	CMPQ   CX, $0x08
+	JB     aesniTail276
+	MOVOU  (BX), X0
+	PXOR   X9, X0
+	MOVO   X9, 256(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  16(BX), X1
+	PXOR   X9, X1
+	MOVO   X9, 272(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  32(BX), X2
+	PXOR   X9, X2
+	MOVO   X9, 288(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  48(BX), X3
+	PXOR   X9, X3
+	MOVO   X9, 304(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  64(BX), X4
+	PXOR   X9, X4
+	MOVO   X9, 320(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  80(BX), X5
+	PXOR   X9, X5
+	MOVO   X9, 336(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  96(BX), X6
+	PXOR   X9, X6
+	MOVO   X9, 352(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  112(BX), X7
+	PXOR   X9, X7
+	MOVO   X9, 368(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	TESTQ  R14, R14
+	JNZ    dec280
+	CMPQ   R11, $0x01
+	JEQ    k256_282
+	JA     k192_283
+	MOVO   64(R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	PXOR   X8, X4
+	PXOR   X8, X5
+	PXOR   X8, X6
+	PXOR   X8, X7
+	JMP    kdone284
+
+k192_283:
+	MOVO   32(R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	PXOR   X8, X4
+	PXOR   X8, X5
+	PXOR   X8, X6
+	PXOR   X8, X7
+	MOVO   48(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	MOVO   64(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	JMP    kdone284
+
+k256_282:
+	MOVO   (R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	PXOR   X8, X4
+	PXOR   X8, X5
+	PXOR   X8, X6
+	PXOR   X8, X7
+	MOVO   16(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	MOVO   32(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	MOVO   48(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+	MOVO   64(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	AESENC X8, X4
+	AESENC X8, X5
+	AESENC X8, X6
+	AESENC X8, X7
+
+kdone284:
+	MOVO       80(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       96(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       112(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       128(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       144(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       160(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       176(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       192(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       208(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	AESENC     X8, X4
+	AESENC     X8, X5
+	AESENC     X8, X6
+	AESENC     X8, X7
+	MOVO       224(R10), X8
+	AESENCLAST X8, X0
+	AESENCLAST X8, X1
+	AESENCLAST X8, X2
+	AESENCLAST X8, X3
+	AESENCLAST X8, X4
+	AESENCLAST X8, X5
+	AESENCLAST X8, X6
+	AESENCLAST X8, X7
+	JMP        dirDone281
+
+dec280:
+	MOVO       224(R10), X8
+	PXOR       X8, X0
+	PXOR       X8, X1
+	PXOR       X8, X2
+	PXOR       X8, X3
+	PXOR       X8, X4
+	PXOR       X8, X5
+	PXOR       X8, X6
+	PXOR       X8, X7
+	MOVO       208(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       192(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       176(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       160(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       144(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       128(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       112(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       96(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       80(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	CMPQ       R11, $0x01
+	JEQ        k256_285
+	JA         k192_286
+	MOVO       64(R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+	AESDECLAST X8, X4
+	AESDECLAST X8, X5
+	AESDECLAST X8, X6
+	AESDECLAST X8, X7
+	JMP        kdone287
+
+k192_286:
+	MOVO       64(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       48(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       32(R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+	AESDECLAST X8, X4
+	AESDECLAST X8, X5
+	AESDECLAST X8, X6
+	AESDECLAST X8, X7
+	JMP        kdone287
+
+k256_285:
+	MOVO       64(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       48(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       32(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       16(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	AESDEC     X8, X4
+	AESDEC     X8, X5
+	AESDEC     X8, X6
+	AESDEC     X8, X7
+	MOVO       (R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+	AESDECLAST X8, X4
+	AESDECLAST X8, X5
+	AESDECLAST X8, X6
+	AESDECLAST X8, X7
+
+kdone287:
+dirDone281:
+	PXOR  256(R10), X0
+	PXOR  272(R10), X1
+	PXOR  288(R10), X2
+	PXOR  304(R10), X3
+	PXOR  320(R10), X4
+	PXOR  336(R10), X5
+	PXOR  352(R10), X6
+	PXOR  368(R10), X7
+	MOVOU X0, (DX)
+	MOVOU X1, 16(DX)
+	MOVOU X2, 32(DX)
+	MOVOU X3, 48(DX)
+	MOVOU X4, 64(DX)
+	MOVOU X5, 80(DX)
+	MOVOU X6, 96(DX)
+	MOVOU X7, 112(DX)
+	ADDQ  $0x00000080, BX
+	ADDQ  $0x00000080, DX
+	SUBQ  $0x08, CX
+	JMP   aesniLoop275
+
+aesniTail276:
+	CMPQ   CX, $0x04
+	JB     aesniTail1_288
+	MOVOU  (BX), X0
+	PXOR   X9, X0
+	MOVO   X9, 256(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  16(BX), X1
+	PXOR   X9, X1
+	MOVO   X9, 272(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  32(BX), X2
+	PXOR   X9, X2
+	MOVO   X9, 288(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	MOVOU  48(BX), X3
+	PXOR   X9, X3
+	MOVO   X9, 304(R10)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	TESTQ  R14, R14
+	JNZ    dec289
+	CMPQ   R11, $0x01
+	JEQ    k256_291
+	JA     k192_292
+	MOVO   64(R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	JMP    kdone293
+
+k192_292:
+	MOVO   32(R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	MOVO   48(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	MOVO   64(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	JMP    kdone293
+
+k256_291:
+	MOVO   (R10), X8
+	PXOR   X8, X0
+	PXOR   X8, X1
+	PXOR   X8, X2
+	PXOR   X8, X3
+	MOVO   16(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	MOVO   32(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	MOVO   48(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+	MOVO   64(R10), X8
+	AESENC X8, X0
+	AESENC X8, X1
+	AESENC X8, X2
+	AESENC X8, X3
+
+kdone293:
+	MOVO       80(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       96(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       112(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       128(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       144(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       160(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       176(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       192(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       208(R10), X8
+	AESENC     X8, X0
+	AESENC     X8, X1
+	AESENC     X8, X2
+	AESENC     X8, X3
+	MOVO       224(R10), X8
+	AESENCLAST X8, X0
+	AESENCLAST X8, X1
+	AESENCLAST X8, X2
+	AESENCLAST X8, X3
+	JMP        dirDone290
+
+dec289:
+	MOVO       224(R10), X8
+	PXOR       X8, X0
+	PXOR       X8, X1
+	PXOR       X8, X2
+	PXOR       X8, X3
+	MOVO       208(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       192(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       176(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       160(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       144(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       128(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       112(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       96(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       80(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	CMPQ       R11, $0x01
+	JEQ        k256_294
+	JA         k192_295
+	MOVO       64(R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+	JMP        kdone296
+
+k192_295:
+	MOVO       64(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       48(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       32(R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+	JMP        kdone296
+
+k256_294:
+	MOVO       64(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       48(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       32(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       16(R10), X8
+	AESDEC     X8, X0
+	AESDEC     X8, X1
+	AESDEC     X8, X2
+	AESDEC     X8, X3
+	MOVO       (R10), X8
+	AESDECLAST X8, X0
+	AESDECLAST X8, X1
+	AESDECLAST X8, X2
+	AESDECLAST X8, X3
+
+kdone296:
+dirDone290:
+	PXOR  256(R10), X0
+	PXOR  272(R10), X1
+	PXOR  288(R10), X2
+	PXOR  304(R10), X3
+	MOVOU X0, (DX)
+	MOVOU X1, 16(DX)
+	MOVOU X2, 32(DX)
+	MOVOU X3, 48(DX)
+	ADDQ  $0x40, BX
+	ADDQ  $0x40, DX
+	SUBQ  $0x04, CX
+
+aesniTail1_288:
+	TESTQ   CX, CX
+	JZ      aesniDone278
+	NOP
+	PCALIGN $0x20
+
+aesniOne277:
+	MOVOU (BX), X0
+	PXOR  X9, X0
+	TESTQ R14, R14
+	JNZ   dec297
+	CMPQ  R11, $0x01
+	JEQ   k256_299
+	JA    k192_300
+	PXOR  64(R10), X0
+	JMP   kdone301
+
+k192_300:
+	PXOR   32(R10), X0
+	AESENC 48(R10), X0
+	AESENC 64(R10), X0
+	JMP    kdone301
+
+k256_299:
+	PXOR   (R10), X0
+	AESENC 16(R10), X0
+	AESENC 32(R10), X0
+	AESENC 48(R10), X0
+	AESENC 64(R10), X0
+
+kdone301:
+	AESENC     80(R10), X0
+	AESENC     96(R10), X0
+	AESENC     112(R10), X0
+	AESENC     128(R10), X0
+	AESENC     144(R10), X0
+	AESENC     160(R10), X0
+	AESENC     176(R10), X0
+	AESENC     192(R10), X0
+	AESENC     208(R10), X0
+	AESENCLAST 224(R10), X0
+	JMP        dirDone298
+
+dec297:
+	PXOR       224(R10), X0
+	AESDEC     208(R10), X0
+	AESDEC     192(R10), X0
+	AESDEC     176(R10), X0
+	AESDEC     160(R10), X0
+	AESDEC     144(R10), X0
+	AESDEC     128(R10), X0
+	AESDEC     112(R10), X0
+	AESDEC     96(R10), X0
+	AESDEC     80(R10), X0
+	CMPQ       R11, $0x01
+	JEQ        k256_302
+	JA         k192_303
+	AESDECLAST 64(R10), X0
+	JMP        kdone304
+
+k192_303:
+	AESDEC     64(R10), X0
+	AESDEC     48(R10), X0
+	AESDECLAST 32(R10), X0
+	JMP        kdone304
+
+k256_302:
+	AESDEC     64(R10), X0
+	AESDEC     48(R10), X0
+	AESDEC     32(R10), X0
+	AESDEC     16(R10), X0
+	AESDECLAST (R10), X0
+
+kdone304:
+dirDone298:
+	PXOR   X9, X0
+	MOVOU  X0, (DX)
+	PSHUFD $0x13, X9, X10
+	PSRAL  $0x1f, X10
+	PAND   smXtsMask<>+0(SB), X10
+	PADDQ  X9, X9
+	PXOR   X10, X9
+	ADDQ   $0x10, BX
+	ADDQ   $0x10, DX
+	DECQ   CX
+	JNZ    aesniOne277
+
+aesniDone278:
+	ADDQ $0x10, R12
+	DECQ R13
+	JNZ  aesniSector279
+
+	// Zero every vector register used, then the stack area.
+	PXOR X0, X0
+	PXOR X1, X1
+	PXOR X2, X2
+	PXOR X3, X3
+	PXOR X4, X4
+	PXOR X5, X5
+	PXOR X6, X6
+	PXOR X7, X7
+	PXOR X8, X8
+	PXOR X9, X9
+	PXOR X10, X10
+	PXOR X11, X11
+	PXOR X12, X12
+	PXOR X13, X13
+	PXOR X14, X14
+	PXOR X15, X15
+	MOVO X0, (R10)
+	MOVO X0, 16(R10)
+	MOVO X0, 32(R10)
+	MOVO X0, 48(R10)
+	MOVO X0, 64(R10)
+	MOVO X0, 80(R10)
+	MOVO X0, 96(R10)
+	MOVO X0, 112(R10)
+	MOVO X0, 128(R10)
+	MOVO X0, 144(R10)
+	MOVO X0, 160(R10)
+	MOVO X0, 176(R10)
+	MOVO X0, 192(R10)
+	MOVO X0, 208(R10)
+	MOVO X0, 224(R10)
+	MOVO X0, 240(R10)
+	MOVO X0, 256(R10)
+	MOVO X0, 272(R10)
+	MOVO X0, 288(R10)
+	MOVO X0, 304(R10)
+	MOVO X0, 320(R10)
+	MOVO X0, 336(R10)
+	MOVO X0, 352(R10)
+	MOVO X0, 368(R10)
+	MOVO X0, 384(R10)
+	MOVO X0, 400(R10)
+	MOVO X0, 416(R10)
+	MOVO X0, 432(R10)
+	MOVO X0, 448(R10)
+	MOVO X0, 464(R10)
+	MOVO X0, 480(R10)
+	MOVO X0, 496(R10)
+	MOVB $0x01, ret+96(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+vaes256_274:
+	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
+	MOVO X1, (R10)
+	MOVO X2, 16(R10)
+	MOVO X3, 32(R10)
+	MOVO X4, 48(R10)
+	MOVO X5, 64(R10)
+	MOVO X6, 80(R10)
+	MOVO X7, 96(R10)
+	MOVO X8, 112(R10)
+	MOVO X9, 128(R10)
+	MOVO X10, 144(R10)
+	MOVO X11, 160(R10)
+	MOVO X12, 176(R10)
+	MOVO X13, 192(R10)
+	MOVO X14, 208(R10)
+	MOVO X15, 224(R10)
+
+	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
+vaes256Sector309:
+	VMOVDQU     (R12), X9
+	VMOVDQU     X9, 240(R10)
+	MOVQ        sectorSize+72(FP), CX
+	SHRQ        $0x04, CX
+	VMOVDQU     240(R10), X9
+	VMOVDQA     X9, X10
+	VPSHUFD     $0x13, X10, X11
+	VPSRAD      $0x1f, X11, X11
+	VPAND       smXtsMask<>+0(SB), X11, X11
+	VPADDQ      X10, X10, X10
+	VPXOR       X11, X10, X10
+	VINSERTI128 $0x01, X10, Y9, Y9
+	NOP
+	PCALIGN     $0x20
+
+vaes256Loop305:
+	CMPQ           CX, $0x10
+	JB             vaes256Tail306
+	VPXOR          (BX), Y9, Y0
+	VMOVDQU        Y9, 256(R10)
+	VPSRLQ         $0x3e, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x02, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          32(BX), Y10, Y1
+	VMOVDQU        Y10, 288(R10)
+	VPSRLQ         $0x3c, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x04, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          64(BX), Y10, Y2
+	VMOVDQU        Y10, 320(R10)
+	VPSRLQ         $0x3a, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x06, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          96(BX), Y10, Y3
+	VMOVDQU        Y10, 352(R10)
+	VPSRLQ         $0x38, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x08, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          128(BX), Y10, Y4
+	VMOVDQU        Y10, 384(R10)
+	VPSRLQ         $0x36, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x0a, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          160(BX), Y10, Y5
+	VMOVDQU        Y10, 416(R10)
+	VPSRLQ         $0x34, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x0c, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          192(BX), Y10, Y6
+	VMOVDQU        Y10, 448(R10)
+	VPSRLQ         $0x32, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x0e, Y9, Y10
+	VPXOR          Y11, Y10, Y10
+	VPXOR          Y12, Y10, Y10
+	VPXOR          224(BX), Y10, Y7
+	VMOVDQU        Y10, 480(R10)
+	VPSRLQ         $0x30, Y9, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPSLLQ         $0x10, Y9, Y9
+	VPXOR          Y11, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+	TESTQ          R14, R14
+	JNZ            dec310
+	CMPQ           R11, $0x01
+	JEQ            k256_312
+	JA             k192_313
+	VBROADCASTI128 64(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	JMP            kdone314
+
+k192_313:
+	VBROADCASTI128 32(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	VBROADCASTI128 48(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 64(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	JMP            kdone314
+
+k256_312:
+	VBROADCASTI128 (R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	VBROADCASTI128 16(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 32(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 48(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 64(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+
+kdone314:
+	VBROADCASTI128 80(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 96(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 112(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 128(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 144(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 160(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 176(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 192(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 208(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VAESENC        Y8, Y1, Y1
+	VAESENC        Y8, Y2, Y2
+	VAESENC        Y8, Y3, Y3
+	VAESENC        Y8, Y4, Y4
+	VAESENC        Y8, Y5, Y5
+	VAESENC        Y8, Y6, Y6
+	VAESENC        Y8, Y7, Y7
+	VBROADCASTI128 224(R10), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	VAESENCLAST    Y8, Y1, Y1
+	VAESENCLAST    Y8, Y2, Y2
+	VAESENCLAST    Y8, Y3, Y3
+	VAESENCLAST    Y8, Y4, Y4
+	VAESENCLAST    Y8, Y5, Y5
+	VAESENCLAST    Y8, Y6, Y6
+	VAESENCLAST    Y8, Y7, Y7
+	JMP            dirDone311
+
+dec310:
+	VBROADCASTI128 224(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VPXOR          Y8, Y1, Y1
+	VPXOR          Y8, Y2, Y2
+	VPXOR          Y8, Y3, Y3
+	VPXOR          Y8, Y4, Y4
+	VPXOR          Y8, Y5, Y5
+	VPXOR          Y8, Y6, Y6
+	VPXOR          Y8, Y7, Y7
+	VBROADCASTI128 208(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 192(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 176(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 160(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 144(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 128(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 112(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 96(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 80(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	CMPQ           R11, $0x01
+	JEQ            k256_315
+	JA             k192_316
+	VBROADCASTI128 64(R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+	VAESDECLAST    Y8, Y1, Y1
+	VAESDECLAST    Y8, Y2, Y2
+	VAESDECLAST    Y8, Y3, Y3
+	VAESDECLAST    Y8, Y4, Y4
+	VAESDECLAST    Y8, Y5, Y5
+	VAESDECLAST    Y8, Y6, Y6
+	VAESDECLAST    Y8, Y7, Y7
+	JMP            kdone317
+
+k192_316:
+	VBROADCASTI128 64(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 48(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 32(R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+	VAESDECLAST    Y8, Y1, Y1
+	VAESDECLAST    Y8, Y2, Y2
+	VAESDECLAST    Y8, Y3, Y3
+	VAESDECLAST    Y8, Y4, Y4
+	VAESDECLAST    Y8, Y5, Y5
+	VAESDECLAST    Y8, Y6, Y6
+	VAESDECLAST    Y8, Y7, Y7
+	JMP            kdone317
+
+k256_315:
+	VBROADCASTI128 64(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 48(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 32(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 16(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VAESDEC        Y8, Y1, Y1
+	VAESDEC        Y8, Y2, Y2
+	VAESDEC        Y8, Y3, Y3
+	VAESDEC        Y8, Y4, Y4
+	VAESDEC        Y8, Y5, Y5
+	VAESDEC        Y8, Y6, Y6
+	VAESDEC        Y8, Y7, Y7
+	VBROADCASTI128 (R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+	VAESDECLAST    Y8, Y1, Y1
+	VAESDECLAST    Y8, Y2, Y2
+	VAESDECLAST    Y8, Y3, Y3
+	VAESDECLAST    Y8, Y4, Y4
+	VAESDECLAST    Y8, Y5, Y5
+	VAESDECLAST    Y8, Y6, Y6
+	VAESDECLAST    Y8, Y7, Y7
+
+kdone317:
+dirDone311:
+	VPXOR   256(R10), Y0, Y0
+	VPXOR   288(R10), Y1, Y1
+	VPXOR   320(R10), Y2, Y2
+	VPXOR   352(R10), Y3, Y3
+	VPXOR   384(R10), Y4, Y4
+	VPXOR   416(R10), Y5, Y5
+	VPXOR   448(R10), Y6, Y6
+	VPXOR   480(R10), Y7, Y7
+	VMOVDQU Y0, (DX)
+	VMOVDQU Y1, 32(DX)
+	VMOVDQU Y2, 64(DX)
+	VMOVDQU Y3, 96(DX)
+	VMOVDQU Y4, 128(DX)
+	VMOVDQU Y5, 160(DX)
+	VMOVDQU Y6, 192(DX)
+	VMOVDQU Y7, 224(DX)
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, DX
+	SUBQ    $0x10, CX
+	JMP     vaes256Loop305
+	NOP
+	PCALIGN $0x20
+
+vaes256Tail306:
+	CMPQ           CX, $0x02
+	JB             vaes256Tail1_318
+	VPXOR          (BX), Y9, Y0
+	TESTQ          R14, R14
+	JNZ            dec319
+	CMPQ           R11, $0x01
+	JEQ            k256_321
+	JA             k192_322
+	VBROADCASTI128 64(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	JMP            kdone323
+
+k192_322:
+	VBROADCASTI128 32(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VBROADCASTI128 48(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 64(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	JMP            kdone323
+
+k256_321:
+	VBROADCASTI128 (R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VBROADCASTI128 16(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 32(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 48(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 64(R10), Y8
+	VAESENC        Y8, Y0, Y0
+
+kdone323:
+	VBROADCASTI128 80(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 96(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 112(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 128(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 144(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 160(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 176(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 192(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 208(R10), Y8
+	VAESENC        Y8, Y0, Y0
+	VBROADCASTI128 224(R10), Y8
+	VAESENCLAST    Y8, Y0, Y0
+	JMP            dirDone320
+
+dec319:
+	VBROADCASTI128 224(R10), Y8
+	VPXOR          Y8, Y0, Y0
+	VBROADCASTI128 208(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 192(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 176(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 160(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 144(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 128(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 112(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 96(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 80(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	CMPQ           R11, $0x01
+	JEQ            k256_324
+	JA             k192_325
+	VBROADCASTI128 64(R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+	JMP            kdone326
+
+k192_325:
+	VBROADCASTI128 64(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 48(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 32(R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+	JMP            kdone326
+
+k256_324:
+	VBROADCASTI128 64(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 48(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 32(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 16(R10), Y8
+	VAESDEC        Y8, Y0, Y0
+	VBROADCASTI128 (R10), Y8
+	VAESDECLAST    Y8, Y0, Y0
+
+kdone326:
+dirDone320:
+	VPXOR      Y9, Y0, Y0
+	VMOVDQU    Y0, (DX)
+	VPSRLQ     $0x3e, Y9, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPSLLQ     $0x02, Y9, Y9
+	VPXOR      Y11, Y9, Y9
+	VPXOR      Y12, Y9, Y9
+	ADDQ       $0x20, BX
+	ADDQ       $0x20, DX
+	SUBQ       $0x02, CX
+	JMP        vaes256Tail306
+
+vaes256Tail1_318:
+	TESTQ   CX, CX
+	JZ      vaes256Done308
+	NOP
+	PCALIGN $0x20
+
+vaes256One307:
+	VPXOR (BX), X9, X0
+	TESTQ R14, R14
+	JNZ   dec327
+	CMPQ  R11, $0x01
+	JEQ   k256_329
+	JA    k192_330
+	VPXOR 64(R10), X0, X0
+	JMP   kdone331
+
+k192_330:
+	VPXOR   32(R10), X0, X0
+	VAESENC 48(R10), X0, X0
+	VAESENC 64(R10), X0, X0
+	JMP     kdone331
+
+k256_329:
+	VPXOR   (R10), X0, X0
+	VAESENC 16(R10), X0, X0
+	VAESENC 32(R10), X0, X0
+	VAESENC 48(R10), X0, X0
+	VAESENC 64(R10), X0, X0
+
+kdone331:
+	VAESENC     80(R10), X0, X0
+	VAESENC     96(R10), X0, X0
+	VAESENC     112(R10), X0, X0
+	VAESENC     128(R10), X0, X0
+	VAESENC     144(R10), X0, X0
+	VAESENC     160(R10), X0, X0
+	VAESENC     176(R10), X0, X0
+	VAESENC     192(R10), X0, X0
+	VAESENC     208(R10), X0, X0
+	VAESENCLAST 224(R10), X0, X0
+	JMP         dirDone328
+
+dec327:
+	VPXOR       224(R10), X0, X0
+	VAESDEC     208(R10), X0, X0
+	VAESDEC     192(R10), X0, X0
+	VAESDEC     176(R10), X0, X0
+	VAESDEC     160(R10), X0, X0
+	VAESDEC     144(R10), X0, X0
+	VAESDEC     128(R10), X0, X0
+	VAESDEC     112(R10), X0, X0
+	VAESDEC     96(R10), X0, X0
+	VAESDEC     80(R10), X0, X0
+	CMPQ        R11, $0x01
+	JEQ         k256_332
+	JA          k192_333
+	VAESDECLAST 64(R10), X0, X0
+	JMP         kdone334
+
+k192_333:
+	VAESDEC     64(R10), X0, X0
+	VAESDEC     48(R10), X0, X0
+	VAESDECLAST 32(R10), X0, X0
+	JMP         kdone334
+
+k256_332:
+	VAESDEC     64(R10), X0, X0
+	VAESDEC     48(R10), X0, X0
+	VAESDEC     32(R10), X0, X0
+	VAESDEC     16(R10), X0, X0
+	VAESDECLAST (R10), X0, X0
+
+kdone334:
+dirDone328:
+	VPXOR   X9, X0, X0
+	VMOVDQU X0, (DX)
+	VPSHUFD $0x13, X9, X10
+	VPSRAD  $0x1f, X10, X10
+	VPAND   smXtsMask<>+0(SB), X10, X10
+	VPADDQ  X9, X9, X9
+	VPXOR   X10, X9, X9
+	ADDQ    $0x10, BX
+	ADDQ    $0x10, DX
+	DECQ    CX
+	JNZ     vaes256One307
+
+vaes256Done308:
+	ADDQ $0x10, R12
+	DECQ R13
+	JNZ  vaes256Sector309
+
+	// Zero every vector register used, then the stack area.
+	VZEROALL
+	MOVO X0, (R10)
+	MOVO X0, 16(R10)
+	MOVO X0, 32(R10)
+	MOVO X0, 48(R10)
+	MOVO X0, 64(R10)
+	MOVO X0, 80(R10)
+	MOVO X0, 96(R10)
+	MOVO X0, 112(R10)
+	MOVO X0, 128(R10)
+	MOVO X0, 144(R10)
+	MOVO X0, 160(R10)
+	MOVO X0, 176(R10)
+	MOVO X0, 192(R10)
+	MOVO X0, 208(R10)
+	MOVO X0, 224(R10)
+	MOVO X0, 240(R10)
+	MOVO X0, 256(R10)
+	MOVO X0, 272(R10)
+	MOVO X0, 288(R10)
+	MOVO X0, 304(R10)
+	MOVO X0, 320(R10)
+	MOVO X0, 336(R10)
+	MOVO X0, 352(R10)
+	MOVO X0, 368(R10)
+	MOVO X0, 384(R10)
+	MOVO X0, 400(R10)
+	MOVO X0, 416(R10)
+	MOVO X0, 432(R10)
+	MOVO X0, 448(R10)
+	MOVO X0, 464(R10)
+	MOVO X0, 480(R10)
+	MOVO X0, 496(R10)
+	MOVB $0x01, ret+96(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+vaes512_273:
+	// vaes512: 32 blocks per batch in Z0-Z7, the schedule broadcast in Z16-Z30.
+	VSHUFI64X2 $0x00, Z1, Z1, Z16
+	VSHUFI64X2 $0x00, Z2, Z2, Z17
+	VSHUFI64X2 $0x00, Z3, Z3, Z18
+	VSHUFI64X2 $0x00, Z4, Z4, Z19
+	VSHUFI64X2 $0x00, Z5, Z5, Z20
+	VSHUFI64X2 $0x00, Z6, Z6, Z21
+	VSHUFI64X2 $0x00, Z7, Z7, Z22
+	VSHUFI64X2 $0x00, Z8, Z8, Z23
+	VSHUFI64X2 $0x00, Z9, Z9, Z24
+	VSHUFI64X2 $0x00, Z10, Z10, Z25
+	VSHUFI64X2 $0x00, Z11, Z11, Z26
+	VSHUFI64X2 $0x00, Z12, Z12, Z27
+	VSHUFI64X2 $0x00, Z13, Z13, Z28
+	VSHUFI64X2 $0x00, Z14, Z14, Z29
+	VSHUFI64X2 $0x00, Z15, Z15, Z30
+
+	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
+vaes512Sector339:
+	VMOVDQU      (R12), X9
+	VMOVDQU      X9, 240(R10)
+	MOVQ         sectorSize+72(FP), CX
+	SHRQ         $0x04, CX
+	VMOVDQU      240(R10), X9
+	VMOVDQA      X9, X10
+	VPSHUFD      $0x13, X10, X13
+	VPSRAD       $0x1f, X13, X13
+	VPAND        smXtsMask<>+0(SB), X13, X13
+	VPADDQ       X10, X10, X10
+	VPXOR        X13, X10, X10
+	VMOVDQA      X10, X11
+	VPSHUFD      $0x13, X11, X13
+	VPSRAD       $0x1f, X13, X13
+	VPAND        smXtsMask<>+0(SB), X13, X13
+	VPADDQ       X11, X11, X11
+	VPXOR        X13, X11, X11
+	VMOVDQA      X11, X12
+	VPSHUFD      $0x13, X12, X13
+	VPSRAD       $0x1f, X13, X13
+	VPAND        smXtsMask<>+0(SB), X13, X13
+	VPADDQ       X12, X12, X12
+	VPXOR        X13, X12, X12
+	VINSERTI32X4 $0x00, X9, Z31, Z31
+	VINSERTI32X4 $0x01, X10, Z31, Z31
+	VINSERTI32X4 $0x02, X11, Z31, Z31
+	VINSERTI32X4 $0x03, X12, Z31, Z31
+	NOP
+	PCALIGN      $0x20
+
+vaes512Loop335:
+	CMPQ       CX, $0x20
+	JB         vaes512Tail336
+	VMOVDQA64  Z31, Z8
+	VPSRLQ     $0x3c, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x04, Z31, Z9
+	VPTERNLOGD $0x96, Z1, Z0, Z9
+	VPSRLQ     $0x38, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x08, Z31, Z10
+	VPTERNLOGD $0x96, Z1, Z0, Z10
+	VPSRLQ     $0x34, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x0c, Z31, Z11
+	VPTERNLOGD $0x96, Z1, Z0, Z11
+	VPSRLQ     $0x30, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x10, Z31, Z12
+	VPTERNLOGD $0x96, Z1, Z0, Z12
+	VPSRLQ     $0x2c, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x14, Z31, Z13
+	VPTERNLOGD $0x96, Z1, Z0, Z13
+	VPSRLQ     $0x28, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x18, Z31, Z14
+	VPTERNLOGD $0x96, Z1, Z0, Z14
+	VPSRLQ     $0x24, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x1c, Z31, Z15
+	VPTERNLOGD $0x96, Z1, Z0, Z15
+	VPSRLQ     $0x20, Z31, Z0
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x08, Z0, Z0
+	VPSLLQ     $0x20, Z31, Z31
+	VPTERNLOGD $0x96, Z1, Z0, Z31
+	VPXORQ     (BX), Z8, Z0
+	VPXORQ     64(BX), Z9, Z1
+	VPXORQ     128(BX), Z10, Z2
+	VPXORQ     192(BX), Z11, Z3
+	VPXORQ     256(BX), Z12, Z4
+	VPXORQ     320(BX), Z13, Z5
+	VPXORQ     384(BX), Z14, Z6
+	VPXORQ     448(BX), Z15, Z7
+	TESTQ      R14, R14
+	JNZ        dec340
+	CMPQ       R11, $0x01
+	JEQ        k256_342
+	JA         k192_343
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone344
+
+k192_343:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone344
+
+k256_342:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone344:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z21, Z1, Z1
+	VAESENC     Z21, Z2, Z2
+	VAESENC     Z21, Z3, Z3
+	VAESENC     Z21, Z4, Z4
+	VAESENC     Z21, Z5, Z5
+	VAESENC     Z21, Z6, Z6
+	VAESENC     Z21, Z7, Z7
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z22, Z1, Z1
+	VAESENC     Z22, Z2, Z2
+	VAESENC     Z22, Z3, Z3
+	VAESENC     Z22, Z4, Z4
+	VAESENC     Z22, Z5, Z5
+	VAESENC     Z22, Z6, Z6
+	VAESENC     Z22, Z7, Z7
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z23, Z1, Z1
+	VAESENC     Z23, Z2, Z2
+	VAESENC     Z23, Z3, Z3
+	VAESENC     Z23, Z4, Z4
+	VAESENC     Z23, Z5, Z5
+	VAESENC     Z23, Z6, Z6
+	VAESENC     Z23, Z7, Z7
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z24, Z1, Z1
+	VAESENC     Z24, Z2, Z2
+	VAESENC     Z24, Z3, Z3
+	VAESENC     Z24, Z4, Z4
+	VAESENC     Z24, Z5, Z5
+	VAESENC     Z24, Z6, Z6
+	VAESENC     Z24, Z7, Z7
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z25, Z1, Z1
+	VAESENC     Z25, Z2, Z2
+	VAESENC     Z25, Z3, Z3
+	VAESENC     Z25, Z4, Z4
+	VAESENC     Z25, Z5, Z5
+	VAESENC     Z25, Z6, Z6
+	VAESENC     Z25, Z7, Z7
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z26, Z1, Z1
+	VAESENC     Z26, Z2, Z2
+	VAESENC     Z26, Z3, Z3
+	VAESENC     Z26, Z4, Z4
+	VAESENC     Z26, Z5, Z5
+	VAESENC     Z26, Z6, Z6
+	VAESENC     Z26, Z7, Z7
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z27, Z1, Z1
+	VAESENC     Z27, Z2, Z2
+	VAESENC     Z27, Z3, Z3
+	VAESENC     Z27, Z4, Z4
+	VAESENC     Z27, Z5, Z5
+	VAESENC     Z27, Z6, Z6
+	VAESENC     Z27, Z7, Z7
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z28, Z1, Z1
+	VAESENC     Z28, Z2, Z2
+	VAESENC     Z28, Z3, Z3
+	VAESENC     Z28, Z4, Z4
+	VAESENC     Z28, Z5, Z5
+	VAESENC     Z28, Z6, Z6
+	VAESENC     Z28, Z7, Z7
+	VAESENC     Z29, Z0, Z0
+	VAESENC     Z29, Z1, Z1
+	VAESENC     Z29, Z2, Z2
+	VAESENC     Z29, Z3, Z3
+	VAESENC     Z29, Z4, Z4
+	VAESENC     Z29, Z5, Z5
+	VAESENC     Z29, Z6, Z6
+	VAESENC     Z29, Z7, Z7
+	VAESENCLAST Z30, Z0, Z0
+	VAESENCLAST Z30, Z1, Z1
+	VAESENCLAST Z30, Z2, Z2
+	VAESENCLAST Z30, Z3, Z3
+	VAESENCLAST Z30, Z4, Z4
+	VAESENCLAST Z30, Z5, Z5
+	VAESENCLAST Z30, Z6, Z6
+	VAESENCLAST Z30, Z7, Z7
+	JMP         dirDone341
+
+dec340:
+	VPXORD      Z30, Z0, Z0
+	VPXORD      Z30, Z1, Z1
+	VPXORD      Z30, Z2, Z2
+	VPXORD      Z30, Z3, Z3
+	VPXORD      Z30, Z4, Z4
+	VPXORD      Z30, Z5, Z5
+	VPXORD      Z30, Z6, Z6
+	VPXORD      Z30, Z7, Z7
+	VAESDEC     Z29, Z0, Z0
+	VAESDEC     Z29, Z1, Z1
+	VAESDEC     Z29, Z2, Z2
+	VAESDEC     Z29, Z3, Z3
+	VAESDEC     Z29, Z4, Z4
+	VAESDEC     Z29, Z5, Z5
+	VAESDEC     Z29, Z6, Z6
+	VAESDEC     Z29, Z7, Z7
+	VAESDEC     Z28, Z0, Z0
+	VAESDEC     Z28, Z1, Z1
+	VAESDEC     Z28, Z2, Z2
+	VAESDEC     Z28, Z3, Z3
+	VAESDEC     Z28, Z4, Z4
+	VAESDEC     Z28, Z5, Z5
+	VAESDEC     Z28, Z6, Z6
+	VAESDEC     Z28, Z7, Z7
+	VAESDEC     Z27, Z0, Z0
+	VAESDEC     Z27, Z1, Z1
+	VAESDEC     Z27, Z2, Z2
+	VAESDEC     Z27, Z3, Z3
+	VAESDEC     Z27, Z4, Z4
+	VAESDEC     Z27, Z5, Z5
+	VAESDEC     Z27, Z6, Z6
+	VAESDEC     Z27, Z7, Z7
+	VAESDEC     Z26, Z0, Z0
+	VAESDEC     Z26, Z1, Z1
+	VAESDEC     Z26, Z2, Z2
+	VAESDEC     Z26, Z3, Z3
+	VAESDEC     Z26, Z4, Z4
+	VAESDEC     Z26, Z5, Z5
+	VAESDEC     Z26, Z6, Z6
+	VAESDEC     Z26, Z7, Z7
+	VAESDEC     Z25, Z0, Z0
+	VAESDEC     Z25, Z1, Z1
+	VAESDEC     Z25, Z2, Z2
+	VAESDEC     Z25, Z3, Z3
+	VAESDEC     Z25, Z4, Z4
+	VAESDEC     Z25, Z5, Z5
+	VAESDEC     Z25, Z6, Z6
+	VAESDEC     Z25, Z7, Z7
+	VAESDEC     Z24, Z0, Z0
+	VAESDEC     Z24, Z1, Z1
+	VAESDEC     Z24, Z2, Z2
+	VAESDEC     Z24, Z3, Z3
+	VAESDEC     Z24, Z4, Z4
+	VAESDEC     Z24, Z5, Z5
+	VAESDEC     Z24, Z6, Z6
+	VAESDEC     Z24, Z7, Z7
+	VAESDEC     Z23, Z0, Z0
+	VAESDEC     Z23, Z1, Z1
+	VAESDEC     Z23, Z2, Z2
+	VAESDEC     Z23, Z3, Z3
+	VAESDEC     Z23, Z4, Z4
+	VAESDEC     Z23, Z5, Z5
+	VAESDEC     Z23, Z6, Z6
+	VAESDEC     Z23, Z7, Z7
+	VAESDEC     Z22, Z0, Z0
+	VAESDEC     Z22, Z1, Z1
+	VAESDEC     Z22, Z2, Z2
+	VAESDEC     Z22, Z3, Z3
+	VAESDEC     Z22, Z4, Z4
+	VAESDEC     Z22, Z5, Z5
+	VAESDEC     Z22, Z6, Z6
+	VAESDEC     Z22, Z7, Z7
+	VAESDEC     Z21, Z0, Z0
+	VAESDEC     Z21, Z1, Z1
+	VAESDEC     Z21, Z2, Z2
+	VAESDEC     Z21, Z3, Z3
+	VAESDEC     Z21, Z4, Z4
+	VAESDEC     Z21, Z5, Z5
+	VAESDEC     Z21, Z6, Z6
+	VAESDEC     Z21, Z7, Z7
+	CMPQ        R11, $0x01
+	JEQ         k256_345
+	JA          k192_346
+	VAESDECLAST Z20, Z0, Z0
+	VAESDECLAST Z20, Z1, Z1
+	VAESDECLAST Z20, Z2, Z2
+	VAESDECLAST Z20, Z3, Z3
+	VAESDECLAST Z20, Z4, Z4
+	VAESDECLAST Z20, Z5, Z5
+	VAESDECLAST Z20, Z6, Z6
+	VAESDECLAST Z20, Z7, Z7
+	JMP         kdone347
+
+k192_346:
+	VAESDEC     Z20, Z0, Z0
+	VAESDEC     Z20, Z1, Z1
+	VAESDEC     Z20, Z2, Z2
+	VAESDEC     Z20, Z3, Z3
+	VAESDEC     Z20, Z4, Z4
+	VAESDEC     Z20, Z5, Z5
+	VAESDEC     Z20, Z6, Z6
+	VAESDEC     Z20, Z7, Z7
+	VAESDEC     Z19, Z0, Z0
+	VAESDEC     Z19, Z1, Z1
+	VAESDEC     Z19, Z2, Z2
+	VAESDEC     Z19, Z3, Z3
+	VAESDEC     Z19, Z4, Z4
+	VAESDEC     Z19, Z5, Z5
+	VAESDEC     Z19, Z6, Z6
+	VAESDEC     Z19, Z7, Z7
+	VAESDECLAST Z18, Z0, Z0
+	VAESDECLAST Z18, Z1, Z1
+	VAESDECLAST Z18, Z2, Z2
+	VAESDECLAST Z18, Z3, Z3
+	VAESDECLAST Z18, Z4, Z4
+	VAESDECLAST Z18, Z5, Z5
+	VAESDECLAST Z18, Z6, Z6
+	VAESDECLAST Z18, Z7, Z7
+	JMP         kdone347
+
+k256_345:
+	VAESDEC     Z20, Z0, Z0
+	VAESDEC     Z20, Z1, Z1
+	VAESDEC     Z20, Z2, Z2
+	VAESDEC     Z20, Z3, Z3
+	VAESDEC     Z20, Z4, Z4
+	VAESDEC     Z20, Z5, Z5
+	VAESDEC     Z20, Z6, Z6
+	VAESDEC     Z20, Z7, Z7
+	VAESDEC     Z19, Z0, Z0
+	VAESDEC     Z19, Z1, Z1
+	VAESDEC     Z19, Z2, Z2
+	VAESDEC     Z19, Z3, Z3
+	VAESDEC     Z19, Z4, Z4
+	VAESDEC     Z19, Z5, Z5
+	VAESDEC     Z19, Z6, Z6
+	VAESDEC     Z19, Z7, Z7
+	VAESDEC     Z18, Z0, Z0
+	VAESDEC     Z18, Z1, Z1
+	VAESDEC     Z18, Z2, Z2
+	VAESDEC     Z18, Z3, Z3
+	VAESDEC     Z18, Z4, Z4
+	VAESDEC     Z18, Z5, Z5
+	VAESDEC     Z18, Z6, Z6
+	VAESDEC     Z18, Z7, Z7
+	VAESDEC     Z17, Z0, Z0
+	VAESDEC     Z17, Z1, Z1
+	VAESDEC     Z17, Z2, Z2
+	VAESDEC     Z17, Z3, Z3
+	VAESDEC     Z17, Z4, Z4
+	VAESDEC     Z17, Z5, Z5
+	VAESDEC     Z17, Z6, Z6
+	VAESDEC     Z17, Z7, Z7
+	VAESDECLAST Z16, Z0, Z0
+	VAESDECLAST Z16, Z1, Z1
+	VAESDECLAST Z16, Z2, Z2
+	VAESDECLAST Z16, Z3, Z3
+	VAESDECLAST Z16, Z4, Z4
+	VAESDECLAST Z16, Z5, Z5
+	VAESDECLAST Z16, Z6, Z6
+	VAESDECLAST Z16, Z7, Z7
+
+kdone347:
+dirDone341:
+	VPXORQ    Z8, Z0, Z0
+	VPXORQ    Z9, Z1, Z1
+	VPXORQ    Z10, Z2, Z2
+	VPXORQ    Z11, Z3, Z3
+	VPXORQ    Z12, Z4, Z4
+	VPXORQ    Z13, Z5, Z5
+	VPXORQ    Z14, Z6, Z6
+	VPXORQ    Z15, Z7, Z7
+	VMOVDQU64 Z0, (DX)
+	VMOVDQU64 Z1, 64(DX)
+	VMOVDQU64 Z2, 128(DX)
+	VMOVDQU64 Z3, 192(DX)
+	VMOVDQU64 Z4, 256(DX)
+	VMOVDQU64 Z5, 320(DX)
+	VMOVDQU64 Z6, 384(DX)
+	VMOVDQU64 Z7, 448(DX)
+	ADDQ      $0x00000200, BX
+	ADDQ      $0x00000200, DX
+	SUBQ      $0x20, CX
+	JMP       vaes512Loop335
+
+vaes512Tail336:
+	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
+	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
+	// tweak is lane 0 of Z31 doubled n times.
+	TESTQ CX, CX
+	JZ    tweakEnd349
+	MOVQ  CX, R9
+	CMPQ  R9, $0x04
+	JBE   unit348
+	MOVQ  $0x00000004, R9
+
+unit348:
+	LEAQ        smMasks<>+0(SB), R8
+	KMOVW       (R8)(R9*2), K1
+	VMOVDQU64.Z (BX), K1, Z0
+	VPXORQ      Z31, Z0, Z0
+	TESTQ       R14, R14
+	JNZ         dec352
+	CMPQ        R11, $0x01
+	JEQ         k256_354
+	JA          k192_355
+	VPXORD      Z20, Z0, Z0
+	JMP         kdone356
+
+k192_355:
+	VPXORD  Z18, Z0, Z0
+	VAESENC Z19, Z0, Z0
+	VAESENC Z20, Z0, Z0
+	JMP     kdone356
+
+k256_354:
+	VPXORD  Z16, Z0, Z0
+	VAESENC Z17, Z0, Z0
+	VAESENC Z18, Z0, Z0
+	VAESENC Z19, Z0, Z0
+	VAESENC Z20, Z0, Z0
+
+kdone356:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z29, Z0, Z0
+	VAESENCLAST Z30, Z0, Z0
+	JMP         dirDone353
+
+dec352:
+	VPXORD      Z30, Z0, Z0
+	VAESDEC     Z29, Z0, Z0
+	VAESDEC     Z28, Z0, Z0
+	VAESDEC     Z27, Z0, Z0
+	VAESDEC     Z26, Z0, Z0
+	VAESDEC     Z25, Z0, Z0
+	VAESDEC     Z24, Z0, Z0
+	VAESDEC     Z23, Z0, Z0
+	VAESDEC     Z22, Z0, Z0
+	VAESDEC     Z21, Z0, Z0
+	CMPQ        R11, $0x01
+	JEQ         k256_357
+	JA          k192_358
+	VAESDECLAST Z20, Z0, Z0
+	JMP         kdone359
+
+k192_358:
+	VAESDEC     Z20, Z0, Z0
+	VAESDEC     Z19, Z0, Z0
+	VAESDECLAST Z18, Z0, Z0
+	JMP         kdone359
+
+k256_357:
+	VAESDEC     Z20, Z0, Z0
+	VAESDEC     Z19, Z0, Z0
+	VAESDEC     Z18, Z0, Z0
+	VAESDEC     Z17, Z0, Z0
+	VAESDECLAST Z16, Z0, Z0
+
+kdone359:
+dirDone353:
+	VPXORQ     Z31, Z0, Z0
+	VMOVDQU64  Z0, K1, (DX)
+	CMPQ       R9, $0x04
+	JB         partial350
+	VPSRLQ     $0x3c, Z31, Z1
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
+	VPSLLDQ    $0x08, Z1, Z1
+	VPSLLQ     $0x04, Z31, Z31
+	VPTERNLOGD $0x96, Z2, Z1, Z31
+	ADDQ       $0x40, BX
+	ADDQ       $0x40, DX
+	SUBQ       $0x04, CX
+	JMP        vaes512Tail336
+
+partial350:
+	// The sector's last unit: move the cursors past it (the next
+	// sector brings its own tweak).
+	SHLQ $0x04, R9
+	ADDQ R9, BX
+	ADDQ R9, DX
+	JMP  vaes512Done338
+	VEXTRACTI32X4 $0x00, Z31, X9
+
+partialDbl351:
+	VPSHUFD $0x13, X9, X10
+	VPSRAD  $0x1f, X10, X10
+	VPAND   smXtsMask<>+0(SB), X10, X10
+	VPADDQ  X9, X9, X9
+	VPXOR   X10, X9, X9
+	DECQ    R9
+	JNZ     partialDbl351
+	JMP     vaes512Done338
+
+tweakEnd349:
+	VEXTRACTI32X4 $0x00, Z31, X9
+
+vaes512Done338:
+	ADDQ $0x10, R12
+	DECQ R13
+	JNZ  vaes512Sector339
+
+	// Zero every vector register used, then the stack area.
+	KXORW  K1, K1, K1
+	VZEROALL
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVO   X0, 240(R10)
+	MOVB   $0x01, ret+96(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+noBlocks264:
+	// Zero every vector register used, then the stack area.
+	PXOR X0, X0
+	PXOR X1, X1
+	PXOR X2, X2
+	PXOR X3, X3
+	PXOR X4, X4
+	PXOR X5, X5
+	PXOR X6, X6
+	PXOR X7, X7
+	PXOR X8, X8
+	PXOR X9, X9
+	PXOR X10, X10
+	PXOR X11, X11
+	PXOR X12, X12
+	PXOR X13, X13
+	PXOR X14, X14
+	PXOR X15, X15
+	MOVO X0, (R10)
+	MOVO X0, 16(R10)
+	MOVO X0, 32(R10)
+	MOVO X0, 48(R10)
+	MOVO X0, 64(R10)
+	MOVO X0, 80(R10)
+	MOVO X0, 96(R10)
+	MOVO X0, 112(R10)
+	MOVO X0, 128(R10)
+	MOVO X0, 144(R10)
+	MOVO X0, 160(R10)
+	MOVO X0, 176(R10)
+	MOVO X0, 192(R10)
+	MOVO X0, 208(R10)
+	MOVO X0, 224(R10)
+	MOVO X0, 240(R10)
+	MOVO X0, 256(R10)
+	MOVO X0, 272(R10)
+	MOVO X0, 288(R10)
+	MOVO X0, 304(R10)
+	MOVO X0, 320(R10)
+	MOVO X0, 336(R10)
+	MOVO X0, 352(R10)
+	MOVO X0, 368(R10)
+	MOVO X0, 384(R10)
+	MOVO X0, 400(R10)
+	MOVO X0, 416(R10)
+	MOVO X0, 432(R10)
+	MOVO X0, 448(R10)
+	MOVO X0, 464(R10)
+	MOVO X0, 480(R10)
+	MOVO X0, 496(R10)
+	MOVB $0x01, ret+96(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+reject262:
+	// Zero every vector register used, then the stack area.
+	PXOR X0, X0
+	PXOR X1, X1
+	PXOR X2, X2
+	PXOR X3, X3
+	PXOR X4, X4
+	PXOR X5, X5
+	PXOR X6, X6
+	PXOR X7, X7
+	PXOR X8, X8
+	PXOR X9, X9
+	PXOR X10, X10
+	PXOR X11, X11
+	PXOR X12, X12
+	PXOR X13, X13
+	PXOR X14, X14
+	PXOR X15, X15
+	MOVO X0, (R10)
+	MOVO X0, 16(R10)
+	MOVO X0, 32(R10)
+	MOVO X0, 48(R10)
+	MOVO X0, 64(R10)
+	MOVO X0, 80(R10)
+	MOVO X0, 96(R10)
+	MOVO X0, 112(R10)
+	MOVO X0, 128(R10)
+	MOVO X0, 144(R10)
+	MOVO X0, 160(R10)
+	MOVO X0, 176(R10)
+	MOVO X0, 192(R10)
+	MOVO X0, 208(R10)
+	MOVO X0, 224(R10)
+	MOVO X0, 240(R10)
+	MOVO X0, 256(R10)
+	MOVO X0, 272(R10)
+	MOVO X0, 288(R10)
+	MOVO X0, 304(R10)
+	MOVO X0, 320(R10)
+	MOVO X0, 336(R10)
+	MOVO X0, 352(R10)
+	MOVO X0, 368(R10)
+	MOVO X0, 384(R10)
+	MOVO X0, 400(R10)
+	MOVO X0, 416(R10)
+	MOVO X0, 432(R10)
+	MOVO X0, 448(R10)
+	MOVO X0, 464(R10)
+	MOVO X0, 480(R10)
+	MOVO X0, 496(R10)
+
+rejectEarly263:
 	MOVB $0x00, ret+96(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

@@ -63,6 +63,7 @@ func TestSignalFrameWipe(t *testing.T) {
 	h := sealedWrap(t, region, key, 0)
 	buf := make([]byte, 16<<20) // about 1 ms or more: the signal lands inside the call
 	var ctr, iv, tw [16]byte
+	tweaks := make([]byte, 16*len(buf)/4096)
 	for _, path := range sealedPaths() {
 		calls := map[string]func(){
 			"ECB":    func() { SealedEncrypt(region, h, buf, buf, path) },
@@ -71,6 +72,9 @@ func TestSignalFrameWipe(t *testing.T) {
 			"CBCenc": func() { SealedCBCEncrypt(region, h, buf[:1<<20], buf[:1<<20], &iv, 0, path) },
 			"CBCdec": func() { SealedCBCDecrypt(region, h, buf, buf, &iv, 0, path) },
 			"XTS":    func() { SealedXTS(region, h, h, buf, buf, &tw, 0, path) },
+			"XTSSectors": func() {
+				SealedXTSSectors(region, h, buf, buf, &tweaks[0], 4096, 0, path)
+			},
 		}
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {

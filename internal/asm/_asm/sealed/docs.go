@@ -149,3 +149,18 @@ pairs, then one), 32 on zmm (then masked units of up to 4). The ymm and
 zmm paths also need VPCLMULQDQ (every CPU with VAES has it).
 ` + fmt.Sprintf(docModes, "no-encrypt or no-decrypt (per direction)", "*tweak", "R8-R11, R14", ", the flags", "Y0-Y12 on the ymm path, Z0-Z31 and K1 on the zmm path",
 	"\nThe tweak T, and on the AES-NI and ymm paths the tweaks of a batch,\nwait in that area too, zeroed before return.")
+
+var docXTSSectors = `
+SealedXTSSectors encrypts (or, with flags&ModeDecrypt, decrypts) the
+consecutive sectors of sectorSize bytes in src with the key of h: sector j
+(src[j*sectorSize:]) uses the tweak T_j read from tweaks[16*j:16*j+16],
+block i of it T_j*x^i (IEEE 1619). The caller encrypts the sector numbers
+into tweaks with the tweak key (one SealedEncrypt call for a run of
+sectors) and clears them afterwards. h is unwrapped and verified once for
+the whole call (it must allow the direction of flags); a rejected handle
+returns false before anything is written. The caller guarantees
+sectorSize > 0, sectorSize%16 == 0, len(src)%sectorSize == 0,
+len(dst) >= len(src) (checked: false otherwise) and dst == src or no
+overlap; tweaks holds 16 bytes per sector. Registers and the stack area
+are cleared as by SealedXTS.
+`

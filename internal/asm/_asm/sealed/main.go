@@ -49,6 +49,7 @@ func main() {
 		cbcEncrypt()
 		cbcDecrypt()
 		xts()
+		xtsSectors()
 	default:
 		log.Fatalf("sealed: unknown -part %q", *part)
 	}

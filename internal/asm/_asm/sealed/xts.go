@@ -69,7 +69,7 @@ func xts() {
 	JZ(noBlocks)
 	dispatchPaths(vaes512, vaes256)
 	for _, p := range paths {
-		xtsPath(p)
+		xtsPath(p, false)
 	}
 	Comment("No blocks: *tweak = T.")
 	here(noBlocks)
@@ -114,7 +114,12 @@ func mulX(k int, s, d, t1, t2 VecPhysical) {
 	VPXOR(t2, d, d)
 }
 
-func xtsPath(p *path) {
+// xtsPath writes p's XTS loop. With sectors, it runs once per sector
+// (R13 sectors left, R12 the sector's encrypted tweak, sectorSize/16 blocks
+// each) and the routine returns nothing but its result; else it runs over
+// CX blocks from the tweak at tweakSlot and stores the next tweak to
+// *tweak.
+func xtsPath(p *path, sectors bool) {
 	if p.label != "" {
 		here(p.label)
 	}
@@ -122,6 +127,15 @@ func xtsPath(p *path) {
 	e := p.enc
 	p.setup(false)
 	l := newLoopLabels(p)
+	sector := label(p.name + "Sector")
+	if sectors {
+		Comment("Each sector: T = its encrypted tweak (R12), CX = its blocks.")
+		here(sector)
+		load(e, Mem{Base: R12}, X9)
+		store(e, X9, Mem{Base: R10, Disp: tweakSlot})
+		Load(Param("sectorSize"), RCX)
+		SHRQ(U8(4), RCX)
+	}
 	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
 	// (T_i .. T_i+3).
 	switch p {
@@ -241,6 +255,14 @@ func xtsPath(p *path) {
 		SUBQ(U8(unitBlocks), RCX)
 		JMP(l.tail)
 		here(part)
+		if sectors {
+			Comment("The sector's last unit: move the cursors past it (the next")
+			Comment("sector brings its own tweak).")
+			SHLQ(U8(4), R9)
+			ADDQ(R9, RBX)
+			ADDQ(R9, RDX)
+			JMP(l.done)
+		}
 		VEXTRACTI32X4(U8(0), Z31, X9)
 		here(partDbl)
 		dbl(e, X9, X10)
@@ -252,9 +274,15 @@ func xtsPath(p *path) {
 	}
 	blockLoop(p, l, batch, one, units)
 	here(l.done)
-	Comment("*tweak = the next block's tweak.")
-	Load(Param("tweak"), RAX)
-	store(e, X9, Mem{Base: RAX})
+	if sectors {
+		ADDQ(U8(16), R12)
+		DECQ(R13)
+		JNZ(sector)
+	} else {
+		Comment("*tweak = the next block's tweak.")
+		Load(Param("tweak"), RAX)
+		store(e, X9, Mem{Base: RAX})
+	}
 	u := p.usage()
 	if p.keys == keysZ {
 		u.wipe = []span{{tweakSlot, tweakSlot + 16}}
@@ -262,4 +290,48 @@ func xtsPath(p *path) {
 		u.wipe = append(u.wipe, xtsSpan)
 	}
 	epilogue("", u, "", nil, resTrue)
+}
+
+// xtsSectors writes SealedXTSSectors: the data key unwrapped once for a run
+// of sectors whose tweaks the caller encrypted (one ECB call with the
+// tweak handle), then each sector's blocks as in SealedXTS.
+func xtsSectors() {
+	TEXT("SealedXTSSectors", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, tweaks *byte, sectorSize, flags, path int) bool", regionArg))
+	Pragma("noescape")
+	Doc(gen.DocLines(docXTSSectors)...)
+	AllocLocal(xtsFrame)
+	reject, early, noBlocks, decKeys, keys := label("reject"), label("rejectEarly"), label("noBlocks"), label("decKeys"), label("keys")
+	arm()
+	args("h", false)
+	Load(Param("flags"), R14)
+	Load(Param("path"), R8)
+	checkLen(early)
+	ANDQ(U8(kernel.ModeDecrypt), R14)
+	alignSpill()
+	Comment("The data key, for the direction of flags.")
+	TESTQ(R14, R14)
+	JNZ(decKeys)
+	unwrapKeys(false, reject, reject)
+	JMP(keys)
+	here(decKeys)
+	unwrapKeys(true, reject, reject)
+	here(keys)
+	Comment("R13 = the number of sectors, R12 = their tweaks.")
+	TESTQ(RCX, RCX)
+	JZ(noBlocks)
+	MOVQ(RCX, RAX)
+	SHLQ(U8(4), RAX)
+	XORL(EDX, EDX)
+	Load(Param("sectorSize"), R9)
+	DIVQ(R9)
+	MOVQ(RAX, R13)
+	Load(Param("dst").Base(), RDX)
+	Load(Param("tweaks"), R12)
+	dispatchPaths(vaes512, vaes256)
+	for _, p := range paths {
+		xtsPath(p, true)
+	}
+	here(noBlocks)
+	epilogue("", usage{vec: 16, wipe: []span{spillSpan, xtsSpan}}, "", nil, resTrue)
+	epilogue(reject, usage{vec: 16, wipe: []span{spillSpan, xtsSpan}}, early, nil, resFalse)
 }
