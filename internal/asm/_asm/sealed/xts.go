@@ -147,14 +147,14 @@ func xtsPath(p *path, sectors bool) {
 		dbl(e, X10, X11)
 		VINSERTI128(U8(1), X10, Y9, Y9)
 	case vaes512:
-		VMOVDQU(Mem{Base: R10, Disp: tweakSlot}, X9)
-		for i := 10; i <= 12; i++ {
-			VMOVDQA(xr[i-1], xr[i])
-			dbl(e, xr[i], X13)
-		}
-		for i := 0; i < 4; i++ {
-			VINSERTI32X4(U8(i), xr[9+i], Z31, Z31)
-		}
+		// Z31 = T in every lane, then lane k times x^k in one step (per-qword
+		// shift counts), not three dependent doublings.
+		VBROADCASTI32X4(Mem{Base: R10, Disp: tweakSlot}, Z31)
+		VPSRLVQ(xtsShR, Z31, Z10)
+		VPCLMULQDQ(U8(0x01), gfPoly, Z10, Z11)
+		VPSLLDQ(U8(8), Z10, Z10)
+		VPSLLVQ(xtsShL, Z31, Z31)
+		VPTERNLOGD(U8(0x96), Z11, Z10, Z31)
 	}
 	crypt := func(b batch) {
 		byDirection(func() { b.crypt(false) }, func() { b.crypt(true) })
