@@ -6,8 +6,8 @@ package asm
 
 // CPUID executes the CPUID instruction with EAX=eax and ECX=ecx and returns
 // EAX, EBX, ECX and EDX. It uses only the general registers AX-DX and no
-// vector register. Under klemu a CPUID faults and is answered by the
-// emulator's profile, so the result reflects the emulated CPU.
+// vector register. Under klemu a CPUID faulting or patched is answered by
+// the emulator's profile, so the result reflects the emulated CPU.
 func CPUID(eax uint32, ecx uint32) (a uint32, b uint32, c uint32, d uint32)
 
 // XGETBV0 executes XGETBV with ECX=0 and returns XCR0 as EAX (low 32 bits)

@@ -2,6 +2,8 @@
 // with Key Locker enumerated according to a profile.
 package cpuid
 
+//go:generate sh -c "cd ../../asm/_asm && go run ./klemucpuid -out ../../klemu/cpuid/host_amd64.s -stubs ../../klemu/cpuid/host_amd64.go -pkg cpuid"
+
 import (
 	"fmt"
 	"sync"

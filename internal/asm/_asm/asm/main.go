@@ -36,19 +36,10 @@ func main() {
 }
 
 func cpuid() {
-	TEXT("CPUID", NOSPLIT, "func(eax, ecx uint32) (a, b, c, d uint32)")
-	Doc(gen.DocLines(`CPUID executes the CPUID instruction with EAX=eax and ECX=ecx and returns
+	gen.CPUIDFunc("CPUID", `CPUID executes the CPUID instruction with EAX=eax and ECX=ecx and returns
 EAX, EBX, ECX and EDX. It uses only the general registers AX-DX and no
-vector register. Under klemu a CPUID faults and is answered by the
-emulator's profile, so the result reflects the emulated CPU.`)...)
-	Load(Param("eax"), EAX)
-	Load(Param("ecx"), ECX)
-	CPUID()
-	Store(EAX, Return("a"))
-	Store(EBX, Return("b"))
-	Store(ECX, Return("c"))
-	Store(EDX, Return("d"))
-	RET()
+vector register. Under klemu a CPUID faulting or patched is answered by
+the emulator's profile, so the result reflects the emulated CPU.`)
 
 	TEXT("XGETBV0", NOSPLIT, "func() (eax, edx uint32)")
 	Doc(gen.DocLines(`XGETBV0 executes XGETBV with ECX=0 and returns XCR0 as EAX (low 32 bits)

@@ -123,3 +123,21 @@ func DeclareArrayType(name string, size int) {
 	types.NewNamed(tn, types.NewArray(types.Typ[types.Byte], int64(size)), nil)
 	types.Universe.Insert(tn)
 }
+
+// CPUIDFunc writes a routine name(eax, ecx uint32) (a, b, c, d uint32)
+// that executes CPUID with EAX=eax and ECX=ecx and returns EAX, EBX, ECX
+// and EDX, with the doc comment doc. It uses only AX-DX. (klemu patches the
+// CPUID in such small functions whose names contain "cpuid" when it cannot
+// fault CPUID: see internal/klemu/tracer.)
+func CPUIDFunc(name, doc string) {
+	TEXT(name, NOSPLIT, "func(eax, ecx uint32) (a, b, c, d uint32)")
+	Doc(DocLines(doc)...)
+	Load(Param("eax"), reg.EAX)
+	Load(Param("ecx"), reg.ECX)
+	CPUID()
+	Store(reg.EAX, Return("a"))
+	Store(reg.EBX, Return("b"))
+	Store(reg.ECX, Return("c"))
+	Store(reg.EDX, Return("d"))
+	RET()
+}
