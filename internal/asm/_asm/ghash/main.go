@@ -8,8 +8,6 @@ package main
 
 import (
 	"fmt"
-	"go/token"
-	"go/types"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -30,7 +28,7 @@ var bswap, poly Mem
 
 func main() {
 	ConstraintExpr("amd64,!purego")
-	declareTable()
+	gen.DeclareArrayType("GHASHTable", kernel.GHASHTableSize) // the ghash package's table, by pointer
 	bswap = GLOBL("ghashBswap", RODATA|NOPTR)
 	for i := 0; i < 4; i++ {
 		DATA(16*i, U64(0x08090a0b0c0d0e0f))
@@ -42,17 +40,6 @@ func main() {
 	ghashInit()
 	ghashUpdate()
 	Generate()
-}
-
-// declareTable makes the name GHASHTable usable in the signatures below:
-// avo parses them in the universe scope when it has loaded no package (and
-// loading internal/asm/ghash would need the files generated here). The
-// type is declared without a package, so the declarations print it
-// unqualified: GHASHTable of the ghash package, a pointer in every frame.
-func declareTable() {
-	tn := types.NewTypeName(token.NoPos, nil, "GHASHTable", nil)
-	types.NewNamed(tn, types.NewArray(types.Typ[types.Byte], kernel.GHASHTableSize), nil)
-	types.Universe.Insert(tn)
 }
 
 // Table offsets.
