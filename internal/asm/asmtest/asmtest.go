@@ -6,6 +6,8 @@
 // import it.
 package asmtest
 
+import "unsafe"
+
 //go:generate sh -c "cd ../_asm && go run ./asmtest -out ../asmtest/asmtest_amd64.s -stubs ../asmtest/asmtest_amd64.go -pkg asmtest"
 
 var (
@@ -21,4 +23,16 @@ func Escape(v any) {
 	if never {
 		sink <- v
 	}
+}
+
+// Word returns p as an argument word for CallABI0 / CallABI0Z, after
+// making what it points to escape to the heap (Escape). The caller keeps
+// it alive until the call returns (runtime.KeepAlive).
+func Word[T any](p *T) uint64 { Escape(p); return uint64(uintptr(unsafe.Pointer(p))) }
+
+// SliceWords returns the three argument words of b (pointer, length,
+// capacity), its array made to escape to the heap.
+func SliceWords(b []byte) []uint64 {
+	Escape(b)
+	return []uint64{uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint64(len(b)), uint64(cap(b))}
 }

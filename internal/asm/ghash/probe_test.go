@@ -17,8 +17,6 @@ import (
 
 const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/ghash."
 
-func word[T any](p *T) uint64 { asmtest.Escape(p); return uint64(uintptr(unsafe.Pointer(p))) }
-
 // probe calls the routine name with the argument words w and copies Z0-Z31
 // as it left them to out.
 func probe(t testing.TB, name string, w []uint64, out *[32][64]byte) {
@@ -33,7 +31,7 @@ func probe(t testing.TB, name string, w []uint64, out *[32][64]byte) {
 // ghashRegsAfter calls ghashUpdate and then stores Z0-Z31 into out.
 // AVX-512F only.
 func ghashRegsAfter(t testing.TB, tb *GHASHTable, acc *[16]byte, data *byte, blocks int, out *[32][64]byte) {
-	probe(t, "ghashUpdate", []uint64{word(tb), word(acc), word(data), uint64(blocks)}, out)
+	probe(t, "ghashUpdate", []uint64{asmtest.Word(tb), asmtest.Word(acc), asmtest.Word(data), uint64(blocks)}, out)
 	runtime.KeepAlive(tb)
 	runtime.KeepAlive(acc)
 	runtime.KeepAlive(data)
@@ -42,7 +40,7 @@ func ghashRegsAfter(t testing.TB, tb *GHASHTable, acc *[16]byte, data *byte, blo
 // ghashRegsAfterInit calls ghashInit and then stores Z0-Z31 into out.
 // AVX-512F only.
 func ghashRegsAfterInit(t testing.TB, h *[16]byte, tb *GHASHTable, out *[32][64]byte) {
-	probe(t, "ghashInit", []uint64{word(h), word(tb)}, out)
+	probe(t, "ghashInit", []uint64{asmtest.Word(h), asmtest.Word(tb)}, out)
 	runtime.KeepAlive(h)
 	runtime.KeepAlive(tb)
 }

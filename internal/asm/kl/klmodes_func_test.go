@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
+
 	"github.com/go-keylocker/keylocker/internal/kernel"
 
 	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
@@ -272,9 +274,9 @@ func klmExpect(t *testing.T, what string, c klmCase, k *klmKeys, n int, wantOK b
 
 // klmRegsCall runs the kernel through the klModeRegs probe.
 func klmRegsCall(tb testing.TB, c klmCase, k *klmKeys, dst, src []byte, st, aux *[16]byte, regs *[16][16]byte) bool {
-	ptr := word[Handle]
+	ptr := asmtest.Word[Handle]
 	flags := uint64(klmFlags(c.keyLen, c.wide))
-	sl := sliceWords
+	sl := asmtest.SliceWords
 	var w []uint64
 	var fn, ret int
 	switch c.kind {
@@ -283,19 +285,19 @@ func klmRegsCall(tb testing.TB, c klmCase, k *klmKeys, dst, src []byte, st, aux 
 			flags |= kernel.ModeInc32
 		}
 		fn = map[klmKind]int{klmCTR: 0, klmCTR32: 0, klmCBCEnc: 1, klmCBCDec: 2}[c.kind]
-		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...), word(st), flags)
+		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...), asmtest.Word(st), flags)
 		ret = 9
 	case klmXTSEnc, klmXTSDec:
 		if c.kind == klmXTSDec {
 			flags |= kernel.ModeDecrypt
 		}
 		fn = 3
-		w = append(append(append([]uint64{ptr(k.h), ptr(k.ht)}, sl(dst)...), sl(src)...), word(st), flags)
+		w = append(append(append([]uint64{ptr(k.h), ptr(k.ht)}, sl(dst)...), sl(src)...), asmtest.Word(st), flags)
 		ret = 10
 	case klmGCM:
 		fn = 4
 		w = append(append(append([]uint64{ptr(k.h)}, sl(dst)...), sl(src)...),
-			word(st), word(aux), flags)
+			asmtest.Word(st), asmtest.Word(aux), flags)
 		ret = 10
 	}
 	var a [11]uint64

@@ -5,7 +5,6 @@ package kl
 import (
 	"runtime"
 	"testing"
-	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
 )
@@ -15,13 +14,6 @@ import (
 // registers as the routine left them.
 
 const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/kl."
-
-func word[T any](p *T) uint64 { asmtest.Escape(p); return uint64(uintptr(unsafe.Pointer(p))) }
-
-func sliceWords(b []byte) []uint64 {
-	asmtest.Escape(b)
-	return []uint64{uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint64(len(b)), uint64(cap(b))}
-}
 
 // probe calls the routine name with the argument words w and returns the
 // frame after the call.
@@ -40,7 +32,7 @@ func klEncodeKeyRegs(t testing.TB, bits int, key *[32]byte, restrictions uint32,
 		name = "EncodeKey256"
 	}
 	var all [16][16]byte
-	f := probe(t, name, []uint64{word(key), uint64(restrictions), word(h)}, &all)
+	f := probe(t, name, []uint64{asmtest.Word(key), uint64(restrictions), asmtest.Word(h)}, &all)
 	runtime.KeepAlive(key)
 	runtime.KeepAlive(h)
 	copy(regs[:], all[:8])
@@ -51,7 +43,7 @@ func klEncodeKeyRegs(t testing.TB, bits int, key *[32]byte, restrictions uint32,
 // left them to regs.
 func klECBRegs(t testing.TB, fn int, h *Handle, dst, src []byte, regs *[8][16]byte) bool {
 	var all [16][16]byte
-	w := append(append([]uint64{word(h)}, sliceWords(dst)...), sliceWords(src)...)
+	w := append(append([]uint64{asmtest.Word(h)}, asmtest.SliceWords(dst)...), asmtest.SliceWords(src)...)
 	f := probe(t, klECBFuncs[fn].name, w, &all)
 	runtime.KeepAlive(h)
 	runtime.KeepAlive(dst)

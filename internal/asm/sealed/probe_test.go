@@ -19,13 +19,6 @@ import (
 
 const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/sealed."
 
-func word[T any](p *T) uint64 { asmtest.Escape(p); return uint64(uintptr(unsafe.Pointer(p))) }
-
-func sliceWords(b []byte) []uint64 {
-	asmtest.Escape(b)
-	return []uint64{uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), uint64(len(b)), uint64(cap(b))}
-}
-
 // callZ calls the routine name through call (asmtest.CallABI0Z) with the
 // argument words w in a frame of words words (the arguments and the
 // results, as the Go assembler's FP offsets) and returns the frame after
@@ -56,7 +49,7 @@ func sealedRegsAfter(t testing.TB, decrypt bool, region *Region, h *Handle, dst,
 	if decrypt {
 		name = "SealedDecrypt"
 	}
-	w := append(append([]uint64{word(region), word(h)}, sliceWords(dst)...), sliceWords(src)...)
+	w := append(append([]uint64{asmtest.Word(region), asmtest.Word(h)}, asmtest.SliceWords(dst)...), asmtest.SliceWords(src)...)
 	w = append(w, uint64(path))
 	f := callZ(t, asmtest.CallABI0Z, name, w, len(w)+1, out)
 	runtime.KeepAlive(region)
@@ -70,7 +63,7 @@ func sealedRegsAfter(t testing.TB, decrypt bool, region *Region, h *Handle, dst,
 // left them into out.
 func sealedRegsAfterEncodeKey(t testing.TB, region *Region, key *byte, keyLen int, restrictions uint32, h *Handle, out *[32][64]byte) {
 	var all [48][64]byte
-	w := []uint64{word(region), word(key), uint64(keyLen), uint64(restrictions), word(h)}
+	w := []uint64{asmtest.Word(region), asmtest.Word(key), uint64(keyLen), uint64(restrictions), asmtest.Word(h)}
 	callZ(t, asmtest.CallABI0Z, "sealedEncodeKey", w, len(w), &all)
 	runtime.KeepAlive(region)
 	runtime.KeepAlive(key)
@@ -82,7 +75,7 @@ func sealedRegsAfterEncodeKey(t testing.TB, region *Region, key *byte, keyLen in
 // into out.
 func sealedRegsAfterInit(t testing.TB, region *Region, out *[32][64]byte) {
 	var all [48][64]byte
-	callZ(t, asmtest.CallABI0Z, "SealedInit", []uint64{word(region)}, 1, &all)
+	callZ(t, asmtest.CallABI0Z, "SealedInit", []uint64{asmtest.Word(region)}, 1, &all)
 	runtime.KeepAlive(region)
 	copy(out[:], all[:32])
 }

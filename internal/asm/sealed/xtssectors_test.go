@@ -47,8 +47,8 @@ func TestSealedXTSSectorsRegsClear(t *testing.T) {
 							tb.Encrypt(tweaks[16*i:], tweaks[16*i:])
 						}
 						var out [48][64]byte
-						w := append(append(append([]uint64{word(region), word(hh)}, sliceWords(dst)...), sliceWords(src)...),
-							word(&tweaks[0]), uint64(size), uint64(flags), uint64(path))
+						w := append(append(append([]uint64{asmtest.Word(region), asmtest.Word(hh)}, asmtest.SliceWords(dst)...), asmtest.SliceWords(src)...),
+							asmtest.Word(&tweaks[0]), uint64(size), uint64(flags), uint64(path))
 						f := callZ(t, asmtest.CallABI0Z, "SealedXTSSectors", w, 13, &out)
 						runtime.KeepAlive(region)
 						runtime.KeepAlive(hh)
