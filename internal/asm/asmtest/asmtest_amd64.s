@@ -237,6 +237,7 @@ TEXT ·AESPeak(SB), NOSPLIT, $0-16
 	CMPQ AX, $0x20
 	JEQ  ymm
 	JA   zmm
+	PXOR X15, X15
 	PXOR X0, X0
 	PXOR X1, X1
 	PXOR X2, X2
@@ -250,7 +251,7 @@ TEXT ·AESPeak(SB), NOSPLIT, $0-16
 	PXOR X10, X10
 	PXOR X11, X11
 
-xloop:
+xmmloop:
 	AESENC     X15, X0
 	AESENC     X15, X1
 	AESENC     X15, X2
@@ -372,7 +373,7 @@ xloop:
 	AESENCLAST X15, X10
 	AESENCLAST X15, X11
 	DECQ       CX
-	JNZ        xloop
+	JNZ        xmmloop
 	PXOR       X0, X0
 	PXOR       X1, X1
 	PXOR       X2, X2
@@ -403,7 +404,7 @@ ymm:
 	VPXOR Y10, Y10, Y10
 	VPXOR Y11, Y11, Y11
 
-yloop:
+ymmloop:
 	VAESENC     Y15, Y0, Y0
 	VAESENC     Y15, Y1, Y1
 	VAESENC     Y15, Y2, Y2
@@ -525,7 +526,7 @@ yloop:
 	VAESENCLAST Y15, Y10, Y10
 	VAESENCLAST Y15, Y11, Y11
 	DECQ        CX
-	JNZ         yloop
+	JNZ         ymmloop
 	VZEROALL
 	RET
 
@@ -544,7 +545,7 @@ zmm:
 	VPXORQ Z10, Z10, Z10
 	VPXORQ Z11, Z11, Z11
 
-zloop:
+zmmloop:
 	VAESENC     Z16, Z0, Z0
 	VAESENC     Z16, Z1, Z1
 	VAESENC     Z16, Z2, Z2
@@ -666,7 +667,7 @@ zloop:
 	VAESENCLAST Z16, Z10, Z10
 	VAESENCLAST Z16, Z11, Z11
 	DECQ        CX
-	JNZ         zloop
+	JNZ         zmmloop
 	VPXORQ      Z16, Z16, Z16
 	VZEROALL
 	RET

@@ -109,62 +109,43 @@ and AVX2 (32), VAES and AVX-512F (64); it zeroes the registers it used.`)...)
 	CMPQ(RAX, U8(32))
 	JEQ(LabelRef("ymm"))
 	JA(LabelRef("zmm"))
-	xs := gen.XRange(0, 11)
-	for _, x := range xs {
-		PXOR(x, x)
-	}
-	Label("xloop")
-	for r := 0; r < 9; r++ {
-		for _, x := range xs {
-			AESENC(X15, x)
-		}
-	}
-	for _, x := range xs {
-		AESENCLAST(X15, x)
-	}
-	DECQ(RCX)
-	JNZ(LabelRef("xloop"))
-	gen.Clear(append(xs, X15)...)
+	x := gen.XRange(0, 11)
+	peakLoop("xmm", x, X15, func(k, r VecPhysical) { AESENC(k, r) }, func(k, r VecPhysical) { AESENCLAST(k, r) },
+		func(r VecPhysical) { PXOR(r, r) })
+	gen.Clear(append(x, X15)...)
 	RET()
-
 	Label("ymm")
-	ys := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
-	VPXOR(Y15, Y15, Y15)
-	for _, y := range ys {
-		VPXOR(y, y, y)
-	}
-	Label("yloop")
-	for r := 0; r < 9; r++ {
-		for _, y := range ys {
-			VAESENC(Y15, y, y)
-		}
-	}
-	for _, y := range ys {
-		VAESENCLAST(Y15, y, y)
-	}
-	DECQ(RCX)
-	JNZ(LabelRef("yloop"))
+	y := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
+	peakLoop("ymm", y, Y15, func(k, r VecPhysical) { VAESENC(k, r, r) }, func(k, r VecPhysical) { VAESENCLAST(k, r, r) },
+		func(r VecPhysical) { VPXOR(r, r, r) })
 	VZEROALL()
 	RET()
-
 	Label("zmm")
-	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11}
-	VPXORQ(Z16, Z16, Z16)
-	for _, z := range zs {
-		VPXORQ(z, z, z)
-	}
-	Label("zloop")
-	for r := 0; r < 9; r++ {
-		for _, z := range zs {
-			VAESENC(Z16, z, z)
-		}
-	}
-	for _, z := range zs {
-		VAESENCLAST(Z16, z, z)
-	}
-	DECQ(RCX)
-	JNZ(LabelRef("zloop"))
+	z := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11}
+	peakLoop("zmm", z, Z16, func(k, r VecPhysical) { VAESENC(k, r, r) }, func(k, r VecPhysical) { VAESENCLAST(k, r, r) },
+		func(r VecPhysical) { VPXORQ(r, r, r) })
 	VPXORQ(Z16, Z16, Z16)
 	VZEROALL()
 	RET()
+}
+
+// peakLoop zeroes key and the data registers rs (with zero), then runs CX
+// iterations of 9 rounds (enc) and a last round (last) on every register
+// of rs with the round key key: the same loop for every register width.
+func peakLoop(name string, rs []VecPhysical, key VecPhysical, enc, last func(k, r VecPhysical), zero func(VecPhysical)) {
+	zero(key)
+	for _, r := range rs {
+		zero(r)
+	}
+	Label(name + "loop")
+	for round := 0; round < 9; round++ {
+		for _, r := range rs {
+			enc(key, r)
+		}
+	}
+	for _, r := range rs {
+		last(key, r)
+	}
+	DECQ(RCX)
+	JNZ(LabelRef(name + "loop"))
 }
