@@ -19,7 +19,6 @@ import (
 type backend struct {
 	impl   Implementation
 	flags  int              // mode kernel flags: modeKey256 | modeWide (Key Locker)
-	kt     int              // the handle's key type
 	region *fallback.Region // the software wrapping key (aesni-sealed, generic)
 	path   int              // the aesni-sealed bulk path
 }
@@ -85,7 +84,7 @@ func chooseBackend(keyLen int, cfg *config) (backend, error) {
 			}
 		}
 	}
-	b := backend{impl: impl, kt: handle.KeyType(keyLen)}
+	b := backend{impl: impl}
 	switch impl {
 	case KeyLockerWide, KeyLocker:
 		if keyLen == 32 {

@@ -342,6 +342,29 @@ func TestKernelRejects(t *testing.T) {
 					ckExpect(t, fmt.Sprintf("%d/%v/handle byte %d changed", keyLen*8, kind, pos), k, kind, false)
 				}
 				*k.h = saved
+				// The XTS tweak handle is checked too (it encrypts the tweak).
+				saved = *k.ht
+				k.ht[pos] ^= 0x10
+				for _, kind := range []ckKind{ckXTSEnc, ckXTSDec} {
+					ckExpect(t, fmt.Sprintf("%d/%v/tweak handle byte %d changed", keyLen*8, kind, pos), k, kind, false)
+				}
+				*k.ht = saved
+			}
+			// A handle made under another wrapping key (Key Locker: the CPU's
+			// IWKey; the software implementations: the process's region) is
+			// refused: a second backend of the same implementation shares it,
+			// so wrap under handle.Wrap with a fresh IWKey instead.
+			if v.impl == AESNISealed || v.impl == Generic {
+				foreign, err := handle.Wrap(new(handle.IWKey), 0, k.key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				saved := *k.h
+				copy(k.h[:], foreign)
+				for _, kind := range ckKinds {
+					ckExpect(t, fmt.Sprintf("%d/%v/another wrapping key", keyLen*8, kind), k, kind, false)
+				}
+				*k.h = saved
 			}
 		}
 	})
@@ -358,6 +381,11 @@ func ckExpect(t *testing.T, what string, k *ckKeys, kind ckKind, wantOK bool) {
 	if ok != wantOK {
 		t.Errorf("%s: kernel returned %v, want %v", what, ok, wantOK)
 	}
+	// A handle refused at its first use leaves dst as it was (nothing of
+	// what the kernel computed, nor src, reaches the output).
+	if !ok && !bytes.Equal(dst, make([]byte, len(dst))) {
+		t.Errorf("%s: refused, but dst was written", what)
+	}
 	if !ok && kind != ckGCM && st != st0 {
 		t.Errorf("%s: refused, but the state changed", what)
 	}
@@ -372,7 +400,7 @@ func TestKernelXTSSectors(t *testing.T) {
 		for _, keyLen := range ckKeyLens(v) {
 			k := ckNewKeys(t, v, keyLen, 0)
 			for _, size := range []int{16, 48, 512, 4096} {
-				for _, count := range []int{0, 1, 2, 3, 9} {
+				for _, count := range []int{0, 1, 2, 3, 9, 33, 65} {
 					for _, first := range []uint64{0, 1 << 40, ^uint64(0) - 1} {
 						for _, dec := range []bool{false, true} {
 							kind, f := ckXTSEnc, k.b.flags

@@ -33,7 +33,7 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control",
 			"TestKernelConformance/keylocker-wide", "TestKernelConformance/keylocker", "TestKernelCounterWrap/keylocker-wide",
 			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker",
-			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker")
+			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {

@@ -93,8 +93,8 @@ func TestModeKnownAnswers(t *testing.T) {
 
 // modeLengths covers every tail around the 8-block WIDE groups and some
 // larger sizes (not for Key Locker under the emulator, where each
-// instruction costs tens of microseconds; internal/asm tests the kernels
-// on 1000 blocks there).
+// instruction costs tens of microseconds; the conformance suite,
+// kernel_conformance_test.go, runs the kernels up to 257 blocks there).
 func modeLengths(v variant) []int {
 	var l []int
 	for n := 0; n <= 40*16+15; n += 7 {
@@ -217,7 +217,7 @@ func TestGCMAgainstCryptoCipher(t *testing.T) {
 						t.Fatal(err)
 					}
 					nonce, pt, ad := randBytes(nonceSize), randBytes(n), randBytes(r.IntN(70))
-					if i%5 == 0 { // all-ones nonces (inc32 wraps are tested in internal/asm)
+					if i%5 == 0 { // all-ones nonces (inc32 wraps: TestKernelCounterWrap)
 						nonce = bytes.Repeat([]byte{0xff}, nonceSize)
 					}
 					want := rg.Seal(nil, nonce, pt, ad)
@@ -485,4 +485,34 @@ func TestNewCipherIsDropIn(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("xts.NewCipher(aeskl.NewCipher) differs from xts.NewCipher(aes.NewCipher)")
 	}
+}
+
+// TestXTSSectorsAgainstXCrypto: EncryptSectors and DecryptSectors equal
+// x/crypto/xts sector by sector, for runs that cross the groups of sector
+// tweaks and the per-call limit (chunk), and for sectors larger than that
+// limit (split inside the sector).
+func TestXTSSectorsAgainstXCrypto(t *testing.T) {
+	forEach(t, 16, func(t *testing.T, v variant) {
+		key := randBytes(32)
+		ref, _ := xts.NewCipher(aes.NewCipher, key)
+		x, err := NewXTS(key, v.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ size, count int }{{512, 33}, {512, 600}, {4096, 70}, {chunk * 2, 2}} {
+			first := mrand.Uint64()
+			src := randBytes(c.size * c.count)
+			want := make([]byte, len(src))
+			for i := range c.count {
+				ref.Encrypt(want[i*c.size:(i+1)*c.size], src[i*c.size:(i+1)*c.size], first+uint64(i))
+			}
+			got := make([]byte, len(src))
+			if err := x.EncryptSectors(got, src, first, c.size); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d sectors of %d bytes: EncryptSectors differs from x/crypto/xts: %v", c.count, c.size, err)
+			}
+			if err := x.DecryptSectors(got, got, first, c.size); err != nil || !bytes.Equal(got, src) {
+				t.Fatalf("%d sectors of %d bytes: DecryptSectors in place: %v", c.count, c.size, err)
+			}
+		}
+	})
 }

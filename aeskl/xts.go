@@ -129,9 +129,21 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 	if dec {
 		flags |= modeDecrypt
 	}
-	// Whole sectors per kernel call, at most chunk bytes (at least one
-	// sector).
-	per := max(chunk/size, 1) * size
+	if size > chunk {
+		// A sector larger than a kernel call may take: split inside it.
+		for off := 0; off < len(src); off += size {
+			t := sectorTweak(first + uint64(off/size))
+			ok := x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec)
+			clear(t[:]) // the encrypted tweak: derived from the tweak key
+			if !ok {
+				clear(dst[:len(src)])
+				return ErrInvalidHandle
+			}
+		}
+		return nil
+	}
+	// Whole sectors per kernel call, at most chunk bytes.
+	per := chunk / size * size
 	for off := 0; off < len(src); off += per {
 		n := min(per, len(src)-off)
 		if !b.xtsSectors(&x.data.h, &x.tweak.h, dst[off:off+n], src[off:off+n], first+uint64(off/size), size, flags) {

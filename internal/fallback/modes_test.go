@@ -36,6 +36,9 @@ func TestGenericModesNoAlloc(t *testing.T) {
 		"CBCDec": func() { GenericCBCDecrypt(r, h, buf, buf, &st, 0) },
 		"XTS":    func() { GenericXTS(r, h, h, buf, buf, &st, 0) },
 		"GCMCTR": func() { GenericGCMCTR(r, h, buf, buf, &st, &st2, ModeInc32) },
+		"XTSSectors": func() {
+			GenericXTSSectors(r, h, h, buf, buf, 7, 64, 0)
+		},
 	} {
 		if n := testing.AllocsPerRun(10, f); n != 0 {
 			t.Errorf("%s allocates %v times", name, n)
@@ -53,6 +56,15 @@ func TestGenericModesPanics(t *testing.T) {
 		"CBCD short":  func() { GenericCBCDecrypt(r, h, make([]byte, 16), make([]byte, 32), &st, 0) },
 		"XTS partial": func() { GenericXTS(r, h, nil, make([]byte, 32), make([]byte, 20), &st, 0) },
 		"GCM short":   func() { GenericGCMCTR(r, h, make([]byte, 0), make([]byte, 16), &st, &st2, 0) },
+		"XTSSectors size 0": func() {
+			GenericXTSSectors(r, h, h, make([]byte, 64), make([]byte, 64), 0, 0, 0)
+		},
+		"XTSSectors size 24": func() {
+			GenericXTSSectors(r, h, h, make([]byte, 48), make([]byte, 48), 0, 24, 0)
+		},
+		"XTSSectors not whole sectors": func() {
+			GenericXTSSectors(r, h, h, make([]byte, 96), make([]byte, 96), 0, 64, 0)
+		},
 	} {
 		func() {
 			defer func() {

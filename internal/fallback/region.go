@@ -14,7 +14,7 @@
 //     MADV_DONTDUMP (not in core dumps) and MADV_WIPEONFORK (a child created
 //     by fork sees zeros). IK/EK are read from crypto/rand directly into the
 //     region, the precomputation is filled by the function given to
-//     SetPrecompute (aeskl gives internal/asm.SealedInit where the sealed
+//     SetPrecompute (aeskl gives internal/asm/sealed.SealedInit where the sealed
 //     assembly runs), then the page is made PROT_READ.
 //   - darwin, *BSD, Solaris/illumos: the same with what the system offers
 //     (mmap, guard pages, mlock, mprotect). Out of core dumps: MAP_NOCORE on

@@ -1,9 +1,11 @@
 // Package kernel defines, once, the constants that every implementation's
 // kernels share: the mode flags passed to the CTR, CBC, XTS and GCM
-// kernels, and the data paths of the sealed assembly. internal/asm,
-// internal/fallback and aeskl take their values from here. The assembly
-// tests the flag bits with these literal values; the kernel tests exercise
-// every flag on every implementation, so a mismatch fails them.
+// kernels, the data paths of the sealed assembly and GHASH, the wrapping
+// key region's size, layout and type, and the GHASH table's layout. The
+// assembly generators (internal/asm/_asm) import this package and write
+// its values into the generated code; internal/fallback, the assembly
+// packages and aeskl take them from here. It has no build tags and imports
+// nothing.
 package kernel
 
 // Mode flags (the flags argument of the mode kernels).

@@ -14,19 +14,16 @@ import (
 // asmtest.CallABI0Z, which dumps Z0-Z31 right after the call (nothing in
 // between touches a vector register) and the 1024 bytes below its stack
 // pointer, where the routine's frame and spill area were. They need
-// AVX-512F. The helpers keep the signatures of the assembly probes the old
-// hand-written package had, with t first.
+// AVX-512F.
 
 const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/sealed."
 
 // callZ calls the routine name through call (asmtest.CallABI0Z) with the
 // argument words w in a frame of words words (the arguments and the
 // results, as the Go assembler's FP offsets) and returns the frame after
-// the call. The frame type comes from call's signature, so that the probe
-// follows asmtest: if its frame is smaller than the routine's (SealedXTS
-// and sealedCTR take 12 argument words and return a bool in a 13th, which
-// CallABI0Z's 12-word frame has no room for: the callee would write it over
-// CallABI0Z's saved frame pointer), the test skips with the reason.
+// the call. The frame type comes from call's signature: if asmtest's frame
+// were smaller than the routine's (the callee would write its result over
+// CallABI0Z's own frame), the test skips with the reason.
 func callZ[F any](t testing.TB, call func(uintptr, *F, *[48][64]byte), name string, w []uint64, words int, out *[48][64]byte) []uint64 {
 	t.Helper()
 	var f F

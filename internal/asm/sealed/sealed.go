@@ -20,7 +20,8 @@
 // 64 bytes for AES-256 and for the project's AES-192 key type 2. The routines
 // produce and consume them so that, once a handle exists, the AES key and
 // its key schedule exist only in vector registers while a routine runs
-// (and, on the AES-NI and ymm paths with 2 or more blocks, in a stack area
+// (and, on the AES-NI and ymm paths when there is data to process (ECB:
+// two or more blocks), in a stack area
 // of the routine's own frame that is zeroed before it returns: the
 // goroutine stack cannot move during an assembly call, which has no
 // preemption point and cannot grow the stack).

@@ -11783,14 +11783,21 @@ k192_271:
 
 kdone272:
 keys266:
-	// R13 = the number of sectors, R12 = their tweaks.
+	// R13 = the number of sectors, R12 = their tweaks. A sector size that is
+	// not a positive multiple of 16 dividing len(src) is refused.
 	TESTQ CX, CX
 	JZ    noBlocks264
 	MOVQ  CX, AX
 	SHLQ  $0x04, AX
 	XORL  DX, DX
 	MOVQ  sectorSize+72(FP), R9
+	TESTQ $0x0000000f, R9
+	JNZ   reject262
+	TESTQ R9, R9
+	JZ    reject262
 	DIVQ  R9
+	TESTQ DX, DX
+	JNZ   reject262
 	MOVQ  AX, R13
 	MOVQ  dst_base+16(FP), DX
 	MOVQ  tweaks+64(FP), R12

@@ -96,3 +96,25 @@ func TestSealedXTSSectorsRegsClear(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedXTSSectorsBadGeometry: a sector size that is zero, not a
+// multiple of 16 or does not divide the data is refused before anything is
+// written, on every path.
+func TestSealedXTSSectorsBadGeometry(t *testing.T) {
+	sealedRequireAESNI(t)
+	region, _ := sealedRegion(t, nil)
+	_, _, h, _ := smKeys(t, region, 16)
+	tweaks := make([]byte, 16*8)
+	for _, path := range sealedPaths() {
+		for _, c := range []struct{ n, size int }{{512, 0}, {512, 8}, {512, 24}, {512, 1024}, {48, 32}} {
+			src := sealedRand(c.n)
+			dst := make([]byte, c.n)
+			if SealedXTSSectors(region, h, dst, src, &tweaks[0], c.size, 0, path) {
+				t.Errorf("%s: %d bytes in sectors of %d accepted", sealedPathNames[path], c.n, c.size)
+			}
+			if !bytes.Equal(dst, make([]byte, c.n)) {
+				t.Errorf("%s: %d bytes in sectors of %d: output written", sealedPathNames[path], c.n, c.size)
+			}
+		}
+	}
+}

@@ -158,9 +158,11 @@ block i of it T_j*x^i (IEEE 1619). The caller encrypts the sector numbers
 into tweaks with the tweak key (one SealedEncrypt call for a run of
 sectors) and clears them afterwards. h is unwrapped and verified once for
 the whole call (it must allow the direction of flags); a rejected handle
-returns false before anything is written. The caller guarantees
-sectorSize > 0, sectorSize%16 == 0, len(src)%sectorSize == 0,
-len(dst) >= len(src) (checked: false otherwise) and dst == src or no
-overlap; tweaks holds 16 bytes per sector. Registers and the stack area
-are cleared as by SealedXTS.
+returns false before anything is written. It also returns false,
+writing nothing, unless len(dst) >= len(src), sectorSize > 0,
+sectorSize%16 == 0 and len(src)%sectorSize == 0. The caller guarantees
+dst == src or no overlap and that tweaks holds 16 bytes per sector.
+General registers used: as SealedXTS, plus R12 (the tweaks) and R13 (the
+sectors left); none holds key material. Vector registers and the stack
+area are cleared as by SealedXTS.
 `

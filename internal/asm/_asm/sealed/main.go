@@ -5,7 +5,7 @@
 // (and a stack area they wipe). With -part ecb it writes SealedInit,
 // sealedEncodeKey, SealedEncrypt and SealedDecrypt (sealed_amd64.s/.go),
 // with -part modes the mode kernels sealedCTR, SealedCBCEncrypt,
-// SealedCBCDecrypt and SealedXTS (sealedmodes_amd64.s/.go). Run it through
+// SealedCBCDecrypt, SealedXTS and SealedXTSSectors (sealedmodes_amd64.s/.go). Run it through
 // go generate in internal/asm/sealed.
 //
 // One source for every variant: the xmm (AES-NI, SSE), ymm (VAES, VEX) and
@@ -84,8 +84,8 @@ const loopAlign = 32
 // with NOPs, run once on entering the loop). The zero-width NOP before the
 // PCALIGN takes any label placed just before the loop head: a jump whose
 // target is a PCALIGN itself makes the Go 1.26 assembler loop forever
-// (span6 does not reset the PCALIGN's list of forward jumps; see
-// golang/go#74648, where the same NOP is the workaround).
+// (its span pass does not reset the PCALIGN's list of forward jumps; a
+// NOP in front is the known workaround).
 func loopHead(l LabelRef) {
 	NOP()
 	gen.Raw("PCALIGN", U8(loopAlign))

@@ -148,7 +148,8 @@ func xtsPath(p *path, sectors bool) {
 		VINSERTI128(U8(1), X10, Y9, Y9)
 	case vaes512:
 		// Z31 = T in every lane, then lane k times x^k in one step (per-qword
-		// shift counts), not three dependent doublings.
+		// shift counts): a short dependency chain, which matters once per
+		// sector in SealedXTSSectors.
 		VBROADCASTI32X4(Mem{Base: R10, Disp: tweakSlot}, Z31)
 		VPSRLVQ(xtsShR, Z31, Z10)
 		VPCLMULQDQ(U8(0x01), gfPoly, Z10, Z11)
@@ -316,14 +317,21 @@ func xtsSectors() {
 	here(decKeys)
 	unwrapKeys(true, reject, reject)
 	here(keys)
-	Comment("R13 = the number of sectors, R12 = their tweaks.")
+	Comment("R13 = the number of sectors, R12 = their tweaks. A sector size that is")
+	Comment("not a positive multiple of 16 dividing len(src) is refused.")
 	TESTQ(RCX, RCX)
 	JZ(noBlocks)
 	MOVQ(RCX, RAX)
 	SHLQ(U8(4), RAX)
 	XORL(EDX, EDX)
 	Load(Param("sectorSize"), R9)
+	TESTQ(U32(15), R9)
+	JNZ(reject)
+	TESTQ(R9, R9)
+	JZ(reject)
 	DIVQ(R9)
+	TESTQ(RDX, RDX)
+	JNZ(reject)
 	MOVQ(RAX, R13)
 	Load(Param("dst").Base(), RDX)
 	Load(Param("tweaks"), R12)
