@@ -2052,15 +2052,11 @@ aesniDone13:
 	CALL AX
 	RET
 
-	// One block, the schedule in registers: a loop per key size.
+	// One block (the call's only one), the schedule in registers.
 one7:
-	CMPQ    R11, $0x01
-	JEQ     k256_28
-	JA      k192_29
-	NOP
-	PCALIGN $0x20
-
-one30:
+	CMPQ       R11, $0x01
+	JEQ        k256_28
+	JA         k192_29
 	MOVOU      (BX), X0
 	PXOR       X5, X0
 	AESENC     X6, X0
@@ -2074,17 +2070,9 @@ one30:
 	AESENC     X14, X0
 	AESENCLAST X15, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one30
 	JMP        regsDone6
 
 k192_29:
-	NOP
-	PCALIGN $0x20
-
-one31:
 	MOVOU      (BX), X0
 	PXOR       X3, X0
 	AESENC     X4, X0
@@ -2100,17 +2088,9 @@ one31:
 	AESENC     X14, X0
 	AESENCLAST X15, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one31
 	JMP        regsDone6
 
 k256_28:
-	NOP
-	PCALIGN $0x20
-
-one32:
 	MOVOU      (BX), X0
 	PXOR       X1, X0
 	AESENC     X2, X0
@@ -2128,10 +2108,6 @@ one32:
 	AESENC     X14, X0
 	AESENCLAST X15, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one32
 
 regsDone6:
 	// Zero every vector register used, then the stack area.
@@ -2178,11 +2154,11 @@ vaes256_12:
 	MOVO    X14, 208(R10)
 	MOVO    X15, 224(R10)
 	CMPQ    CX, $0x10
-	JB      next34
+	JB      next31
 	NOP
 	PCALIGN $0x20
 
-loop35:
+loop32:
 	VMOVDQU        (BX), Y0
 	VMOVDQU        32(BX), Y1
 	VMOVDQU        64(BX), Y2
@@ -2192,8 +2168,8 @@ loop35:
 	VMOVDQU        192(BX), Y6
 	VMOVDQU        224(BX), Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_36
-	JA             k192_37
+	JEQ            k256_33
+	JA             k192_34
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -2203,9 +2179,9 @@ loop35:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone38
+	JMP            kdone35
 
-k192_37:
+k192_34:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -2233,9 +2209,9 @@ k192_37:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone38
+	JMP            kdone35
 
-k256_36:
+k256_33:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -2282,7 +2258,7 @@ k256_36:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone38:
+kdone35:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -2385,26 +2361,26 @@ kdone38:
 	ADDQ           $0x00000100, DX
 	SUBQ           $0x10, CX
 	CMPQ           CX, $0x10
-	JAE            loop35
+	JAE            loop32
 
-next34:
+next31:
 	CMPQ           CX, $0x08
-	JB             next39
+	JB             next36
 	VMOVDQU        (BX), Y0
 	VMOVDQU        32(BX), Y1
 	VMOVDQU        64(BX), Y2
 	VMOVDQU        96(BX), Y3
 	CMPQ           R11, $0x01
-	JEQ            k256_41
-	JA             k192_42
+	JEQ            k256_38
+	JA             k192_39
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
 	VPXOR          Y8, Y2, Y2
 	VPXOR          Y8, Y3, Y3
-	JMP            kdone43
+	JMP            kdone40
 
-k192_42:
+k192_39:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -2420,9 +2396,9 @@ k192_42:
 	VAESENC        Y8, Y1, Y1
 	VAESENC        Y8, Y2, Y2
 	VAESENC        Y8, Y3, Y3
-	JMP            kdone43
+	JMP            kdone40
 
-k256_41:
+k256_38:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -2449,7 +2425,7 @@ k256_41:
 	VAESENC        Y8, Y2, Y2
 	VAESENC        Y8, Y3, Y3
 
-kdone43:
+kdone40:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -2508,31 +2484,31 @@ kdone43:
 	ADDQ           $0x00000080, DX
 	SUBQ           $0x08, CX
 
-next39:
+next36:
 	CMPQ    CX, $0x02
-	JB      next44
+	JB      next41
 	NOP
 	PCALIGN $0x20
 
-loop45:
+loop42:
 	VMOVDQU        (BX), Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_46
-	JA             k192_47
+	JEQ            k256_43
+	JA             k192_44
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone48
+	JMP            kdone45
 
-k192_47:
+k192_44:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone48
+	JMP            kdone45
 
-k256_46:
+k256_43:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -2544,7 +2520,7 @@ k256_46:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone48:
+kdone45:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -2570,32 +2546,32 @@ kdone48:
 	ADDQ           $0x20, DX
 	SUBQ           $0x02, CX
 	CMPQ           CX, $0x02
-	JAE            loop45
+	JAE            loop42
 
-next44:
+next41:
 	TESTQ   CX, CX
-	JZ      vaes256Done33
+	JZ      vaes256Done30
 	VMOVDQU (BX), X0
 	CMPQ    R11, $0x01
-	JEQ     k256_50
-	JA      k192_51
+	JEQ     k256_47
+	JA      k192_48
 	VPXOR   64(R10), X0, X0
-	JMP     kdone52
+	JMP     kdone49
 
-k192_51:
+k192_48:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone52
+	JMP     kdone49
 
-k256_50:
+k256_47:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone52:
+kdone49:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -2608,7 +2584,7 @@ kdone52:
 	VAESENCLAST 224(R10), X0, X0
 	VMOVDQU     X0, (DX)
 
-vaes256Done33:
+vaes256Done30:
 	// Zero every vector register used, then the stack area.
 	VZEROALL
 	MOVO X0, (R10)
@@ -2651,11 +2627,11 @@ vaes512_11:
 	VSHUFI64X2 $0x00, Z14, Z14, Z29
 	VSHUFI64X2 $0x00, Z15, Z15, Z30
 	CMPQ       CX, $0x20
-	JB         next54
+	JB         next51
 	NOP
 	PCALIGN    $0x20
 
-loop55:
+loop52:
 	VMOVDQU64 (BX), Z0
 	VMOVDQU64 64(BX), Z1
 	VMOVDQU64 128(BX), Z2
@@ -2665,8 +2641,8 @@ loop55:
 	VMOVDQU64 384(BX), Z6
 	VMOVDQU64 448(BX), Z7
 	CMPQ      R11, $0x01
-	JEQ       k256_56
-	JA        k192_57
+	JEQ       k256_53
+	JA        k192_54
 	VPXORD    Z20, Z0, Z0
 	VPXORD    Z20, Z1, Z1
 	VPXORD    Z20, Z2, Z2
@@ -2675,9 +2651,9 @@ loop55:
 	VPXORD    Z20, Z5, Z5
 	VPXORD    Z20, Z6, Z6
 	VPXORD    Z20, Z7, Z7
-	JMP       kdone58
+	JMP       kdone55
 
-k192_57:
+k192_54:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -2702,9 +2678,9 @@ k192_57:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone58
+	JMP     kdone55
 
-k256_56:
+k256_53:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -2746,7 +2722,7 @@ k256_56:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone58:
+kdone55:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -2839,25 +2815,25 @@ kdone58:
 	ADDQ        $0x00000200, DX
 	SUBQ        $0x20, CX
 	CMPQ        CX, $0x20
-	JAE         loop55
+	JAE         loop52
 
-next54:
+next51:
 	CMPQ      CX, $0x10
-	JB        next59
+	JB        next56
 	VMOVDQU64 (BX), Z0
 	VMOVDQU64 64(BX), Z1
 	VMOVDQU64 128(BX), Z2
 	VMOVDQU64 192(BX), Z3
 	CMPQ      R11, $0x01
-	JEQ       k256_61
-	JA        k192_62
+	JEQ       k256_58
+	JA        k192_59
 	VPXORD    Z20, Z0, Z0
 	VPXORD    Z20, Z1, Z1
 	VPXORD    Z20, Z2, Z2
 	VPXORD    Z20, Z3, Z3
-	JMP       kdone63
+	JMP       kdone60
 
-k192_62:
+k192_59:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -2870,9 +2846,9 @@ k192_62:
 	VAESENC Z20, Z1, Z1
 	VAESENC Z20, Z2, Z2
 	VAESENC Z20, Z3, Z3
-	JMP     kdone63
+	JMP     kdone60
 
-k256_61:
+k256_58:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -2894,7 +2870,7 @@ k256_61:
 	VAESENC Z20, Z2, Z2
 	VAESENC Z20, Z3, Z3
 
-kdone63:
+kdone60:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -2943,34 +2919,34 @@ kdone63:
 	ADDQ        $0x00000100, DX
 	SUBQ        $0x10, CX
 
-next59:
+next56:
 	CMPQ    CX, $0x04
-	JB      next64
+	JB      next61
 	NOP
 	PCALIGN $0x20
 
-loop65:
+loop62:
 	VMOVDQU64 (BX), Z0
 	CMPQ      R11, $0x01
-	JEQ       k256_66
-	JA        k192_67
+	JEQ       k256_63
+	JA        k192_64
 	VPXORD    Z20, Z0, Z0
-	JMP       kdone68
+	JMP       kdone65
 
-k192_67:
+k192_64:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone68
+	JMP     kdone65
 
-k256_66:
+k256_63:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone68:
+kdone65:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -2986,11 +2962,11 @@ kdone68:
 	ADDQ        $0x40, DX
 	SUBQ        $0x04, CX
 	CMPQ        CX, $0x04
-	JAE         loop65
+	JAE         loop62
 
-next64:
+next61:
 	TESTQ CX, CX
-	JZ    vaes512Done53
+	JZ    vaes512Done50
 
 	// 1-3 blocks under the mask K1 = 1<<(2n) - 1 (2 qwords per block).
 	SHLQ        $0x01, CX
@@ -3000,25 +2976,25 @@ next64:
 	KMOVW       AX, K1
 	VMOVDQU64.Z (BX), K1, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_70
-	JA          k192_71
+	JEQ         k256_67
+	JA          k192_68
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone72
+	JMP         kdone69
 
-k192_71:
+k192_68:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone72
+	JMP     kdone69
 
-k256_70:
+k256_67:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone72:
+kdone69:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -3031,7 +3007,7 @@ kdone72:
 	VAESENCLAST Z30, Z0, Z0
 	VMOVDQU64   Z0, K1, (DX)
 
-vaes512Done53:
+vaes512Done50:
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
 	VZEROALL
@@ -3099,21 +3075,21 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	MOVQ src_len+48(FP), CX
 	MOVQ path+64(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly74
+	JB   rejectEarly71
 	SHRQ $0x04, CX
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             rejectEarly74
+	JNZ             rejectEarly71
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffd, R9
 	TESTQ           R9, AX
-	JNZ             rejectEarly74
+	JNZ             rejectEarly71
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              rejectEarly74
+	JA              rejectEarly71
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -3159,8 +3135,8 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_77
-	JA              k192_78
+	JEQ             k256_74
+	JA              k192_75
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -3246,7 +3222,7 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject73
+	JNZ             reject70
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -3357,9 +3333,9 @@ TEXT ·SealedDecrypt(SB), NOSPLIT, $256-73
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone79
+	JMP             kdone76
 
-k256_77:
+k256_74:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -3477,7 +3453,7 @@ k256_77:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject73
+	JNZ             reject70
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -3621,9 +3597,9 @@ k256_77:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone79
+	JMP             kdone76
 
-k192_78:
+k192_75:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -3744,7 +3720,7 @@ k192_78:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject73
+	JNZ             reject70
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -3889,15 +3865,15 @@ k192_78:
 	AESIMC          X13, X13
 	AESIMC          X14, X14
 
-kdone79:
+kdone76:
 	TESTQ CX, CX
-	JZ    regsDone75
+	JZ    regsDone72
 	CMPQ  CX, $0x01
-	JEQ   one76
+	JEQ   one73
 	CMPQ  R8, $0x02
-	JEQ   vaes512_80
+	JEQ   vaes512_77
 	CMPQ  R8, $0x01
-	JEQ   vaes256_81
+	JEQ   vaes256_78
 
 	// aesni: 8 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	LEAQ    15(SP), R10
@@ -3918,11 +3894,11 @@ kdone79:
 	MOVO    X14, 208(R10)
 	MOVO    X15, 224(R10)
 	CMPQ    CX, $0x08
-	JB      next83
+	JB      next80
 	NOP
 	PCALIGN $0x20
 
-loop84:
+loop81:
 	MOVOU      (BX), X0
 	MOVOU      16(BX), X1
 	MOVOU      32(BX), X2
@@ -4022,8 +3998,8 @@ loop84:
 	AESDEC     X8, X6
 	AESDEC     X8, X7
 	CMPQ       R11, $0x01
-	JEQ        k256_85
-	JA         k192_86
+	JEQ        k256_82
+	JA         k192_83
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
@@ -4033,9 +4009,9 @@ loop84:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone87
+	JMP        kdone84
 
-k192_86:
+k192_83:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -4063,9 +4039,9 @@ k192_86:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone87
+	JMP        kdone84
 
-k256_85:
+k256_82:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -4112,7 +4088,7 @@ k256_85:
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
 
-kdone87:
+kdone84:
 	MOVOU X0, (DX)
 	MOVOU X1, 16(DX)
 	MOVOU X2, 32(DX)
@@ -4125,11 +4101,11 @@ kdone87:
 	ADDQ  $0x00000080, DX
 	SUBQ  $0x08, CX
 	CMPQ  CX, $0x08
-	JAE   loop84
+	JAE   loop81
 
-next83:
+next80:
 	CMPQ       CX, $0x04
-	JB         next88
+	JB         next85
 	MOVOU      (BX), X0
 	MOVOU      16(BX), X1
 	MOVOU      32(BX), X2
@@ -4185,16 +4161,16 @@ next83:
 	AESDEC     X8, X2
 	AESDEC     X8, X3
 	CMPQ       R11, $0x01
-	JEQ        k256_90
-	JA         k192_91
+	JEQ        k256_87
+	JA         k192_88
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone92
+	JMP        kdone89
 
-k192_91:
+k192_88:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -4210,9 +4186,9 @@ k192_91:
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone92
+	JMP        kdone89
 
-k256_90:
+k256_87:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -4239,7 +4215,7 @@ k256_90:
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
 
-kdone92:
+kdone89:
 	MOVOU X0, (DX)
 	MOVOU X1, 16(DX)
 	MOVOU X2, 32(DX)
@@ -4248,13 +4224,13 @@ kdone92:
 	ADDQ  $0x40, DX
 	SUBQ  $0x04, CX
 
-next88:
+next85:
 	TESTQ   CX, CX
-	JZ      aesniDone82
+	JZ      aesniDone79
 	NOP
 	PCALIGN $0x20
 
-loop93:
+loop90:
 	MOVOU      (BX), X0
 	PXOR       224(R10), X0
 	AESDEC     208(R10), X0
@@ -4267,32 +4243,32 @@ loop93:
 	AESDEC     96(R10), X0
 	AESDEC     80(R10), X0
 	CMPQ       R11, $0x01
-	JEQ        k256_94
-	JA         k192_95
+	JEQ        k256_91
+	JA         k192_92
 	AESDECLAST 64(R10), X0
-	JMP        kdone96
+	JMP        kdone93
 
-k192_95:
+k192_92:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDECLAST 32(R10), X0
-	JMP        kdone96
+	JMP        kdone93
 
-k256_94:
+k256_91:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDEC     32(R10), X0
 	AESDEC     16(R10), X0
 	AESDECLAST (R10), X0
 
-kdone96:
+kdone93:
 	MOVOU X0, (DX)
 	ADDQ  $0x10, BX
 	ADDQ  $0x10, DX
 	DECQ  CX
-	JNZ   loop93
+	JNZ   loop90
 
-aesniDone82:
+aesniDone79:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -4332,15 +4308,11 @@ aesniDone82:
 	CALL AX
 	RET
 
-	// One block, the schedule in registers: a loop per key size.
-one76:
-	CMPQ    R11, $0x01
-	JEQ     k256_97
-	JA      k192_98
-	NOP
-	PCALIGN $0x20
-
-one99:
+	// One block (the call's only one), the schedule in registers.
+one73:
+	CMPQ       R11, $0x01
+	JEQ        k256_94
+	JA         k192_95
 	MOVOU      (BX), X0
 	PXOR       X15, X0
 	AESDEC     X14, X0
@@ -4354,17 +4326,9 @@ one99:
 	AESDEC     X6, X0
 	AESDECLAST X5, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one99
-	JMP        regsDone75
+	JMP        regsDone72
 
-k192_98:
-	NOP
-	PCALIGN $0x20
-
-one100:
+k192_95:
 	MOVOU      (BX), X0
 	PXOR       X15, X0
 	AESDEC     X14, X0
@@ -4380,17 +4344,9 @@ one100:
 	AESDEC     X4, X0
 	AESDECLAST X3, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one100
-	JMP        regsDone75
+	JMP        regsDone72
 
-k256_97:
-	NOP
-	PCALIGN $0x20
-
-one101:
+k256_94:
 	MOVOU      (BX), X0
 	PXOR       X15, X0
 	AESDEC     X14, X0
@@ -4408,12 +4364,8 @@ one101:
 	AESDEC     X2, X0
 	AESDECLAST X1, X0
 	MOVOU      X0, (DX)
-	ADDQ       $0x10, BX
-	ADDQ       $0x10, DX
-	DECQ       CX
-	JNZ        one101
 
-regsDone75:
+regsDone72:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -4438,7 +4390,7 @@ regsDone75:
 	CALL AX
 	RET
 
-vaes256_81:
+vaes256_78:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	LEAQ    15(SP), R10
 	ANDQ    $-16, R10
@@ -4458,11 +4410,11 @@ vaes256_81:
 	MOVO    X14, 208(R10)
 	MOVO    X15, 224(R10)
 	CMPQ    CX, $0x10
-	JB      next103
+	JB      next97
 	NOP
 	PCALIGN $0x20
 
-loop104:
+loop98:
 	VMOVDQU        (BX), Y0
 	VMOVDQU        32(BX), Y1
 	VMOVDQU        64(BX), Y2
@@ -4562,8 +4514,8 @@ loop104:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_105
-	JA             k192_106
+	JEQ            k256_99
+	JA             k192_100
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -4573,9 +4525,9 @@ loop104:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone107
+	JMP            kdone101
 
-k192_106:
+k192_100:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -4603,9 +4555,9 @@ k192_106:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone107
+	JMP            kdone101
 
-k256_105:
+k256_99:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -4652,7 +4604,7 @@ k256_105:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone107:
+kdone101:
 	VMOVDQU Y0, (DX)
 	VMOVDQU Y1, 32(DX)
 	VMOVDQU Y2, 64(DX)
@@ -4665,11 +4617,11 @@ kdone107:
 	ADDQ    $0x00000100, DX
 	SUBQ    $0x10, CX
 	CMPQ    CX, $0x10
-	JAE     loop104
+	JAE     loop98
 
-next103:
+next97:
 	CMPQ           CX, $0x08
-	JB             next108
+	JB             next102
 	VMOVDQU        (BX), Y0
 	VMOVDQU        32(BX), Y1
 	VMOVDQU        64(BX), Y2
@@ -4725,16 +4677,16 @@ next103:
 	VAESDEC        Y8, Y2, Y2
 	VAESDEC        Y8, Y3, Y3
 	CMPQ           R11, $0x01
-	JEQ            k256_110
-	JA             k192_111
+	JEQ            k256_104
+	JA             k192_105
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
 	VAESDECLAST    Y8, Y2, Y2
 	VAESDECLAST    Y8, Y3, Y3
-	JMP            kdone112
+	JMP            kdone106
 
-k192_111:
+k192_105:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -4750,9 +4702,9 @@ k192_111:
 	VAESDECLAST    Y8, Y1, Y1
 	VAESDECLAST    Y8, Y2, Y2
 	VAESDECLAST    Y8, Y3, Y3
-	JMP            kdone112
+	JMP            kdone106
 
-k256_110:
+k256_104:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -4779,7 +4731,7 @@ k256_110:
 	VAESDECLAST    Y8, Y2, Y2
 	VAESDECLAST    Y8, Y3, Y3
 
-kdone112:
+kdone106:
 	VMOVDQU Y0, (DX)
 	VMOVDQU Y1, 32(DX)
 	VMOVDQU Y2, 64(DX)
@@ -4788,13 +4740,13 @@ kdone112:
 	ADDQ    $0x00000080, DX
 	SUBQ    $0x08, CX
 
-next108:
+next102:
 	CMPQ    CX, $0x02
-	JB      next113
+	JB      next107
 	NOP
 	PCALIGN $0x20
 
-loop114:
+loop108:
 	VMOVDQU        (BX), Y0
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
@@ -4817,22 +4769,22 @@ loop114:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_115
-	JA             k192_116
+	JEQ            k256_109
+	JA             k192_110
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone117
+	JMP            kdone111
 
-k192_116:
+k192_110:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone117
+	JMP            kdone111
 
-k256_115:
+k256_109:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -4844,17 +4796,17 @@ k256_115:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone117:
+kdone111:
 	VMOVDQU Y0, (DX)
 	ADDQ    $0x20, BX
 	ADDQ    $0x20, DX
 	SUBQ    $0x02, CX
 	CMPQ    CX, $0x02
-	JAE     loop114
+	JAE     loop108
 
-next113:
+next107:
 	TESTQ       CX, CX
-	JZ          vaes256Done102
+	JZ          vaes256Done96
 	VMOVDQU     (BX), X0
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
@@ -4867,28 +4819,28 @@ next113:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_119
-	JA          k192_120
+	JEQ         k256_113
+	JA          k192_114
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone121
+	JMP         kdone115
 
-k192_120:
+k192_114:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone121
+	JMP         kdone115
 
-k256_119:
+k256_113:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone121:
+kdone115:
 	VMOVDQU X0, (DX)
 
-vaes256Done102:
+vaes256Done96:
 	// Zero every vector register used, then the stack area.
 	VZEROALL
 	MOVO X0, (R10)
@@ -4913,7 +4865,7 @@ vaes256Done102:
 	CALL AX
 	RET
 
-vaes512_80:
+vaes512_77:
 	// vaes512: 32 blocks per batch in Z0-Z7, the schedule broadcast in Z16-Z30.
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
 	VSHUFI64X2 $0x00, Z2, Z2, Z17
@@ -4931,11 +4883,11 @@ vaes512_80:
 	VSHUFI64X2 $0x00, Z14, Z14, Z29
 	VSHUFI64X2 $0x00, Z15, Z15, Z30
 	CMPQ       CX, $0x20
-	JB         next123
+	JB         next117
 	NOP
 	PCALIGN    $0x20
 
-loop124:
+loop118:
 	VMOVDQU64   (BX), Z0
 	VMOVDQU64   64(BX), Z1
 	VMOVDQU64   128(BX), Z2
@@ -5025,8 +4977,8 @@ loop124:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_125
-	JA          k192_126
+	JEQ         k256_119
+	JA          k192_120
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -5035,9 +4987,9 @@ loop124:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone127
+	JMP         kdone121
 
-k192_126:
+k192_120:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -5062,9 +5014,9 @@ k192_126:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone127
+	JMP         kdone121
 
-k256_125:
+k256_119:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -5106,7 +5058,7 @@ k256_125:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone127:
+kdone121:
 	VMOVDQU64 Z0, (DX)
 	VMOVDQU64 Z1, 64(DX)
 	VMOVDQU64 Z2, 128(DX)
@@ -5119,11 +5071,11 @@ kdone127:
 	ADDQ      $0x00000200, DX
 	SUBQ      $0x20, CX
 	CMPQ      CX, $0x20
-	JAE       loop124
+	JAE       loop118
 
-next123:
+next117:
 	CMPQ        CX, $0x10
-	JB          next128
+	JB          next122
 	VMOVDQU64   (BX), Z0
 	VMOVDQU64   64(BX), Z1
 	VMOVDQU64   128(BX), Z2
@@ -5169,15 +5121,15 @@ next123:
 	VAESDEC     Z21, Z2, Z2
 	VAESDEC     Z21, Z3, Z3
 	CMPQ        R11, $0x01
-	JEQ         k256_130
-	JA          k192_131
+	JEQ         k256_124
+	JA          k192_125
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
 	VAESDECLAST Z20, Z3, Z3
-	JMP         kdone132
+	JMP         kdone126
 
-k192_131:
+k192_125:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -5190,9 +5142,9 @@ k192_131:
 	VAESDECLAST Z18, Z1, Z1
 	VAESDECLAST Z18, Z2, Z2
 	VAESDECLAST Z18, Z3, Z3
-	JMP         kdone132
+	JMP         kdone126
 
-k256_130:
+k256_124:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -5214,7 +5166,7 @@ k256_130:
 	VAESDECLAST Z16, Z2, Z2
 	VAESDECLAST Z16, Z3, Z3
 
-kdone132:
+kdone126:
 	VMOVDQU64 Z0, (DX)
 	VMOVDQU64 Z1, 64(DX)
 	VMOVDQU64 Z2, 128(DX)
@@ -5223,13 +5175,13 @@ kdone132:
 	ADDQ      $0x00000100, DX
 	SUBQ      $0x10, CX
 
-next128:
+next122:
 	CMPQ    CX, $0x04
-	JB      next133
+	JB      next127
 	NOP
 	PCALIGN $0x20
 
-loop134:
+loop128:
 	VMOVDQU64   (BX), Z0
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
@@ -5242,35 +5194,35 @@ loop134:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_135
-	JA          k192_136
+	JEQ         k256_129
+	JA          k192_130
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone137
+	JMP         kdone131
 
-k192_136:
+k192_130:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone137
+	JMP         kdone131
 
-k256_135:
+k256_129:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone137:
+kdone131:
 	VMOVDQU64 Z0, (DX)
 	ADDQ      $0x40, BX
 	ADDQ      $0x40, DX
 	SUBQ      $0x04, CX
 	CMPQ      CX, $0x04
-	JAE       loop134
+	JAE       loop128
 
-next133:
+next127:
 	TESTQ CX, CX
-	JZ    vaes512Done122
+	JZ    vaes512Done116
 
 	// 1-3 blocks under the mask K1 = 1<<(2n) - 1 (2 qwords per block).
 	SHLQ        $0x01, CX
@@ -5290,28 +5242,28 @@ next133:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_139
-	JA          k192_140
+	JEQ         k256_133
+	JA          k192_134
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone141
+	JMP         kdone135
 
-k192_140:
+k192_134:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone141
+	JMP         kdone135
 
-k256_139:
+k256_133:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone141:
+kdone135:
 	VMOVDQU64 Z0, K1, (DX)
 
-vaes512Done122:
+vaes512Done116:
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
 	VZEROALL
@@ -5338,7 +5290,7 @@ vaes512Done122:
 	CALL AX
 	RET
 
-reject73:
+reject70:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -5357,7 +5309,7 @@ reject73:
 	PXOR X14, X14
 	PXOR X15, X15
 
-rejectEarly74:
+rejectEarly71:
 	MOVB $0x00, ret+72(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

@@ -125,17 +125,12 @@ func ecb(decrypt bool) {
 		if p != aesni {
 			continue
 		}
-		Comment("One block, the schedule in registers: a loop per key size.")
+		Comment("One block (the call's only one), the schedule in registers.")
 		here(one)
 		byKeyType(roundOrder, regsDone, func(k *keySize) {
-			loop := label("one")
-			loopHead(loop)
 			MOVOU(Mem{Base: RBX}, X0)
 			regBatch.cryptKS(decrypt, k)
 			MOVOU(X0, Mem{Base: RDX})
-			advance(16)
-			DECQ(RCX)
-			JNZ(loop)
 		})
 		epilogue(regsDone, usage{vec: 16}, "", nil, resTrue)
 	}
