@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
+	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 )
 
 // The kernel conformance suite: one set of checks of the block kernels
@@ -397,11 +398,21 @@ func ckExpect(t *testing.T, what string, k *ckKeys, kind ckKind, wantOK bool) {
 // (either one) makes it return false.
 func TestKernelXTSSectors(t *testing.T) {
 	forEach(t, 16, func(t *testing.T, v variant) {
+		// Under the emulator every Key Locker instruction traps: keep the
+		// runs short there (up to 16 KiB, two sector numbers).
+		emulated := klemutest.Inner() && (v.impl == KeyLocker || v.impl == KeyLockerWide)
+		firsts := []uint64{0, 1 << 40, ^uint64(0) - 1}
+		if emulated {
+			firsts = firsts[1:]
+		}
 		for _, keyLen := range ckKeyLens(v) {
 			k := ckNewKeys(t, v, keyLen, 0)
 			for _, size := range []int{16, 48, 512, 4096} {
 				for _, count := range []int{0, 1, 2, 3, 9, 33, 65} {
-					for _, first := range []uint64{0, 1 << 40, ^uint64(0) - 1} {
+					if emulated && size*count > 16<<10 {
+						continue
+					}
+					for _, first := range firsts {
 						for _, dec := range []bool{false, true} {
 							kind, f := ckXTSEnc, k.b.flags
 							if dec {

@@ -499,7 +499,11 @@ func TestXTSSectorsAgainstXCrypto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []struct{ size, count int }{{512, 33}, {512, 600}, {4096, 70}, {chunk * 2, 2}} {
+		cases := []struct{ size, count int }{{512, 33}, {512, 600}, {4096, 70}, {chunk * 2, 2}}
+		if klemutest.Inner() && (v.impl == KeyLocker || v.impl == KeyLockerWide) {
+			cases = cases[:1] // every Key Locker instruction traps under the emulator
+		}
+		for _, c := range cases {
 			first := mrand.Uint64()
 			src := randBytes(c.size * c.count)
 			want := make([]byte, len(src))
