@@ -149,17 +149,14 @@ func ABI0(t testing.TB, name string) uintptr {
 	if !ok {
 		t.Fatalf("function %s not found in the test binary", name)
 	}
-	// Relocate by the load bias (a position-independent test binary):
-	// Escape's run-time address against its link address.
-	self := b.abi0["github.com/go-keylocker/keylocker/internal/asm/asmtest.Escape"]
-	bias := reflect.ValueOf(Escape).Pointer() - uintptr(self)
-	return uintptr(entry) + bias
+	return uintptr(entry) + Bias(t)
 }
 
 var loadSelf = sync.OnceValues(func() (*Binary, error) { return load(os.Args[0]) })
 
 // Bias returns the difference between run-time and link addresses (nonzero
-// for a position-independent test binary).
+// for a position-independent test binary): Escape's run-time address
+// against its link address.
 func Bias(t testing.TB) uintptr {
 	t.Helper()
 	b, err := loadSelf()

@@ -5647,8 +5647,8 @@ TEXT ·SealedXTS(SB), NOSPLIT, $528-97
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_163
-	JA              k192_164
+	JEQ             k256_161
+	JA              k192_162
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -5836,9 +5836,9 @@ TEXT ·SealedXTS(SB), NOSPLIT, $528-97
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone165
+	JMP             kdone163
 
-k256_163:
+k256_161:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -6087,9 +6087,9 @@ k256_163:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone165
+	JMP             kdone163
 
-k192_164:
+k192_162:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -6344,29 +6344,29 @@ k192_164:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone165:
+kdone163:
 	MOVQ  tweak+72(FP), AX
 	MOVOU (AX), X0
 	CMPQ  R11, $0x01
-	JEQ   k256_166
-	JA    k192_167
+	JEQ   k256_164
+	JA    k192_165
 	PXOR  X5, X0
-	JMP   kdone168
+	JMP   kdone166
 
-k192_167:
+k192_165:
 	PXOR   X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
-	JMP    kdone168
+	JMP    kdone166
 
-k256_166:
+k256_164:
 	PXOR   X1, X0
 	AESENC X2, X0
 	AESENC X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
 
-kdone168:
+kdone166:
 	AESENC     X6, X0
 	AESENC     X7, X0
 	AESENC     X8, X0
@@ -6385,11 +6385,11 @@ plainT159:
 
 haveT160:
 	MOVO X0, 240(R10)
+	MOVQ h+8(FP), SI
 
 	// The data key, for the direction of flags.
-	MOVQ  h+8(FP), SI
 	TESTQ R14, R14
-	JNZ   decKeys161
+	JNZ   decKeys167
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
@@ -7146,9 +7146,9 @@ k192_170:
 	PXOR            X0, X15
 
 kdone171:
-	JMP keys162
+	JMP keys168
 
-decKeys161:
+decKeys167:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
@@ -7937,7 +7937,7 @@ k192_173:
 	AESIMC          X14, X14
 
 kdone174:
-keys162:
+keys168:
 	TESTQ CX, CX
 	JZ    noBlocks158
 	CMPQ  R8, $0x02

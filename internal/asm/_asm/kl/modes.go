@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -41,8 +39,9 @@ func klSite(decrypt, wide bool) {
 	Label(string(done))
 }
 
-// args loads h, dst, src, the block count (BX) and the state pointer (R8).
-func args(dstOff string, state string) {
+// args loads h, dst, src, the block count (BX), the state pointer (R8)
+// and flags (R9).
+func args(state string) {
 	Load(Param("h"), RAX)
 	Load(Param("dst").Base(), RDI)
 	Load(Param("src").Base(), RSI)
@@ -168,7 +167,7 @@ path. Needs an encrypt-capable handle: a NoEncrypt handle (or a tampered
 or wrong-size one) returns false; then dst may be partly written (the
 batches before the failing one) and the caller must zero it; *ctr is
 unchanged.`)...)
-	args("dst", "ctr")
+	args("ctr")
 	splitBlocks()
 	bswapMask()
 	ctrLoad()
@@ -198,7 +197,7 @@ modified. Uses X0-X8 and X15, zeroed before return on every path. A
 NoEncrypt (or tampered, wrong-size) handle returns false: nothing is
 written if the tag mask instruction fails; if a later one fails, dst may
 be partly written and the caller must zero it and discard *tagMask.`)...)
-	args("dst", "j0")
+	args("j0")
 	Load(Param("tagMask"), R13)
 	splitBlocks()
 	Comment("*tagMask = E(*j0)")
@@ -226,7 +225,7 @@ sequential). On true *iv = the last ciphertext block (unchanged for zero
 blocks). Uses X0 and X1, zeroed before return on every path. A NoEncrypt
 (or tampered, wrong-size) handle returns false; then dst may be partly
 written and the caller must zero it; *iv is unchanged.`)...)
-	args("dst", "iv")
+	args("iv")
 	Comment("X1 = chaining value, X0 = the block.")
 	MOVOU(Mem{Base: R8}, X1)
 	TESTQ(RBX, RBX)
@@ -251,7 +250,7 @@ batch or block using it is stored, so dst == src works. On true *iv = the
 last ciphertext block. Uses X0-X10, zeroed before return on every path.
 A NoDecrypt (or tampered, wrong-size) handle returns false; then dst may
 be partly written and the caller must zero it; *iv is unchanged.`)...)
-	args("dst", "iv")
+	args("iv")
 	splitBlocks()
 	Comment("X8 = chaining value (the previous ciphertext block), X9, X10 scratch.")
 	MOVOU(Mem{Base: R8}, X8)
@@ -399,5 +398,3 @@ be partly written and the caller must zero it; *tweak is unchanged.`)...)
 	advance(16, RBX, "single")
 	epilogue(gen.XRange(0, 15), "done", func() { MOVOU(X8, Mem{Base: R8}) })
 }
-
-var _ = fmt.Sprint

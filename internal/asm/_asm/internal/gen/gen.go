@@ -5,7 +5,6 @@
 package gen
 
 import (
-	"fmt"
 	"go/token"
 	"go/types"
 	"strings"
@@ -102,9 +101,6 @@ func DocLines(s string) []string {
 	s = strings.TrimSpace(s)
 	return strings.Split(s, "\n")
 }
-
-// Sprintf is fmt.Sprintf, for doc templates.
-func Sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 // DeclareArrayType makes name usable in TEXT signatures as a named type
 // whose underlying type is [size]byte, so that the generated Go
