@@ -30,17 +30,26 @@ type result struct {
 // crypto/aes (and x/crypto/xts), for people comparing Key Locker with
 // AES-NI on their own machine. The go test benchmarks in bench/ are the
 // reference measurements; this is the quick look.
-func runBench(args []string) {
-	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+func runBench(args []string) int {
+	fs := flag.NewFlagSet("aeskl bench", flag.ContinueOnError)
 	size := fs.Int("size", 4096, "bytes per bulk operation (a multiple of 16)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	benchtime := fs.Duration("time", 300*time.Millisecond, "time to run each measurement")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(os.Stderr, "aeskl bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
 	testing.Init()
 	flag.Set("test.benchtime", benchtime.String())
 	if *size <= 0 || *size%16 != 0 {
 		fmt.Fprintln(os.Stderr, "aeskl bench: --size must be a positive multiple of 16")
-		os.Exit(2)
+		return 2
 	}
 	var impls []aeskl.Implementation
 	for _, i := range aeskl.Implementations {
@@ -132,8 +141,11 @@ func runBench(args []string) {
 	if *asJSON {
 		e := json.NewEncoder(os.Stdout)
 		e.SetIndent("", "  ")
-		e.Encode(results)
-		return
+		if err := e.Encode(results); err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl:", err)
+			return 1
+		}
+		return 0
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "op\timplementation\tkey\tbytes\tns/op\tMB/s\tvs crypto/aes\t")
@@ -145,4 +157,5 @@ func runBench(args []string) {
 		fmt.Fprintf(w, "%s\t%s\tAES-%d\t%d\t%.1f\t%.0f\t%s\t\n", r.Op, r.Implementation, r.KeyBits, r.Bytes, r.NsPerOp, r.MBPerSec, ratio)
 	}
 	w.Flush()
+	return 0
 }

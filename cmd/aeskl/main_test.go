@@ -23,7 +23,6 @@ func run(t *testing.T, args ...string) string {
 func TestMain(m *testing.M) {
 	if os.Getenv("AESKL_CMD_TEST") != "" {
 		main()
-		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
