@@ -107,31 +107,91 @@ const gcmGatherSize = 512
 // E(j0) in tagMask; false if the handle was rejected.
 func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
 	b := &g.c.b
-	h := &g.c.h
-	n := len(src) &^ 15
 	// The first call also produces the tag mask; later calls start from
 	// the counter after the blocks done so far.
-	first := min(n, chunk)
-	if !b.gcmCTR(h, dst[:first], src[:first], j0, tagMask, b.flags) {
+	first := min(len(src)&^15, chunk)
+	if !b.gcmCTR(&g.c.h, dst[:first], src[:first], j0, tagMask, b.flags) {
 		return false
 	}
 	ctr := *j0
 	inc32(&ctr, 1+uint32(first/16))
-	for done := first; done < n; {
+	return g.ctrFrom(dst[first:], src[first:], &ctr)
+}
+
+// ctrFrom XORs src with the keystream E(*ctr), E(inc32(*ctr)), ... into
+// dst, a partial last block included; false if the handle was rejected.
+func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
+	b := &g.c.b
+	h := &g.c.h
+	n := len(src) &^ 15
+	for done := 0; done < n; {
 		m := min(n-done, chunk)
-		if !b.ctr(h, dst[done:done+m], src[done:done+m], &ctr, b.flags|modeInc32) {
+		if !b.ctr(h, dst[done:done+m], src[done:done+m], ctr, b.flags|modeInc32) {
 			return false
 		}
 		done += m
 	}
 	if n < len(src) {
 		var ks [16]byte
-		if !b.ctr(h, ks[:], ks[:], &ctr, b.flags|modeInc32) {
+		if !b.ctr(h, ks[:], ks[:], ctr, b.flags|modeInc32) {
 			return false
 		}
 		subtle.XORBytes(dst[n:len(src)], src[n:], ks[:])
 	}
 	return true
+}
+
+// run encrypts (or decrypts) in into out and returns the tag over the
+// associated data and the ciphertext (out, or in when decrypting: it is
+// hashed before out overwrites it, so the two may be the same memory);
+// false if the handle was rejected. Where the backend has a fused kernel,
+// the keystream and GHASH of the whole batches run in one pass; the rest,
+// and every message on other backends, in a keystream pass and a GHASH
+// pass.
+func (g *gcm) run(out, in, ad []byte, j0 *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
+	var mask [16]byte
+	defer clear(mask[:]) // E_K(J0): derived from the key, not left behind
+	b := &g.c.b
+	f := b.flags
+	if decrypt {
+		f |= modeDecrypt
+	}
+	n := b.gcmFusedLen(g.gh, len(in))
+	if n == 0 {
+		if decrypt {
+			tag = g.auth(ad, in)
+		}
+		if !g.crypt(out, in, j0, &mask) {
+			return tag, false
+		}
+		if !decrypt {
+			tag = g.auth(ad, out[:len(in)])
+		}
+	} else {
+		var acc [16]byte
+		g.hashPadded(&acc, ad)
+		if !b.gcmFused(&g.c.h, out[:n], in[:n], j0, &mask, g.gh, &acc, f) {
+			return tag, false
+		}
+		if decrypt {
+			g.hashPadded(&acc, in[n:])
+		}
+		ctr := *j0
+		inc32(&ctr, 1+uint32(n/16))
+		if !g.ctrFrom(out[n:], in[n:], &ctr) {
+			return tag, false
+		}
+		if !decrypt {
+			g.hashPadded(&acc, out[n:len(in)])
+		}
+		var l [16]byte
+		binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
+		binary.BigEndian.PutUint64(l[8:], uint64(len(in))*8)
+		g.gh.update(&acc, l[:])
+		tag = acc
+	}
+	subtle.XORBytes(tag[:], tag[:], mask[:])
+	return tag, true
 }
 
 func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
@@ -150,14 +210,11 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
-	var tagMask [16]byte
-	if !g.crypt(out, plaintext, &j0, &tagMask) {
+	tag, ok := g.run(out[:len(plaintext)], plaintext, additionalData, &j0, false)
+	if !ok {
 		clear(out)
 		panic(ErrInvalidHandle)
 	}
-	tag := g.auth(additionalData, out[:len(plaintext)])
-	subtle.XORBytes(tag[:], tag[:], tagMask[:])
-	clear(tagMask[:]) // E_K(J0): derived from the key, not left behind
 	copy(out[len(plaintext):], tag[:g.tagSize])
 	return ret
 }
@@ -183,17 +240,13 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
-	// GHASH runs over the ciphertext before it is decrypted (the two may
-	// share memory); the decryption also yields the tag mask E(J0). On a
-	// tag mismatch the output is cleared: no unauthenticated plaintext.
-	want := g.auth(additionalData, ciphertext)
-	var tagMask [16]byte
-	if !g.crypt(out, ciphertext, &j0, &tagMask) {
+	// On a tag mismatch the output is cleared: no unauthenticated
+	// plaintext.
+	want, ok := g.run(out, ciphertext, additionalData, &j0, true)
+	if !ok {
 		clear(out)
 		return nil, fmt.Errorf("aeskl: GCM Open: %w", ErrInvalidHandle)
 	}
-	subtle.XORBytes(want[:], want[:], tagMask[:])
-	clear(tagMask[:])
 	if subtle.ConstantTimeCompare(want[:g.tagSize], tag) != 1 {
 		clear(out)
 		return nil, errOpen

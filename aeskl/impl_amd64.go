@@ -173,6 +173,41 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
 
+// gcmFusedLen returns how many of n bytes gcmFused processes: the whole
+// batches where the backend has a fused GCM kernel (the sealed zmm path,
+// whose GHASH table g is the zmm one), else 0.
+func (b *backend) gcmFusedLen(g *ghash, n int) int {
+	if b.impl != AESNISealed || b.path != sealed.PathVAES512 || g.g != nil {
+		return 0
+	}
+	return n &^ (sealed.GCMBatch - 1)
+}
+
+// gcmFused runs GCM's keystream and GHASH in one pass over src, whose
+// length gcmFusedLen returned: it stores E(*j0) in *mask, writes dst from
+// the keystream from inc32(*j0) on and absorbs the ciphertext (dst, or
+// src with f&modeDecrypt) into *acc; false if the handle was refused.
+func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc *[16]byte, f int) bool {
+	// Calls of at most chunk bytes; each stores E(its counter) as the tag
+	// mask: the first one's is E(j0), the others' are scratch.
+	ctr := *j0
+	var scratch [16]byte
+	defer clear(scratch[:])
+	for off := 0; off < len(src); {
+		m := min(len(src)-off, chunk)
+		mk := mask
+		if off > 0 {
+			mk = &scratch
+		}
+		if !sealed.SealedGCM(b.region, h, dst[off:off+m], src[off:off+m], &ctr, mk, &g.t, acc, f, b.path) {
+			return false
+		}
+		inc32(&ctr, uint32(m/16))
+		off += m
+	}
+	return true
+}
+
 // ghash is GHASH under one key: PCLMULQDQ / VPCLMULQDQ assembly shared by
 // the amd64 implementations, the constant-time Go GHASH for generic.
 type ghash struct {

@@ -4,7 +4,7 @@
 
 package asmtest
 
-// CallABI0 calls the ABI0 function at pc with frame[0:13] as its argument
+// CallABI0 calls the ABI0 function at pc with frame[0:16] as its argument
 // frame (arguments and results, laid out as the Go assembler's FP offsets),
 // after filling X0-X15 with 0xA5 bytes. It then stores X0-X15 as the callee
 // left them to regs, copies the argument frame (with the results the callee
@@ -12,7 +12,7 @@ package asmtest
 // the caller keeps what they point to alive and on the heap.
 //
 //go:noescape
-func CallABI0(pc uintptr, frame *[13]uint64, regs *[16][16]byte)
+func CallABI0(pc uintptr, frame *[16]uint64, regs *[16][16]byte)
 
 // CallABI0Z calls the ABI0 function at pc with frame as its argument frame,
 // like CallABI0 but without poisoning any register, then stores Z0-Z31 as
@@ -22,7 +22,7 @@ func CallABI0(pc uintptr, frame *[13]uint64, regs *[16][16]byte)
 // It needs AVX-512F (the caller checks).
 //
 //go:noescape
-func CallABI0Z(pc uintptr, frame *[13]uint64, out *[48][64]byte)
+func CallABI0Z(pc uintptr, frame *[16]uint64, out *[48][64]byte)
 
 // AESPeak runs iters iterations of AES-128 encryption on 12 independent
 // blocks per lane set held in registers (12 xmm registers for width 16 with

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func CallABI0(pc uintptr, frame *[13]uint64, regs *[16][16]byte)
+// func CallABI0(pc uintptr, frame *[16]uint64, regs *[16][16]byte)
 // Requires: SSE2
-TEXT ·CallABI0(SB), $104-24
+TEXT ·CallABI0(SB), $128-24
 	MOVQ       frame+8(FP), R11
 	MOVQ       (R11), AX
 	MOVQ       AX, (SP)
@@ -34,6 +34,12 @@ TEXT ·CallABI0(SB), $104-24
 	MOVQ       AX, 88(SP)
 	MOVQ       96(R11), AX
 	MOVQ       AX, 96(SP)
+	MOVQ       104(R11), AX
+	MOVQ       AX, 104(SP)
+	MOVQ       112(R11), AX
+	MOVQ       AX, 112(SP)
+	MOVQ       120(R11), AX
+	MOVQ       AX, 120(SP)
 	MOVQ       $0xa5a5a5a5a5a5a5a5, R11
 	MOVQ       R11, X0
 	PUNPCKLQDQ X0, X0
@@ -99,11 +105,17 @@ TEXT ·CallABI0(SB), $104-24
 	MOVQ       AX, 88(R11)
 	MOVQ       96(SP), AX
 	MOVQ       AX, 96(R11)
+	MOVQ       104(SP), AX
+	MOVQ       AX, 104(R11)
+	MOVQ       112(SP), AX
+	MOVQ       AX, 112(R11)
+	MOVQ       120(SP), AX
+	MOVQ       AX, 120(R11)
 	RET
 
-// func CallABI0Z(pc uintptr, frame *[13]uint64, out *[48][64]byte)
+// func CallABI0Z(pc uintptr, frame *[16]uint64, out *[48][64]byte)
 // Requires: AVX, AVX512F
-TEXT ·CallABI0Z(SB), $104-24
+TEXT ·CallABI0Z(SB), $128-24
 	MOVQ      frame+8(FP), R11
 	MOVQ      (R11), AX
 	MOVQ      AX, (SP)
@@ -131,6 +143,12 @@ TEXT ·CallABI0Z(SB), $104-24
 	MOVQ      AX, 88(SP)
 	MOVQ      96(R11), AX
 	MOVQ      AX, 96(SP)
+	MOVQ      104(R11), AX
+	MOVQ      AX, 104(SP)
+	MOVQ      112(R11), AX
+	MOVQ      AX, 112(SP)
+	MOVQ      120(R11), AX
+	MOVQ      AX, 120(SP)
 	MOVQ      pc+0(FP), R11
 	CALL      R11
 	MOVQ      out+16(FP), AX
@@ -227,6 +245,12 @@ TEXT ·CallABI0Z(SB), $104-24
 	MOVQ      AX, 88(R11)
 	MOVQ      96(SP), AX
 	MOVQ      AX, 96(R11)
+	MOVQ      104(SP), AX
+	MOVQ      AX, 104(R11)
+	MOVQ      112(SP), AX
+	MOVQ      AX, 112(R11)
+	MOVQ      120(SP), AX
+	MOVQ      AX, 120(R11)
 	RET
 
 // func AESPeak(width int, iters int)

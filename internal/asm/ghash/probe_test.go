@@ -21,7 +21,7 @@ const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/ghash."
 // as it left them to out.
 func probe(t testing.TB, name string, w []uint64, out *[32][64]byte) {
 	t.Helper()
-	var f [13]uint64
+	var f [16]uint64
 	copy(f[:], w)
 	var all [48][64]byte
 	asmtest.CallABI0Z(asmtest.ABI0(t, pkgPath+name), &f, &all)

@@ -17,8 +17,8 @@ const pkgPath = "github.com/go-keylocker/keylocker/internal/asm/kl."
 
 // probe calls the routine name with the argument words w and returns the
 // frame after the call.
-func probe(t testing.TB, name string, w []uint64, regs *[16][16]byte) [13]uint64 {
-	var f [13]uint64
+func probe(t testing.TB, name string, w []uint64, regs *[16][16]byte) [16]uint64 {
+	var f [16]uint64
 	copy(f[:], w)
 	asmtest.CallABI0(asmtest.ABI0(t, pkgPath+name), &f, regs)
 	return f

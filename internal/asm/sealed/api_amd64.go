@@ -2,7 +2,13 @@
 
 package sealed
 
-import "github.com/go-keylocker/keylocker/internal/kernel"
+import (
+	"github.com/go-keylocker/keylocker/internal/asm/ghash"
+	"github.com/go-keylocker/keylocker/internal/kernel"
+)
+
+// GHASHTable is the GHASH key's table of powers (internal/asm/ghash).
+type GHASHTable = ghash.GHASHTable
 
 // Data paths of the sealed routines. The caller picks one the CPU supports
 // (aeskl detects the features); any other value is PathAESNI.
@@ -55,4 +61,22 @@ func SealedCTR(region *Region, h *Handle, dst, src []byte, ctr *[16]byte, flags,
 // Needs an encrypt-capable handle. See sealedCTR for the contract.
 func SealedGCMCTR(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte, flags, path int) bool {
 	return sealedCTR(region, h, dst, src, j0, tagMask, flags, path)
+}
+
+// GCMBatch is the unit of SealedGCM: it processes whole multiples of
+// GCMBatch bytes (32 blocks).
+const GCMBatch = 512
+
+// SealedGCM is GCM's encryption (or, with flags&ModeDecrypt, decryption)
+// of src into dst in one pass: *tagMask = E(*j0), the keystream from
+// inc32(*j0) on, and the ciphertext absorbed into the GHASH state *acc
+// under t (filled by ghash.GHASHInit). It runs on PathVAES512 only and
+// takes whole batches: it panics if path is another one or len(src) is
+// not a positive multiple of GCMBatch. False: the handle was refused and
+// nothing was written. See sealedGCM for the contract.
+func SealedGCM(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags, path int) bool {
+	if path != PathVAES512 || len(src) == 0 || len(src)%GCMBatch != 0 {
+		panic("sealed: SealedGCM: needs PathVAES512 and whole batches")
+	}
+	return sealedGCM(region, h, dst, src, j0, tagMask, t, acc, flags, path)
 }

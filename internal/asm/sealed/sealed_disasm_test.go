@@ -15,6 +15,7 @@ import (
 var sigstkHooked = []string{
 	"SealedInit", "sealedEncodeKey", "SealedEncrypt", "SealedDecrypt",
 	"sealedCTR", "SealedCBCEncrypt", "SealedCBCDecrypt", "SealedXTS", "SealedXTSSectors",
+	"sealedGCM",
 }
 
 // TestSignalFrameHooksDisasm checks, in the machine code of the test binary,

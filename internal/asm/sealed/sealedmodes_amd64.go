@@ -165,3 +165,43 @@ func SealedXTS(region *Region, h *Handle, hTweak *Handle, dst []byte, src []byte
 //
 //go:noescape
 func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks *byte, sectorSize int, flags int, path int) bool
+
+// sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over the
+// first len(src)/512*512 bytes of src in one pass: it stores *tagMask =
+// E(*ctr) (the tag mask of J0 = *ctr), XORs src with the keystream from
+// inc32(*ctr) on into dst, and absorbs the ciphertext (dst when encrypting,
+// src when decrypting) into the GHASH state *acc (16 bytes, big-endian as in
+// SP 800-38D) under the table t (filled by internal/asm/ghash's GHASHInit;
+// its path word is not read). *ctr is not modified. It runs on the zmm path
+// only (needs AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other
+// path returns false with nothing written. Batches of 32 blocks, the
+// GHASH multiplications of one batch interleaved with the AES rounds of the
+// same batch (decryption: its ciphertext is read before the batch is
+// stored, so dst == src works) or of the next one (encryption). GHASH and
+// the table's powers of H are not secret; the key schedule is.
+//
+// The kernel unwraps its handle once per call in registers with the wrapping
+// key region, verifies the tag, checks the metadata itself (reserved bits,
+// key type, CPL0-only, and the no-encrypt restriction), expands the key schedule in
+// registers and runs the blocks on the given path (PathAESNI, PathVAES256,
+// PathVAES512; any other value is PathAESNI), as SealedEncrypt does. The key
+// type comes from the handle's metadata: flags&ModeKey256 and flags&ModeWide
+// are ignored. len(src)/16 whole blocks are processed; the caller
+// guarantees len(src)%16 == 0 and dst == src or no overlap. len(dst) <
+// len(src) returns false with nothing written. A handle that does not
+// verify or whose metadata forbids the use returns false: nothing is
+// written to dst and the state (*tagMask, *acc) is left untouched. On true the state is
+// updated so that consecutive calls chain.
+//
+// Registers: AX, BX, CX, DX, SI, DI, R8-R14 (addresses, counts, the key
+// type, the flags and the counter only); X0-X15 on every path, Z0-Z30 on the zmm path. Every vector register
+// used is zero on return, on every path (X0-X15 by PXOR after SSE-only
+// code and on rejection, Z0-Z15 after the ymm path's VZEROALL, Z0-Z31 and
+// K1 after the zmm path). The round keys never leave the registers except,
+// on the AES-NI and ymm paths, into a 16-byte aligned area of the kernel's
+// own stack frame that is zeroed before it returns; the zmm path keeps them
+// in Z16-Z30. The signal-frame hooks are called first and right before
+// every return, after the registers are zero (they use AX, CX, DX, DI).
+//
+//go:noescape
+func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags int, path int) bool

@@ -174,9 +174,11 @@ func BenchmarkSealedModesCBC8K(b *testing.B) {
 	}
 }
 
-// BenchmarkSealedModesGCM: GCMCTR alone, GCMCTR followed by GHASHUpdate over
-// the ciphertext and the length block (an estimate of a sealed AES-GCM seal
-// without the Go layer), and crypto/aes GCM Seal.
+// BenchmarkSealedModesGCM: GCMCTR alone, GHASHUpdate alone, GCMCTR
+// followed by GHASHUpdate over the ciphertext and the length block (an
+// estimate of a two-pass sealed AES-GCM seal without the Go layer), the
+// fused kernel (SealedGCM, zmm only) with the length block, and crypto/aes
+// GCM Seal.
 func BenchmarkSealedModesGCM(b *testing.B) {
 	region, _ := sealedRegion(b, nil)
 	for _, size := range []int{8192, 64} {
@@ -196,6 +198,13 @@ func BenchmarkSealedModesGCM(b *testing.B) {
 				}
 			})
 		})
+		b.Run(fmt.Sprintf("%d/ghash", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			var acc [16]byte
+			for b.Loop() {
+				ghash.GHASHUpdate(&tab, &acc, src)
+			}
+		})
 		b.Run(fmt.Sprintf("%d/gcmctr+ghash", size), func(b *testing.B) {
 			smBenchPaths(b, size, func(b *testing.B, path int) {
 				var j0, mask, acc, lens [16]byte
@@ -206,6 +215,18 @@ func BenchmarkSealedModesGCM(b *testing.B) {
 				}
 			})
 		})
+		if size >= GCMBatch && ghashWidestPath() == PathVAES512 {
+			var zt ghash.GHASHTable
+			ghash.GHASHInit(&hk, &zt, PathVAES512)
+			b.Run(fmt.Sprintf("%d/fused/vaes-zmm", size), func(b *testing.B) {
+				b.SetBytes(int64(size))
+				var j0, mask, acc, lens [16]byte
+				for b.Loop() {
+					SealedGCM(region, h, dst[:size], src, &j0, &mask, &zt, &acc, 0, PathVAES512)
+					ghash.GHASHUpdate(&zt, &acc, lens[:])
+				}
+			})
+		}
 		c, _ := aes.NewCipher(key)
 		g, _ := cipher.NewGCM(c)
 		nonce := make([]byte, 12)

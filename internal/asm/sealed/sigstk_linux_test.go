@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/go-keylocker/keylocker/internal/asm"
+	"github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/memscan"
+	"golang.org/x/sys/cpu"
 )
 
 // keyMaterialIn reports which forms of key (the key and every round key of
@@ -62,8 +64,10 @@ func TestSignalFrameWipe(t *testing.T) {
 	key := sealedRand(32)
 	h := sealedWrap(t, region, key, 0)
 	buf := make([]byte, 16<<20) // about 1 ms or more: the signal lands inside the call
-	var ctr, iv, tw [16]byte
+	var ctr, iv, tw, mask, acc [16]byte
 	tweaks := make([]byte, 16*len(buf)/4096)
+	var gt GHASHTable
+	ghash.GHASHInit(&mask, &gt, PathVAES512)
 	for _, path := range sealedPaths() {
 		calls := map[string]func(){
 			"ECB":    func() { SealedEncrypt(region, h, buf, buf, path) },
@@ -75,6 +79,9 @@ func TestSignalFrameWipe(t *testing.T) {
 			"XTSSectors": func() {
 				SealedXTSSectors(region, h, buf, buf, &tweaks[0], 4096, 0, path)
 			},
+		}
+		if path == PathVAES512 && cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL {
+			calls["GCM"] = func() { SealedGCM(region, h, buf, buf, &ctr, &mask, &gt, &acc, 0, path) }
 		}
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {

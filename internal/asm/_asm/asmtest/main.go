@@ -15,7 +15,7 @@ import (
 )
 
 // frameWords is the largest ABI0 argument frame CallABI0 passes, in words.
-const frameWords = 13
+const frameWords = 16
 
 func main() {
 	ConstraintExpr("amd64,!purego")

@@ -14,17 +14,19 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 
 	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/ghashgen"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
-// The three loops of ghashUpdate.
-var (
-	xmm = path{name: "xmm", bytes: 16, ops: ops{sse}, id: kernel.GHASHPathXmm, kara: true, group: 1}
-	ymm = path{name: "ymm", bytes: 32, ops: ops{vex}, id: kernel.GHASHPathYmm, group: 4}
-	zmm = path{name: "zmm", bytes: 64, ops: ops{evex}, id: kernel.GHASHPathZmm, powRegs: true, masked: true, group: 4}
-)
+// The three loops of ghashUpdate (set by main, once the constants exist).
+var xmm, ymm, zmm path
 
 var bswap, poly Mem
+
+// mul returns the multiplication of a loop: width, encoding, Karatsuba.
+func mul(bytes int, enc ghashgen.Encoding, kara bool) ghashgen.Mul {
+	return ghashgen.Mul{Ops: ghashgen.Ops{Enc: enc}, Regs: regs, Bytes: bytes, Kara: kara, KarDelta: karDelta, Poly: poly}
+}
 
 func main() {
 	ConstraintExpr("amd64,!purego")
@@ -37,6 +39,9 @@ func main() {
 	poly = GLOBL("ghashPoly", RODATA|NOPTR)
 	DATA(0, U64(1))
 	DATA(8, U64(0xc200000000000000))
+	xmm = path{name: "xmm", Mul: mul(16, sse, true), id: kernel.GHASHPathXmm, group: 1}
+	ymm = path{name: "ymm", Mul: mul(32, vex, false), id: kernel.GHASHPathYmm, group: 4}
+	zmm = path{name: "zmm", Mul: mul(64, evex, false), id: kernel.GHASHPathZmm, powRegs: true, masked: true, group: 4}
 	ghashInit()
 	ghashUpdate()
 	Generate()
@@ -75,7 +80,7 @@ return: the upper lanes and Z16-Z31 are left as they were) and AX, BX, CX,
 DI, and no stack.
 %s`, kernel.GHASHPowers, kernel.GHASHPowers-1, kernel.GHASHPowers,
 		kernel.GHASHPowers-kernel.GHASHKarTerms, kernel.GHASHKarTerms, doc))...)
-	o := xmm.ops
+	o := xmm.Ops
 	Load(Param("h"), RAX)
 	Load(Param("t"), RDI)
 	xmm.constants()
@@ -93,25 +98,25 @@ DI, and no stack.
 	PXOR(X2, X0)
 	last := pow + 16*(kernel.GHASHPowers-1)
 	MOVOU(X0, Mem{Base: RDI, Disp: last})
-	o.mov(rSt, 0, 16)
+	o.Mov(rSt, 0, 16)
 	LEAQ(Mem{Base: RDI, Disp: last - 16}, RBX)
 	MOVQ(U32(kernel.GHASHPowers-1), RCX)
 	Label("initLoop")
 	Comment("The state register times H (schoolbook), stored at (BX).")
 	school := xmm
-	school.kara = false
-	school.mulAcc(16, true, rSt, X0)
-	school.fold()
-	o.store16(rSt, Mem{Base: RBX})
+	school.Kara = false
+	school.MulAcc(16, true, rSt, X0)
+	school.Fold()
+	o.Store16(rSt, Mem{Base: RBX})
 	SUBQ(U8(16), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef("initLoop"))
 	Commentf("The Karatsuba terms of H^%d .. H^1.", kernel.GHASHKarTerms)
 	for i := 0; i < kernel.GHASHKarTerms; i++ {
-		o.load(Mem{Base: RDI, Disp: pow + 16*(kernel.GHASHPowers-kernel.GHASHKarTerms+i)}, 1, 16)
-		o.swapHalves(2, 1, 16)
-		o.xor(2, 1, 16)
-		o.store16(2, Mem{Base: RDI, Disp: kar + 16*i})
+		o.Load(Mem{Base: RDI, Disp: pow + 16*(kernel.GHASHPowers-kernel.GHASHKarTerms+i)}, 1, 16)
+		o.SwapHalves(2, 1, 16)
+		o.Xor(2, 1, 16)
+		o.Store16(2, Mem{Base: RDI, Disp: kar + 16*i})
 	}
 	xmm.clear()
 	RET()
@@ -161,10 +166,10 @@ func pathDocs() string {
 	var s string
 	for _, p := range []path{xmm, ymm, zmm} {
 		how, needs := "Karatsuba", "PCLMULQDQ and SSSE3"
-		if !p.kara {
+		if !p.Kara {
 			how = "schoolbook"
 		}
-		switch p.enc {
+		switch p.Enc {
 		case vex:
 			needs = "AVX2 and VPCLMULQDQ"
 		case evex:

@@ -8,30 +8,29 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 
 	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/ghashgen"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
 // path is one loop of ghashUpdate, given by its register width. The width
-// fixes the loop's shape: a register holds bytes/16 blocks (lanes), one
+// fixes the loop's shape: a register holds Bytes/16 blocks (lanes), one
 // reduction covers 8 registers of data (n = 8, 16 or 32 blocks, multiplied
 // by H^n .. H^1), the tail runs whole registers and then the rest, and the
 // lanes are XORed together by halving down to xmm. The encoding decides how
-// each operation is written (ops); the flags choose what only one width
-// can or should do: Karatsuba on xmm (with its precomputed terms for
+// each operation is written (ghashgen); the flags choose what only one
+// width can or should do: Karatsuba on xmm (with its precomputed terms for
 // H^8 .. H^1, the fewest PCLMULQDQs on older CPUs), the powers held in
 // Z16-Z23 and a masked last register on zmm (EVEX only).
 type path struct {
-	name  string // "xmm", "ymm", "zmm": label prefix
-	bytes int    // register width: 16, 32 or 64
-	ops
+	name string // "xmm", "ymm", "zmm": label prefix
+	ghashgen.Mul
 	id      int  // the table's path word selecting this loop (kernel.GHASHPath*)
-	kara    bool // Karatsuba (3 products per block, the table's kar terms)
 	powRegs bool // the powers of the main loop live in Z16-Z23 (else memory)
 	masked  bool // the tail's last partial register is a masked load (K1)
 	group   int  // data registers loaded and byte-reversed together
 }
 
-func (p path) lanes() int  { return p.bytes / 16 }
+func (p path) lanes() int  { return p.Bytes / 16 }
 func (p path) blocks() int { return 8 * p.lanes() }
 
 func (p path) label(s string) string { return p.name + s }
@@ -39,101 +38,22 @@ func (p path) label(s string) string { return p.name + s }
 // constants loads the byte-reversal mask (and on SSE the reduction
 // constant, which the wide loops read from memory).
 func (p path) constants() {
-	p.load(bswap, rMsk, p.bytes)
-	if p.enc == sse {
+	p.Load(bswap, rMsk, p.Bytes)
+	if p.Enc == sse {
 		MOVOU(poly, r(rPol, 16))
 	}
-}
-
-// polyOp is the reduction constant as the second source of a clmul.
-func (p path) polyOp() Op {
-	if p.enc == sse {
-		return r(rPol, 16)
-	}
-	return poly
-}
-
-// mulAcc multiplies data register d (width v) by the powers pw (a register
-// or memory, width v; with Karatsuba memory, their terms karDelta bytes
-// after them) and accumulates into rLo, rHi, rMid at the loop's width.
-// first: the accumulators are written, not XORed into (v is then the
-// loop's width).
-func (p path) mulAcc(v int, first bool, d int, pw Op) {
-	w := p.bytes
-	if p.kara {
-		kt := pw.(Mem)
-		kt.Disp += karDelta
-		a, b, k := rT1, rT2, rT3
-		if first {
-			a, b, k = rLo, rHi, rMid
-		}
-		p.swapHalves(k, d, v)
-		p.xor(k, d, v)
-		p.clmul(0x00, pw, d, a, v)
-		p.clmul(0x11, pw, d, b, v)
-		p.load(kt, rT4, v)
-		p.clmul(0x00, r(rT4, v), k, k, v)
-		if !first {
-			p.xor(rLo, a, w)
-			p.xor(rHi, b, w)
-			p.xor(rMid, k, w)
-		}
-		return
-	}
-	if first {
-		p.clmul(0x00, pw, d, rLo, v)
-		p.clmul(0x11, pw, d, rHi, v)
-		p.clmul(0x01, pw, d, rMid, v)
-		p.clmul(0x10, pw, d, rT0, v)
-		p.xor(rMid, rT0, v)
-		return
-	}
-	p.clmul(0x00, pw, d, rT1, v)
-	p.clmul(0x11, pw, d, rT2, v)
-	p.clmul(0x01, pw, d, rT3, v)
-	p.clmul(0x10, pw, d, rT4, v)
-	p.xor(rLo, rT1, w)
-	p.xor(rHi, rT2, w)
-	p.xor3(rMid, rT3, rT4, w)
-}
-
-// fold turns the accumulators into the new state: the middle term into the
-// low and high halves, the lanes XORed together, then the reduction
-// modulo P into rSt.
-func (p path) fold() {
-	w := p.bytes
-	if p.kara {
-		p.xor(rMid, rLo, w)
-		p.xor(rMid, rHi, w)
-	}
-	p.shiftLanes(rT0, rMid, true, w)
-	p.shiftLanes(rMid, rMid, false, w)
-	p.xor(rLo, rT0, w)
-	p.xor(rHi, rMid, w)
-	for v := w / 2; v >= 16; v /= 2 {
-		p.upperHalf(rT1, rLo, 2*v)
-		p.upperHalf(rT2, rHi, 2*v)
-		p.xor(rLo, rT1, v)
-		p.xor(rHi, rT2, v)
-	}
-	for i := 0; i < 2; i++ {
-		p.clmul(0x10, p.polyOp(), rLo, rT1, 16)
-		p.swapHalves(rLo, rLo, 16)
-		p.xor(rLo, rT1, 16)
-	}
-	p.xorTo(rSt, rLo, rHi, 16)
 }
 
 // update emits the loop, from its label (the dispatch jumps there) to its
 // RET.
 func (p path) update() {
-	w, n := p.bytes, p.blocks()
+	w, n := p.Bytes, p.blocks()
 	loop, tail, done := p.label("Loop"), p.label("Tail"), p.label("Done")
 	Label(p.name)
 	Commentf("%s: %d blocks per reduction, %d per register.", p.name, n, p.lanes())
 	p.constants()
-	p.load(Mem{Base: RAX}, rSt, 16)
-	p.shuf(rSt, 16)
+	p.Load(Mem{Base: RAX}, rSt, 16)
+	p.Shuf(rSt, 16)
 	// The main loop's powers: H^n .. H^1, register k of data times
 	// pow[32-n+k*lanes ...].
 	base := pow + 16*(kernel.GHASHPowers-n)
@@ -145,10 +65,10 @@ func (p path) update() {
 	}
 	if p.powRegs {
 		for k := 0; k < 8; k++ {
-			p.load(Mem{Base: RDI, Disp: base + k*w}, rPow+k, w)
+			p.Load(Mem{Base: RDI, Disp: base + k*w}, rPow+k, w)
 		}
 	}
-	if p.kara && n != kernel.GHASHKarTerms {
+	if p.Kara && n != kernel.GHASHKarTerms {
 		panic("the table has Karatsuba terms for H^8 .. H^1 only")
 	}
 
@@ -157,19 +77,19 @@ func (p path) update() {
 	JB(LabelRef(tail))
 	for g := 0; g < 8; g += p.group {
 		for i := 0; i < p.group; i++ {
-			p.load(Mem{Base: RSI, Disp: (g + i) * w}, rD0+i, w)
+			p.Load(Mem{Base: RSI, Disp: (g + i) * w}, rD0+i, w)
 		}
 		for i := 0; i < p.group; i++ {
-			p.shuf(rD0+i, w)
+			p.Shuf(rD0+i, w)
 		}
 		if g == 0 {
-			p.xor(rD0, rSt, w)
+			p.Xor(rD0, rSt, w)
 		}
 		for i := 0; i < p.group; i++ {
-			p.mulAcc(w, g+i == 0, rD0+i, power(g+i))
+			p.MulAcc(w, g+i == 0, rD0+i, power(g+i))
 		}
 	}
-	p.fold()
+	p.Fold()
 	ADDQ(imm(16*n), RSI)
 	SUBQ(imm(n), RCX)
 	JMP(LabelRef(loop))
@@ -182,15 +102,15 @@ func (p path) update() {
 	SHLQ(U8(4), R8)
 	NEGQ(R8)
 	LEAQ(Mem{Base: RDI, Index: R8, Scale: 1, Disp: pow + 16*kernel.GHASHPowers}, RBX)
-	p.zero(rLo)
-	p.zero(rHi)
-	p.zero(rMid)
+	p.Zero(rLo)
+	p.Zero(rHi)
+	p.Zero(rMid)
 	step := func(v int, last bool) {
-		p.load(Mem{Base: RSI}, rD0, v)
-		p.shuf(rD0, v)
-		p.xor(rD0, rSt, v)
-		p.zero(rSt)
-		p.mulAcc(v, false, rD0, Mem{Base: RBX})
+		p.Load(Mem{Base: RSI}, rD0, v)
+		p.Shuf(rD0, v)
+		p.Xor(rD0, rSt, v)
+		p.Zero(rSt)
+		p.MulAcc(v, false, rD0, Mem{Base: RBX})
 		if last {
 			return
 		}
@@ -216,11 +136,11 @@ func (p path) update() {
 			Label(skip)
 		}
 	}
-	p.fold()
+	p.Fold()
 
 	Label(done)
-	p.shuf(rSt, 16)
-	p.store16(rSt, Mem{Base: RAX})
+	p.Shuf(rSt, 16)
+	p.Store16(rSt, Mem{Base: RAX})
 	p.clear()
 	RET()
 }
@@ -230,7 +150,7 @@ func (p path) update() {
 // qwords of CX blocks), so the lanes past them contribute nothing and
 // nothing past the data is read.
 func (p path) maskedStep() {
-	w := p.bytes
+	w := p.Bytes
 	fold := p.label("TailFold")
 	TESTQ(RCX, RCX)
 	JZ(LabelRef(fold))
@@ -242,9 +162,9 @@ func (p path) maskedStep() {
 	KMOVW(R8L, K1)
 	VMOVDQU64_Z(Mem{Base: RSI}, K1, r(rD0, w))
 	VMOVDQU64_Z(Mem{Base: RBX}, K1, r(rD0+1, w))
-	p.shuf(rD0, w)
-	p.xor(rD0, rSt, w)
-	p.mulAcc(w, false, rD0, r(rD0+1, w))
+	p.Shuf(rD0, w)
+	p.Xor(rD0, rSt, w)
+	p.MulAcc(w, false, rD0, r(rD0+1, w))
 	Label(fold)
 }
 
@@ -253,7 +173,7 @@ func (p path) maskedStep() {
 // Z0-Z15 otherwise (VZEROALL), and on zmm the mask K1 and the powers'
 // Z16-Z23. The one epilogue of every loop and of ghashInit.
 func (p path) clear() {
-	if p.enc == sse {
+	if p.Enc == sse {
 		gen.Clear(gen.XRange(0, 15)...)
 		return
 	}

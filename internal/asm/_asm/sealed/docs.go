@@ -166,3 +166,19 @@ General registers used: as SealedXTS, plus R12 (the tweaks) and R13 (the
 sectors left); none holds key material. Vector registers and the stack
 area are cleared as by SealedXTS.
 `
+
+var docGCM = fmt.Sprintf(`
+sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over the
+first len(src)/%[1]d*%[1]d bytes of src in one pass: it stores *tagMask =
+E(*ctr) (the tag mask of J0 = *ctr), XORs src with the keystream from
+inc32(*ctr) on into dst, and absorbs the ciphertext (dst when encrypting,
+src when decrypting) into the GHASH state *acc (16 bytes, big-endian as in
+SP 800-38D) under the table t (filled by internal/asm/ghash's GHASHInit;
+its path word is not read). *ctr is not modified. It runs on the zmm path
+only (needs AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other
+path returns false with nothing written. Batches of %[2]d blocks, the
+GHASH multiplications of one batch interleaved with the AES rounds of the
+same batch (decryption: its ciphertext is read before the batch is
+stored, so dst == src works) or of the next one (encryption). GHASH and
+the table's powers of H are not secret; the key schedule is.
+`, 16*gcmBatch, gcmBatch) + fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z30 on the zmm path", "")

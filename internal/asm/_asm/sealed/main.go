@@ -5,7 +5,8 @@
 // (and a stack area they wipe). With -part ecb it writes SealedInit,
 // sealedEncodeKey, SealedEncrypt and SealedDecrypt (sealed_amd64.s/.go),
 // with -part modes the mode kernels sealedCTR, SealedCBCEncrypt,
-// SealedCBCDecrypt, SealedXTS and SealedXTSSectors (sealedmodes_amd64.s/.go). Run it through
+// SealedCBCDecrypt, SealedXTS, SealedXTSSectors and sealedGCM
+// (sealedmodes_amd64.s/.go). Run it through
 // go generate in internal/asm/sealed.
 //
 // One source for every variant: the xmm (AES-NI, SSE), ymm (VAES, VEX) and
@@ -36,6 +37,7 @@ func main() {
 	ConstraintExpr("amd64,!purego")
 	gen.DeclareArrayType("Handle", 64)
 	gen.DeclareArrayType("Region", kernel.RegionSize)
+	gen.DeclareArrayType("GHASHTable", kernel.GHASHTableSize)
 	keyConsts()
 	switch *part {
 	case "ecb":
@@ -50,6 +52,7 @@ func main() {
 		cbcDecrypt()
 		xts()
 		xtsSectors()
+		gcm()
 	default:
 		log.Fatalf("sealed: unknown -part %q", *part)
 	}

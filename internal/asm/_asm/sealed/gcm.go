@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/ghashgen"
+	"github.com/go-keylocker/keylocker/internal/kernel"
+)
+
+// GCM with AES and GHASH in one pass, on the zmm path: each batch of 32
+// counter blocks (8 registers) runs its AES rounds with the GHASH of 32
+// ciphertext blocks interleaved, one register's multiplication after each
+// of the rounds every key size shares and the reduction after the last of
+// them, as the Linux kernel's aes-gcm-avx10 code does. VAES and
+// VPCLMULQDQ issue on different ports, so the multiplications fill the
+// AES latency. Decryption hashes the batch it decrypts (the ciphertext is
+// read before the batch is stored, so dst == src works); encryption hashes
+// the batch before it (just stored), then the last batch on its own.
+
+// gcmBatch is the number of blocks of one batch (the powers H^32 .. H^1
+// of the GHASH table cover it with one reduction).
+const gcmBatch = 32
+
+// The registers of the interleaved GHASH (numbers, zmm): Z0-Z7 hold the
+// counter blocks and Z16-Z30 the round keys; Z9 is also ctrBlocks' base
+// and Z10 its byte-reversal mask, which GHASH shares.
+const (
+	gD   = 8  // the data register being multiplied
+	gMsk = 10 // byte reversal (loaded once)
+	gSt  = 15 // the GHASH state (xmm, upper lanes zero)
+)
+
+var gcmRegs = ghashgen.Regs{Lo: 11, Hi: 12, Mid: 13, T0: 9, T1: 14, T2: 9, T3: -1, T4: -1, St: gSt, Msk: gMsk}
+
+func gcm() {
+	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags, path int) bool", regionArg))
+	Pragma("noescape")
+	Doc(gen.DocLines(docGCM)...)
+	poly := data16("smGhashPoly", 1, 0xc200000000000000)
+	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 64, Poly: poly}
+	reject, early := label("reject"), label("rejectEarly")
+	arm()
+	args("h", true)
+	checkLen(early)
+	CMPQ(R8, U8(vaes512.id))
+	JNE(early)
+	unwrapKeys(false, early, reject)
+	Comment("R13:R12 = the big-endian counter as an integer; *tagMask = E(*ctr).")
+	Load(Param("ctr"), RAX)
+	MOVQ(Mem{Base: RAX, Disp: 8}, R12)
+	BSWAPQ(R12)
+	MOVQ(Mem{Base: RAX}, R13)
+	BSWAPQ(R13)
+	MOVOU(Mem{Base: RAX}, X0)
+	regBatch.crypt(false)
+	Load(Param("tagMask"), R9)
+	MOVOU(X0, Mem{Base: R9})
+	MOVQ(U32(kernel.ModeInc32), R14)
+	inc32(func() { INCL(EAX) })
+	vaes512.setup(false)
+	Comment("SI = the GHASH table, DI = acc (the handle and region are done with).")
+	Load(Param("t"), RSI)
+	Load(Param("acc"), RDI)
+	load(vex, bswap, zr[gMsk])
+	VMOVDQU(Mem{Base: RDI}, xr[gSt])
+	m.Shuf(gSt, 16)
+	SHRQ(U8(5), RCX)
+	Load(Param("flags"), RAX)
+	TESTQ(U32(kernel.ModeDecrypt), RAX)
+	dec, done := label("gcmDec"), label("gcmDone")
+	JNZ(dec)
+
+	Comment("Encryption: the first batch alone, then each batch with the GHASH of the one before.")
+	TESTQ(RCX, RCX)
+	JZ(done)
+	gcmBatchAES(m, nil)
+	DECQ(RCX)
+	encLoop, encLast := label("gcmEncLoop"), label("gcmEncLast")
+	loopHead(encLoop)
+	TESTQ(RCX, RCX)
+	JZ(encLast)
+	gcmBatchAES(m, &Mem{Base: RDX, Disp: -16 * gcmBatch})
+	DECQ(RCX)
+	JMP(encLoop)
+	here(encLast)
+	for i := 0; i <= 8; i++ {
+		gcmHashStep(m, Mem{Base: RDX, Disp: -16 * gcmBatch}, i)
+	}
+	JMP(done)
+
+	Comment("Decryption: each batch with the GHASH of its own ciphertext.")
+	here(dec)
+	decLoop := label("gcmDecLoop")
+	loopHead(decLoop)
+	TESTQ(RCX, RCX)
+	JZ(done)
+	gcmBatchAES(m, &Mem{Base: RBX})
+	DECQ(RCX)
+	JMP(decLoop)
+
+	here(done)
+	m.Shuf(gSt, 16)
+	VMOVDQU(xr[gSt], Mem{Base: RDI})
+	epilogue("", usage{vec: 64}, "", nil, resTrue)
+	epilogue(reject, usage{vec: 16}, early, nil, resFalse)
+}
+
+// gcmBatchAES runs one batch: 32 counter blocks through AES, XORed with
+// src into dst, the cursors and the counter advanced; with hash, the GHASH
+// of the 32 blocks at *hash interleaved with the rounds.
+func gcmBatchAES(m ghashgen.Mul, hash *Mem) {
+	rs := regs(batchRegs, 64)
+	ctrBlocks(vaes512, rs)
+	b := vaes512.batch(rs...)
+	byKeyType(roundOrder, "", b.encPrefix)
+	for s := common; s < 14; s++ {
+		b.round(opEnc, s)
+		if hash != nil {
+			gcmHashStep(m, *hash, s-common)
+		}
+	}
+	b.round(opEncLast, 14)
+	for i, r := range rs {
+		xorData(vex, Mem{Base: RBX, Disp: i * 64}, r)
+	}
+	storeRegs(vex, RDX, rs)
+	advance(16 * gcmBatch)
+	ctrAdvance(imm(gcmBatch))
+}
+
+// gcmHashStep is step i of the GHASH of the 32 blocks at data: i = 0..7
+// multiplies register i (blocks 4i..4i+3, the first XORed with the state)
+// by H^(32-4i) .. H^(29-4i); i = 8 reduces into the state.
+func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
+	if i == 8 {
+		m.Fold()
+		return
+	}
+	d := data
+	d.Disp += 64 * i
+	m.Load(d, gD, 64)
+	m.Shuf(gD, 64)
+	if i == 0 {
+		m.Xor(gD, gSt, 64)
+	}
+	m.MulAcc(64, i == 0, gD, Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*i})
+}
