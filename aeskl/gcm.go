@@ -113,6 +113,9 @@ func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
 	if !b.gcmCTR(&g.c.h, dst[:first], src[:first], j0, tagMask, b.flags) {
 		return false
 	}
+	if first == len(src) {
+		return true
+	}
 	ctr := *j0
 	inc32(&ctr, 1+uint32(first/16))
 	return g.ctrFrom(dst[first:], src[first:], &ctr)
@@ -141,57 +144,34 @@ func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
 	return true
 }
 
-// run encrypts (or decrypts) in into out and returns the tag over the
-// associated data and the ciphertext (out, or in when decrypting: it is
-// hashed before out overwrites it, so the two may be the same memory);
-// false if the handle was rejected. Where the backend has a fused kernel,
-// the keystream and GHASH of the whole batches run in one pass; the rest,
-// and every message on other backends, in a keystream pass and a GHASH
-// pass.
-func (g *gcm) run(out, in, ad []byte, j0 *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
-	var mask [16]byte
-	defer clear(mask[:]) // E_K(J0): derived from the key, not left behind
+// fused encrypts (or decrypts) in into out where the backend has a fused
+// kernel for its first n bytes (gcmFusedLen): the keystream and GHASH of
+// those run in one pass, the rest in a keystream pass and a GHASH pass. It
+// returns the tag over the associated data and the ciphertext (out, or in
+// when decrypting: hashed before out overwrites it, so the two may be the
+// same memory) and E(J0) in mask; false if the handle was rejected.
+func (g *gcm) fused(out, in, ad []byte, n int, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
 	b := &g.c.b
 	f := b.flags
 	if decrypt {
 		f |= modeDecrypt
 	}
-	n := b.gcmFusedLen(g.gh, len(in))
-	if n == 0 {
-		if decrypt {
-			tag = g.auth(ad, in)
-		}
-		if !g.crypt(out, in, j0, &mask) {
-			return tag, false
-		}
-		if !decrypt {
-			tag = g.auth(ad, out[:len(in)])
-		}
-	} else {
-		var acc [16]byte
-		g.hashPadded(&acc, ad)
-		if !b.gcmFused(&g.c.h, out[:n], in[:n], j0, &mask, g.gh, &acc, f) {
-			return tag, false
-		}
-		if decrypt {
-			g.hashPadded(&acc, in[n:])
-		}
-		ctr := *j0
-		inc32(&ctr, 1+uint32(n/16))
-		if !g.ctrFrom(out[n:], in[n:], &ctr) {
-			return tag, false
-		}
-		if !decrypt {
-			g.hashPadded(&acc, out[n:len(in)])
-		}
-		var l [16]byte
-		binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
-		binary.BigEndian.PutUint64(l[8:], uint64(len(in))*8)
-		g.gh.update(&acc, l[:])
-		tag = acc
+	g.hashPadded(&tag, ad)
+	ok = b.gcmFused(&g.c.h, out[:n], in[:n], j0, mask, g.gh, &tag, f)
+	if ok && decrypt {
+		g.hashPadded(&tag, in[n:])
 	}
-	subtle.XORBytes(tag[:], tag[:], mask[:])
-	return tag, true
+	ctr := *j0
+	inc32(&ctr, 1+uint32(n/16))
+	ok = ok && g.ctrFrom(out[n:], in[n:], &ctr)
+	if ok && !decrypt {
+		g.hashPadded(&tag, out[n:len(in)])
+	}
+	var l [16]byte
+	binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
+	binary.BigEndian.PutUint64(l[8:], uint64(len(in))*8)
+	g.gh.update(&tag, l[:])
+	return tag, ok
 }
 
 func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
@@ -210,7 +190,15 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
-	tag, ok := g.run(out[:len(plaintext)], plaintext, additionalData, &j0, false)
+	var tagMask, tag [16]byte
+	ok := true
+	if n := g.c.b.gcmFusedLen(g.gh, len(plaintext)); n > 0 {
+		tag, ok = g.fused(out, plaintext, additionalData, n, &j0, &tagMask, false)
+	} else if ok = g.crypt(out, plaintext, &j0, &tagMask); ok {
+		tag = g.auth(additionalData, out[:len(plaintext)])
+	}
+	subtle.XORBytes(tag[:], tag[:], tagMask[:])
+	clear(tagMask[:]) // E_K(J0): derived from the key, not left behind
 	if !ok {
 		clear(out)
 		panic(ErrInvalidHandle)
@@ -240,9 +228,19 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
-	// On a tag mismatch the output is cleared: no unauthenticated
-	// plaintext.
-	want, ok := g.run(out, ciphertext, additionalData, &j0, true)
+	// GHASH runs over the ciphertext before it is decrypted (the two may
+	// share memory); the decryption also yields the tag mask E(J0). On a
+	// tag mismatch the output is cleared: no unauthenticated plaintext.
+	var tagMask, want [16]byte
+	ok := true
+	if n := g.c.b.gcmFusedLen(g.gh, len(ciphertext)); n > 0 {
+		want, ok = g.fused(out, ciphertext, additionalData, n, &j0, &tagMask, true)
+	} else {
+		want = g.auth(additionalData, ciphertext)
+		ok = g.crypt(out, ciphertext, &j0, &tagMask)
+	}
+	subtle.XORBytes(want[:], want[:], tagMask[:])
+	clear(tagMask[:])
 	if !ok {
 		clear(out)
 		return nil, fmt.Errorf("aeskl: GCM Open: %w", ErrInvalidHandle)

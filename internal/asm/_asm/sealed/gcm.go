@@ -33,6 +33,7 @@ const (
 	gD   = 8  // the data register being multiplied
 	gMsk = 10 // byte reversal (loaded once)
 	gSt  = 15 // the GHASH state (xmm, upper lanes zero)
+	gPow = 31 // the powers of the register being multiplied
 )
 
 var gcmRegs = ghashgen.Regs{Lo: 11, Hi: 12, Mid: 13, T0: 9, T1: 14, T2: 9, T3: -1, T4: -1, St: gSt, Msk: gMsk}
@@ -148,5 +149,6 @@ func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
 	if i == 0 {
 		m.Xor(gD, gSt, 64)
 	}
-	m.MulAcc(64, i == 0, gD, Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*i})
+	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*i}, gPow, 64)
+	m.MulAcc(64, i == 0, gD, ghashgen.R(gPow, 64))
 }
