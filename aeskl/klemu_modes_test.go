@@ -29,16 +29,18 @@ func TestModesUnderKlemu(t *testing.T) {
 	}
 }
 
-// One WIDE instruction per 8 blocks for XTS, CTR, GCM and CBC decryption;
+// One WIDE instruction per 8 blocks for XTS (sectors too), CTR, GCM and CBC decryption;
 // CBC encryption is one single-block instruction per block.
 var modeStatsWant = map[string]int{
 	// Detect's probe, New, NewXTS (two handles).
 	"encodekey128": 4,
 	// XTS 21 blocks: 1 tweak + 2 WIDE + 5 single. CTR 21: 2 + 5.
 	// NewGCM's H: 1. GCM Seal 20 blocks: 1 tag mask + 2 WIDE + 4 single.
-	// CBC encryption 3 blocks: 3.
-	"aesenc128kl":     1 + 5 + 5 + 1 + 1 + 4 + 3,
-	"aesencwide128kl": 2 + 2 + 2,
+	// CBC encryption 3 blocks: 3. XTS sectors: 3 sectors of 512 bytes,
+	// each 1 tweak + 4 WIDE, and 2 sectors of 48 bytes, each 1 tweak + 3
+	// single.
+	"aesenc128kl":     1 + 5 + 5 + 1 + 1 + 4 + 3 + 3 + 2*(1+3),
+	"aesencwide128kl": 2 + 2 + 2 + 3*4,
 	// CBC decryption 21 blocks: 2 WIDE + 5 single.
 	"aesdecwide128kl": 2,
 	"aesdec128kl":     5,
@@ -71,6 +73,13 @@ func TestModeStatsInner(t *testing.T) {
 	g.Seal(nil, make([]byte, 12), buf[:16*20], nil)
 	cipher.NewCBCEncrypter(c, make([]byte, 16)).CryptBlocks(buf[:48], buf[:48])
 	cipher.NewCBCDecrypter(c, make([]byte, 16)).CryptBlocks(buf, buf)
+	sectors := make([]byte, 3*512)
+	if err := x.EncryptSectors(sectors, sectors, 9, 512); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.EncryptSectors(buf[:96], buf[:96], 9, 48); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestModeRotationInner runs under klemu --rotate-after=2: the wrapping key
