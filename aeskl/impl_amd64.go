@@ -135,7 +135,7 @@ func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first uint64
 
 // sectorGroup is how many sector tweaks the sealed path encrypts in one
 // ECB call with the tweak handle (one unwrap of the tweak key per group).
-const sectorGroup = 32
+const sectorGroup = 128
 
 // sealedXTSSectors encrypts the tweaks of up to sectorGroup sectors at a
 // time with one ECB call under the tweak handle, then runs those sectors

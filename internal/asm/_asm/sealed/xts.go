@@ -101,6 +101,19 @@ func mulX(k int, s, d, t1, t2 VecPhysical) {
 	VPXOR(t2, d, d)
 }
 
+// mulBytes: d = s * x^(8k) in each 128-bit lane (1 <= k <= 7) with byte
+// shifts only: the top k bytes of each lane times 0x87 (VPCLMULQDQ; the
+// product fits in the low qword) XORed into the lane shifted up by k
+// bytes. On Intel's zmm the byte shifts and VPCLMULQDQ run on port 5,
+// leaving port 0 to the AES rounds (qword shifts would take it). s == d
+// is allowed; t1, t2 scratch.
+func mulBytes(k int, s, d, t1, t2 VecPhysical) {
+	VPSRLDQ(U8(16-k), s, t1)
+	VPCLMULQDQ(U8(0x00), gfPoly, t1, t2)
+	VPSLLDQ(U8(k), s, d)
+	VPXORD(t2, d, d)
+}
+
 // xtsPath writes p's XTS loop. With sectors, it runs once per sector
 // (R13 sectors left, R12 the sector's encrypted tweak, sectorSize/16 blocks
 // each) and the routine returns nothing but its result; else it runs over
@@ -118,10 +131,19 @@ func xtsPath(p *path, sectors bool) {
 	if sectors {
 		Comment("Each sector: T = its encrypted tweak (R12), CX = its blocks.")
 		here(sector)
-		load(e, Mem{Base: R12}, X9)
-		store(e, X9, Mem{Base: R10, Disp: tweakSlot})
+		if p != vaes512 {
+			load(e, Mem{Base: R12}, X9)
+			store(e, X9, Mem{Base: R10, Disp: tweakSlot})
+		}
 		Load(Param("sectorSize"), RCX)
 		SHRQ(U8(4), RCX)
+	}
+	// Where the tweak T is: the zmm path of the sectors broadcasts it
+	// straight from the caller's tweaks (no store and reload on the
+	// sector's critical path).
+	tw := Mem{Base: R10, Disp: tweakSlot}
+	if sectors {
+		tw = Mem{Base: R12}
 	}
 	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
 	// (T_i .. T_i+3).
@@ -137,7 +159,7 @@ func xtsPath(p *path, sectors bool) {
 		// Z31 = T in every lane, then lane k times x^k in one step (per-qword
 		// shift counts): a short dependency chain, which matters once per
 		// sector in SealedXTSSectors.
-		VBROADCASTI32X4(Mem{Base: R10, Disp: tweakSlot}, Z31)
+		VBROADCASTI32X4(tw, Z31)
 		VPSRLVQ(xtsShR, Z31, Z10)
 		VPCLMULQDQ(U8(0x01), gfPoly, Z10, Z11)
 		VPSLLDQ(U8(8), Z10, Z10)
@@ -178,11 +200,21 @@ func xtsPath(p *path, sectors bool) {
 				mulX(2*len(rs), Y9, Y9, Y11, Y12)
 			}
 		case vaes512:
+			// Register i's tweaks are Z31 * x^4i: registers 0 and 1 from
+			// Z31, the others from them by whole bytes (x^8 per two
+			// registers), all in parallel.
 			VMOVDQA64(Z31, Z8)
-			for i := 1; i < len(rs); i++ {
-				mulX(4*i, Z31, zr[8+i], Z0, Z1)
+			if len(rs) > 1 {
+				mulX(4, Z31, Z9, Z0, Z1)
 			}
-			mulX(4*len(rs), Z31, Z31, Z0, Z1)
+			for i := 2; i < len(rs); i++ {
+				mulBytes(i/2, zr[8+i%2], zr[8+i], Z0, Z1)
+			}
+			if len(rs)%2 == 0 {
+				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
+			} else {
+				mulX(4*len(rs), Z31, Z31, Z0, Z1)
+			}
 			for i, r := range rs {
 				VPXORQ(Mem{Base: RBX, Disp: 64 * i}, zr[8+i], r)
 			}
