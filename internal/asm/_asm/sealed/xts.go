@@ -17,8 +17,8 @@ import (
 // (IEEE 1619: little-endian, x^128 = x^7+x^2+x+1). The xmm path keeps the
 // 8 tweaks of a batch at tweakBatch, the ymm path the 8 tweak pairs there
 // (both wiped before return), the zmm path the 8 tweak quadruples in
-// Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31 by multiplications
-// by x^4j (VPCLMULQDQ).
+// Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31: Z9 = Z31 * x^4,
+// the others from Z8 and Z9 by whole bytes (mulBytes).
 
 const (
 	tweakSlot  = 240 // the tweak T
