@@ -20,6 +20,7 @@
 package aeskl
 
 import (
+	"crypto/aes"
 	"crypto/cipher"
 	"errors"
 	"strconv"
@@ -38,11 +39,23 @@ const BlockSize = 16
 // zeroed. Methods without an error result panic with it.
 var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, handle tampered, or operation restricted)")
 
-// KeySizeError is returned for keys that are not 16, 24 or 32 bytes long.
+// KeySizeError is what New returns for a key that is not 16, 24 or 32 bytes
+// long. errors.As also finds it as a crypto/aes KeySizeError of the same
+// value, so code written for crypto/aes that checks
+// errors.As(err, new(aes.KeySizeError)) recognises it.
 type KeySizeError int
 
 func (k KeySizeError) Error() string {
 	return "aeskl: invalid key size " + strconv.Itoa(int(k))
+}
+
+// As lets errors.As find k as an aes.KeySizeError.
+func (k KeySizeError) As(target any) bool {
+	if p, ok := target.(*aes.KeySizeError); ok {
+		*p = aes.KeySizeError(k)
+		return true
+	}
+	return false
 }
 
 // Cipher is an AES block cipher on a Key Locker handle. It implements
@@ -58,7 +71,16 @@ var _ cipher.Block = (*Cipher)(nil)
 // the same signature as crypto/aes.NewCipher so that it can be passed where
 // that function is (xts.NewCipher(aeskl.NewCipher, key), for instance). It
 // never keeps or copies key: wipe it when you are done.
+//
+// For a key of any other length it returns what crypto/aes.NewCipher
+// returns, an aes.KeySizeError (a plain type assertion finds it too); New
+// returns this package's KeySizeError instead.
 func NewCipher(key []byte) (cipher.Block, error) {
+	switch len(key) {
+	case 16, 24, 32:
+	default:
+		return nil, aes.KeySizeError(len(key))
+	}
 	c, err := New(key)
 	if err != nil {
 		return nil, err
