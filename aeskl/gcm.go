@@ -176,12 +176,14 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	}
 	g.c.use()
 	defer g.c.done()
-	tag := ciphertext[len(ciphertext)-g.tagSize:]
-	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
-	ret, out := sliceForAppend(dst, len(ciphertext))
+	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
+	// The whole input, tag included, as crypto/cipher: an output over the
+	// tag would overwrite it before it is compared.
 	if inexactOverlap(out, ciphertext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
 	}
+	tag := ciphertext[len(ciphertext)-g.tagSize:]
+	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
 	if anyOverlap(out, additionalData) {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
