@@ -28,7 +28,7 @@ const closedPanic = "aeskl: use of a closed Cipher"
 // a use without its done) holds Close back, with the handle intact, until
 // it ends.
 func TestCloseWaitsForCallsInFlight(t *testing.T) {
-	forEach(t, 16, func(t *testing.T, v variant) {
+	forEachOnce(t, 16, func(t *testing.T, v variant) {
 		c := mustNew(t, v, randBytes(16))
 		saved := c.h
 		c.use()
@@ -72,7 +72,7 @@ type closeOp struct {
 // goroutine that saw a closed panic sees only closed panics afterwards, and
 // no call fails with ErrInvalidHandle or a wrong result.
 func TestCloseConcurrent(t *testing.T) {
-	forEach(t, 16, func(t *testing.T, v variant) {
+	forEachOnce(t, 16, func(t *testing.T, v variant) {
 		rounds := 3
 		if emulated(v) {
 			rounds = 1 // every Key Locker instruction traps under the emulator
