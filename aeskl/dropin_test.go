@@ -350,15 +350,15 @@ type aeadOp func(x cipher.AEAD, a []byte) ([]byte, error)
 // spareHi), the spare capacity of the call's dst beyond its output, which
 // the AEAD contract lets an implementation overwrite (crypto/cipher's GCM
 // with a tag shorter than 16 bytes does). It returns what a did.
-func aeadTwin(t *testing.T, what string, a, ref cipher.AEAD, arena []byte, spareLo, spareHi int, op aeadOp) (res []byte, err error, panicked bool, after []byte) {
+func aeadTwin(t *testing.T, what string, a, ref cipher.AEAD, arena []byte, spareLo, spareHi int, op aeadOp) (res []byte, panicked bool, after []byte, err error) {
 	t.Helper()
-	run := func(x cipher.AEAD) (res []byte, err error, p any, after []byte) {
+	run := func(x cipher.AEAD) (res []byte, p any, after []byte, err error) {
 		after = bytes.Clone(arena)
 		p = panics(func() { res, err = op(x, after) })
 		return
 	}
-	res, err, p, after := run(a)
-	rres, rerr, rp, rafter := run(ref)
+	res, p, after, err := run(a)
+	rres, rp, rafter, rerr := run(ref)
 	switch {
 	case (p == nil) != (rp == nil):
 		t.Errorf("%s: panic %v, crypto/cipher: panic %v", what, p, rp)
@@ -371,7 +371,7 @@ func aeadTwin(t *testing.T, what string, a, ref cipher.AEAD, arena []byte, spare
 			t.Errorf("%s: the buffers afterwards differ from crypto/cipher's at byte %d", what, i)
 		}
 	}
-	return res, err, p != nil, after
+	return res, p != nil, after, err
 }
 
 // conformAEAD checks a against ref. With strict, it also checks that a
@@ -402,7 +402,7 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 			nonce := func(a []byte) []byte { return a[nOff : nOff+ns] }
 
 			// Seal appends to dst, in its capacity.
-			sealed, _, _, after := aeadTwin(t, "Seal "+what, a, ref, arena, prefix+n+ov, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
+			sealed, _, after, _ := aeadTwin(t, "Seal "+what, a, ref, arena, prefix+n+ov, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
 				return x.Seal(a[:prefix:ptOff], nonce(a), pt(a), ad(a)), nil
 			})
 			if len(sealed) != prefix+n+ov || !bytes.Equal(sealed[:prefix], arena[:prefix]) {
@@ -410,7 +410,7 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 			}
 			onlyOut("Seal "+what, after, arena, prefix, prefix+n+ov)
 			ct := bytes.Clone(sealed[prefix:])
-			_, _, _, after = aeadTwin(t, "Seal to nil "+what, a, ref, arena, 0, 0, func(x cipher.AEAD, a []byte) ([]byte, error) {
+			_, _, after, _ = aeadTwin(t, "Seal to nil "+what, a, ref, arena, 0, 0, func(x cipher.AEAD, a []byte) ([]byte, error) {
 				return x.Seal(nil, nonce(a), pt(a), ad(a)), nil
 			})
 			onlyOut("Seal to nil "+what, after, arena, 0, 0)
@@ -418,7 +418,7 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 			ipLo := ptOff - n - ov - 8
 			ipArena := bytes.Clone(arena)
 			copy(ipArena[ipLo:], pt(arena))
-			_, _, _, after = aeadTwin(t, "Seal in place "+what, a, ref, ipArena, ptOff-8, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
+			_, _, after, _ = aeadTwin(t, "Seal in place "+what, a, ref, ipArena, ptOff-8, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
 				p := a[ipLo : ipLo+n : ptOff]
 				return x.Seal(p[:0], nonce(a), p, ad(a)), nil
 			})
@@ -428,14 +428,14 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 			ctArena := append(append(bytes.Clone(arena), ct...), randBytes(n+8)...) // room for an output after the tag
 			ctOff := len(arena)
 			ctOf := func(a []byte) []byte { return a[ctOff : ctOff+len(ct)] }
-			opened, err, _, after := aeadTwin(t, "Open "+what, a, ref, ctArena, prefix+n, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
+			opened, _, after, err := aeadTwin(t, "Open "+what, a, ref, ctArena, prefix+n, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
 				return x.Open(a[:prefix:ptOff], nonce(a), ctOf(a), ad(a))
 			})
 			if err != nil || !bytes.Equal(opened[prefix:], pt(arena)) {
 				t.Fatalf("Open %s: %v", what, err)
 			}
 			onlyOut("Open "+what, after, ctArena, prefix, prefix+n)
-			_, _, _, after = aeadTwin(t, "Open in place "+what, a, ref, ctArena, ctOff+n, len(ctArena), func(x cipher.AEAD, a []byte) ([]byte, error) {
+			_, _, after, _ = aeadTwin(t, "Open in place "+what, a, ref, ctArena, ctOff+n, len(ctArena), func(x cipher.AEAD, a []byte) ([]byte, error) {
 				c := ctOf(a)
 				return x.Open(c[:0], nonce(a), c, ad(a))
 			})
@@ -470,7 +470,7 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 					{"in place", func(a []byte) []byte { return ctOf(a)[:0] }, ctOff, ctOff + n, ctOff + n, len(bad)},
 				} {
 					w := "Open " + what + " with tampered " + tm.name + " " + dst.name
-					res, err, p, after := aeadTwin(t, w, a, ref, bad, dst.sl, dst.sh, func(x cipher.AEAD, a []byte) ([]byte, error) {
+					res, p, after, err := aeadTwin(t, w, a, ref, bad, dst.sl, dst.sh, func(x cipher.AEAD, a []byte) ([]byte, error) {
 						return x.Open(dst.f(a), nonce(a), ctOf(a), ad(a))
 					})
 					if err == nil || res != nil || p {
@@ -525,7 +525,7 @@ func conformAEAD(t *testing.T, a, ref cipher.AEAD, strict bool) {
 					}})
 			}
 			for _, m := range misuses {
-				res, err, p, after := aeadTwin(t, m.name+" "+what, a, ref, ctArena, 0, 0, m.op)
+				res, p, after, err := aeadTwin(t, m.name+" "+what, a, ref, ctArena, 0, 0, m.op)
 				if !p && err == nil {
 					t.Errorf("%s %s: accepted (%x)", m.name, what, res)
 				}

@@ -302,25 +302,28 @@ func FuzzGCM(f *testing.F) {
 			adOf := func(a []byte) []byte { return a[adOff:nOff] }
 			nonceOf := func(a []byte) []byte { return a[nOff:ctOff] }
 			var sealed, after []byte
+			var lo, hi int // Seal's output range in the arena
 			switch dstMode % 3 {
 			case 0:
-				sealed, _, _, after = aeadTwin(t, v.name+": Seal", g, rg, arena, 0, 0, func(x cipher.AEAD, a []byte) ([]byte, error) {
+				sealed, _, after, _ = aeadTwin(t, v.name+": Seal", g, rg, arena, 0, 0, func(x cipher.AEAD, a []byte) ([]byte, error) {
 					return x.Seal(nil, nonceOf(a), ptOf(a), adOf(a)), nil
 				})
 			case 1:
-				sealed, _, _, after = aeadTwin(t, v.name+": Seal appending", g, rg, arena, 3+n+ov, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
+				sealed, _, after, _ = aeadTwin(t, v.name+": Seal appending", g, rg, arena, 3+n+ov, ptOff, func(x cipher.AEAD, a []byte) ([]byte, error) {
 					return x.Seal(a[:3:ptOff], nonceOf(a), ptOf(a), adOf(a)), nil
 				})
 				sealed = sealed[3:]
-				if i := changedOutside(after, arena, 3, 3+n+ov); i >= 0 {
-					t.Fatalf("%s: Seal changed byte %d outside its output", v.name, i)
-				}
+				lo, hi = 3, 3+n+ov
 			case 2:
-				sealed, _, _, after = aeadTwin(t, v.name+": Seal in place", g, rg, arena, ctOff+n+ov, len(arena), func(x cipher.AEAD, a []byte) ([]byte, error) {
+				sealed, _, after, _ = aeadTwin(t, v.name+": Seal in place", g, rg, arena, ctOff+n+ov, len(arena), func(x cipher.AEAD, a []byte) ([]byte, error) {
 					p := a[ctOff : ctOff+n]
 					copy(p, ptOf(a))
 					return x.Seal(p[:0], nonceOf(a), p, adOf(a)), nil
 				})
+				lo, hi = ctOff, ctOff+n+ov
+			}
+			if i := changedOutside(after, arena, lo, hi); i >= 0 {
+				t.Fatalf("%s: Seal changed byte %d outside its output [%d, %d)", v.name, i, lo, hi)
 			}
 			if len(sealed) != n+ov {
 				t.Fatalf("%s: Seal gave %d bytes", v.name, len(sealed))
@@ -353,7 +356,8 @@ func FuzzGCM(f *testing.F) {
 				what = "length"
 				ctEnd -= 1 + int(where)%len(msg)
 			}
-			var lo, hi, sl, sh int // the output range and the spare capacity of dst
+			var sl, sh int // Open's spare capacity of dst; lo, hi: its output range
+			lo, hi = 0, 0
 			open := func(x cipher.AEAD, a []byte) ([]byte, error) {
 				switch dstMode / 3 % 3 {
 				case 0:
@@ -373,7 +377,7 @@ func FuzzGCM(f *testing.F) {
 			if ctEnd-ctOff < ov {
 				lo, hi = 0, 0 // refused before any output exists
 			}
-			opened, err, _, after := aeadTwin(t, v.name+": Open", g, rg, ctArena, sl, sh, open)
+			opened, _, after, err := aeadTwin(t, v.name+": Open", g, rg, ctArena, sl, sh, open)
 			if what == "" {
 				if err != nil || !bytes.Equal(opened[len(opened)-n:], pt) {
 					t.Fatalf("%s: Open of an untampered message: %v", v.name, err)
