@@ -20,9 +20,11 @@
 package aeskl
 
 import (
+	"crypto/aes"
 	"crypto/cipher"
 	"errors"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -38,18 +40,35 @@ const BlockSize = 16
 // zeroed. Methods without an error result panic with it.
 var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, handle tampered, or operation restricted)")
 
-// KeySizeError is returned for keys that are not 16, 24 or 32 bytes long.
+// KeySizeError is what New returns for a key that is not 16, 24 or 32 bytes
+// long. errors.As also finds it as a crypto/aes KeySizeError of the same
+// value, so code written for crypto/aes that checks
+// errors.As(err, new(aes.KeySizeError)) recognises it.
 type KeySizeError int
 
 func (k KeySizeError) Error() string {
 	return "aeskl: invalid key size " + strconv.Itoa(int(k))
 }
 
+// As lets errors.As find k as an aes.KeySizeError.
+func (k KeySizeError) As(target any) bool {
+	if p, ok := target.(*aes.KeySizeError); ok {
+		*p = aes.KeySizeError(k)
+		return true
+	}
+	return false
+}
+
 // Cipher is an AES block cipher on a Key Locker handle. It implements
-// cipher.Block. A Cipher is safe for concurrent use, except Close.
+// cipher.Block. A Cipher is safe for concurrent use, Close included: Close
+// waits for the calls in flight on the Cipher and on the modes made from it
+// (they finish normally), and every call that starts after it panics.
 type Cipher struct {
 	h handle.Handle // the handle: metadata || tag || wrapped key
-	b backend
+	b backend       // zero once closed
+	// mu is held for reading by every call that reads h or b (use, done)
+	// and for writing by Close.
+	mu sync.RWMutex
 }
 
 var _ cipher.Block = (*Cipher)(nil)
@@ -58,7 +77,16 @@ var _ cipher.Block = (*Cipher)(nil)
 // the same signature as crypto/aes.NewCipher so that it can be passed where
 // that function is (xts.NewCipher(aeskl.NewCipher, key), for instance). It
 // never keeps or copies key: wipe it when you are done.
+//
+// For a key of any other length it returns what crypto/aes.NewCipher
+// returns, an aes.KeySizeError (a plain type assertion finds it too); New
+// returns this package's KeySizeError instead.
 func NewCipher(key []byte) (cipher.Block, error) {
+	switch len(key) {
+	case 16, 24, 32:
+	default:
+		return nil, aes.KeySizeError(len(key))
+	}
 	c, err := New(key)
 	if err != nil {
 		return nil, err
@@ -108,27 +136,44 @@ func (c *Cipher) BlockSize() int { return BlockSize }
 
 // Implementation reports the implementation this Cipher runs on.
 func (c *Cipher) Implementation() Implementation {
-	c.live()
+	c.use()
+	defer c.done()
 	return c.b.impl
 }
 
-// Close wipes the handle. Any later use of the Cipher panics.
+// Close wipes the handle. It first waits for the calls in flight on the
+// Cipher and on its modes to finish; any call that starts later panics
+// with "aeskl: use of a closed Cipher". Closing twice, or from several
+// goroutines at once, is harmless.
 func (c *Cipher) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	clear(c.h[:])
 	c.b = backend{}
 }
 
-func (c *Cipher) live() {
+// use starts a call that reads the handle: it panics if c is closed, and
+// otherwise keeps Close from wiping the handle until the matching done. A
+// call must not nest a second use of the same Cipher (a Close waiting in
+// between would deadlock it), so the code below use calls the backend
+// directly, never c's methods.
+func (c *Cipher) use() {
+	c.mu.RLock()
 	if c.b.impl == 0 {
+		c.mu.RUnlock()
 		panic("aeskl: use of a closed Cipher")
 	}
 }
+
+// done ends a call started by use.
+func (c *Cipher) done() { c.mu.RUnlock() }
 
 // Encrypt encrypts the first block of src into dst, as cipher.Block. It
 // panics like crypto/aes on short or inexactly overlapping buffers, and with
 // ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
-	c.live()
+	c.use()
+	defer c.done()
 	checkBlock(dst, src)
 	if !c.b.encrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
@@ -140,7 +185,8 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 // panics like crypto/aes on short or inexactly overlapping buffers, and with
 // ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
-	c.live()
+	c.use()
+	defer c.done()
 	checkBlock(dst, src)
 	if !c.b.decrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
@@ -154,7 +200,8 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // blocks. If the handle is rejected, dst[:len(src)] is zeroed and the error
 // is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
-	c.live()
+	c.use()
+	defer c.done()
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -171,7 +218,8 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
 // EncryptBlocks.
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
-	c.live()
+	c.use()
+	defer c.done()
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}

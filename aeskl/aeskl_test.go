@@ -299,8 +299,30 @@ func expectPanic(t *testing.T, want any, f func()) {
 
 func TestBadInput(t *testing.T) {
 	for _, n := range []int{0, 1, 15, 17, 20, 31, 33, 64} {
-		if _, err := NewCipher(make([]byte, n)); !errors.As(err, new(KeySizeError)) {
-			t.Errorf("NewCipher(%d bytes): %v, want KeySizeError", n, err)
+		// NewCipher returns exactly what crypto/aes.NewCipher returns.
+		_, want := aes.NewCipher(make([]byte, n))
+		_, err := NewCipher(make([]byte, n))
+		if err != want {
+			t.Errorf("NewCipher(%d bytes): %#v, want %#v as crypto/aes", n, err, want)
+		}
+		if kse, ok := err.(aes.KeySizeError); !ok || int(kse) != n {
+			t.Errorf("NewCipher(%d bytes): %#v is not aes.KeySizeError(%d)", n, err, n)
+		}
+		// New returns KeySizeError, which errors.As finds as both types.
+		_, err = New(make([]byte, n))
+		var mine KeySizeError
+		if !errors.As(err, &mine) || int(mine) != n {
+			t.Errorf("New(%d bytes): %v, want KeySizeError(%d)", n, err, n)
+		}
+		std := aes.KeySizeError(-1)
+		if !errors.As(err, &std) || int(std) != n {
+			t.Errorf("New(%d bytes): errors.As(aes.KeySizeError) = %d, want %d", n, std, n)
+		}
+		if !errors.As(fmt.Errorf("wrapped: %w", err), &std) || int(std) != n {
+			t.Errorf("New(%d bytes), wrapped: errors.As(aes.KeySizeError) does not find it", n)
+		}
+		if errors.As(err, new(interface{ Timeout() bool })) {
+			t.Errorf("KeySizeError.As accepted an unrelated target")
 		}
 	}
 	if KeySizeError(5).Error() != "aeskl: invalid key size 5" {

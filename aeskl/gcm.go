@@ -26,7 +26,8 @@ var errOpen = errors.New("cipher: message authentication failed")
 // its output and panics with ErrInvalidHandle, and Open returns an error
 // wrapping ErrInvalidHandle.
 func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
-	c.live()
+	c.use()
+	defer c.done()
 	if tagSize < gcmMinimumTagSize || tagSize > gcmTagSize {
 		return nil, errors.New("cipher: incorrect tag size given to GCM")
 	}
@@ -181,7 +182,8 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if uint64(len(plaintext)) > uint64((1<<32)-2)*BlockSize {
 		panic("crypto/cipher: message too large for GCM")
 	}
-	g.c.live()
+	g.c.use()
+	defer g.c.done()
 	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
 	if inexactOverlap(out, plaintext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
@@ -217,13 +219,16 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	if uint64(len(ciphertext)) > uint64((1<<32)-2)*BlockSize+uint64(g.tagSize) {
 		return nil, errOpen
 	}
-	g.c.live()
-	tag := ciphertext[len(ciphertext)-g.tagSize:]
-	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
-	ret, out := sliceForAppend(dst, len(ciphertext))
+	g.c.use()
+	defer g.c.done()
+	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
+	// The whole input, tag included, as crypto/cipher: an output over the
+	// tag would overwrite it before it is compared.
 	if inexactOverlap(out, ciphertext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
 	}
+	tag := ciphertext[len(ciphertext)-g.tagSize:]
+	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
 	if anyOverlap(out, additionalData) {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}

@@ -65,3 +65,15 @@ func forEach(t *testing.T, keyLen int, f func(t *testing.T, v variant)) {
 		})
 	}
 }
+
+// forEachOnce is forEach for tests that need not run the software
+// implementations a second time inside the emulator: under klemu it runs
+// only the Key Locker ones (the run outside the emulator covers the rest).
+func forEachOnce(t *testing.T, keyLen int, f func(t *testing.T, v variant)) {
+	forEach(t, keyLen, func(t *testing.T, v variant) {
+		if klemutest.Inner() && v.impl != KeyLocker && v.impl != KeyLockerWide {
+			t.Skip("the run outside the emulator covers this implementation")
+		}
+		f(t, v)
+	})
+}

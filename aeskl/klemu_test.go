@@ -33,7 +33,10 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKeyNotInMemoryBusy/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker", "TestKeyNotInMemoryBusy/crypto-aes-control",
 			"TestKernelConformance/keylocker-wide", "TestKernelConformance/keylocker", "TestKernelCounterWrap/keylocker-wide",
 			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker",
-			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide")
+			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide",
+			"TestDropInConformance/keylocker-wide", "TestDropInConformance/keylocker", "TestMisuseParity/keylocker-wide",
+			"TestMisuseParity/keylocker", "TestCloseConcurrent/keylocker-wide", "TestCloseConcurrent/keylocker",
+			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {

@@ -28,7 +28,8 @@ const chunk = 256 << 10
 // WIDE, one AESENCWIDE*KL per 8 blocks. If the handle is rejected,
 // XORKeyStream zeroes dst and panics with ErrInvalidHandle.
 func (c *Cipher) NewCTR(iv []byte) cipher.Stream {
-	c.live()
+	c.use()
+	c.done()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCTR: IV length must equal block size")
 	}
@@ -51,7 +52,8 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	s.c.live()
+	s.c.use()
+	defer s.c.done()
 	out := dst[:len(src)]
 	for s.used < BlockSize && len(src) > 0 {
 		dst[0] = src[0] ^ s.ks[s.used]
@@ -87,7 +89,8 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 // single-block instruction per block. If the handle is rejected,
 // CryptBlocks zeroes dst and panics with ErrInvalidHandle.
 func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
-	c.live()
+	c.use()
+	c.done()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCBCEncrypter: IV length must equal block size")
 	}
@@ -101,7 +104,8 @@ func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
 // AESDECWIDE*KL per 8 blocks. If the handle is rejected, CryptBlocks
 // zeroes dst and panics with ErrInvalidHandle.
 func (c *Cipher) NewCBCDecrypter(iv []byte) cipher.BlockMode {
-	c.live()
+	c.use()
+	c.done()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCBCDecrypter: IV length must equal block size")
 	}
@@ -136,7 +140,8 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	m.c.live()
+	m.c.use()
+	defer m.c.done()
 	out := dst[:len(src)]
 	b := &m.c.b
 	for len(src) > 0 {

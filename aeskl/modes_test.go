@@ -450,6 +450,10 @@ func TestModeMisuse(t *testing.T) {
 	if _, err := g.Open(nil, make([]byte, 12), make([]byte, 15), nil); err == nil {
 		t.Error("GCM opened a message shorter than the tag")
 	}
+	// An output over the tag overlaps the input inexactly (crypto/cipher
+	// checks the whole input, tag included).
+	sealed := append(g.Seal(nil, make([]byte, 12), make([]byte, 32), nil), make([]byte, 32)...)[:48]
+	expectPanic(t, "overlap", func() { g.Open(sealed[32:32], make([]byte, 12), sealed, nil) })
 	if _, err := NewXTS(make([]byte, 16)); err == nil {
 		t.Error("NewXTS accepted a 16-byte key")
 	}

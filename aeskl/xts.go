@@ -17,7 +17,7 @@ import (
 // IEEE 1619 ciphertext stealing. With Key Locker WIDE, one AESENCWIDE*KL
 // (or AESDECWIDE*KL) handles 8 blocks with their tweaks.
 //
-// An XTS is safe for concurrent use, except Close.
+// An XTS is safe for concurrent use, Close included (as a Cipher).
 type XTS struct {
 	data, tweak *Cipher
 }
@@ -57,8 +57,12 @@ func NewXTS(key []byte, opts ...Option) (*XTS, error) {
 // Implementation reports the implementation both handles run on.
 func (x *XTS) Implementation() Implementation { return x.data.Implementation() }
 
-// Close wipes both handles. Any later use panics.
+// Close wipes both handles, after the calls in flight finish. Any later use
+// panics.
 func (x *XTS) Close() {
+	// The data handle first: every call holds the data Cipher (use) for
+	// its whole length, so once its Close returns no call reads the tweak
+	// handle either.
 	x.data.Close()
 	x.tweak.Close()
 }
@@ -123,7 +127,8 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 		return fmt.Errorf("aeskl: XTS input of %d bytes is not a whole number of %d-byte sectors", len(src), size)
 	}
 	checkXTSBuffers(dst, src)
-	x.data.live()
+	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
+	defer x.data.done()
 	b := &x.data.b
 	flags := b.flags
 	if dec {
@@ -190,7 +195,8 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		return errXTSShort
 	}
 	checkXTSBuffers(dst, src)
-	x.data.live()
+	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
+	defer x.data.done()
 	out := dst[:len(src)]
 	r := len(src) % BlockSize
 	full := len(src) - r
