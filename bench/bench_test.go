@@ -79,6 +79,34 @@ func BenchmarkEncryptBlockThroughput(b *testing.B) {
 	}
 }
 
+// BenchmarkEncryptBlockParallel is one-block Encrypt calls on one Cipher
+// shared by GOMAXPROCS goroutines (b.RunParallel): what a server or a
+// parallel disk tool does with one key.
+func BenchmarkEncryptBlockParallel(b *testing.B) {
+	for _, n := range sizes {
+		key := make([]byte, n)
+		run := func(b *testing.B, c cipher.Block) {
+			b.SetBytes(16)
+			b.RunParallel(func(pb *testing.PB) {
+				buf := make([]byte, 16)
+				for pb.Next() {
+					c.Encrypt(buf, buf)
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("AES-%d/crypto-aes", 8*n), func(b *testing.B) {
+			c, _ := aes.NewCipher(key)
+			run(b, c)
+		})
+		for _, i := range impls(b, n) {
+			b.Run(fmt.Sprintf("AES-%d/%v", 8*n, i), func(b *testing.B) {
+				c, _ := aeskl.New(key, aeskl.WithImplementation(i))
+				run(b, c)
+			})
+		}
+	}
+}
+
 func BenchmarkDecryptBlock(b *testing.B) {
 	for _, n := range sizes {
 		key := make([]byte, n)
