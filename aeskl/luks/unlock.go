@@ -29,7 +29,8 @@ func builtinToken(t string) bool { return strings.HasPrefix(t, "luks2-") }
 // not take, or keyslots that are all unusable with a passphrase (every one
 // bound to a token that needs a plugin, or of an unknown type).
 func (h *Header) Check() error {
-	for _, r := range h.Config.Requirements {
+	if len(h.Config.Requirements) > 0 {
+		r := h.Config.Requirements[0]
 		what := "a requirement this program does not know"
 		switch {
 		case strings.HasPrefix(r, "online-reencrypt") || r == "offline-reencrypt":
