@@ -244,6 +244,22 @@ func TestStream(t *testing.T) {
 					if err != nil || n != int64(len(data)) || !bytes.Equal(out.Bytes(), want) {
 						t.Errorf("%s: Stream to EOF: %d, %v", name, n, err)
 					}
+					// CryptAt, at offsets in both files.
+					progress = 0
+					dst := make(memWriterAt, len(data)+3*ss)
+					if n, err := tr.CryptAt(dst, int64(2*ss), bytes.NewReader(append(make([]byte, ss), data...)), int64(ss), pos, int64(len(data))); err != nil || n != int64(len(data)) ||
+						!bytes.Equal(dst[2*ss:2*ss+len(data)], want) || progress != len(data) {
+						t.Errorf("%s: CryptAt: %v, progress %d", name, err, progress)
+					}
+					// Crypt, and in place.
+					got := make([]byte, len(data))
+					if err := tr.Crypt(got, data, pos); err != nil || !bytes.Equal(got, want) {
+						t.Errorf("%s: Crypt: %v", name, err)
+					}
+					got = bytes.Clone(data)
+					if err := tr.Crypt(got, got, pos); err != nil || !bytes.Equal(got, want) {
+						t.Errorf("%s: Crypt in place: %v", name, err)
+					}
 				}
 			}
 		}
@@ -267,6 +283,26 @@ type failingWriter struct {
 var errDiskFull = errors.New("disk full")
 
 func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.n+len(p) > f.limit {
+		k := f.limit - f.n
+		f.n = f.limit
+		return k, errDiskFull
+	}
+	f.n += len(p)
+	return len(p), nil
+}
+
+// failingWriterAt fails the write that would go past limit; the writes
+// must come in order.
+type failingWriterAt struct {
+	limit int
+	n     int
+}
+
+func (f *failingWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	if int(off) != f.n {
+		return 0, fmt.Errorf("write at %d, want %d: out of order", off, f.n)
+	}
 	if f.n+len(p) > f.limit {
 		k := f.limit - f.n
 		f.n = f.limit
@@ -327,7 +363,23 @@ func TestStreamErrors(t *testing.T) {
 	if !errors.Is(err, errDiskFull) || !errors.As(err, &ioe) || ioe.Op != "write" || n != 6*512 || ioe.Written != 6*512 {
 		t.Errorf("write error: %d, %v (%+v)", n, err, ioe)
 	}
+	// The same through CryptAt: a short source, a failing destination.
+	dst := make(memWriterAt, len(data))
+	n, err = tr.CryptAt(dst, 0, bytes.NewReader(data[:10*512+100]), 0, 0, int64(len(data)))
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !errors.As(err, &ioe) || ioe.Offset != 10*512+100 || ioe.Written != 10*512 || n != 10*512 {
+		t.Errorf("CryptAt, short input: %v (%+v)", err, ioe)
+	}
+	n, err = tr.CryptAt(&failingWriterAt{limit: 7*512 + 3}, 0, bytes.NewReader(data), 0, 0, int64(len(data)))
+	if !errors.Is(err, errDiskFull) || !errors.As(err, &ioe) || ioe.Op != "write" || ioe.Written != 6*512 || n != 6*512 {
+		t.Errorf("CryptAt, write error: %v (%+v)", err, ioe)
+	}
 	// Bad arguments.
+	if err := tr.Crypt(make([]byte, 512), make([]byte, 1024), 0); err == nil {
+		t.Error("Crypt into a short output accepted")
+	}
+	if _, err := tr.CryptAt(dst, 0, bytes.NewReader(data), 0, 0, -512); err == nil {
+		t.Error("CryptAt of a negative length accepted")
+	}
 	if _, err := tr.Stream(io.Discard, bytes.NewReader(data), 100, -1); err == nil {
 		t.Error("a position inside a sector accepted")
 	}
@@ -365,7 +417,7 @@ func TestCryptAtInPlace(t *testing.T) {
 	// Encrypt sectors 3..35 in place; the rest stays as it was.
 	start, length := int64(3*4096), int64(32*4096)
 	tr := &disk.Transformer{Cipher: c, Layout: l, Workers: 3, ChunkSize: 3 * 4096}
-	if err := tr.CryptAt(f, start, f, start, 0, length); err != nil {
+	if _, err := tr.CryptAt(f, start, f, start, 0, length); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(path)

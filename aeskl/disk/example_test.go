@@ -40,7 +40,7 @@ func ExampleTransformer_CryptAt() {
 		panic(err)
 	}
 	enc := &disk.Transformer{Cipher: c, Layout: geo.Layout()}
-	if err := enc.CryptAt(img, start, bytes.NewReader(plaintext), 0, 0, length); err != nil {
+	if _, err := enc.CryptAt(img, start, bytes.NewReader(plaintext), 0, 0, length); err != nil {
 		panic(err)
 	}
 

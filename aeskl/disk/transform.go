@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultChunkSize is the bytes of one unit of work when a Transformer's
@@ -53,15 +54,171 @@ var ErrPartialSector = errors.New("input ends inside a sector")
 
 // CryptAt transforms length bytes (whole sectors) of the volume starting at
 // its byte pos (a sector boundary, which determines the IVs): it reads them
-// from src at srcOff and writes the result to dst at dstOff. dst and src
-// may be the same file and the offsets equal: each chunk is read before it
-// is written and reads never fall behind writes.
-func (t *Transformer) CryptAt(dst io.WriterAt, dstOff int64, src io.ReaderAt, srcOff int64, pos, length int64) error {
+// from src at srcOff and writes the result to dst at dstOff. Each worker
+// reads, transforms and writes its own chunks, and the writes happen in
+// order: it returns the number of bytes written, and after a failure dst
+// holds the transformed first that many bytes and nothing after them.
+// Read and write failures are *IOError. dst and src may be the same file
+// with the same offsets (in place): a chunk is read before it is written,
+// and chunks do not overlap.
+func (t *Transformer) CryptAt(dst io.WriterAt, dstOff int64, src io.ReaderAt, srcOff int64, pos, length int64) (int64, error) {
 	if length < 0 {
-		return fmt.Errorf("disk: negative length %d", length)
+		return 0, fmt.Errorf("disk: negative length %d", length)
 	}
-	_, err := t.Stream(io.NewOffsetWriter(dst, dstOff), io.NewSectionReader(src, srcOff, length), pos, length)
-	return err
+	ss, chunk, workers, err := t.setup(pos, length)
+	if err != nil {
+		return 0, err
+	}
+	nchunks := (length + chunk - 1) / chunk
+	workers = int(min(int64(workers), nchunks))
+	var (
+		next    atomic.Int64 // the next chunk to take
+		mu      sync.Mutex
+		turn    = sync.NewCond(&mu)
+		written int64 // chunks written, in order
+		failed  error
+		wg      sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, chunk)
+			for {
+				i := next.Add(1) - 1
+				if i >= nchunks {
+					return
+				}
+				off := i * chunk
+				b := buf[:min(chunk, length-off)]
+				var err error
+				if n, rerr := src.ReadAt(b, srcOff+off); n < len(b) {
+					if rerr == nil || rerr == io.EOF {
+						rerr = fmt.Errorf("%w: the input ends %d bytes into a range of %d", io.ErrUnexpectedEOF, off+int64(n), length)
+					}
+					err = &IOError{Op: "read", Offset: off + int64(n), Err: rerr}
+				} else {
+					err = t.Cipher.CryptSectors(b, b, t.Layout.IV(pos+off), t.Layout.IVStep(), int(ss), t.Decrypt)
+				}
+				mu.Lock()
+				for written != i && failed == nil {
+					turn.Wait()
+				}
+				if failed != nil {
+					mu.Unlock()
+					return
+				}
+				mu.Unlock()
+				if err == nil {
+					if n, werr := dst.WriteAt(b, dstOff+off); werr != nil || n != len(b) {
+						if werr == nil {
+							werr = io.ErrShortWrite
+						}
+						err = &IOError{Op: "write", Offset: off + int64(n), Err: werr}
+					}
+				}
+				mu.Lock()
+				if err != nil {
+					if ioe, ok := err.(*IOError); ok {
+						ioe.Written = off
+					}
+					failed = err
+				} else {
+					written++
+					if t.Progress != nil {
+						t.Progress(len(b))
+					}
+				}
+				turn.Broadcast()
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return min(written*chunk, length), failed
+}
+
+// Crypt transforms src, whole sectors of the volume starting at its byte
+// pos (a sector boundary, which determines the IVs), into dst (which may be
+// src itself): the chunks run on the Workers goroutines, with no copy.
+// After a failure, dst holds the transformed chunks before the failed one
+// and nothing meaningful after them.
+func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
+	length := int64(len(src))
+	ss, chunk, workers, err := t.setup(pos, length)
+	if err != nil {
+		return err
+	}
+	if len(dst) < len(src) {
+		return errors.New("disk: output smaller than input")
+	}
+	nchunks := (length + chunk - 1) / chunk
+	workers = int(min(int64(workers), nchunks))
+	var (
+		next   atomic.Int64
+		mu     sync.Mutex
+		failed error
+		failAt = nchunks
+		wg     sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= nchunks {
+					return
+				}
+				off := i * chunk
+				end := min(off+chunk, length)
+				err := t.Cipher.CryptSectors(dst[off:end], src[off:end], t.Layout.IV(pos+off), t.Layout.IVStep(), int(ss), t.Decrypt)
+				mu.Lock()
+				if err == nil && t.Progress != nil {
+					t.Progress(int(end - off))
+				}
+				if err != nil && i < failAt {
+					failed, failAt = err, i
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}
+
+// setup checks a run's arguments and returns the sector size, the chunk
+// size (whole sectors, at most length when it is known) and the number of
+// workers.
+func (t *Transformer) setup(pos, length int64) (ss, chunk int64, workers int, err error) {
+	if t.Cipher == nil {
+		return 0, 0, 0, errors.New("disk: Transformer without a Cipher")
+	}
+	if err := t.Layout.Validate(); err != nil {
+		return 0, 0, 0, err
+	}
+	ss = int64(t.Layout.SectorSize)
+	if pos < 0 || pos%ss != 0 {
+		return 0, 0, 0, fmt.Errorf("disk: position %d is not a %d-byte sector boundary", pos, ss)
+	}
+	if length >= 0 && length%ss != 0 {
+		return 0, 0, 0, fmt.Errorf("disk: length %d is not a whole number of %d-byte sectors", length, ss)
+	}
+	chunk = int64(t.ChunkSize)
+	if chunk <= 0 {
+		chunk = DefaultChunkSize
+	}
+	chunk = max(chunk/ss*ss, ss)
+	workers = t.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if length >= 0 {
+		chunk = max(min(chunk, length), ss)
+		workers = int(min(int64(workers), max((length+chunk-1)/chunk, 1)))
+	}
+	return ss, chunk, workers, nil
 }
 
 type job struct {
@@ -80,31 +237,9 @@ type job struct {
 // boundary (ErrPartialSector). It returns the number of bytes written;
 // read and write failures are *IOError.
 func (t *Transformer) Stream(w io.Writer, r io.Reader, pos, length int64) (int64, error) {
-	if t.Cipher == nil {
-		return 0, errors.New("disk: Transformer without a Cipher")
-	}
-	if err := t.Layout.Validate(); err != nil {
+	ss, chunk, workers, err := t.setup(pos, length)
+	if err != nil {
 		return 0, err
-	}
-	ss := int64(t.Layout.SectorSize)
-	if pos < 0 || pos%ss != 0 {
-		return 0, fmt.Errorf("disk: position %d is not a %d-byte sector boundary", pos, ss)
-	}
-	if length >= 0 && length%ss != 0 {
-		return 0, fmt.Errorf("disk: length %d is not a whole number of %d-byte sectors", length, ss)
-	}
-	chunk := int64(t.ChunkSize)
-	if chunk <= 0 {
-		chunk = DefaultChunkSize
-	}
-	chunk = max(chunk/ss*ss, ss)
-	workers := t.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if length >= 0 {
-		chunk = max(min(chunk, length), ss)
-		workers = int(min(int64(workers), max((length+chunk-1)/chunk, 1)))
 	}
 	nbuf := 2*workers + 2
 

@@ -220,14 +220,17 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	}
 
 	// For encrypt, the plaintext's source and how much of it there is.
-	var src io.Reader
+	var src source
 	if !dec {
 		in, err := openPlainSource(other)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		src = in
+		src = source{ra: in, off: in.off}
+		if in.size < 0 {
+			src = source{r: in} // a pipe
+		}
 		switch {
 		case f.size != 0:
 			if in.size >= 0 && in.size < length {
@@ -243,7 +246,7 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 			length = in.size
 		default:
 			length = -1 // to the end of a pipe, at most the segment
-			src = io.LimitReader(in, segLen-start)
+			src = source{r: io.LimitReader(in, segLen-start)}
 		}
 	} else if other == "-" && cliutil.IsTerminal(os.Stdout) {
 		return errors.New("refusing to write the plaintext to a terminal: give OUT or redirect standard output")
@@ -261,13 +264,13 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	defer v.Close()
 	t := &disk.Transformer{Cipher: v.Cipher, Layout: v.Layout, Decrypt: dec}
 	if dec {
-		out, err := openOutput(other, f.force, 0, nil, nil)
+		out, err := openOutput(other, f.force, 0, nil)
 		if err != nil {
 			return err
 		}
-		return transform(t, out, io.NewSectionReader(img, v.Offset+start, length), start, length, "decrypting "+imagePath, f.quiet)
+		return transform(t, out, source{ra: img, off: v.Offset + start}, start, length, "decrypting "+imagePath, f.quiet)
 	}
-	out := &output{w: io.NewOffsetWriter(img, v.Offset+start), direct: true, path: imagePath,
+	out := &output{wa: img, at: v.Offset + start, direct: true, path: imagePath,
 		abort: func() {}, commit: img.Sync}
 	if err := transform(t, out, src, start, length, "encrypting into "+imagePath, f.quiet); err != nil {
 		return err
@@ -275,7 +278,7 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	if length < 0 {
 		// A pipe: refuse what did not fit rather than drop it silently.
 		var b [1]byte
-		if n, _ := io.ReadFull(src.(*io.LimitedReader).R, b[:]); n > 0 {
+		if n, _ := io.ReadFull(src.r.(*io.LimitedReader).R, b[:]); n > 0 {
 			return fmt.Errorf("the input is longer than the %d bytes from --start to the end of the data segment: only those were written", segLen-start)
 		}
 	}
@@ -295,7 +298,7 @@ func openPlainSource(path string) (*input, error) {
 		in := &input{File: os.Stdin, path: "standard input", fi: fi, size: -1}
 		if fi.Mode().IsRegular() {
 			if cur, err := os.Stdin.Seek(0, io.SeekCurrent); err == nil {
-				in.size = fi.Size() - cur
+				in.off, in.size = cur, fi.Size()-cur
 			}
 		}
 		return in, nil

@@ -173,7 +173,8 @@ type input struct {
 	*os.File
 	path string
 	fi   os.FileInfo
-	size int64 // bytes; -1 if unknown (a pipe)
+	off  int64 // where the data starts (standard input may be past its start)
+	size int64 // bytes from off; -1 if unknown (a pipe)
 }
 
 func openInput(path string, flag int) (*input, error) {
@@ -204,25 +205,29 @@ func openInput(path string, flag int) (*input, error) {
 	return in, nil
 }
 
-// output is where a transformed range goes.
+// output is where a transformed range goes: at byte at of wa when the
+// destination can seek, else to w as it comes.
 type output struct {
-	w      io.Writer // positioned at the start of the range
+	wa     io.WriterAt
+	at     int64
+	w      io.Writer
 	commit func() error
 	abort  func()
 	direct bool // written in place (a device): an error leaves a partial write
 	path   string
 }
 
-// openOutput prepares OUT. For a file (new, or existing with force) the
-// data goes to a temporary file that commit renames over OUT; head and
-// tail, if not nil, write what comes before and after the range (the rest
-// of IN for an in-place transformation); rangeAt is where the range
-// starts in OUT. A block or character device is written directly (with
-// force only), at rangeAt if it can seek.
-func openOutput(path string, force bool, rangeAt int64, head, tail func(io.Writer) error) (*output, error) {
+// openOutput prepares OUT for a range that starts at its byte rangeAt. A
+// file (new, or existing with force) is written to a temporary file that
+// commit renames over OUT, after keep, if not nil, has written what lies
+// outside the range (the rest of IN for an in-place transformation). A
+// block device, character device or pipe is written directly (with force
+// only, since it exists); standard output ("-") as it comes.
+func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) error) (*output, error) {
 	fi, err := os.Stat(path)
-	if err == nil && !fi.Mode().IsRegular() && path != "-" {
-		if fi.Mode()&os.ModeDevice == 0 && fi.Mode()&os.ModeNamedPipe == 0 {
+	if path != "-" && err == nil && !fi.Mode().IsRegular() {
+		m := fi.Mode()
+		if m&os.ModeDevice == 0 && m&os.ModeNamedPipe == 0 {
 			return nil, fmt.Errorf("%s: not a regular file or a device", path)
 		}
 		if !force {
@@ -232,23 +237,26 @@ func openOutput(path string, force bool, rangeAt int64, head, tail func(io.Write
 		if err != nil {
 			return nil, err
 		}
-		o := &output{w: f, direct: true, path: path, abort: func() { f.Close() },
+		seekable := m&os.ModeCharDevice == 0 && m&os.ModeNamedPipe == 0
+		o := &output{direct: true, path: path, abort: func() { f.Close() },
 			commit: func() error {
-				err := f.Sync()
-				if errors.Is(err, os.ErrInvalid) || fi.Mode()&os.ModeCharDevice != 0 || fi.Mode()&os.ModeNamedPipe != 0 {
-					err = nil // not syncable
+				var err error
+				if seekable {
+					err = f.Sync()
 				}
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}
 				return err
 			}}
-		if rangeAt != 0 {
-			if fi.Mode()&os.ModeCharDevice != 0 || fi.Mode()&os.ModeNamedPipe != 0 {
-				f.Close()
-				return nil, fmt.Errorf("%s cannot seek: the data would have to start at byte %d", path, rangeAt)
-			}
-			o.w = io.NewOffsetWriter(f, rangeAt)
+		switch {
+		case seekable:
+			o.wa, o.at = f, rangeAt
+		case rangeAt != 0:
+			f.Close()
+			return nil, fmt.Errorf("%s cannot seek: the data would have to start at byte %d", path, rangeAt)
+		default:
+			o.w = f
 		}
 		return o, nil
 	}
@@ -256,41 +264,42 @@ func openOutput(path string, force bool, rangeAt int64, head, tail func(io.Write
 	if err != nil {
 		return nil, err
 	}
-	o := &output{w: out, commit: out.Commit, abort: out.Abort, path: path}
-	if head != nil {
-		if err := head(out); err != nil {
+	o := &output{commit: out.Commit, abort: out.Abort, path: path}
+	if path == "-" {
+		if rangeAt != 0 {
 			out.Abort()
-			return nil, err
+			return nil, fmt.Errorf("standard output cannot seek: the data would have to start at byte %d", rangeAt)
 		}
-	} else if rangeAt > 0 {
-		// Leave a hole (zeros) before the range.
-		if _, err := out.Seek(rangeAt, io.SeekStart); err != nil {
-			out.Abort()
-			return nil, err
-		}
+		o.w = out
+		return o, nil
 	}
-	if tail != nil {
-		commit := o.commit
-		o.commit = func() error {
-			if err := tail(out); err != nil {
-				out.Abort()
-				return err
-			}
-			return commit()
+	o.wa, o.at = out.File, rangeAt // a new file has zeros before rangeAt
+	if keep != nil {
+		if err := keep(out.File); err != nil {
+			out.Abort()
+			return nil, err
 		}
 	}
 	return o, nil
 }
 
-// copyRange copies n bytes of r at off to w.
-func copyRange(w io.Writer, r io.ReaderAt, off, n int64, what string) error {
+// copyAt copies n bytes of r at off to w at the same offset.
+func copyAt(w io.WriterAt, r io.ReaderAt, off, n int64, what string) error {
 	if n <= 0 {
 		return nil
 	}
-	if _, err := io.Copy(w, io.NewSectionReader(r, off, n)); err != nil {
+	if _, err := io.Copy(io.NewOffsetWriter(w, off), io.NewSectionReader(r, off, n)); err != nil {
 		return fmt.Errorf("copying %s: %w", what, err)
 	}
 	return nil
+}
+
+// source is where a range to transform comes from: byte off of ra, or r
+// (read to its end) when ra is nil.
+type source struct {
+	ra  io.ReaderAt
+	off int64
+	r   io.Reader
 }
 
 func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
@@ -355,14 +364,16 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 	}
 	defer c.Close()
 
-	var head, tail func(io.Writer) error
+	var keep func(io.WriterAt) error
 	if inPlace && in.fi.Mode().IsRegular() {
-		head = func(w io.Writer) error { return copyRange(w, in, 0, srcOff, "the start of IN") }
-		tail = func(w io.Writer) error {
-			return copyRange(w, in, srcOff+length, in.size-srcOff-length, "the end of IN")
+		keep = func(w io.WriterAt) error {
+			if err := copyAt(w, in, 0, srcOff, "the start of IN"); err != nil {
+				return err
+			}
+			return copyAt(w, in, srcOff+length, in.size-srcOff-length, "the end of IN")
 		}
 	}
-	out, err := openOutput(outPath, f.force, dstOff, head, tail)
+	out, err := openOutput(outPath, f.force, dstOff, keep)
 	if err != nil {
 		return err
 	}
@@ -371,16 +382,30 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 		verb = "decrypting"
 	}
 	return transform(&disk.Transformer{Cipher: c, Layout: f.geo.Layout(), Decrypt: dec},
-		out, io.NewSectionReader(in, srcOff, length), 0, length, verb+" "+inPath, f.quiet)
+		out, source{ra: in, off: srcOff}, 0, length, verb+" "+inPath, f.quiet)
 }
 
 // transform runs t over the volume's bytes from pos on, length of them
-// (-1: to the end of r), from r to out with progress on standard error,
-// and commits out, or aborts it and says what the output holds.
-func transform(t *disk.Transformer, out *output, r io.Reader, pos, length int64, desc string, quiet bool) error {
+// (-1: to the end of the source), from src to out with progress on
+// standard error, on all cores, and commits out, or aborts it and says
+// what the output holds.
+func transform(t *disk.Transformer, out *output, src source, pos, length int64, desc string, quiet bool) error {
 	p := cliutil.NewProgress(os.Stderr, length, desc, quiet)
 	t.Progress = p.Add
-	n, err := t.Stream(out.w, r, pos, length)
+	var n int64
+	var err error
+	if out.wa != nil && src.ra != nil && length >= 0 {
+		n, err = t.CryptAt(out.wa, out.at, src.ra, src.off, pos, length)
+	} else {
+		r, w := src.r, out.w
+		if r == nil {
+			r = io.NewSectionReader(src.ra, src.off, length)
+		}
+		if w == nil {
+			w = io.NewOffsetWriter(out.wa, out.at)
+		}
+		n, err = t.Stream(w, r, pos, length)
+	}
 	if err == nil {
 		err = out.commit()
 		if err != nil {
@@ -395,7 +420,7 @@ func transform(t *disk.Transformer, out *output, r io.Reader, pos, length int64,
 			err = fmt.Errorf("reading: %w", err)
 		}
 		if out.direct {
-			err = fmt.Errorf("%w (%s holds the first %d bytes of the result; what follows is unchanged or partly written)", err, out.path, n)
+			err = fmt.Errorf("%w (the first %d bytes of the range were written to %s before the error)", err, n, out.path)
 		} else if out.path != "-" {
 			err = fmt.Errorf("%w (%s was not written)", err, out.path)
 		}
