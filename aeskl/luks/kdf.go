@@ -213,8 +213,12 @@ func (d *Digest) verify(key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if d.Iterations < 1 || d.Iterations > maxIterations || len(d.Digest) == 0 || len(d.Salt) == 0 {
-		return false, fmt.Errorf("digest %d: bad parameters", d.ID)
+	// As cryptsetup: a 32-byte salt, and a digest of 20 bytes (LUKS1's
+	// size) or of the hash's.
+	if d.Iterations < 1 || d.Iterations > maxIterations || len(d.Salt) != 32 ||
+		(len(d.Digest) != 20 && len(d.Digest) != h().Size()) {
+		return false, fmt.Errorf("digest %d: bad parameters (%d iterations, %d-byte salt, %d-byte digest)",
+			d.ID, d.Iterations, len(d.Salt), len(d.Digest))
 	}
 	got, err := pbkdf2(h, key, d.Salt, d.Iterations, len(d.Digest))
 	if err != nil {

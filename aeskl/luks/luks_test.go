@@ -279,6 +279,11 @@ func TestKeyslotProblems(t *testing.T) {
 		{"smaller than its key material", func(m map[string]any) { ks(m)["area"].(map[string]any)["size"] = "4096" }},
 		{"reading its key material", func(m map[string]any) { ks(m)["area"].(map[string]any)["offset"] = "104857600" }},
 		{"PBKDF2 iterations 0 out of range", func(m map[string]any) { ks(m)["kdf"].(map[string]any)["iterations"] = 0 }},
+		{"its area: aes-xts-plain64 takes a key of 32, 48 or 64 bytes, not 1073741824", func(m map[string]any) { ks(m)["area"].(map[string]any)["key_size"] = 1 << 30 }},
+		{"a 16-byte KDF salt", func(m map[string]any) { ks(m)["kdf"].(map[string]any)["salt"] = make([]byte, 16) }},
+		{"digest 0: bad parameters (1000 iterations, 32-byte salt, 1024-byte digest)", func(m map[string]any) {
+			m["digests"].(map[string]any)["0"].(map[string]any)["digest"] = make([]byte, 1024)
+		}},
 	} {
 		img, _, _ := testImage{kdf: "pbkdf2", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: c.edit}.make(t)
 		h, err := Read(bytes.NewReader(img))

@@ -241,6 +241,10 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 	return nil, fmt.Errorf("%w%s", ErrWrongPassphrase, msg)
 }
 
+// maxKeyMaterial bounds a keyslot's anti-forensic material, as
+// cryptsetup's LUKS1 code does (16 MiB: 4000 stripes of a 4096-byte key).
+const maxKeyMaterial = 16 << 20
+
 // keyslotDigest returns the digest that checks keyslot k's key, which
 // must also be the digest of the data segment.
 func (h *Header) keyslotDigest(k Keyslot, seg int) (*Digest, error) {
@@ -273,14 +277,23 @@ func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, 
 	if err := checkSpec(k.Area.Encryption); err != nil {
 		return nil, err
 	}
+	if err := disk.CheckSpec(k.Area.Encryption, k.Area.KeySize); err != nil {
+		return nil, fmt.Errorf("its area: %v", strings.TrimPrefix(err.Error(), "disk: "))
+	}
+	if h.Version == 2 && len(k.KDF.Salt) != 32 {
+		return nil, fmt.Errorf("a %d-byte KDF salt (LUKS2 salts are 32 bytes)", len(k.KDF.Salt))
+	}
 	if err := disk.CheckSpec(seg.Encryption, k.KeySize); err != nil {
-		return nil, fmt.Errorf("its %d-byte key does not fit the segment's cipher: %v", k.KeySize, err)
+		return nil, fmt.Errorf("its %d-byte key does not fit the segment's cipher: %v", k.KeySize, strings.TrimPrefix(err.Error(), "disk: "))
 	}
 	afHash, err := hashByName(k.AF.Hash)
 	if err != nil {
 		return nil, err
 	}
 	size := afSplitSize(k.KeySize, k.AF.Stripes)
+	if size > maxKeyMaterial {
+		return nil, fmt.Errorf("%d bytes of key material (at most %d)", size, maxKeyMaterial)
+	}
 	if uint64(size) > k.Area.Size {
 		return nil, fmt.Errorf("its area (%d bytes) is smaller than its key material (%d bytes)", k.Area.Size, size)
 	}
