@@ -5,8 +5,8 @@
 // (dm-crypt's iv_offset, sector_size and iv_large_sectors); Plain is the
 // geometry of a dm-crypt plain mapping with the parameters of cryptsetup
 // open --type plain; a Cipher encrypts whole sectors (AES-XTS with the
-// plain64 IV, AES-CBC with plain64 or ESSIV); a Transformer streams a
-// volume through a Cipher in parallel with bounded memory.
+// plain64 IV, AES-CBC with plain64 or ESSIV); a Transformer runs a volume
+// through a Cipher on all cores with bounded memory.
 package disk
 
 import (

@@ -13,10 +13,14 @@ import (
 // ChunkSize is zero.
 const DefaultChunkSize = 256 << 10
 
-// A Transformer encrypts or decrypts a volume, or a range of it, as it
-// streams from a reader to a writer: it reads chunks of whole sectors in
-// order, transforms them on Workers goroutines, and writes them in order.
-// It holds at most 2*Workers+2 chunks in memory, whatever the length.
+// A Transformer encrypts or decrypts a volume, or a range of it, in chunks
+// of whole sectors on Workers goroutines: CryptAt from an io.ReaderAt to an
+// io.WriterAt (each worker reads, transforms and writes its chunks; the
+// writes go in order), Stream from an io.Reader to an io.Writer (read and
+// written in order, transformed in parallel), Crypt from one buffer to
+// another. Whatever the length, CryptAt holds Workers chunks in memory and
+// Stream 2*Workers+2. A Transformer may run several transformations at
+// once.
 type Transformer struct {
 	Cipher  SectorCipher
 	Layout  Layout
