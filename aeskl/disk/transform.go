@@ -19,8 +19,7 @@ const DefaultChunkSize = 256 << 10
 // writes go in order), Stream from an io.Reader to an io.Writer (read and
 // written in order, transformed in parallel), Crypt from one buffer to
 // another. Whatever the length, CryptAt holds Workers chunks in memory and
-// Stream 2*Workers+2. A Transformer may run several transformations at
-// once.
+// Stream 2*Workers+2.
 type Transformer struct {
 	Cipher  SectorCipher
 	Layout  Layout
