@@ -272,6 +272,7 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	}
 	out := &output{wa: img, at: v.Offset + start, direct: true, path: imagePath,
 		abort: func() {}, commit: img.Sync}
+	out.guard()
 	if err := transform(t, out, src, start, length, "encrypting into "+imagePath, f.quiet); err != nil {
 		return err
 	}

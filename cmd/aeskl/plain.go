@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/go-keylocker/keylocker/aeskl/disk"
 	"github.com/go-keylocker/keylocker/internal/cliutil"
@@ -217,6 +220,54 @@ type output struct {
 	path   string
 }
 
+// While an output is open, an interrupt (SIGINT, SIGTERM) removes its
+// temporary file, or says that a device was partly written, before the
+// command exits with status 130: no partial output file is left behind.
+var (
+	sigOnce sync.Once
+	sigMu   sync.Mutex // held by the handler from the signal to the exit
+	sigOuts = map[*output]func(){} // the outputs and their unguarded aborts
+)
+
+// guard registers o with the interrupt handler and makes its commit and
+// abort unregister it; a commit under way finishes before the handler
+// runs.
+func (o *output) guard() {
+	sigOnce.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			sig := <-ch
+			sigMu.Lock()
+			for o, abort := range sigOuts {
+				if o.direct {
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was partly written (in order, from the start of the range)\n", sig, o.path)
+				} else {
+					abort()
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was not written\n", sig, o.path)
+				}
+			}
+			os.Exit(130)
+		}()
+	})
+	commit, abort := o.commit, o.abort
+	sigMu.Lock()
+	sigOuts[o] = abort
+	sigMu.Unlock()
+	o.commit = func() error {
+		sigMu.Lock()
+		defer sigMu.Unlock()
+		delete(sigOuts, o)
+		return commit()
+	}
+	o.abort = func() {
+		sigMu.Lock()
+		defer sigMu.Unlock()
+		delete(sigOuts, o)
+		abort()
+	}
+}
+
 // openOutput prepares OUT for a range that starts at its byte rangeAt. A
 // file (new, or existing with force) is written to a temporary file that
 // commit renames over OUT, after keep, if not nil, has written what lies
@@ -258,6 +309,7 @@ func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) e
 		default:
 			o.w = f
 		}
+		o.guard()
 		return o, nil
 	}
 	out, err := cliutil.CreateOutput(path, force)
@@ -273,10 +325,11 @@ func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) e
 		o.w = out
 		return o, nil
 	}
+	o.guard()
 	o.wa, o.at = out.File, rangeAt // a new file has zeros before rangeAt
 	if keep != nil {
 		if err := keep(out.File); err != nil {
-			out.Abort()
+			o.abort()
 			return nil, err
 		}
 	}

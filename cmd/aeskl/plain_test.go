@@ -444,3 +444,48 @@ func TestPlainCryptsetupOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainInterrupt interrupts a decryption into a file: the temporary
+// file goes, OUT never appears, the status is 130.
+func TestPlainInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "key", randData(1, 64))
+	in := filepath.Join(dir, "in")
+	if err := os.WriteFile(in, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(in, 128<<20); err != nil { // sparse: quick to read
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(os.Args[0], "plain", "decrypt", "--key-file", keyFile, "--quiet", in, out)
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	signaled := false
+	for !signaled {
+		select {
+		case err = <-done:
+			t.Skipf("SKIP: the decryption ended (%v) before its temporary file was seen: too fast to interrupt here", err)
+		default:
+		}
+		if tmp, _ := filepath.Glob(filepath.Join(dir, ".out.aeskl-*")); len(tmp) > 0 {
+			cmd.Process.Signal(os.Interrupt)
+			signaled = true
+		}
+	}
+	err = <-done
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 || !strings.Contains(errb.String(), out+" was not written") {
+		t.Errorf("interrupted: %v, %q", err, errb.String())
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 2 {
+		t.Errorf("left behind: %v", es)
+	}
+}
