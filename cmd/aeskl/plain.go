@@ -396,13 +396,16 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 			return fmt.Errorf("%s: %d bytes are not a whole number of %d-byte sectors", inPath, length, f.sectorSize)
 		}
 		dstOff = int64(f.geo.Offset) << disk.SectorShift
-		if ofi, err := os.Stat(outPath); err == nil && ofi.Mode()&os.ModeDevice != 0 && ofi.Mode()&os.ModeCharDevice == 0 {
-			if o, err := openInput(outPath, os.O_RDONLY); err == nil {
-				o.Close()
-				if dstOff+length > o.size {
-					return fmt.Errorf("%s holds %d bytes: no room for %d bytes at --offset %d", outPath, o.size, length, f.geo.Offset)
-				}
-			}
+	}
+	// A block device OUT must have room for the range.
+	if ofi, err := os.Stat(outPath); err == nil && !inPlace && ofi.Mode()&os.ModeDevice != 0 && ofi.Mode()&os.ModeCharDevice == 0 {
+		o, err := openInput(outPath, os.O_RDONLY)
+		if err != nil {
+			return err
+		}
+		o.Close()
+		if dstOff+length > o.size {
+			return fmt.Errorf("%s holds %d bytes: no room for %d bytes at byte %d", outPath, o.size, length, dstOff)
 		}
 	}
 

@@ -489,3 +489,67 @@ func TestPlainInterrupt(t *testing.T) {
 		t.Errorf("left behind: %v", es)
 	}
 }
+
+// loopDevice attaches a loop device to path, or skips the test saying
+// why it cannot.
+func loopDevice(t *testing.T, path string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP: loop devices need root")
+	}
+	if _, err := exec.LookPath("losetup"); err != nil {
+		t.Skip("SKIP: losetup not found: the block device test needs a loop device")
+	}
+	out, err := exec.Command("losetup", "--find", "--show", path).CombinedOutput()
+	if err != nil {
+		t.Skipf("SKIP: no loop device here: %v: %s", err, bytes.TrimSpace(out))
+	}
+	dev := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	return dev
+}
+
+// TestPlainBlockDevice runs plain mode on a block device: as OUT (with
+// --force only, written in place at --offset), as IN, and in place.
+func TestPlainBlockDevice(t *testing.T) {
+	dir := t.TempDir()
+	orig := randData(3, 1<<20)
+	dev := loopDevice(t, writeFile(t, dir, "backing", orig))
+	c := plainCase{cipher: "aes-xts-plain64", keyBits: 512, sectorSize: 4096, offset: 8, size: 1024}
+	key := randData(4, 64)
+	keyFile := writeFile(t, dir, "key", key)
+	plain := randData(5, 512<<10)
+	in := writeFile(t, dir, "plain", plain)
+	readDev := func() []byte {
+		b, err := os.ReadFile(dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	enc := append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), in, dev)
+	if r := runAeskl(t, nil, enc...); r.code != 1 || !strings.Contains(r.stderr, "output exists") {
+		t.Errorf("a device OUT without --force: exit %d, %s", r.code, r.stderr)
+	}
+	mustRun(t, nil, append(enc, "--force")...)
+	want := bytes.Clone(orig)
+	copy(want[4096:], c.refEncrypt(t, key, plain))
+	if !bytes.Equal(readDev(), want) {
+		t.Fatal("encrypting onto the device: wrong content (the volume at --offset, the rest kept)")
+	}
+	out := filepath.Join(dir, "out")
+	mustRun(t, nil, append(append([]string{"plain", "decrypt"}, c.flags(keyFile)...), dev, out)...)
+	if !bytes.Equal(readFile(t, out), plain) {
+		t.Error("decrypting from the device does not give the plaintext")
+	}
+	mustRun(t, nil, append(append([]string{"plain", "decrypt"}, c.flags(keyFile)...), dev, dev, "--force")...)
+	copy(want[4096:], plain)
+	if !bytes.Equal(readDev(), want) {
+		t.Error("decrypting the device in place: wrong content")
+	}
+	big := writeFile(t, dir, "big", randData(6, 1<<20))
+	if r := runAeskl(t, nil, "plain", "encrypt", "--key-file", keyFile, "--offset", "8", "--force", big, dev); r.code != 1 || !strings.Contains(r.stderr, "no room for 1048576 bytes at byte 4096") {
+		t.Errorf("too much for the device: exit %d, %s", r.code, r.stderr)
+	}
+}
