@@ -225,7 +225,7 @@ type output struct {
 // command exits with status 130: no partial output file is left behind.
 var (
 	sigOnce sync.Once
-	sigMu   sync.Mutex // held by the handler from the signal to the exit
+	sigMu   sync.Mutex             // held by the handler from the signal to the exit
 	sigOuts = map[*output]func(){} // the outputs and their unguarded aborts
 )
 
