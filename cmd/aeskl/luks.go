@@ -250,6 +250,10 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 		}
 	} else if other == "-" && cliutil.IsTerminal(os.Stdout) {
 		return errors.New("refusing to write the plaintext to a terminal: give OUT or redirect standard output")
+	} else if _, err := os.Lstat(other); err == nil && other != "-" && !f.force {
+		// Said now rather than after the passphrase; OUT is created
+		// only once the volume is unlocked.
+		return fmt.Errorf("%s: %w", other, cliutil.ErrExists)
 	}
 
 	pass, err := f.passphrase(imagePath)

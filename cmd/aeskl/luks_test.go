@@ -102,6 +102,17 @@ func TestLUKSDecryptCryptsetup(t *testing.T) {
 			if r.stdout != string(plain[16*512:48*512]) {
 				t.Errorf("--start 16 --size 32 to standard output: %d bytes, not the plaintext's sectors 16 to 47", len(r.stdout))
 			}
+			// An existing OUT is refused before the passphrase is asked
+			// for; with no terminal to ask on, that is said.
+			if r := runAeskl(t, nil, "luks", "decrypt", img, out); r.code != 1 || !strings.Contains(r.stderr, out+": output exists") {
+				t.Errorf("existing OUT: exit %d, %s", r.code, r.stderr)
+			}
+			if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+				tty.Close()
+				t.Log("a terminal is there: the check of the missing-terminal error is left out")
+			} else if r := runAeskl(t, nil, "luks", "decrypt", img, out+".2"); r.code != 1 || !strings.Contains(r.stderr, "no terminal to ask for a passphrase") {
+				t.Errorf("no passphrase and no terminal: exit %d, %s", r.code, r.stderr)
+			}
 			// A wrong passphrase: an error, nothing written.
 			wrongOut := filepath.Join(dir, f.name+".wrong")
 			r = runAeskl(t, nil, "luks", "decrypt", "--key-file", wrongKey, img, wrongOut)
