@@ -32,7 +32,8 @@ turned it into handles.
                    volume's plaintext (what /dev/mapper/NAME would show),
                    from its first byte.
   encrypt IN OUT   IN is the plaintext volume; OUT gets the encrypted data
-                   at --offset (a new OUT file has zeros before it).
+                   at --offset (a file OUT has zeros before it; a block
+                   device keeps what it holds there).
 
 When OUT is IN (the same file or device), the data is transformed where it
 lies: the volume at --offset becomes plaintext (or ciphertext), the rest is
