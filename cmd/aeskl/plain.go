@@ -1,0 +1,490 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/go-keylocker/keylocker/aeskl/disk"
+	"github.com/go-keylocker/keylocker/internal/cliutil"
+)
+
+func init() {
+	register(command{name: "plain", usage: "encrypt|decrypt [flags] IN OUT", run: runPlain,
+		summary: "encrypt or decrypt a dm-crypt plain-mode image or device with the\n" +
+			"parameters of cryptsetup open --type plain (aes-xts-plain64...)."})
+}
+
+const plainUsage = `usage: aeskl plain encrypt|decrypt [flags] IN OUT
+
+Reads and writes dm-crypt plain mode as cryptsetup open --type plain maps
+it, with the key file's bytes as the key (as cryptsetup uses a key file in
+plain mode: no hashing). The key exists in memory only until aeskl has
+turned it into handles.
+
+  decrypt IN OUT   IN is the encrypted device or image; OUT gets the mapped
+                   volume's plaintext (what /dev/mapper/NAME would show),
+                   from its first byte.
+  encrypt IN OUT   IN is the plaintext volume; OUT gets the encrypted data
+                   at --offset (a file OUT has zeros before it; a block
+                   device keeps what it holds there).
+
+When OUT is IN (the same file or device), the data is transformed where it
+lies: the volume at --offset becomes plaintext (or ciphertext), the rest is
+kept. A file OUT is written to a temporary file renamed over OUT at the
+end, so it appears whole or not at all; a block device OUT is written in
+place. An existing OUT, IN itself included, is overwritten only with
+--force.
+
+Flags (sizes and positions in 512-byte sectors, as cryptsetup's):
+`
+
+// plainFlags are the cryptsetup open --type plain parameters.
+type plainFlags struct {
+	cipher        string
+	keyBits       int
+	keyFile       string
+	keyfileOffset int64
+	sectorSize    int
+	geo           disk.Plain
+	force, quiet  bool
+}
+
+func runPlain(args []string) int {
+	fs := flag.NewFlagSet("aeskl plain", flag.ContinueOnError)
+	var f plainFlags
+	fs.StringVar(&f.cipher, "cipher", "aes-xts-plain64", "cipher `spec`: aes-xts-plain64, aes-cbc-essiv:sha256 or aes-cbc-plain64")
+	fs.IntVar(&f.keyBits, "key-size", 256, "key size in `bits` (aes-xts-plain64: 256 or 512; aes-cbc: 128, 192 or 256)")
+	fs.StringVar(&f.keyFile, "key-file", "", "read the key from `file` (required): its first key-size/8 bytes")
+	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
+	fs.IntVar(&f.sectorSize, "sector-size", 512, "encryption sector size in `bytes`: 512, 1024, 2048 or 4096")
+	fs.Uint64Var(&f.geo.Offset, "offset", 0, "the volume starts `n` sectors into the device")
+	fs.Uint64Var(&f.geo.Skip, "skip", 0, "add `n` to the sector numbers of the IVs")
+	fs.Uint64Var(&f.geo.Size, "size", 0, "the volume is `n` sectors long (0: to the end of the device, or of IN for encrypt)")
+	fs.BoolVar(&f.geo.IVLargeSectors, "iv-large-sectors", false, "count IVs in sector-size units, not 512-byte sectors")
+	fs.BoolVar(&f.force, "force", false, "overwrite OUT if it exists (IN itself, for in-place)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress and no summary")
+	pos, code := parseArgs(fs, args, plainUsage)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 3 || (pos[0] != "encrypt" && pos[0] != "decrypt") {
+		return usageError(fs, plainUsage, "want encrypt or decrypt, IN and OUT, got %q", pos)
+	}
+	dec := pos[0] == "decrypt"
+	prefix := "aeskl plain " + pos[0]
+	if f.keyBits <= 0 || f.keyBits%8 != 0 {
+		return usageError(fs, plainUsage, "--key-size %d is not a whole number of bytes", f.keyBits)
+	}
+	if err := disk.CheckSpec(f.cipher, f.keyBits/8); err != nil {
+		return usageError(fs, plainUsage, "--cipher %s --key-size %d: %v", f.cipher, f.keyBits, strings.TrimPrefix(err.Error(), "disk: "))
+	}
+	f.geo.SectorSize = f.sectorSize
+	if err := f.geo.Layout().Validate(); err != nil {
+		return usageError(fs, plainUsage, "--sector-size %d: not 512, 1024, 2048 or 4096", f.sectorSize)
+	}
+	if f.keyFile == "" {
+		return usageError(fs, plainUsage, "--key-file is required (plain mode takes a raw key; passphrase hashing is not supported)")
+	}
+	if f.keyfileOffset < 0 {
+		return usageError(fs, plainUsage, "--keyfile-offset %d is negative", f.keyfileOffset)
+	}
+	if err := plainRun(f, dec, pos[1], pos[2]); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments (a "--" ends the flags). It returns the positional
+// arguments and -1, or an exit status: 0 after printing the help to
+// standard output, 2 for a bad flag (the flag package has said which).
+func parseArgs(fs *flag.FlagSet, args []string, help string) ([]string, int) {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), help)
+		fs.PrintDefaults()
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+			return nil, 0
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, 0
+			}
+			return nil, 2
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError reports a bad argument with the usage line and returns 2.
+func usageError(fs *flag.FlagSet, help, format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
+	fmt.Fprintf(os.Stderr, "%s(aeskl %s -h for the flags)\n", help[:strings.Index(help, "\n")+1], strings.TrimPrefix(fs.Name(), "aeskl "))
+	return 2
+}
+
+// readKey reads n bytes of a plain-mode key file at offset, as cryptsetup
+// does (no hashing; a shorter file is an error).
+func readKey(path string, offset int64, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	defer f.Close()
+	if offset > 0 {
+		if _, err := io.CopyN(io.Discard, f, offset); err != nil {
+			return nil, fmt.Errorf("key file %s: shorter than --keyfile-offset %d", path, offset)
+		}
+	}
+	key := make([]byte, n)
+	if m, err := io.ReadFull(f, key); err != nil {
+		clear(key)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("key file %s: %d bytes after offset %d, the key needs %d", path, m, offset, n)
+		}
+		return nil, fmt.Errorf("key file %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// input is an opened IN or IMAGE.
+type input struct {
+	*os.File
+	path string
+	fi   os.FileInfo
+	off  int64 // where the data starts (standard input may be past its start)
+	size int64 // bytes from off; -1 if unknown (a pipe)
+}
+
+func openInput(path string, flag int) (*input, error) {
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, err
+	}
+	in := &input{File: f, path: path}
+	if in.fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	switch m := in.fi.Mode(); {
+	case m.IsRegular():
+		in.size = in.fi.Size()
+	case m&os.ModeDevice != 0 && m&os.ModeCharDevice == 0:
+		// A block device: its size is where a seek to the end lands.
+		if in.size, err = f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: size of the block device: %w", path, err)
+		}
+	case m.IsDir():
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory", path)
+	default:
+		in.size = -1
+	}
+	return in, nil
+}
+
+// output is where a transformed range goes: at byte at of wa when the
+// destination can seek, else to w as it comes.
+type output struct {
+	wa     io.WriterAt
+	at     int64
+	w      io.Writer
+	commit func() error
+	abort  func()
+	direct bool // written in place (a device): an error leaves a partial write
+	path   string
+}
+
+// While an output is open, an interrupt (SIGINT, SIGTERM) removes its
+// temporary file, or says that a device was partly written, before the
+// command exits with status 130: no partial output file is left behind.
+var (
+	sigOnce sync.Once
+	sigMu   sync.Mutex             // held by the handler from the signal to the exit
+	sigOuts = map[*output]func(){} // the outputs and their unguarded aborts
+)
+
+// guard registers o with the interrupt handler and makes its commit and
+// abort unregister it; a commit under way finishes before the handler
+// runs.
+func (o *output) guard() {
+	sigOnce.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			sig := <-ch
+			sigMu.Lock()
+			for o, abort := range sigOuts {
+				if o.direct {
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was partly written (in order, from the start of the range)\n", sig, o.path)
+				} else {
+					abort()
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was not written\n", sig, o.path)
+				}
+			}
+			os.Exit(130)
+		}()
+	})
+	commit, abort := o.commit, o.abort
+	sigMu.Lock()
+	sigOuts[o] = abort
+	sigMu.Unlock()
+	o.commit = func() error {
+		sigMu.Lock()
+		defer sigMu.Unlock()
+		delete(sigOuts, o)
+		return commit()
+	}
+	o.abort = func() {
+		sigMu.Lock()
+		defer sigMu.Unlock()
+		delete(sigOuts, o)
+		abort()
+	}
+}
+
+// openOutput prepares OUT for a range that starts at its byte rangeAt. A
+// file (new, or existing with force) is written to a temporary file that
+// commit renames over OUT, after keep, if not nil, has written what lies
+// outside the range (the rest of IN for an in-place transformation). A
+// block device, character device or pipe is written directly (with force
+// only, since it exists); standard output ("-") as it comes.
+func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) error) (*output, error) {
+	fi, err := os.Stat(path)
+	if path != "-" && err == nil && !fi.Mode().IsRegular() {
+		m := fi.Mode()
+		if m&os.ModeDevice == 0 && m&os.ModeNamedPipe == 0 {
+			return nil, fmt.Errorf("%s: not a regular file or a device", path)
+		}
+		if !force {
+			return nil, fmt.Errorf("%s: %w", path, cliutil.ErrExists)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		seekable := m&os.ModeCharDevice == 0 && m&os.ModeNamedPipe == 0
+		o := &output{direct: true, path: path, abort: func() { f.Close() },
+			commit: func() error {
+				var err error
+				if seekable {
+					err = f.Sync()
+				}
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				return err
+			}}
+		switch {
+		case seekable:
+			o.wa, o.at = f, rangeAt
+		case rangeAt != 0:
+			f.Close()
+			return nil, fmt.Errorf("%s cannot seek: the data would have to start at byte %d", path, rangeAt)
+		default:
+			o.w = f
+		}
+		o.guard()
+		return o, nil
+	}
+	out, err := cliutil.CreateOutput(path, force)
+	if err != nil {
+		return nil, err
+	}
+	o := &output{commit: out.Commit, abort: out.Abort, path: path}
+	if path == "-" {
+		if rangeAt != 0 {
+			out.Abort()
+			return nil, fmt.Errorf("standard output cannot seek: the data would have to start at byte %d", rangeAt)
+		}
+		o.w = out
+		return o, nil
+	}
+	o.guard()
+	o.wa, o.at = out.File, rangeAt // a new file has zeros before rangeAt
+	if keep != nil {
+		if err := keep(out.File); err != nil {
+			o.abort()
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// copyAt copies n bytes of r at off to w at the same offset.
+func copyAt(w io.WriterAt, r io.ReaderAt, off, n int64, what string) error {
+	if n <= 0 {
+		return nil
+	}
+	if _, err := io.Copy(io.NewOffsetWriter(w, off), io.NewSectionReader(r, off, n)); err != nil {
+		return fmt.Errorf("copying %s: %w", what, err)
+	}
+	return nil
+}
+
+// source is where a range to transform comes from: byte off of ra, or r
+// (read to its end) when ra is nil.
+type source struct {
+	ra  io.ReaderAt
+	off int64
+	r   io.Reader
+}
+
+func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
+	in, err := openInput(inPath, os.O_RDONLY)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if in.size < 0 {
+		return fmt.Errorf("%s is neither a file nor a block device", inPath)
+	}
+	inPlace := false
+	if ofi, err := os.Stat(outPath); err == nil {
+		inPlace = os.SameFile(in.fi, ofi)
+	}
+	if inPlace && !f.force {
+		return fmt.Errorf("OUT is IN: transforming %s in place overwrites it; add --force", inPath)
+	}
+
+	// Where the range is in IN and in OUT.
+	var srcOff, dstOff, length int64
+	switch {
+	case dec || inPlace:
+		start, n, err := f.geo.Extent(in.size)
+		if err != nil {
+			return fmt.Errorf("%s (%d bytes): %v", inPath, in.size, strings.TrimPrefix(err.Error(), "disk: "))
+		}
+		srcOff, length = start, n
+		if inPlace {
+			dstOff = start
+		}
+	default: // encrypt IN to another OUT
+		length = in.size
+		if f.geo.Size != 0 {
+			length = int64(f.geo.Size) << disk.SectorShift
+			if length > in.size {
+				return fmt.Errorf("--size %d sectors is %d bytes, but %s holds %d", f.geo.Size, length, inPath, in.size)
+			}
+		}
+		if length%int64(f.sectorSize) != 0 {
+			return fmt.Errorf("%s: %d bytes are not a whole number of %d-byte sectors", inPath, length, f.sectorSize)
+		}
+		dstOff = int64(f.geo.Offset) << disk.SectorShift
+	}
+	// A block device OUT must have room for the range.
+	if ofi, err := os.Stat(outPath); err == nil && !inPlace && ofi.Mode()&os.ModeDevice != 0 && ofi.Mode()&os.ModeCharDevice == 0 {
+		o, err := openInput(outPath, os.O_RDONLY)
+		if err != nil {
+			return err
+		}
+		o.Close()
+		if dstOff+length > o.size {
+			return fmt.Errorf("%s holds %d bytes: no room for %d bytes at byte %d", outPath, o.size, length, dstOff)
+		}
+	}
+
+	key, err := readKey(f.keyFile, f.keyfileOffset, f.keyBits/8)
+	if err != nil {
+		return err
+	}
+	c, err := disk.NewCipher(f.cipher, key)
+	clear(key)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	var keep func(io.WriterAt) error
+	if inPlace && in.fi.Mode().IsRegular() {
+		keep = func(w io.WriterAt) error {
+			if err := copyAt(w, in, 0, srcOff, "the start of IN"); err != nil {
+				return err
+			}
+			return copyAt(w, in, srcOff+length, in.size-srcOff-length, "the end of IN")
+		}
+	}
+	out, err := openOutput(outPath, f.force, dstOff, keep)
+	if err != nil {
+		return err
+	}
+	verb := "encrypting"
+	if dec {
+		verb = "decrypting"
+	}
+	return transform(&disk.Transformer{Cipher: c, Layout: f.geo.Layout(), Decrypt: dec},
+		out, source{ra: in, off: srcOff}, 0, length, verb+" "+inPath, f.quiet)
+}
+
+// transform runs t over the volume's bytes from pos on, length of them
+// (-1: to the end of the source), from src to out with progress on
+// standard error, on all cores, and commits out, or aborts it and says
+// what the output holds.
+func transform(t *disk.Transformer, out *output, src source, pos, length int64, desc string, quiet bool) error {
+	p := cliutil.NewProgress(os.Stderr, length, desc, quiet)
+	t.Progress = p.Add
+	var n int64
+	var err error
+	if out.wa != nil && src.ra != nil && length >= 0 {
+		n, err = t.CryptAt(out.wa, out.at, src.ra, src.off, pos, length)
+	} else {
+		r, w := src.r, out.w
+		if r == nil {
+			r = io.NewSectionReader(src.ra, src.off, length)
+		}
+		if w == nil {
+			w = io.NewOffsetWriter(out.wa, out.at)
+		}
+		n, err = t.Stream(w, r, pos, length)
+	}
+	if err == nil {
+		err = out.commit()
+		if err != nil {
+			err = fmt.Errorf("%s: %w", out.path, err)
+		}
+	} else {
+		out.abort()
+		var ioe *disk.IOError
+		if errors.As(err, &ioe) && ioe.Op == "write" {
+			err = fmt.Errorf("writing %s: %w", out.path, err)
+		} else if errors.As(err, &ioe) {
+			err = fmt.Errorf("reading: %w", err)
+		}
+		if out.direct {
+			err = fmt.Errorf("%w (the first %d bytes of the range were written to %s before the error)", err, n, out.path)
+		} else if out.path != "-" {
+			err = fmt.Errorf("%w (%s was not written)", err, out.path)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	p.Done()
+	return nil
+}
