@@ -111,13 +111,13 @@ func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int)
 }
 
 // xtsSectors runs XTS over the consecutive sectors of size bytes in src,
-// the first numbered first (tweak: the sector number as 16 little-endian
+// sector i numbered first+i*stride (tweak: the number as 16 little-endian
 // bytes, encrypted under ht). len(src) is a multiple of size, size a
 // positive multiple of 16.
-func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first uint64, size, f int) bool {
+func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first, stride uint64, size, f int) bool {
 	switch b.impl {
 	case AESNISealed:
-		return b.sealedXTSSectors(h, ht, dst, src, first, size, f)
+		return b.sealedXTSSectors(h, ht, dst, src, first, stride, size, f)
 	case KeyLockerWide, KeyLocker:
 		for off := 0; off < len(src); off += size {
 			t := sectorTweak(first)
@@ -126,11 +126,11 @@ func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first uint64
 			if !ok {
 				return false
 			}
-			first++
+			first += stride
 		}
 		return true
 	}
-	return fallback.GenericXTSSectors(b.region, h, ht, dst, src, first, size, f)
+	return fallback.GenericXTSSectors(b.region, h, ht, dst, src, first, stride, size, f)
 }
 
 // sectorGroup is how many sector tweaks the sealed path encrypts in one
@@ -142,13 +142,13 @@ const sectorGroup = 128
 // in one SealedXTSSectors call (one unwrap of the data key). The encrypted
 // tweaks are derived from the tweak key: they are cleared before it
 // returns.
-func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first uint64, size, f int) bool {
+func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first, stride uint64, size, f int) bool {
 	var tw [sectorGroup * 16]byte
 	defer clear(tw[:])
 	for off := 0; off < len(src); {
 		g := min(sectorGroup, (len(src)-off)/size)
 		for i := range g {
-			*(*[16]byte)(tw[16*i:]) = sectorTweak(first + uint64(i))
+			*(*[16]byte)(tw[16*i:]) = sectorTweak(first + uint64(i)*stride)
 		}
 		if !b.encrypt(ht, tw[:16*g], tw[:16*g]) {
 			return false
@@ -158,7 +158,7 @@ func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first 
 			return false
 		}
 		off += n
-		first += uint64(g)
+		first += uint64(g) * stride
 	}
 	return true
 }

@@ -491,10 +491,10 @@ func TestNewCipherIsDropIn(t *testing.T) {
 	}
 }
 
-// TestXTSSectorsAgainstXCrypto: EncryptSectors and DecryptSectors equal
-// x/crypto/xts sector by sector, for runs that cross the groups of sector
-// tweaks and the per-call limit (chunk), and for sectors larger than that
-// limit (split inside the sector).
+// TestXTSSectorsAgainstXCrypto: EncryptSectors and DecryptSectors (and
+// their Stride forms) equal x/crypto/xts sector by sector, for runs that
+// cross the groups of sector tweaks and the per-call limit (chunk), and for
+// sectors larger than that limit (split inside the sector).
 func TestXTSSectorsAgainstXCrypto(t *testing.T) {
 	forEach(t, 16, func(t *testing.T, v variant) {
 		key := randBytes(32)
@@ -503,23 +503,35 @@ func TestXTSSectorsAgainstXCrypto(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cases := []struct{ size, count int }{{512, 33}, {512, 600}, {4096, 70}, {chunk * 2, 2}}
+		cases := []struct {
+			size, count int
+			stride      uint64
+		}{{512, 33, 1}, {4096, 9, 8}, {512, 600, 1}, {4096, 70, 8}, {chunk * 2, 2, 3}}
 		if klemutest.Inner() && (v.impl == KeyLocker || v.impl == KeyLockerWide) {
-			cases = cases[:1] // every Key Locker instruction traps under the emulator
+			cases = cases[:2] // every Key Locker instruction traps under the emulator
 		}
 		for _, c := range cases {
 			first := mrand.Uint64()
 			src := randBytes(c.size * c.count)
 			want := make([]byte, len(src))
 			for i := range c.count {
-				ref.Encrypt(want[i*c.size:(i+1)*c.size], src[i*c.size:(i+1)*c.size], first+uint64(i))
+				ref.Encrypt(want[i*c.size:(i+1)*c.size], src[i*c.size:(i+1)*c.size], first+uint64(i)*c.stride)
 			}
 			got := make([]byte, len(src))
-			if err := x.EncryptSectors(got, src, first, c.size); err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("%d sectors of %d bytes: EncryptSectors differs from x/crypto/xts: %v", c.count, c.size, err)
+			enc, dec := x.EncryptSectors, x.DecryptSectors
+			if c.stride != 1 {
+				enc = func(dst, src []byte, first uint64, size int) error {
+					return x.EncryptSectorsStride(dst, src, first, c.stride, size)
+				}
+				dec = func(dst, src []byte, first uint64, size int) error {
+					return x.DecryptSectorsStride(dst, src, first, c.stride, size)
+				}
 			}
-			if err := x.DecryptSectors(got, got, first, c.size); err != nil || !bytes.Equal(got, src) {
-				t.Fatalf("%d sectors of %d bytes: DecryptSectors in place: %v", c.count, c.size, err)
+			if err := enc(got, src, first, c.size); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d sectors of %d bytes by %d: differs from x/crypto/xts: %v", c.count, c.size, c.stride, err)
+			}
+			if err := dec(got, got, first, c.size); err != nil || !bytes.Equal(got, src) {
+				t.Fatalf("%d sectors of %d bytes by %d: decryption in place: %v", c.count, c.size, c.stride, err)
 			}
 		}
 	})

@@ -97,12 +97,26 @@ func (x *XTS) DecryptTweak(dst, src []byte, tweak [16]byte) error {
 // (a multiple of 16), the first numbered firstSector: len(src) must be a
 // whole number of sectors.
 func (x *XTS) EncryptSectors(dst, src []byte, firstSector uint64, sectorSize int) error {
-	return x.sectors(dst, src, firstSector, sectorSize, false)
+	return x.sectors(dst, src, firstSector, 1, sectorSize, false)
 }
 
 // DecryptSectors decrypts a run of consecutive sectors; see EncryptSectors.
 func (x *XTS) DecryptSectors(dst, src []byte, firstSector uint64, sectorSize int) error {
-	return x.sectors(dst, src, firstSector, sectorSize, true)
+	return x.sectors(dst, src, firstSector, 1, sectorSize, true)
+}
+
+// EncryptSectorsStride is EncryptSectors for sector numbers that advance
+// by stride from one sector to the next: sector i of src is encrypted with
+// the tweak number firstSector + i*stride (mod 2^64). dm-crypt numbers the
+// IVs of larger sectors in 512-byte units unless iv_large_sectors is set:
+// 4096-byte sectors then take stride 8.
+func (x *XTS) EncryptSectorsStride(dst, src []byte, firstSector, stride uint64, sectorSize int) error {
+	return x.sectors(dst, src, firstSector, stride, sectorSize, false)
+}
+
+// DecryptSectorsStride decrypts what EncryptSectorsStride encrypts.
+func (x *XTS) DecryptSectorsStride(dst, src []byte, firstSector, stride uint64, sectorSize int) error {
+	return x.sectors(dst, src, firstSector, stride, sectorSize, true)
 }
 
 func sectorTweak(sector uint64) (t [16]byte) {
@@ -119,7 +133,7 @@ func checkXTSBuffers(dst, src []byte) {
 	}
 }
 
-func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
+func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool) error {
 	if size < BlockSize || size%BlockSize != 0 {
 		return fmt.Errorf("aeskl: XTS sector size %d is not a positive multiple of 16", size)
 	}
@@ -137,7 +151,7 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 	if size > chunk {
 		// A sector larger than a kernel call may take: split inside it.
 		for off := 0; off < len(src); off += size {
-			t := sectorTweak(first + uint64(off/size))
+			t := sectorTweak(first + uint64(off/size)*stride)
 			ok := x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec)
 			clear(t[:]) // the encrypted tweak: derived from the tweak key
 			if !ok {
@@ -151,7 +165,7 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 	per := chunk / size * size
 	for off := 0; off < len(src); off += per {
 		n := min(per, len(src)-off)
-		if !b.xtsSectors(&x.data.h, &x.tweak.h, dst[off:off+n], src[off:off+n], first+uint64(off/size), size, flags) {
+		if !b.xtsSectors(&x.data.h, &x.tweak.h, dst[off:off+n], src[off:off+n], first+uint64(off/size)*stride, stride, size, flags) {
 			clear(dst[:len(src)])
 			return ErrInvalidHandle
 		}

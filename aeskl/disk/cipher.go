@@ -182,26 +182,10 @@ func (c *Cipher) CryptSectors(dst, src []byte, iv, ivStep uint64, sectorSize int
 }
 
 func (c *Cipher) xtsSectors(dst, src []byte, iv, step uint64, size int, dec bool) error {
-	if step == 1 || len(src) == size {
-		if dec {
-			return c.xts.DecryptSectors(dst, src, iv, size)
-		}
-		return c.xts.EncryptSectors(dst, src, iv, size)
+	if dec {
+		return c.xts.DecryptSectorsStride(dst, src, iv, step, size)
 	}
-	for off := 0; off < len(src); off += size {
-		var err error
-		if dec {
-			err = c.xts.Decrypt(dst[off:off+size], src[off:off+size], iv)
-		} else {
-			err = c.xts.Encrypt(dst[off:off+size], src[off:off+size], iv)
-		}
-		if err != nil {
-			clear(dst[:len(src)])
-			return err
-		}
-		iv += step
-	}
-	return nil
+	return c.xts.EncryptSectorsStride(dst, src, iv, step, size)
 }
 
 func (c *Cipher) cbcSectors(dst, src []byte, iv, step uint64, size int, dec bool) (err error) {

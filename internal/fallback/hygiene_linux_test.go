@@ -97,8 +97,8 @@ func TestHelperGeneric(t *testing.T) {
 			!GenericCBCDecrypt(r, &h, buf, buf, &st, 0) ||
 			!GenericXTS(r, &h, &h, buf, buf, &st, 0) ||
 			!GenericXTS(r, &h, &h, buf, buf, &st, ModeDecrypt) ||
-			!GenericXTSSectors(r, &h, &h, buf, buf, 1, 48, 0) ||
-			!GenericXTSSectors(r, &h, &h, buf, buf, 1, 48, ModeDecrypt) ||
+			!GenericXTSSectors(r, &h, &h, buf, buf, 1, 1, 48, 0) ||
+			!GenericXTSSectors(r, &h, &h, buf, buf, 1, 1, 48, ModeDecrypt) ||
 			!GenericGCMCTR(r, &h, buf, buf, &st, &st2, ModeInc32) {
 			done <- errors.New("generic mode kernel failed")
 			return

@@ -268,11 +268,11 @@ func xtsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, tweak 
 
 // GenericXTSSectors runs XTS over consecutive sectors of sectorSize bytes
 // (a positive multiple of 16 that divides len(src)): sector i of src uses
-// the tweak E_tweakkey(first+i as 16 little-endian bytes), the dm-crypt
-// plain64 and x/crypto/xts convention, and is encrypted, or decrypted with
+// the tweak E_tweakkey(first+i*stride as 16 little-endian bytes), the
+// dm-crypt plain64 and x/crypto/xts convention, and is encrypted, or decrypted with
 // ModeDecrypt, under h. Both handles are unwrapped once for the whole call
 // and verified before anything is written.
-func GenericXTSSectors(region *Region, h, hTweak *handle.Handle, dst, src []byte, first uint64, sectorSize, flags int) bool {
+func GenericXTSSectors(region *Region, h, hTweak *handle.Handle, dst, src []byte, first, stride uint64, sectorSize, flags int) bool {
 	checkBlocks(dst, src)
 	if sectorSize <= 0 || sectorSize%16 != 0 || len(src)%sectorSize != 0 {
 		panic("fallback: XTS sectors: bad sector size")
@@ -280,13 +280,13 @@ func GenericXTSSectors(region *Region, h, hTweak *handle.Handle, dst, src []byte
 	var ok bool
 	protect(func() {
 		burnStack()
-		ok = xtsSectorsKernel(region, h, hTweak, dst, src, first, sectorSize, flags&ModeDecrypt != 0)
+		ok = xtsSectorsKernel(region, h, hTweak, dst, src, first, stride, sectorSize, flags&ModeDecrypt != 0)
 		burnStack()
 	})
 	return ok
 }
 
-func xtsSectorsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, first uint64, size int, decrypt bool) bool {
+func xtsSectorsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte, first, stride uint64, size int, decrypt bool) bool {
 	var dk, tk schedule
 	var m modeScratch
 	var t [16]byte
@@ -297,7 +297,7 @@ func xtsSectorsKernel(region *Region, h, hTweak *handle.Handle, dst, src []byte,
 			binary.LittleEndian.PutUint64(t[:], first)
 			tk.crypt(t[:], t[:], false)
 			dk.xts(&m, dst[off:off+size], src[off:off+size], &t, decrypt)
-			first++
+			first += stride
 		}
 	}
 	wipeSchedule(&dk)

@@ -37,7 +37,7 @@ func TestGenericModesNoAlloc(t *testing.T) {
 		"XTS":    func() { GenericXTS(r, h, h, buf, buf, &st, 0) },
 		"GCMCTR": func() { GenericGCMCTR(r, h, buf, buf, &st, &st2, ModeInc32) },
 		"XTSSectors": func() {
-			GenericXTSSectors(r, h, h, buf, buf, 7, 64, 0)
+			GenericXTSSectors(r, h, h, buf, buf, 7, 1, 64, 0)
 		},
 	} {
 		if n := testing.AllocsPerRun(10, f); n != 0 {
@@ -57,13 +57,13 @@ func TestGenericModesPanics(t *testing.T) {
 		"XTS partial": func() { GenericXTS(r, h, nil, make([]byte, 32), make([]byte, 20), &st, 0) },
 		"GCM short":   func() { GenericGCMCTR(r, h, make([]byte, 0), make([]byte, 16), &st, &st2, 0) },
 		"XTSSectors size 0": func() {
-			GenericXTSSectors(r, h, h, make([]byte, 64), make([]byte, 64), 0, 0, 0)
+			GenericXTSSectors(r, h, h, make([]byte, 64), make([]byte, 64), 0, 1, 0, 0)
 		},
 		"XTSSectors size 24": func() {
-			GenericXTSSectors(r, h, h, make([]byte, 48), make([]byte, 48), 0, 24, 0)
+			GenericXTSSectors(r, h, h, make([]byte, 48), make([]byte, 48), 0, 1, 24, 0)
 		},
 		"XTSSectors not whole sectors": func() {
-			GenericXTSSectors(r, h, h, make([]byte, 96), make([]byte, 96), 0, 64, 0)
+			GenericXTSSectors(r, h, h, make([]byte, 96), make([]byte, 96), 0, 1, 64, 0)
 		},
 	} {
 		func() {
