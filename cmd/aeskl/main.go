@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/go-keylocker/keylocker/aeskl"
-	"github.com/klauspost/cpuid/v2"
 )
 
 // A command is one subcommand of aeskl.
@@ -114,7 +113,6 @@ func runInfo(args []string) int {
 		}
 		return 0
 	}
-	fmt.Printf("CPU:                %s (%s)\n", cpuid.CPU.BrandName, cpuid.CPU.VendorString)
 	fmt.Print(s)
 	return 0
 }
