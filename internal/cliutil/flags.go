@@ -51,7 +51,9 @@ func (f *FlagSet) Parse(args []string) error {
 }
 
 // Usage writes the usage line, the paragraph about the command and the
-// flags, one per line as --name VALUE, with their defaults.
+// flags, one per line as --name VALUE, with their defaults. A flag whose
+// usage names its value "`=VALUE`" (a boolean flag that also takes a
+// value) is written --name[=VALUE].
 func (f *FlagSet) Usage(w io.Writer) {
 	fmt.Fprintf(w, "usage: %s %s\n", f.name, f.synopsis)
 	if f.about != "" {
@@ -61,7 +63,10 @@ func (f *FlagSet) Usage(w io.Writer) {
 	f.VisitAll(func(fl *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(fl)
 		left := "--" + fl.Name
-		if arg != "" {
+		switch {
+		case strings.HasPrefix(arg, "="): // an optional value: --stats[=FILE]
+			left += "[" + arg + "]"
+		case arg != "":
 			left += " " + arg
 		}
 		if d := fl.DefValue; d != "" && d != "false" && d != "0" && d != "[]" {

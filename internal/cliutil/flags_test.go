@@ -12,6 +12,7 @@ func newTestFlags() *FlagSet {
 	f.Bool("json", false, "print JSON")
 	f.Duration("time", 10*time.Millisecond, "how long each `D`")
 	f.String("size", "4k", "sizes, a `LIST`")
+	f.Var(optional{}, "stats", "counters, or to `=FILE`")
 	return f
 }
 
@@ -23,9 +24,10 @@ func TestFlagSetUsage(t *testing.T) {
 Does things.
 
 flags:
-  --json       print JSON
-  --size LIST  sizes, a LIST (default 4k)
-  --time D     how long each D (default 10ms)
+  --json          print JSON
+  --size LIST     sizes, a LIST (default 4k)
+  --stats[=FILE]  counters, or to =FILE
+  --time D        how long each D (default 10ms)
 `
 	if b.String() != want {
 		t.Errorf("usage:\n%s\nwant:\n%s", b.String(), want)
@@ -84,3 +86,10 @@ func TestBuildInfo(t *testing.T) {
 		t.Errorf("String without a revision: %q", s)
 	}
 }
+
+// optional is a boolean flag that also takes a value.
+type optional struct{}
+
+func (optional) String() string   { return "" }
+func (optional) Set(string) error { return nil }
+func (optional) IsBoolFlag() bool { return true }
