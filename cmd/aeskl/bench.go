@@ -41,6 +41,7 @@ func runBench(args []string) int {
 	count := fs.Int("count", def.Count, "`N` repetitions of each case, interleaved with the other cases")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
 	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
+	outPath := fs.String("out", "", "also write the JSON report to `FILE` (to share, or for 'aeskl bench compare')")
 	if status, ok := fs.Run(args, 0, os.Stdout, os.Stderr); !ok {
 		return status
 	}
@@ -88,6 +89,12 @@ func runBench(args []string) int {
 			return 1
 		}
 	}
+	if *outPath != "" {
+		if err := writeReport(r, *outPath); err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl bench: --out:", err)
+			return 1
+		}
+	}
 	if *asJSON {
 		err = r.WriteJSON(os.Stdout)
 	} else {
@@ -100,6 +107,23 @@ func runBench(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// writeReport writes r as JSON to path; the file appears whole or not at
+// all.
+func writeReport(r *benchcmd.Report, path string) error {
+	out, err := cliutil.CreateOutput(path, true)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if err := out.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := r.WriteJSON(out); err != nil {
+		return err
+	}
+	return out.Commit()
 }
 
 func runCompare(args []string) int {

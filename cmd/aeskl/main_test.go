@@ -192,7 +192,13 @@ func TestBench(t *testing.T) {
 	a := filepath.Join(dir, "a.json")
 	os.WriteFile(a, []byte(out), 0o644)
 
-	table := mustRun(t, args...)
+	saved := filepath.Join(dir, "saved.json")
+	table := mustRun(t, append(args, "--out", saved)...)
+	if r2, err := os.Open(saved); err != nil {
+		t.Error(err)
+	} else if _, err := benchcmd.ReadReport(r2); err != nil {
+		t.Errorf("--out: %v", err)
+	}
 	for _, want := range []string{"CPU: ", "op           key  size  implementation", "xts-decrypt  128    64  x/crypto/xts"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
