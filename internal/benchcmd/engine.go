@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,20 +66,20 @@ func plan(cfg Config) (cases []*benchCase, impls []string, notes []string, err e
 	}
 	var keep []string
 	for _, name := range impls {
-		runs := false
+		var missing []string
+		why := ""
 		for _, bits := range cfg.KeyBits {
-			if why := unavailable(name, bits); why != "" {
-				if explicit {
-					notes = append(notes, fmt.Sprintf("%s does not run with AES-%d keys here: %s", name, bits, why))
-				}
-				continue
+			if w := unavailable(name, bits); w != "" {
+				missing, why = append(missing, fmt.Sprintf("AES-%d", bits)), w
 			}
-			runs = true
 		}
-		if !runs && explicit {
-			return nil, nil, nil, fmt.Errorf("implementation %s cannot run here with the key sizes asked for (%s)", name, notes[len(notes)-1])
+		if len(missing) == len(cfg.KeyBits) && explicit {
+			return nil, nil, nil, fmt.Errorf("implementation %s cannot run here with %s: %s", name, strings.Join(missing, ", "), why)
 		}
-		if runs && slices.ContainsFunc(cfg.Modes, func(m string) bool { return runsMode(name, m) }) {
+		if len(missing) > 0 {
+			notes = append(notes, fmt.Sprintf("%s does not run here with %s: %s", name, strings.Join(missing, ", "), why))
+		}
+		if len(missing) < len(cfg.KeyBits) && slices.ContainsFunc(cfg.Modes, func(m string) bool { return runsMode(name, m) }) {
 			keep = append(keep, name)
 		}
 	}

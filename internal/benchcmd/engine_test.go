@@ -190,8 +190,12 @@ func TestRun(t *testing.T) {
 	}
 	var impls []string
 	for _, name := range KnownImpls() {
-		if unavailable(name, 128) == "" {
+		if why := unavailable(name, 128); why == "" {
 			impls = append(impls, name)
+		} else if !slices.ContainsFunc(r.Notes, func(n string) bool {
+			return strings.HasPrefix(n, name+" does not run here with AES-128: ") && strings.Contains(n, why)
+		}) {
+			t.Errorf("no note says why %s did not run (%s): %q", name, why, r.Notes)
 		}
 	}
 	want := 0
