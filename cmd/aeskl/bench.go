@@ -20,8 +20,8 @@ const benchAbout = `Each figure is the total throughput of --threads goroutines,
 --count repetitions interleaved with the other cases, with its spread, its
 ratio to crypto/aes (xts: x/crypto/xts) in the same repetitions and its
 share of this CPU's raw AES rate (AESENC/VAESENC over registers, measured in
-each repetition). A terminal shows progress on stderr. --json writes the
-report that 'aeskl bench compare' reads (format: README, "Benchmarks").
+each repetition). A terminal shows progress on stderr. --json and --out write
+the report that 'aeskl bench compare' reads (format: README, "Benchmarks").
 
 'aeskl bench compare [--chart FILE] A.json B.json...' lines up reports of
 other machines or builds, with each one's ratio to the first.`
@@ -128,8 +128,9 @@ func writeReport(r *benchcmd.Report, path string) error {
 
 func runCompare(args []string) int {
 	fs := cliutil.NewFlagSet("aeskl bench compare", "[--chart FILE] A.json B.json...",
-		"Lines up reports written by 'aeskl bench --json' (other machines, or before and\n"+
-			"after a change): each one's median MB/s and its ratio to the first report.")
+		"Lines up reports written by 'aeskl bench --json' or --out (other machines, or\n"+
+			"before and after a change): each one's median MB/s and its ratio to the first\n"+
+			"report, '-' where a report lacks the case.")
 	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
 	if status, ok := fs.Run(args, -1, os.Stdout, os.Stderr); !ok {
 		return status

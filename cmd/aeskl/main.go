@@ -5,8 +5,9 @@
 // itself in commands.
 //
 //	aeskl info [--json]
-//	aeskl bench [--mode LIST] [--size LIST] [--key LIST] [--impl LIST] [--threads N] [--time D] [--json] [--chart FILE]
-//	aeskl bench compare [--chart FILE] [--json] A.json B.json...
+//	aeskl bench [--mode LIST] [--size LIST] [--key LIST] [--impl LIST] [--threads N]
+//	            [--time D] [--count N] [--json] [--out FILE] [--chart FILE]
+//	aeskl bench compare [--chart FILE] A.json B.json...
 //	aeskl version [--json]
 //
 // `aeskl help COMMAND` or `aeskl COMMAND --help` describes a command.
