@@ -130,7 +130,7 @@ func TestFirstNotice(t *testing.T) {
 	if _, err := os.Stat(other); err != nil {
 		t.Error("another user's marker was removed")
 	}
-	if !firstNotice(dir, none, -1) || !firstNotice(dir, none, -1) {
+	if first, second := firstNotice(dir, none, -1), firstNotice(dir, none, -1); !first || !second {
 		t.Error("without the parent's start time every klemu must print the notice")
 	}
 }
