@@ -16,9 +16,33 @@ import (
 	"github.com/go-keylocker/keylocker/internal/benchcmd"
 )
 
-// aeskl runs this test binary as the aeskl command and returns its
-// standard output, standard error and exit status.
+// runAeskl runs the aeskl command in this process (dispatch, with
+// os.Stdout and os.Stderr sent to files) and returns its standard output,
+// standard error and exit status. TestExitStatus checks the real binary's.
 func runAeskl(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	dir := t.TempDir()
+	o, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveOut, saveErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = o, e
+	status = dispatch(args)
+	os.Stdout, os.Stderr = saveOut, saveErr
+	o.Close()
+	e.Close()
+	ob, _ := os.ReadFile(o.Name())
+	eb, _ := os.ReadFile(e.Name())
+	return string(ob), string(eb), status
+}
+
+// execAeskl runs this test binary as the aeskl command.
+func execAeskl(t *testing.T, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
@@ -44,6 +68,20 @@ func mustRun(t *testing.T, args ...string) string {
 		t.Fatalf("aeskl %s: status %d, stderr:\n%s", strings.Join(args, " "), status, errOut)
 	}
 	return out
+}
+
+// TestExitStatus: the binary exits with the status dispatch returns and
+// writes where it says.
+func TestExitStatus(t *testing.T) {
+	if out, errOut, status := execAeskl(t, "info", "--json"); status != 0 || errOut != "" || !strings.HasPrefix(out, "{") {
+		t.Errorf("aeskl info --json: status %d, stdout %.40q, stderr %q", status, out, errOut)
+	}
+	if out, errOut, status := execAeskl(t, "info", "extra"); status != 2 || out != "" || !strings.Contains(errOut, `unexpected argument "extra"`) {
+		t.Errorf("aeskl info extra: status %d, stdout %q, stderr %q", status, out, errOut)
+	}
+	if out, errOut, status := execAeskl(t, "--help"); status != 0 || errOut != "" || !strings.HasPrefix(out, "usage: aeskl") {
+		t.Errorf("aeskl --help: status %d, stdout %.40q, stderr %q", status, out, errOut)
+	}
 }
 
 func TestMain(m *testing.M) {
