@@ -14,9 +14,9 @@ func init() {
 }
 
 func runVersion(args []string) int {
-	fs := newFlags("version", "The go command records the revision when it builds in a git checkout (unless\n"+
-		"its VCS stamping, the buildvcs flag, is off); 'go install ...@VERSION' records\n"+
-		"the version instead.")
+	fs := newFlags("version", "The go command records the revision when it builds in a git clone (not with\n"+
+		"its VCS stamping, the buildvcs flag, off; Go 1.26 records none in a linked git\n"+
+		"worktree); 'go install ...@VERSION' records the version instead.")
 	asJSON := fs.Bool("json", false, "print JSON (module, version, vcs_revision, vcs_time, vcs_modified, go_version)")
 	if status, ok := fs.Run(args, 0, os.Stdout, os.Stderr); !ok {
 		return status
