@@ -16,10 +16,10 @@ import (
 	"github.com/go-keylocker/keylocker/internal/benchcmd"
 )
 
-// runAeskl runs the aeskl command in this process (dispatch, with
+// runInProcess runs the aeskl command in this process (dispatch, with
 // os.Stdout and os.Stderr sent to files) and returns its standard output,
 // standard error and exit status. TestExitStatus checks the real binary's.
-func runAeskl(t *testing.T, args ...string) (stdout, stderr string, status int) {
+func runInProcess(t *testing.T, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	dir := t.TempDir()
 	o, err := os.Create(filepath.Join(dir, "stdout"))
@@ -41,8 +41,8 @@ func runAeskl(t *testing.T, args ...string) (stdout, stderr string, status int) 
 	return string(ob), string(eb), status
 }
 
-// execAeskl runs this test binary as the aeskl command.
-func execAeskl(t *testing.T, args ...string) (stdout, stderr string, status int) {
+// runBinary runs this test binary as the aeskl command.
+func runBinary(t *testing.T, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
@@ -59,11 +59,11 @@ func execAeskl(t *testing.T, args ...string) (stdout, stderr string, status int)
 	return o.String(), e.String(), status
 }
 
-// mustRun runs aeskl and fails the test unless it exits 0 with nothing
+// mustDispatch runs aeskl and fails the test unless it exits 0 with nothing
 // on stderr.
-func mustRun(t *testing.T, args ...string) string {
+func mustDispatch(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errOut, status := runAeskl(t, args...)
+	out, errOut, status := runInProcess(t, args...)
 	if status != 0 || errOut != "" {
 		t.Fatalf("aeskl %s: status %d, stderr:\n%s", strings.Join(args, " "), status, errOut)
 	}
@@ -73,13 +73,13 @@ func mustRun(t *testing.T, args ...string) string {
 // TestExitStatus: the binary exits with the status dispatch returns and
 // writes where it says.
 func TestExitStatus(t *testing.T) {
-	if out, errOut, status := execAeskl(t, "info", "--json"); status != 0 || errOut != "" || !strings.HasPrefix(out, "{") {
+	if out, errOut, status := runBinary(t, "info", "--json"); status != 0 || errOut != "" || !strings.HasPrefix(out, "{") {
 		t.Errorf("aeskl info --json: status %d, stdout %.40q, stderr %q", status, out, errOut)
 	}
-	if out, errOut, status := execAeskl(t, "info", "extra"); status != 2 || out != "" || !strings.Contains(errOut, `unexpected argument "extra"`) {
+	if out, errOut, status := runBinary(t, "info", "extra"); status != 2 || out != "" || !strings.Contains(errOut, `unexpected argument "extra"`) {
 		t.Errorf("aeskl info extra: status %d, stdout %q, stderr %q", status, out, errOut)
 	}
-	if out, errOut, status := execAeskl(t, "--help"); status != 0 || errOut != "" || !strings.HasPrefix(out, "usage: aeskl") {
+	if out, errOut, status := runBinary(t, "--help"); status != 0 || errOut != "" || !strings.HasPrefix(out, "usage: aeskl") {
 		t.Errorf("aeskl --help: status %d, stdout %.40q, stderr %q", status, out, errOut)
 	}
 }
@@ -137,7 +137,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"bench", "compare", "/nonexistent/a.json", "/nonexistent/b.json"}, 1, "no such file"},
 		{[]string{"version", "now"}, 2, `aeskl version: unexpected argument "now"`},
 	} {
-		out, errOut, status := runAeskl(t, c.args...)
+		out, errOut, status := runInProcess(t, c.args...)
 		name := strings.Join(c.args, " ")
 		if status != c.status {
 			t.Errorf("aeskl %s: status %d, want %d\nstdout: %s\nstderr: %s", name, status, c.status, out, errOut)
@@ -169,13 +169,13 @@ func TestHelpAndUsageErrors(t *testing.T) {
 // in this process).
 func TestInfo(t *testing.T) {
 	want := aeskl.Detect()
-	text := mustRun(t, "info")
+	text := mustDispatch(t, "info")
 	for _, s := range []string{"AES-128 uses:       " + want.Implementation128.String(), "Key Locker (CPU):", "AES-192 uses:", want.CPUName} {
 		if !strings.Contains(text, s) {
 			t.Errorf("info output lacks %q:\n%s", s, text)
 		}
 	}
-	d := json.NewDecoder(strings.NewReader(mustRun(t, "info", "--json")))
+	d := json.NewDecoder(strings.NewReader(mustDispatch(t, "info", "--json")))
 	d.DisallowUnknownFields()
 	var s aeskl.Support
 	if err := d.Decode(&s); err != nil {
@@ -187,15 +187,15 @@ func TestInfo(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	out := mustRun(t, "version")
+	out := mustDispatch(t, "version")
 	if !strings.HasPrefix(out, "aeskl ") || !strings.Contains(out, "go1.") {
 		t.Errorf("version: %q", out)
 	}
-	if again := mustRun(t, "--version"); again != out {
+	if again := mustDispatch(t, "--version"); again != out {
 		t.Errorf("--version says %q, version %q", again, out)
 	}
 	var v map[string]any
-	if err := json.Unmarshal([]byte(mustRun(t, "version", "--json")), &v); err != nil || v["go_version"] == nil {
+	if err := json.Unmarshal([]byte(mustDispatch(t, "version", "--json")), &v); err != nil || v["go_version"] == nil {
 		t.Errorf("version --json: %v %v", v, err)
 	}
 }
@@ -207,7 +207,7 @@ func TestBench(t *testing.T) {
 	dir := t.TempDir()
 	chart := filepath.Join(dir, "b.svg")
 	args := []string{"bench", "--time", "1ms", "--count", "2", "--size", "16,64", "--key", "128", "--mode", "ctr,xts"}
-	out := mustRun(t, append(args, "--json", "--chart", chart)...)
+	out := mustDispatch(t, append(args, "--json", "--chart", chart)...)
 	r, err := benchcmd.ReadReport(strings.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +231,7 @@ func TestBench(t *testing.T) {
 	os.WriteFile(a, []byte(out), 0o644)
 
 	saved := filepath.Join(dir, "saved.json")
-	table := mustRun(t, append(args, "--out", saved)...)
+	table := mustDispatch(t, append(args, "--out", saved)...)
 	if r2, err := os.Open(saved); err != nil {
 		t.Error(err)
 	} else if _, err := benchcmd.ReadReport(r2); err != nil {
@@ -242,7 +242,7 @@ func TestBench(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
-	cmp := mustRun(t, "bench", "compare", "--chart", filepath.Join(dir, "c.png"), a, a)
+	cmp := mustDispatch(t, "bench", "compare", "--chart", filepath.Join(dir, "c.png"), a, a)
 	if !strings.Contains(cmp, "B/A") || !strings.Contains(cmp, "1.00x") {
 		t.Errorf("compare of a report with itself:\n%s", cmp)
 	}
