@@ -12,9 +12,17 @@ import (
 // Support reports what this machine offers for AES with protected keys:
 // what the CPU enumerates, what the OS enabled, which implementation New
 // chooses for each key size, and why the better ones are not used.
+//
+// Its JSON form (snake_case keys, one per field; implementations by name)
+// is what `aeskl info --json` prints, and unmarshals back into a Support.
 type Support struct {
 	Arch  string `json:"arch"`
 	Build string `json:"build"` // "amd64", "amd64 with -tags purego", or another GOARCH
+
+	// The CPU's brand string and vendor (CPUID leaves 80000002H-80000004H
+	// and 0); empty where this build does not read CPUID.
+	CPUName   string `json:"cpu_name"`
+	CPUVendor string `json:"cpu_vendor"`
 
 	// CPUID.(EAX=07H,ECX=0):ECX[23]: the CPU has Key Locker.
 	KeyLocker bool `json:"keylocker"`
@@ -67,10 +75,22 @@ type Support struct {
 
 	// WrapKeyMemory reports how the sealed implementations' software
 	// wrapping key is protected (filled only when one of them is chosen).
-	WrapKeyMemory *fallback.MemoryStatus `json:"wrapkey_memory,omitempty"`
+	WrapKeyMemory *MemoryStatus `json:"wrap_key_memory,omitempty"`
 
 	// Reasons explains, in plain language, every "no" above that matters.
 	Reasons []string `json:"reasons"`
+}
+
+// MemoryStatus reports which protections the memory of the software
+// wrapping key got from the OS. Every false field has a plain-language
+// entry in Notes saying why and what it means.
+type MemoryStatus struct {
+	Locked     bool     `json:"locked"`       // mlock / VirtualLock: the page is not swapped out
+	DontDump   bool     `json:"dont_dump"`    // excluded from core dumps (MADV_DONTDUMP, MAP_NOCORE)
+	WipeOnFork bool     `json:"wipe_on_fork"` // a fork(2) child sees zeros (MADV_WIPEONFORK)
+	GuardPages bool     `json:"guard_pages"`  // inaccessible pages before and after it
+	ReadOnly   bool     `json:"read_only"`    // read-only once written
+	Notes      []string `json:"notes"`
 }
 
 var (
@@ -100,14 +120,15 @@ func detect() *Support {
 // Detect reports what this machine supports and what New will choose.
 func Detect() Support {
 	s := *detect()
-	s.Reasons = append([]string(nil), s.Reasons...)
+	s.Reasons = append([]string{}, s.Reasons...)
 	for _, i := range []Implementation{s.Implementation128, s.Implementation192, s.Implementation256} {
 		if i == AESNISealed || i == Generic {
 			if _, err := fallback.WrapKey(); err != nil {
 				s.Reasons = append(s.Reasons, "the software wrapping key could not be created: "+err.Error())
 			} else {
 				m := fallback.Status()
-				s.WrapKeyMemory = &m
+				s.WrapKeyMemory = &MemoryStatus{Locked: m.Locked, DontDump: m.DontDump, WipeOnFork: m.WipeOnFork,
+					GuardPages: m.GuardPages, ReadOnly: m.ReadOnly, Notes: append([]string{}, m.Notes...)}
 				s.Reasons = append(s.Reasons, m.Notes...)
 			}
 			break
@@ -174,7 +195,10 @@ func (s Support) String() string {
 		}
 		return "no"
 	}
-	fmt.Fprintf(&b, "build:              %s\n", s.Build)
+	if s.CPUName != "" {
+		fmt.Fprintf(&b, "CPU:                %s (%s)\n", s.CPUName, s.CPUVendor)
+	}
+	fmt.Fprintf(&b, "build:              %s (GOARCH %s)\n", s.Build, s.Arch)
 	fmt.Fprintf(&b, "Key Locker (CPU):   %s\n", yn(s.KeyLocker))
 	fmt.Fprintf(&b, "AESKLE (OS on):     %s\n", yn(s.AESKLE))
 	fmt.Fprintf(&b, "WIDE_KL:            %s\n", yn(s.WideKL))
@@ -191,6 +215,7 @@ func (s Support) String() string {
 	fmt.Fprintf(&b, "hypervisor:         %s\n", yn(s.Hypervisor))
 	fmt.Fprintf(&b, "AES-NI:             %s\n", yn(s.AESNI))
 	fmt.Fprintf(&b, "PCLMULQDQ:          %s\n", yn(s.PCLMULQDQ))
+	fmt.Fprintf(&b, "SSSE3, SSE4.1:      %s, %s\n", yn(s.SSSE3), yn(s.SSE41))
 	fmt.Fprintf(&b, "AVX2:               %s\n", yn(s.AVX2))
 	fmt.Fprintf(&b, "AVX-512:            %s\n", yn(s.AVX512))
 	fmt.Fprintf(&b, "VAES:               %s\n", yn(s.VAES))

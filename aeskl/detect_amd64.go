@@ -3,6 +3,8 @@
 package aeskl
 
 import (
+	"strings"
+
 	"github.com/go-keylocker/keylocker/internal/asm"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"golang.org/x/sys/cpu"
@@ -11,7 +13,16 @@ import (
 func probeCPU(s *Support) {
 	bit := func(v uint32, n uint) bool { return v>>n&1 != 0 }
 	s.SignalFrameWipe, s.SignalFrameDetail = asm.SignalFrameWipe()
-	maxLeaf, _, _, _ := asm.CPUID(0, 0)
+	maxLeaf, vb, vc, vd := asm.CPUID(0, 0)
+	s.CPUVendor = cpuString(vb, vd, vc)
+	if maxExt, _, _, _ := asm.CPUID(0x80000000, 0); maxExt >= 0x80000004 {
+		var name string
+		for leaf := uint32(0x80000002); leaf <= 0x80000004; leaf++ {
+			a, b, c, d := asm.CPUID(leaf, 0)
+			name += cpuString(a, b, c, d)
+		}
+		s.CPUName = strings.TrimSpace(name)
+	}
 	_, _, ecx1, _ := asm.CPUID(1, 0)
 	s.Hypervisor = bit(ecx1, 31)
 	s.AESNI = cpu.X86.HasAES
@@ -45,4 +56,14 @@ func probeCPU(s *Support) {
 		s.IWKeyNoBackup = info&1 != 0
 		s.IWKeyKeySource = int(info >> 1 & 0xF)
 	}
+}
+
+// cpuString is the text CPUID returns in registers, 4 bytes each, in the
+// order given, without trailing NULs.
+func cpuString(regs ...uint32) string {
+	b := make([]byte, 0, 4*len(regs))
+	for _, r := range regs {
+		b = append(b, byte(r), byte(r>>8), byte(r>>16), byte(r>>24))
+	}
+	return strings.TrimRight(string(b), "\x00")
 }

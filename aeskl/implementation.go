@@ -43,6 +43,18 @@ func (i Implementation) String() string {
 // MarshalText implements encoding.TextMarshaler (Detect's JSON uses it).
 func (i Implementation) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler: it accepts the names
+// String returns, so a Support read back from JSON names the same
+// implementations.
+func (i *Implementation) UnmarshalText(b []byte) error {
+	v, err := ParseImplementation(string(b))
+	if err != nil {
+		return err
+	}
+	*i = v
+	return nil
+}
+
 // ParseImplementation returns the Implementation whose String is s.
 func ParseImplementation(s string) (Implementation, error) {
 	for _, i := range Implementations {

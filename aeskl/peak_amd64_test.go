@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
+	"github.com/go-keylocker/keylocker/internal/asm/peak"
 )
 
 // BenchmarkSealedPeak measures EncryptBlocks over 64 KiB on each sealed
 // path (aes-ni, vaes-ymm, vaes-zmm, forced in turn) against the raw AES-128
 // rate of the same register width on this CPU, taken in the same run
-// (asmtest.AESPeak: 12 independent blocks per register set, round keys in
+// (peak.AES: 12 independent blocks per register set, round keys in
 // registers, nothing loaded or stored). ns/op and MB/s are EncryptBlocks';
 // the %peak metric is its throughput as a percentage of the raw rate.
 //
@@ -31,7 +31,7 @@ func BenchmarkSealedPeak(b *testing.B) {
 			}
 			buf := make([]byte, 64<<10)
 			w := widths[p]
-			iters := len(buf) / (12 * w) // one AESPeak call covers 64 KiB
+			iters := len(buf) / (12 * w) // one peak.AES call covers 64 KiB
 			b.SetBytes(int64(len(buf)))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -43,7 +43,7 @@ func BenchmarkSealedPeak(b *testing.B) {
 			sealed := b.Elapsed()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				asmtest.AESPeak(w, iters)
+				peak.AES(w, iters)
 			}
 			raw := time.Since(start)
 			rawBytes := float64(b.N) * float64(iters*12*w)

@@ -1,161 +1,173 @@
 package main
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
-	"testing"
-	"text/tabwriter"
-	"time"
+	"runtime"
+	"strings"
 
-	"github.com/go-keylocker/keylocker/aeskl"
-	"golang.org/x/crypto/xts"
+	"github.com/go-keylocker/keylocker/internal/benchcmd"
+	"github.com/go-keylocker/keylocker/internal/cliutil"
 )
 
-// result is one measured operation.
-type result struct {
-	Op             string  `json:"op"`
-	Implementation string  `json:"implementation"`
-	KeyBits        int     `json:"key_bits"`
-	Bytes          int     `json:"bytes"`
-	NsPerOp        float64 `json:"ns_per_op"`
-	MBPerSec       float64 `json:"mb_per_s"`
-	VsCryptoAES    float64 `json:"vs_crypto_aes,omitempty"` // throughput ratio, same op
+func init() {
+	register(command{name: "bench", usage: "[flags] | compare [--chart FILE] A.json B.json...", run: runBench,
+		summary: "measure every implementation that runs here against crypto/aes\n" +
+			"(every mode, both directions, threads, charts); compare reports."})
 }
 
-// runBench measures every implementation that can run here against
-// crypto/aes (and x/crypto/xts), for people comparing Key Locker with
-// AES-NI on their own machine. The go test benchmarks in bench/ are the
-// reference measurements; this is the quick look.
+const benchAbout = `Each figure is the total throughput of --threads goroutines, the median of
+--count repetitions interleaved with the other cases, with its spread, its
+ratio to crypto/aes (xts: x/crypto/xts) in the same repetitions and its
+share of this CPU's raw AES rate (AESENC/VAESENC over registers, measured in
+each repetition). A terminal shows progress on stderr. --json and --out write
+the report that 'aeskl bench compare' reads (format: README, "Benchmarks").
+
+'aeskl bench compare [--chart FILE] A.json B.json...' lines up reports of
+other machines or builds, with each one's ratio to the first.`
+
 func runBench(args []string) int {
-	fs := flag.NewFlagSet("aeskl bench", flag.ContinueOnError)
-	size := fs.Int("size", 4096, "bytes per bulk operation (a multiple of 16)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	benchtime := fs.Duration("time", 300*time.Millisecond, "time to run each measurement")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(args[1:])
 	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(os.Stderr, "aeskl bench: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	def := benchcmd.DefaultConfig()
+	fs := newFlags("bench", benchAbout)
+	mode := fs.String("mode", strings.Join(benchcmd.Modes, ","), "modes, a comma-separated `LIST` of ecb, ctr, gcm, cbc, xts\n(each in both directions: encrypt/decrypt, GCM seal/open)")
+	size := fs.String("size", "16,512,4k,64k", "bytes per operation, a `LIST` of multiples of 16 (k: KiB, m: MiB)")
+	key := fs.String("key", "128,256", "AES key sizes, a `LIST` of 128, 192, 256")
+	impl := fs.String("impl", "", "implementations, a `LIST` of "+strings.Join(benchcmd.KnownImpls(), ", ")+"\n(default: every one that runs here)")
+	threads := fs.Int("threads", runtime.NumCPU(), "`N` goroutines run each case at once, the figures are their total (the default is\nthe number of logical CPUs)")
+	d := fs.Duration("time", def.Time, "each repetition of each case runs for `D` (> 0)")
+	count := fs.Int("count", def.Count, "`N` repetitions of each case, interleaved with the other cases")
+	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
+	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
+	outPath := fs.String("out", "", "also write the JSON report to `FILE` (to share, or for 'aeskl bench compare')")
+	if status, ok := fs.Run(args, 0, os.Stdout, os.Stderr); !ok {
+		return status
 	}
-	testing.Init()
-	flag.Set("test.benchtime", benchtime.String())
-	if *size <= 0 || *size%16 != 0 {
-		fmt.Fprintln(os.Stderr, "aeskl bench: --size must be a positive multiple of 16")
-		return 2
+	cfg := def
+	var err error
+	if cfg.Modes, err = benchcmd.ParseModes(*mode); err != nil {
+		return fs.UsageError(os.Stderr, "--mode: %v", err)
 	}
-	var impls []aeskl.Implementation
-	for _, i := range aeskl.Implementations {
-		if _, err := aeskl.New(make([]byte, 16), aeskl.WithImplementation(i)); err == nil {
-			impls = append(impls, i)
+	if cfg.Sizes, err = benchcmd.ParseSizes(*size); err != nil {
+		return fs.UsageError(os.Stderr, "--size: %v", err)
+	}
+	if cfg.KeyBits, err = benchcmd.ParseKeys(*key); err != nil {
+		return fs.UsageError(os.Stderr, "--key: %v", err)
+	}
+	if *impl != "" {
+		if cfg.Impls, err = benchcmd.ParseImpls(*impl); err != nil {
+			return fs.UsageError(os.Stderr, "--impl: %v", err)
 		}
 	}
-	var results []result
-	for _, bits := range []int{128, 256} {
-		key := make([]byte, bits/8)
-		base := map[string]float64{}
-		add := func(op, impl string, n int, f func(b *testing.B)) {
-			r := testing.Benchmark(func(b *testing.B) {
-				b.SetBytes(int64(n))
-				f(b)
-			})
-			ns := float64(r.T.Nanoseconds()) / float64(r.N)
-			res := result{Op: op, Implementation: impl, KeyBits: bits, Bytes: n, NsPerOp: ns, MBPerSec: float64(n) * 1e3 / ns}
-			if impl == "crypto/aes" || impl == "x/crypto/xts+crypto/aes" {
-				base[op] = res.MBPerSec
-			} else if b := base[op]; b > 0 {
-				res.VsCryptoAES = res.MBPerSec / b
-			}
-			results = append(results, res)
+	switch {
+	case *threads < 1:
+		return fs.UsageError(os.Stderr, "--threads %d: want at least 1", *threads)
+	case *d <= 0:
+		return fs.UsageError(os.Stderr, "--time %v: want a duration > 0, such as 10ms", *d)
+	case *count < 1:
+		return fs.UsageError(os.Stderr, "--count %d: want at least 1", *count)
+	}
+	if *chartPath != "" {
+		if err := benchcmd.CheckChartPath(*chartPath); err != nil {
+			return fs.UsageError(os.Stderr, "--chart: %v", err)
 		}
-		buf := make([]byte, *size)
-		iv := make([]byte, 16)
-		blocks := map[string]cipher.Block{}
-		ref, _ := aes.NewCipher(key)
-		blocks["crypto/aes"] = ref
-		names := []string{"crypto/aes"}
-		for _, i := range impls {
-			c, err := aeskl.New(key, aeskl.WithImplementation(i))
-			if err != nil {
-				continue
-			}
-			blocks[i.String()] = c
-			names = append(names, i.String())
+	}
+	cfg.Threads, cfg.Time, cfg.Count = *threads, *d, *count
+	progress, finish := benchcmd.TerminalProgress(os.Stderr)
+	cfg.Progress = progress
+	r, err := benchcmd.Run(cfg)
+	finish()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aeskl bench:", err)
+		return 1
+	}
+	if *chartPath != "" {
+		if err := r.WriteChart(*chartPath); err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl bench: --chart:", err)
+			return 1
 		}
-		for _, name := range names {
-			blk := blocks[name]
-			add("encrypt 1 block", name, 16, func(b *testing.B) {
-				for b.Loop() {
-					blk.Encrypt(buf, buf)
-				}
-			})
-			add("ctr", name, *size, func(b *testing.B) {
-				s := cipher.NewCTR(blk, iv)
-				for b.Loop() {
-					s.XORKeyStream(buf, buf)
-				}
-			})
-			add("gcm seal", name, *size, func(b *testing.B) {
-				g, _ := cipher.NewGCM(blk)
-				out := make([]byte, 0, *size+16)
-				for b.Loop() {
-					out = g.Seal(out[:0], iv[:12], buf, nil)
-				}
-			})
-			add("cbc decrypt", name, *size, func(b *testing.B) {
-				m := cipher.NewCBCDecrypter(blk, iv)
-				for b.Loop() {
-					m.CryptBlocks(buf, buf)
-				}
-			})
-		}
-		xkey := make([]byte, 2*len(key))
-		xkey[len(key)] = 1
-		add("xts", "x/crypto/xts+crypto/aes", *size, func(b *testing.B) {
-			x, _ := xts.NewCipher(aes.NewCipher, xkey)
-			for b.Loop() {
-				x.Encrypt(buf, buf, 1)
-			}
-		})
-		for _, i := range impls {
-			x, err := aeskl.NewXTS(xkey, aeskl.WithImplementation(i))
-			if err != nil {
-				continue
-			}
-			add("xts", i.String(), *size, func(b *testing.B) {
-				for b.Loop() {
-					if err := x.Encrypt(buf, buf, 1); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+	}
+	if *outPath != "" {
+		if err := writeReport(r, *outPath); err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl bench: --out:", err)
+			return 1
 		}
 	}
 	if *asJSON {
-		e := json.NewEncoder(os.Stdout)
-		e.SetIndent("", "  ")
-		if err := e.Encode(results); err != nil {
-			fmt.Fprintln(os.Stderr, "aeskl:", err)
+		err = r.WriteJSON(os.Stdout)
+	} else {
+		r.Describe(os.Stdout)
+		fmt.Println()
+		err = r.WriteTable(os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aeskl bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// writeReport writes r as JSON to path; the file appears whole or not at
+// all.
+func writeReport(r *benchcmd.Report, path string) error {
+	out, err := cliutil.CreateOutput(path, true)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if err := out.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := r.WriteJSON(out); err != nil {
+		return err
+	}
+	return out.Commit()
+}
+
+func runCompare(args []string) int {
+	fs := cliutil.NewFlagSet("aeskl bench compare", "[--chart FILE] A.json B.json...",
+		"Lines up reports written by 'aeskl bench --json' or --out (other machines, or\n"+
+			"before and after a change): each one's median MB/s and its ratio to the first\n"+
+			"report, '-' where a report lacks the case.")
+	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
+	if status, ok := fs.Run(args, -1, os.Stdout, os.Stderr); !ok {
+		return status
+	}
+	if fs.NArg() < 2 {
+		return fs.UsageError(os.Stderr, "want at least two reports, got %d", fs.NArg())
+	}
+	if *chartPath != "" {
+		if err := benchcmd.CheckChartPath(*chartPath); err != nil {
+			return fs.UsageError(os.Stderr, "--chart: %v", err)
+		}
+	}
+	var reports []*benchcmd.Report
+	for _, name := range fs.Args() {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl bench compare:", err)
 			return 1
 		}
-		return 0
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "op\timplementation\tkey\tbytes\tns/op\tMB/s\tvs crypto/aes\t")
-	for _, r := range results {
-		ratio := ""
-		if r.VsCryptoAES > 0 {
-			ratio = fmt.Sprintf("%.2fx", r.VsCryptoAES)
+		r, err := benchcmd.ReadReport(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "aeskl bench compare: %s: %v\n", name, err)
+			return 1
 		}
-		fmt.Fprintf(w, "%s\t%s\tAES-%d\t%d\t%.1f\t%.0f\t%s\t\n", r.Op, r.Implementation, r.KeyBits, r.Bytes, r.NsPerOp, r.MBPerSec, ratio)
+		reports = append(reports, r)
 	}
-	w.Flush()
+	c := benchcmd.Compare(fs.Args(), reports)
+	if *chartPath != "" {
+		if err := c.WriteChart(*chartPath); err != nil {
+			fmt.Fprintln(os.Stderr, "aeskl bench compare: --chart:", err)
+			return 1
+		}
+	}
+	if err := c.WriteTable(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "aeskl bench compare:", err)
+		return 1
+	}
 	return 0
 }

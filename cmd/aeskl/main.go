@@ -5,20 +5,22 @@
 // itself in commands.
 //
 //	aeskl info [--json]
-//	aeskl bench [--size N] [--time D] [--json]
+//	aeskl bench [--mode LIST] [--size LIST] [--key LIST] [--impl LIST] [--threads N]
+//	            [--time D] [--count N] [--json] [--out FILE] [--chart FILE]
+//	aeskl bench compare [--chart FILE] A.json B.json...
+//	aeskl version [--json]
+//
+// `aeskl help COMMAND` or `aeskl COMMAND --help` describes a command.
 package main
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
 
-	"github.com/go-keylocker/keylocker/aeskl"
-	"github.com/klauspost/cpuid/v2"
+	"github.com/go-keylocker/keylocker/internal/cliutil"
 )
 
 // A command is one subcommand of aeskl.
@@ -35,13 +37,15 @@ var commands = map[string]command{}
 
 func register(c command) { commands[c.name] = c }
 
-func init() {
-	register(command{name: "info", usage: "[--json]", run: runInfo,
-		summary: "print what the CPU and OS support (Key Locker, AES-NI, VAES...),\n" +
-			"which implementation aeskl.New chooses per key size, and why."})
-	register(command{name: "bench", usage: "[--size N] [--time D] [--json]", run: runBench,
-		summary: "measure every implementation that runs here against crypto/aes\n" +
-			"(one block, CTR, GCM, CBC decryption, XTS), a few seconds."})
+// newFlags returns the flag set of the registered command name: its usage
+// line is the command's synopsis, followed by its summary and about.
+func newFlags(name, about string) *cliutil.FlagSet {
+	c := commands[name]
+	text := c.summary
+	if about != "" {
+		text += "\n\n" + about
+	}
+	return cliutil.NewFlagSet("aeskl "+name, c.usage, text)
 }
 
 func usage(w io.Writer) {
@@ -65,6 +69,7 @@ func usage(w io.Writer) {
 			fmt.Fprintf(w, "%-8s %s\n", "", l)
 		}
 	}
+	fmt.Fprintln(w, "\n'aeskl help COMMAND' or 'aeskl COMMAND --help' describes a command and its flags.")
 }
 
 func main() {
@@ -74,13 +79,32 @@ func main() {
 // dispatch runs the subcommand named by args[0] and returns the exit status.
 func dispatch(args []string) int {
 	if len(args) < 1 {
+		fmt.Fprintln(os.Stderr, "aeskl: no command given")
+		fmt.Fprintln(os.Stderr)
 		usage(os.Stderr)
 		return 2
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		usage(os.Stdout)
 		return 0
+	case "help":
+		switch len(args) {
+		case 1:
+			usage(os.Stdout)
+			return 0
+		case 2:
+			if c, ok := commands[args[1]]; ok {
+				return c.run([]string{"--help"})
+			}
+			fmt.Fprintf(os.Stderr, "aeskl help: unknown command %q\n\n", args[1])
+		default:
+			fmt.Fprintf(os.Stderr, "aeskl help: unexpected argument %q\n\n", args[2])
+		}
+		usage(os.Stderr)
+		return 2
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -89,32 +113,4 @@ func dispatch(args []string) int {
 		return 2
 	}
 	return c.run(args[1:])
-}
-
-func runInfo(args []string) int {
-	fs := flag.NewFlagSet("aeskl info", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(os.Stderr, "aeskl info: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	s := aeskl.Detect()
-	if *asJSON {
-		e := json.NewEncoder(os.Stdout)
-		e.SetIndent("", "  ")
-		if err := e.Encode(s); err != nil {
-			fmt.Fprintln(os.Stderr, "aeskl:", err)
-			return 1
-		}
-		return 0
-	}
-	fmt.Printf("CPU:                %s (%s)\n", cpuid.CPU.BrandName, cpuid.CPU.VendorString)
-	fmt.Print(s)
-	return 0
 }

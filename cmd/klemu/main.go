@@ -4,7 +4,7 @@
 // instructions. Use it directly or as `go test -exec klemu`.
 //
 //	klemu [--profile=NAME] [--iwkey=random|zero] [--keysource=0|1] [--nobackup]
-//	      [--rotate-after=N] [--stats[=FILE]] [--cpuid=fault|patch|auto] PROG [ARGS...]
+//	      [--rotate-after=N] [--stats[=FILE]] [--cpuid=auto|fault|patch] PROG [ARGS...]
 //
 // See internal/klemu/README.md.
 package main
@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-keylocker/keylocker/internal/cliutil"
 	"github.com/go-keylocker/keylocker/internal/klemu/cpuid"
 	"github.com/go-keylocker/keylocker/internal/klemu/tracer"
 )
@@ -52,34 +53,35 @@ func (s *statsFlag) Set(v string) error {
 	return nil
 }
 
-func usage(fs *flag.FlagSet) func() {
-	return func() {
-		fmt.Fprintf(fs.Output(), "usage: klemu [flags] PROG [ARGS...]\n\n"+
-			"Runs PROG under ptrace as if the CPU had Intel Key Locker (go test -exec klemu).\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-}
+const about = `Runs PROG under ptrace as if the CPU had Intel Key Locker (go test -exec klemu).
+Exit status: PROG's; 120 emulation unavailable here, 125 usage or internal
+error, 126 PROG cannot run, 127 PROG not found. See internal/klemu/README.md.`
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	fset := flag.NewFlagSet("klemu", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = usage(fset)
-	profile := fset.String("profile", "full", "CPUID profile: full, no-wide, disabled, absent")
-	iwkey := fset.String("iwkey", "random", "IWKey: random (per run) or zero (tests only: the spec vector)")
-	keysource := fset.Uint("keysource", 0, "IWKey.KeySource reported by ENCODEKEY (0 or 1)")
+func run(args []string, stdout, stderr io.Writer) int {
+	fset := cliutil.NewFlagSet("klemu", "[flags] PROG [ARGS...]", about)
+	profile := fset.String("profile", "full", "what CPUID reports, the `NAME` of a profile: full, no-wide, disabled, absent")
+	iwkey := fset.String("iwkey", "random", "the IWKey, `KIND` random (per run) or zero (tests only: the spec vector)")
+	keysource := fset.Uint("keysource", 0, "IWKey.KeySource reported by ENCODEKEY, `N` 0 or 1")
 	nobackup := fset.Bool("nobackup", false, "IWKey.NoBackup reported by ENCODEKEY")
-	rotate := fset.Int("rotate-after", 0, "replace the IWKey after every N emulated AES instructions (0: never; SIGUSR2 rotates at once)")
-	cpuidMode := fset.String("cpuid", "fault", "CPUID interception: fault (CPUID faulting; exit 120 without it), patch (patch the executable's *cpuid* helpers), auto")
+	rotate := fset.Int("rotate-after", 0, "replace the IWKey after every `N` emulated AES instructions\n(0: never; SIGUSR2 rotates at once)")
+	cpuidMode := fset.String("cpuid", "auto", "how CPUID is intercepted, `MODE` auto (faulting where the CPU has it,\n"+
+		"else patch, with a notice once per run), fault (CPUID faulting; exit 120\n"+
+		"without it) or patch (in the executable's *cpuid* helpers only)")
 	var stats statsFlag
-	fset.Var(&stats, "stats", "print counters at exit to stderr, or `=FILE`")
+	fset.Var(&stats, "stats", "print counters at exit: to stderr, or with `=FILE` to FILE (opened before\n"+
+		"PROG runs); go test shows a passing test's stderr only with -v: use\n"+
+		"--stats=FILE or --stats=/dev/tty there")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fset.Usage(stdout)
 			return 0
 		}
+		fmt.Fprintf(stderr, "klemu: %v\n\n", err)
+		fset.Usage(stderr)
 		return exitUsage
 	}
 	cfg := tracer.Config{NoBackup: *nobackup, RotateAfter: *rotate}
@@ -120,9 +122,29 @@ func run(args []string, stderr io.Writer) int {
 		cfg.Debug = stderr
 	}
 	if fset.NArg() == 0 {
-		fset.Usage()
+		fmt.Fprint(stderr, "klemu: no program given\n\n")
+		fset.Usage(stderr)
 		return exitUsage
 	}
+	var statsOut io.Writer = stderr
+	if stats.on && stats.file != "" {
+		f, err := os.OpenFile(stats.file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "klemu: --stats=%s: %v\n", stats.file, err)
+			return exitUsage
+		}
+		defer f.Close()
+		statsOut = f
+	}
+	env := os.Environ()
+	if cfg.CPUID == tracer.ModeAuto {
+		cfg.Notice = func(msg string) {
+			if firstNotice(os.TempDir(), os.Getenv, os.Getppid()) {
+				fmt.Fprintln(stderr, msg)
+			}
+		}
+	}
+	env = append(env, noticeEnv+"=1")
 	prog := fset.Arg(0)
 	path, err := exec.LookPath(prog)
 	if err != nil {
@@ -158,13 +180,15 @@ func run(args []string, stderr io.Writer) int {
 			}
 		}
 	}()
-	ws, err := t.Run(path, fset.Args(), os.Environ())
+	ws, err := t.Run(path, fset.Args(), env)
 	signal.Stop(sigc)
 	if err != nil {
 		return report(stderr, err)
 	}
 	if stats.on {
-		writeStats(t.Stats(), stats.file, stderr) // on failure, says so; the status stays PROG's
+		if err := t.Stats().Write(statsOut); err != nil {
+			fmt.Fprintf(stderr, "klemu: --stats: %v\n", err) // the status stays PROG's
+		}
 	}
 	switch {
 	case ws.Exited():
@@ -175,23 +199,6 @@ func run(args []string, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "klemu: unexpected wait status %v\n", ws)
 	return exitUsage
-}
-
-func writeStats(st *tracer.Stats, file string, stderr io.Writer) {
-	if file == "" {
-		st.Write(stderr)
-		return
-	}
-	f, err := os.Create(file)
-	if err == nil {
-		err = st.Write(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
-	}
 }
 
 func report(stderr io.Writer, err error) int {

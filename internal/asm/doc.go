@@ -2,8 +2,9 @@
 // the signal-frame wipe (the hooks every key-holding routine calls, and
 // their start-up). The algorithms have packages of their own below it:
 // kl (Key Locker), sealed (AES-NI / VAES on wrapped handles) and ghash;
-// asmtest is their test support, and _asm the module whose avo programs
-// generate every .s file with its Go declarations. It is built only on
+// peak measures the CPU's raw AES rate; asmtest is their test support, and
+// _asm the module whose avo programs generate every .s file with its Go
+// declarations. It is built only on
 // amd64 without the purego tag; elsewhere the package is empty.
 //
 // Every routine's Go declaration (generated) states its contract: registers

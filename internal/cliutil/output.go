@@ -1,6 +1,7 @@
-// Package cliutil holds what the aeskl command's file and disk subcommands
-// share: outputs that appear whole or not at all, progress on a terminal,
-// and passphrases read without echo.
+// Package cliutil holds what the repository's commands share: outputs
+// that appear whole or not at all, progress on a terminal, passphrases
+// read without echo, flag sets that document and report flags with double
+// dashes, and the binary's build information.
 package cliutil
 
 import (

@@ -23,13 +23,3 @@ func CallABI0(pc uintptr, frame *[16]uint64, regs *[16][16]byte)
 //
 //go:noescape
 func CallABI0Z(pc uintptr, frame *[16]uint64, out *[48][64]byte)
-
-// AESPeak runs iters iterations of AES-128 encryption on 12 independent
-// blocks per lane set held in registers (12 xmm registers for width 16 with
-// legacy-SSE AESENC, 12 ymm for width 32 with VEX VAESENC, 12 zmm for width
-// 64 with EVEX VAESENC), one round key in a register, 9 AESENC and one
-// AESENCLAST per block: each iteration encrypts 12*width bytes. Nothing is
-// loaded or stored: it measures the CPU's AES rate for that width, the
-// ceiling of any AES code of that width. It needs AES-NI (width 16), VAES
-// and AVX2 (32), VAES and AVX-512F (64); it zeroes the registers it used.
-func AESPeak(width int, iters int)

@@ -14,11 +14,12 @@
 // and makes its TestKL* tests skip unless klemutest.Inner() or the CPU has
 // Key Locker.
 //
-// CPUID interception: klemu's default (--cpuid=fault) needs CPUID faulting.
-// Where the machine lacks it (AMD without CpuidUserDis, most hypervisors),
-// klemutest falls back to --cpuid=patch (the executable's *cpuid* helpers
-// are patched) and says so in the test log. KLEMUTEST_CPUID=fault|patch
-// forces a mode (fault: skip where CPUID faulting is unavailable).
+// CPUID interception: klemutest probes klemu with --cpuid=fault (CPUID
+// faulting) and runs with it where it works. Where the machine lacks it
+// (AMD without CpuidUserDis, most hypervisors), klemutest runs klemu with
+// --cpuid=patch (the executable's *cpuid* helpers are patched) and says so
+// in the test log. KLEMUTEST_CPUID=fault|patch forces a mode (fault: skip
+// where CPUID faulting is unavailable).
 package klemutest
 
 import (
@@ -183,7 +184,8 @@ func probed(tb testing.TB) string {
 	probeOnce.Do(func() {
 		force := os.Getenv("KLEMUTEST_CPUID")
 		if force == "" || force == "fault" {
-			code, out := probe(bin)
+			probeFlags = []string{"--cpuid=fault"}
+			code, out := probe(bin, probeFlags...)
 			switch {
 			case code == 0:
 				return

@@ -26,6 +26,9 @@ type Config struct {
 	Break       Break  // KLEMU_BREAK
 	CPUID       Mode   // --cpuid
 	Debug       io.Writer
+	// Notice, if not nil, receives the one-line notice that ModeAuto fell
+	// back to ModePatch (no CPUID faulting here); nil: no notice.
+	Notice func(msg string)
 }
 
 // Mode is how CPUID is intercepted.
@@ -41,7 +44,8 @@ const (
 	// helper functions of the main executable with UD2 at every exec (see
 	// patch_linux_amd64.go): a fallback for machines without CPUID faulting.
 	ModePatch
-	// ModeAuto is ModeFault if CPUID faulting works here, else ModePatch.
+	// ModeAuto is ModeFault if CPUID faulting works here, else ModePatch
+	// (Config.Notice says so).
 	ModeAuto
 )
 
@@ -60,10 +64,12 @@ func ParseMode(s string) (Mode, error) {
 }
 
 // Break is a deliberate breakage (env KLEMU_BREAK=riprel,flags,xmm456,nocpuid)
-// used to show that the end-to-end tests catch a broken emulator.
+// used to show that the end-to-end tests catch a broken emulator, or
+// (nofault) to behave as on a machine without CPUID faulting.
 type Break struct {
 	sem.Breakage
 	NoCPUID bool // do not arm CPUID faulting
+	NoFault bool // report CPUID faulting as unavailable
 }
 
 // ParseBreak parses a comma-separated KLEMU_BREAK value.
@@ -80,8 +86,10 @@ func ParseBreak(s string) (Break, error) {
 			b.XMM456 = true
 		case "nocpuid":
 			b.NoCPUID = true
+		case "nofault":
+			b.NoFault = true
 		default:
-			return b, fmt.Errorf("unknown KLEMU_BREAK %q (want riprel, flags, xmm456, nocpuid)", f)
+			return b, fmt.Errorf("unknown KLEMU_BREAK %q (want riprel, flags, xmm456, nocpuid, nofault)", f)
 		}
 	}
 	return b, nil

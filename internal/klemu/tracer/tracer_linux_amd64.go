@@ -106,13 +106,20 @@ func (t *Tracer) Run(path string, argv, env []string) (syscall.WaitStatus, error
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if t.mode != ModePatch {
-		if err := probeFaulting(); err != nil {
+		err := probeFaulting()
+		if err == nil && t.cfg.Break.NoFault {
+			err = errors.New("KLEMU_BREAK=nofault")
+		}
+		if err != nil {
 			if t.mode == ModeFault {
 				return 0, &Unavailable{Reason: fmt.Sprintf("CPUID faulting refused: arch_prctl(ARCH_SET_CPUID, 0): %v "+
-					"(no CPUID faulting on this CPU/hypervisor; --cpuid=patch is a partial fallback)", err)}
+					"(no CPUID faulting on this CPU/hypervisor; --cpuid=patch or auto is a partial fallback)", err)}
 			}
 			t.mode = ModePatch
-			fmt.Fprintf(os.Stderr, "klemu: CPUID faulting unavailable (arch_prctl(ARCH_SET_CPUID, 0): %v): --cpuid=auto patches CPUID in the executable's *cpuid* helpers instead\n", err)
+			if t.cfg.Notice != nil {
+				t.cfg.Notice(fmt.Sprintf("klemu: no CPUID faulting here (arch_prctl(ARCH_SET_CPUID, 0): %v): "+
+					"CPUID is answered only in the executable's *cpuid* helpers (--cpuid=patch; --cpuid=fault insists on faulting)", err))
+			}
 		} else {
 			t.mode = ModeFault
 		}
