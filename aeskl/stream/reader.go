@@ -12,19 +12,25 @@ import (
 // A Reader decrypts a stream read from an underlying io.Reader. It
 // returns the plaintext of a segment only once the segment has been
 // authenticated, and io.EOF only after the last segment (the one sealed as
-// last) has been; any failure is sticky. A Reader holds one ciphertext
-// segment and decrypts it in place. It is not safe for concurrent use.
+// last) has been; any failure is sticky.
+//
+// A Read into a buffer too small for a whole segment decrypts one segment
+// in place in the Reader's buffer and hands it out over several Reads. A
+// Read with room for whole segments reads rounds of 512 KiB of them (at
+// least two) and decrypts them straight into its argument, by the calling
+// goroutine and up to GOMAXPROCS-1 helpers. A Reader holds one round of
+// ciphertext. It is not safe for concurrent use.
 type Reader struct {
-	r     io.Reader
-	p     Params
-	c     *aeskl.Cipher
-	aead  cipher.AEAD
-	nonce [nonceSize]byte
-	seg   uint64 // number of the next segment
-	ct    []byte // SegmentSize+1: a segment and one byte to know whether it is the last
-	ahead byte   // the first byte of segment seg, read with the one before
-	pt    []byte // authenticated plaintext not yet returned (inside ct)
-	err   error  // sticky; io.EOF after the last segment
+	r      io.Reader
+	p      Params
+	c      *aeskl.Cipher
+	aead   cipher.AEAD
+	prefix [NoncePrefixSize]byte
+	seg    uint64 // number of the next segment
+	ct     []byte // one round of ciphertext and one byte more
+	ahead  byte   // the first byte of segment seg, read with the round before
+	pt     []byte // authenticated plaintext not yet returned (inside ct)
+	err    error  // sticky; io.EOF after the last segment
 }
 
 // NewReader reads the header of a stream from r and returns a Reader of
@@ -47,15 +53,15 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	sr := &Reader{r: r, p: p, c: c, aead: g, ct: make([]byte, p.SegmentSize+1)}
-	copy(sr.nonce[:], hdr[1+p.KeySize:])
+	sr := &Reader{r: r, p: p, c: c, aead: g, ct: make([]byte, p.roundSegments()*p.SegmentSize+1)}
+	copy(sr.prefix[:], hdr[1+p.KeySize:])
 	return sr, nil
 }
 
 // Read returns authenticated plaintext. When p has room for whole
-// segments they are decrypted straight into it; a segment that fails
-// leaves the part of p it was decrypted into zeroed, and Read returns the
-// bytes of the segments before it (then the error, on the next call).
+// segments they are decrypted straight into it; if one fails, Read
+// returns the bytes of the segments before it (and the error on the next
+// call), and the rest of the part of p it decrypted into is zeroed.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(r.pt) > 0 {
 		n := copy(p, r.pt)
@@ -64,42 +70,42 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	n := 0
 	for n < len(p) && r.err == nil {
-		// After the first segment of this call, go on only while a whole
-		// segment fits: no read is started that the caller did not ask for.
-		if n > 0 && len(p)-n < r.p.ptLimit(r.seg) {
-			break
-		}
-		seg, last := r.next()
-		if r.err != nil {
-			break
-		}
-		ptLen := len(seg) - TagSize
-		segmentNonce(&r.nonce, r.seg, last)
-		var dst []byte
-		if ptLen <= len(p)-n {
-			dst = p[n:n] // straight into p; Open zeroes it on failure
-		} else {
-			dst = seg[:0] // in place
-		}
-		if _, err := r.aead.Open(dst, r.nonce[:], seg, nil); err != nil {
-			if errors.Is(err, aeskl.ErrInvalidHandle) {
-				r.err = err
-			} else {
-				r.err = fmt.Errorf("%w (segment %d)", ErrAuthentication, r.seg)
+		// How many whole segments fit in the rest of p? After the first
+		// round of this call, go on only while one does: no read is
+		// started that the caller did not ask for.
+		k, room := 0, len(p)-n
+		for k < r.p.roundSegments() {
+			lim := r.p.ptLimit(r.seg + uint64(k))
+			if lim > room {
+				break
 			}
+			room -= lim
+			k++
+		}
+		if k == 0 && n > 0 {
 			break
 		}
-		r.seg++
-		if last {
-			r.err = io.EOF
-			r.wipe()
+		sizes, last := r.fill(max(k, 1))
+		if r.err != nil && len(sizes) == 0 {
+			break
 		}
-		if ptLen <= len(p)-n {
-			n += ptLen
-		} else {
-			m := copy(p[n:], seg[:ptLen])
+		if k == 0 {
+			// One segment, in place, handed out over several Reads.
+			seg := r.ct[:sizes[0]]
+			if err := r.open(seg[:0], seg, r.seg, last); err != nil {
+				r.fail(err, r.seg)
+				break
+			}
+			r.advance(1, last)
+			m := copy(p[n:], seg[:len(seg)-TagSize])
 			n += m
-			r.pt = seg[m:ptLen]
+			r.pt = seg[m : len(seg)-TagSize]
+			break
+		}
+		m, err := r.openRound(p[n:], sizes, last)
+		n += m
+		if err != nil {
+			break
 		}
 	}
 	if n > 0 {
@@ -111,38 +117,123 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return 0, r.err
 }
 
-// next reads the ciphertext of segment r.seg into r.ct and reports
-// whether it is the last one: it is unless one more byte follows it.
-func (r *Reader) next() (seg []byte, last bool) {
+// openRound decrypts the segments of r.ct whose sizes are given into p,
+// on several goroutines, and returns the plaintext bytes that
+// authenticated: those of the segments before the first that failed (the
+// rest of what was decrypted is zeroed).
+func (r *Reader) openRound(p []byte, sizes []int, last bool) (int, error) {
+	ctOff := make([]int, len(sizes)+1)
+	for i, s := range sizes {
+		ctOff[i+1] = ctOff[i] + s
+	}
+	ptOff := func(i int) int { return ctOff[i] - i*TagSize }
+	first := r.seg
+	failed, err := parallel(len(sizes), r.p.grain(), func(i int) error {
+		return r.open(p[ptOff(i):ptOff(i)], r.ct[ctOff[i]:ctOff[i+1]], first+uint64(i), last && i == len(sizes)-1)
+	})
+	if err != nil {
+		clear(p[ptOff(failed):ptOff(len(sizes))])
+		r.fail(err, first+uint64(failed))
+		return ptOff(failed), err
+	}
+	r.advance(len(sizes), last)
+	return ptOff(len(sizes)), nil
+}
+
+// open decrypts segment i (ct) into dst[:0]; on failure dst is zeroed
+// (by Open).
+func (r *Reader) open(dst, ct []byte, i uint64, last bool) error {
+	var nonce [nonceSize]byte
+	copy(nonce[:], r.prefix[:])
+	segmentNonce(&nonce, i, last)
+	_, err := r.aead.Open(dst, nonce[:], ct, nil)
+	return err
+}
+
+// fail records the failure of segment i, which comes before any failure
+// fill may have recorded.
+func (r *Reader) fail(err error, i uint64) {
+	if !errors.Is(err, aeskl.ErrInvalidHandle) {
+		err = fmt.Errorf("%w (segment %d)", ErrAuthentication, i)
+	}
+	r.err = err
+}
+
+func (r *Reader) advance(k int, last bool) {
+	r.seg += uint64(k)
+	if last {
+		r.err = io.EOF
+		r.wipe()
+	}
+}
+
+// fill reads up to k segments from segment r.seg on into r.ct and
+// returns their sizes and whether the last of them is the stream's last
+// segment: it is unless one more byte follows it. A stream that ends
+// where no segment can end sets r.err (after the whole segments before
+// that point, which are returned).
+func (r *Reader) fill(k int) (sizes []int, last bool) {
 	if r.seg >= maxSegments {
 		r.err = ErrTooManySegments
 		return nil, false
 	}
-	lim := r.p.SegmentSize
-	if r.seg == 0 {
-		lim -= r.p.HeaderSize()
+	k = int(min(uint64(k), maxSegments-r.seg))
+	want := 0
+	for j := range k {
+		s := r.p.SegmentSize
+		if r.seg+uint64(j) == 0 {
+			s -= r.p.HeaderSize()
+		}
+		sizes = append(sizes, s)
+		want += s
 	}
 	have := 0
 	if r.seg > 0 {
 		r.ct[0] = r.ahead
 		have = 1
 	}
-	m, err := io.ReadFull(r.r, r.ct[have:lim+1])
+	m, err := readFull(r.r, r.ct[have:want+1])
 	have += m
 	switch err {
 	case nil:
-		r.ahead = r.ct[lim]
-		return r.ct[:lim], false
+		r.ahead = r.ct[want]
+		return sizes, false
 	case io.EOF, io.ErrUnexpectedEOF:
-		if have < TagSize {
-			r.err = fmt.Errorf("%w: segment %d has %d bytes, less than its tag", ErrTruncated, r.seg, have)
-			return nil, false
-		}
-		return r.ct[:have], true
 	default:
 		r.err = err
 		return nil, false
 	}
+	// The stream ends in this round: the segment that holds its end is
+	// the last one.
+	for j, s := range sizes {
+		if have > s {
+			have -= s
+			continue
+		}
+		if have < TagSize {
+			r.err = fmt.Errorf("%w: segment %d has %d bytes, less than its tag", ErrTruncated, r.seg+uint64(j), have)
+			return sizes[:j], false
+		}
+		sizes[j] = have
+		return sizes[:j+1], true
+	}
+	panic("unreachable")
+}
+
+// readFull is io.ReadFull in pieces of at most readPiece bytes.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := io.ReadFull(r, b[n:min(len(b), n+readPiece)])
+		n += m
+		if err != nil {
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (r *Reader) wipe() {

@@ -10,15 +10,23 @@ import (
 
 // A Writer encrypts what is written to it into a stream on an underlying
 // io.Writer. Close writes the last segment: a stream that was not closed
-// is incomplete and fails authentication. A Writer holds at most one
-// plaintext segment and a batch of ciphertext segments (about 64 KiB, or
-// one segment if larger). It is not safe for concurrent use.
+// is incomplete and fails authentication.
+//
+// Small writes gather in a plaintext segment buffer. A Write that brings
+// whole segments is sealed straight from its argument in rounds of 512 KiB
+// of segments (at least two), by the calling goroutine and up to
+// GOMAXPROCS-1 helpers, into the underlying writer's own buffer when it
+// offers one large enough (AvailableBuffer, as bytes.Buffer and
+// bufio.Writer do), otherwise into a buffer of one round. The stream is
+// the same byte for byte however it was written. Everything a Write
+// sealed is written to the underlying writer before the Write returns. A
+// Writer is not safe for concurrent use.
 type Writer struct {
 	w      io.Writer
 	p      Params
 	c      *aeskl.Cipher
 	aead   cipher.AEAD
-	nonce  [nonceSize]byte
+	prefix [NoncePrefixSize]byte
 	seg    uint64 // number of the next segment
 	buf    []byte // buffered plaintext of the next segment
 	out    []byte // sealed segments not yet written
@@ -27,10 +35,6 @@ type Writer struct {
 }
 
 var _ io.WriteCloser = (*Writer)(nil)
-
-// outBatch is the size of the ciphertext gathered before a write to the
-// underlying writer, for small segments.
-const outBatch = 64 << 10
 
 // NewWriter starts a stream on w with the associated data ad (which is
 // not written: the reader needs the same). It writes the header to w at
@@ -51,13 +55,13 @@ func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, erro
 		return nil, err
 	}
 	sw := &Writer{w: w, p: p, c: c, aead: g}
-	copy(sw.nonce[:], hdr[1+p.KeySize:])
+	copy(sw.prefix[:], hdr[1+p.KeySize:])
 	if _, err := w.Write(hdr); err != nil {
 		c.Close()
 		return nil, err
 	}
 	sw.buf = make([]byte, 0, p.ptSeg())
-	sw.out = make([]byte, 0, max(p.SegmentSize, outBatch/p.SegmentSize*p.SegmentSize))
+	sw.out = make([]byte, 0, p.roundSegments()*p.SegmentSize)
 	return sw, nil
 }
 
@@ -74,10 +78,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	for len(p) > 0 && w.err == nil {
 		lim := w.p.ptLimit(w.seg)
 		if len(w.buf) == 0 && len(p) > lim {
-			// A whole segment straight from p, and more follows it.
-			w.seal(p[:lim], false)
-			p = p[lim:]
-			n += lim
+			m := w.sealRound(p)
+			p = p[m:]
+			n += m
 			continue
 		}
 		m := copy(w.buf[len(w.buf):lim], p)
@@ -85,7 +88,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		p = p[m:]
 		n += m
 		if len(w.buf) == lim && len(p) > 0 {
-			w.seal(w.buf, false)
+			w.sealOne(w.buf, false)
 			w.buf = w.buf[:0]
 		}
 	}
@@ -93,32 +96,114 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return n, w.err
 }
 
-// seal appends segment w.seg of plaintext pt to w.out.
-func (w *Writer) seal(pt []byte, last bool) {
+// sealRound seals the whole segments at the start of p that more of p
+// follows, up to a round, and returns the plaintext bytes it took.
+func (w *Writer) sealRound(p []byte) int {
+	var k, used, ctLen int
+	for k < w.p.roundSegments() && w.seg+uint64(k) < maxSegments {
+		lim := w.p.ptLimit(w.seg + uint64(k))
+		if used+lim >= len(p) {
+			break
+		}
+		used += lim
+		ctLen += lim + TagSize
+		k++
+	}
+	if k == 0 {
+		w.err = ErrTooManySegments
+		return 0
+	}
+	dst, direct := w.reserve(ctLen, p)
+	if dst == nil {
+		return 0
+	}
+	first := w.seg
+	_, err := parallel(k, w.p.grain(), func(i int) error {
+		j := first + uint64(i)
+		ptOff := int(w.p.ptStart(j) - w.p.ptStart(first))
+		ctOff := ptOff + i*TagSize
+		lim := w.p.ptLimit(j)
+		var nonce [nonceSize]byte
+		copy(nonce[:], w.prefix[:])
+		segmentNonce(&nonce, j, false)
+		return seal(w.aead, dst[ctOff:ctOff+lim+TagSize], &nonce, p[ptOff:ptOff+lim])
+	})
+	if err != nil {
+		clear(dst)
+		w.err = err
+		return 0
+	}
+	w.seg += uint64(k)
+	if direct {
+		w.write(dst)
+	} else {
+		w.out = w.out[:len(w.out)+ctLen]
+	}
+	return used
+}
+
+// availableBuffer is what bytes.Buffer and bufio.Writer offer: their free
+// space, to be appended to and passed to the next Write.
+type availableBuffer interface {
+	AvailableBuffer() []byte
+}
+
+// reserve returns n bytes to seal the plaintext pt into: the underlying
+// writer's free space (direct) if it offers enough, does not overlap pt
+// and nothing is waiting in w.out, else the free end of w.out, written out
+// first if needed.
+func (w *Writer) reserve(n int, pt []byte) (dst []byte, direct bool) {
+	if cap(w.out)-len(w.out) < n {
+		if w.flush(); w.err != nil {
+			return nil, false
+		}
+	}
+	if len(w.out) == 0 {
+		if ab, ok := w.w.(availableBuffer); ok {
+			if a := ab.AvailableBuffer(); cap(a) >= n && !overlap(a[:n], pt) {
+				return a[:n], true
+			}
+		}
+	}
+	return w.out[len(w.out) : len(w.out)+n], false
+}
+
+// sealOne appends segment w.seg of plaintext pt to w.out.
+func (w *Writer) sealOne(pt []byte, last bool) {
 	if w.seg >= maxSegments {
 		w.err = ErrTooManySegments
 		return
 	}
-	if len(w.out)+len(pt)+TagSize > cap(w.out) {
+	n := len(pt) + TagSize
+	if cap(w.out)-len(w.out) < n {
 		if w.flush(); w.err != nil {
 			return
 		}
 	}
-	segmentNonce(&w.nonce, w.seg, last)
-	w.out = w.aead.Seal(w.out, w.nonce[:], pt, nil)
+	var nonce [nonceSize]byte
+	copy(nonce[:], w.prefix[:])
+	segmentNonce(&nonce, w.seg, last)
+	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], &nonce, pt); err != nil {
+		w.err = err
+		return
+	}
+	w.out = w.out[:len(w.out)+n]
 	w.seg++
 }
 
 func (w *Writer) flush() {
-	if len(w.out) == 0 || w.err != nil {
-		return
+	if len(w.out) > 0 && w.err == nil {
+		w.write(w.out)
 	}
-	n, err := w.w.Write(w.out)
-	if err == nil && n < len(w.out) {
+	w.out = w.out[:0]
+}
+
+func (w *Writer) write(b []byte) {
+	n, err := w.w.Write(b)
+	if err == nil && n < len(b) {
 		err = io.ErrShortWrite
 	}
 	w.err = err
-	w.out = w.out[:0]
 }
 
 // Close seals the last segment (possibly empty), writes what is left and
@@ -130,7 +215,7 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	if w.err == nil {
-		w.seal(w.buf, true)
+		w.sealOne(w.buf, true)
 		w.flush()
 	}
 	clear(w.buf[:cap(w.buf)])
