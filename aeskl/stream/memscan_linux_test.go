@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/memscan"
 )
 
@@ -29,6 +30,9 @@ const hygieneAD = "hygiene"
 // the child's memory for each. The control child does the same with
 // crypto/hkdf and crypto/aes, as Tink does, and must be found.
 func TestKeysNotInMemory(t *testing.T) {
+	if c, err := aeskl.New(make([]byte, 32)); err != nil || c.Implementation() == aeskl.Generic {
+		t.Skip("the generic aeskl implementation makes no promise about its key schedule's copies (README)")
+	}
 	for _, mode := range []string{"stream", "stdlib"} {
 		t.Run(mode, func(t *testing.T) {
 			mk := randBytes(32)

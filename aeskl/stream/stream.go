@@ -28,8 +28,12 @@
 // unseals it only for a key derivation, into a buffer that is wiped with
 // every other intermediate of the derivation (the HMAC pads and states,
 // the pseudorandom key, the derived key) as soon as the derived key is an
-// aeskl handle. Writer, Reader and ReaderAt hold one segment of data, and
-// never return plaintext of a segment that failed authentication.
+// aeskl handle; from then on aeskl's promises hold for it (see the
+// repository's SECURITY.md: none for the copies the generic implementation
+// may leave). A test scans a child process that used a Key for each of
+// those values. Writer, Reader and ReaderAt hold a bounded amount of data
+// (one round of segments, at least one segment) and never return
+// plaintext of a segment that failed authentication.
 package stream
 
 import (
