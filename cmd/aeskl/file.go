@@ -375,7 +375,22 @@ func argon2Key(pw []byte, h *fileHeader) []byte {
 	return k
 }
 
+// encrypt and decrypt open IN and OUT before they ask for a passphrase:
+// a missing input or an existing output fails at once.
 func (f *fileOp) encrypt() error {
+	if f.out == "-" && cliutil.IsTerminal(os.Stdout) && !f.force {
+		return errors.New("not writing ciphertext to a terminal (redirect it, or --force)")
+	}
+	in, size, err := f.openInput()
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := cliutil.CreateOutput(f.out, f.force)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
 	h := &fileHeader{keySize: 32, segmentSize: fileSegmentSize}
 	var mk []byte
 	if f.keyFile != "" {
@@ -400,19 +415,6 @@ func (f *fileOp) encrypt() error {
 		return err
 	}
 	defer key.Close()
-	if f.out == "-" && cliutil.IsTerminal(os.Stdout) && !f.force {
-		return errors.New("not writing ciphertext to a terminal (redirect it, or --force)")
-	}
-	in, size, err := f.openInput()
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := cliutil.CreateOutput(f.out, f.force)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
 	hdr := h.marshal()
 	if _, err := out.Write(hdr); err != nil {
 		return err
@@ -446,13 +448,19 @@ func (f *fileOp) decrypt() error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", f.in, err)
 	}
-	var mk []byte
 	switch {
 	case h.kdf == kdfKeyFile && f.keyFile == "":
 		return fmt.Errorf("%s was encrypted with a key file: give it with --key-file", f.in)
 	case h.kdf == kdfArgon2id && f.keyFile != "":
 		return fmt.Errorf("%s was encrypted with a passphrase, not a key file", f.in)
-	case h.kdf == kdfKeyFile:
+	}
+	out, err := cliutil.CreateOutput(f.out, f.force)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	var mk []byte
+	if h.kdf == kdfKeyFile {
 		if mk, err = readKeyFile(f.keyFile); err != nil {
 			return err
 		}
@@ -460,7 +468,7 @@ func (f *fileOp) decrypt() error {
 			clear(mk)
 			return fmt.Errorf("%s was encrypted with a %d-byte key; %s holds %d bytes", f.in, h.keySize, f.keyFile, len(mk))
 		}
-	default:
+	} else {
 		pw, err := f.passphrase(false)
 		if err != nil {
 			return err
@@ -485,11 +493,6 @@ func (f *fileOp) decrypt() error {
 			total = n
 		}
 	}
-	out, err := cliutil.CreateOutput(f.out, f.force)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
 	prog := cliutil.NewProgress(os.Stderr, total, "decrypting", f.quiet)
 	if err := copyBuf(prog.Writer(out), r); err != nil {
 		if errors.Is(err, stream.ErrAuthentication) || errors.Is(err, stream.ErrTruncated) {
