@@ -9,31 +9,47 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-keylocker/keylocker/aeskl/stream"
 	"golang.org/x/crypto/argon2"
 )
 
-// runCmd runs this test binary as the aeskl command, with stdin, in a
-// session of its own (no controlling terminal: a passphrase prompt fails
-// instead of waiting), and returns its output and exit status.
+// runCmd runs the aeskl command in this process (dispatch, as main does)
+// with stdin as its standard input, and returns its standard output, its
+// standard error and its exit status. In-process, because a test binary
+// built with -race takes about a second to start.
 func runCmd(t *testing.T, stdin []byte, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
-	cmd.Stdin = bytes.NewReader(stdin)
-	noTerminal(cmd)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return o.String(), e.String(), ee.ExitCode()
-	}
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o.String(), e.String(), 0
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldIn, oldOut, oldErr := os.Stdin, os.Stdout, os.Stderr
+	os.Stdin, os.Stdout, os.Stderr = inR, outW, errW
+	defer func() { os.Stdin, os.Stdout, os.Stderr = oldIn, oldOut, oldErr }()
+	var o, e bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Go(func() { inW.Write(stdin); inW.Close() }) // ends early if the command stops reading
+	wg.Go(func() { io.Copy(&o, outR) })
+	wg.Go(func() { io.Copy(&e, errR) })
+	code = dispatch(args)
+	outW.Close()
+	errW.Close()
+	inR.Close()
+	wg.Wait()
+	outR.Close()
+	errR.Close()
+	return o.String(), e.String(), code
 }
 
 // mustRun runs aeskl and fails the test unless it exits 0.
@@ -301,14 +317,13 @@ func TestFileUsage(t *testing.T) {
 		{[]string{"encrypt", "--bogus", "a", "b"}, 2, "-bogus"},
 		{[]string{"decrypt", "--argon2", "1,1,1", "a", "b"}, 2, "-argon2"},
 		{[]string{"encrypt", "--key-file", key, "--passphrase-file", key, "a", "b"}, 2, "exclude each other"},
-		{[]string{"encrypt", "--argon2", "0,64,4", in, "o"}, 2, "time 0"},
-		{[]string{"encrypt", "--argon2", "1,64", in, "o"}, 2, "TIME,MEMORY_MIB,THREADS"},
-		{[]string{"encrypt", "--argon2", "1,x,1", in, "o"}, 2, `"x" is not a number`},
-		{[]string{"encrypt", "--argon2", "1,5000,1", in, "o"}, 2, "4096 MiB"},
-		{[]string{"encrypt", "--key-file", filepath.Join(dir, "missing"), in, "o"}, 1, "missing"},
-		{[]string{"encrypt", "--key-file", key, filepath.Join(dir, "missing"), "o"}, 1, "missing"},
-		{[]string{"decrypt", "--key-file", key, in, "o"}, 1, "not an aeskl encrypted file"},
-		{[]string{"encrypt", in, "o"}, 1, "no terminal"},
+		{[]string{"encrypt", "--argon2", "0,64,4", in, filepath.Join(dir, "o")}, 2, "time 0"},
+		{[]string{"encrypt", "--argon2", "1,64", in, filepath.Join(dir, "o")}, 2, "TIME,MEMORY_MIB,THREADS"},
+		{[]string{"encrypt", "--argon2", "1,x,1", in, filepath.Join(dir, "o")}, 2, `"x" is not a number`},
+		{[]string{"encrypt", "--argon2", "1,5000,1", in, filepath.Join(dir, "o")}, 2, "4096 MiB"},
+		{[]string{"encrypt", "--key-file", filepath.Join(dir, "missing"), in, filepath.Join(dir, "o")}, 1, "missing"},
+		{[]string{"encrypt", "--key-file", key, filepath.Join(dir, "missing"), filepath.Join(dir, "o")}, 1, "missing"},
+		{[]string{"decrypt", "--key-file", key, in, filepath.Join(dir, "o")}, 1, "not an aeskl encrypted file"},
 		{[]string{"encrypt", "-h"}, 0, ""},
 	} {
 		stdout, errOut, code := runCmd(t, nil, c.args...)
@@ -322,7 +337,27 @@ func TestFileUsage(t *testing.T) {
 	if names := dirNames(t, dir); len(names) != 2 {
 		t.Errorf("files left: %v", names)
 	}
-	if out := run(t, "help"); !strings.Contains(out, "aeskl encrypt [--key-file F") || !strings.Contains(out, "aeskl decrypt") {
+	if out, _, code := runCmd(t, nil, "help"); code != 0 || !strings.Contains(out, "aeskl encrypt [--key-file F") || !strings.Contains(out, "aeskl decrypt") {
 		t.Errorf("the overview lacks encrypt and decrypt:\n%s", out)
+	}
+}
+
+// TestFileNoTerminal: without a key or passphrase file and without a
+// terminal to ask on, encrypt fails with status 1 and says what to give.
+// It runs this test binary as the command, in a session of its own (no
+// controlling terminal: the prompt fails instead of waiting).
+func TestFileNoTerminal(t *testing.T) {
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("x"))
+	cmd := exec.Command(os.Args[0], "encrypt", in, filepath.Join(dir, "out"))
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
+	noTerminal(cmd)
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "no terminal to ask for a passphrase on (give a key or passphrase file)") {
+		t.Errorf("%v\n%s", err, out)
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("files left: %v", names)
 	}
 }
