@@ -31,9 +31,12 @@
 // aeskl handle; from then on aeskl's promises hold for it (see the
 // repository's SECURITY.md: none for the copies the generic implementation
 // may leave). A test scans a child process that used a Key for each of
-// those values. Writer, Reader and ReaderAt hold a bounded amount of data
-// (one round of segments, at least one segment) and never return
-// plaintext of a segment that failed authentication.
+// those values.
+//
+// Writer and Reader hold a bounded amount of data: a round of segments
+// (512 KiB, or two segments if that is more) and, for the Writer, one
+// plaintext segment; a ReaderAt one segment per ReadAt in progress. None
+// of them returns plaintext of a segment that failed authentication.
 package stream
 
 import (
