@@ -11,8 +11,8 @@ import (
 // on the same data, key and parameters: one Writer or Reader per
 // operation, the whole plaintext in one Write into a bytes.Buffer with
 // room for the stream, the whole stream read to io.EOF into one buffer.
-// aeskl/stream seals and opens on GOMAXPROCS goroutines (-cpu 1 for one),
-// Tink on one. Compare with benchstat -col /impl.
+// aeskl/stream seals on up to GOMAXPROCS goroutines (-cpu 1 for one) and
+// opens on one, Tink does both on one. Compare with benchstat -col /impl.
 func BenchmarkStream64MiB(b *testing.B) {
 	const size = 64 << 20
 	pt := randBytes(size)

@@ -12,11 +12,11 @@ import (
 )
 
 // A Writer or Reader whose caller's Write or Read is large enough works
-// in rounds: roundBytes of segments (at least two segments), sealed or
-// opened by the calling goroutine and helpers. Reads from the underlying
-// reader go in pieces of at most readPiece bytes, below the size from
-// which Go's memmove bypasses the cache, so that the segments are still
-// in cache when they are opened.
+// in rounds: roundBytes of segments (at least two segments), which a
+// Writer seals on the calling goroutine and helpers. Reads from the
+// underlying reader go in pieces of at most readPiece bytes, below the
+// size from which Go's memmove bypasses the cache, so that the segments
+// are still in cache when they are opened.
 const (
 	roundBytes = 512 << 10
 	readPiece  = 512 << 10
