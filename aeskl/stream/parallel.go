@@ -1,0 +1,114 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/go-keylocker/keylocker/aeskl"
+)
+
+// A Writer or Reader whose caller's Write or Read is large enough works
+// in rounds: roundBytes of segments (at least two segments), which a
+// Writer seals on the calling goroutine and helpers. Reads from the
+// underlying reader go in pieces of at most readPiece bytes, below the
+// size from which Go's memmove bypasses the cache, so that the segments
+// are still in cache when they are opened.
+const (
+	roundBytes = 512 << 10
+	readPiece  = 512 << 10
+	maxWorkers = 8
+)
+
+// roundSegments is the number of segments of a round.
+func (p Params) roundSegments() int { return max(2, roundBytes/p.SegmentSize) }
+
+// parallel runs f(i) for every i in [0, n) and returns the smallest i
+// for which f failed, with its error (-1 if none failed). The calling
+// goroutine and up to GOMAXPROCS-1 helpers (at most maxWorkers in all)
+// take chunks of grain indices in increasing order from a shared counter,
+// so that a helper that gets no CPU delays the call by one chunk at most.
+// After a failure no new chunk is taken; the chunks taken before it are
+// finished (up to their own first failure), so every index below the one
+// returned was run.
+func parallel(n, grain int, f func(i int) error) (int, error) {
+	workers := min((n+grain-1)/grain, runtime.GOMAXPROCS(0), maxWorkers)
+	if workers <= 1 {
+		for i := range n {
+			if err := f(i); err != nil {
+				return i, err
+			}
+		}
+		return -1, nil
+	}
+	var (
+		next    atomic.Int64
+		stop    atomic.Bool
+		mu      sync.Mutex
+		failed  = n
+		failErr error
+	)
+	work := func() {
+		for !stop.Load() {
+			lo := int(next.Add(int64(grain))) - grain
+			if lo >= n {
+				return
+			}
+			for i := lo; i < min(lo+grain, n); i++ {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if i < failed {
+						failed, failErr = i, err
+					}
+					mu.Unlock()
+					stop.Store(true)
+					break
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	if failErr == nil {
+		return -1, nil
+	}
+	return failed, failErr
+}
+
+// grain is the number of segments a worker takes at a time: about 64 KiB.
+func (p Params) grain() int { return max(1, (64<<10)/p.SegmentSize) }
+
+// seal seals one segment, turning the panic of a rejected handle into an
+// error (it may run on a goroutine of its own, where a panic could not be
+// recovered by the caller).
+func seal(g interface {
+	Seal(dst, nonce, plaintext, ad []byte) []byte
+}, dst []byte, nonce *[nonceSize]byte, pt []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(error)
+			if !ok || !errors.Is(e, aeskl.ErrInvalidHandle) {
+				panic(r)
+			}
+			err = fmt.Errorf("stream: %w", e)
+		}
+	}()
+	g.Seal(dst[:0], nonce[:], pt, nil)
+	return nil
+}
+
+// overlap reports whether a and b share memory.
+func overlap(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
+}

@@ -1,0 +1,159 @@
+package stream
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync/atomic"
+	"testing"
+)
+
+// withProcs runs f with GOMAXPROCS set to n.
+func withProcs(n int, f func()) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	f()
+}
+
+// TestParallel: every index runs exactly once; with failures, the
+// smallest failing index is returned and every index below it ran.
+func TestParallel(t *testing.T) {
+	for _, procs := range []int{1, 2, 5} {
+		withProcs(procs, func() {
+			for _, n := range []int{0, 1, 2, 7, 64, 1000} {
+				for _, grain := range []int{1, 3, 16} {
+					for _, fail := range [][]int{nil, {0}, {5}, {n - 1}, {3, 900, 40}} {
+						runs := make([]atomic.Int32, n)
+						bad := map[int]bool{}
+						want := -1
+						for _, f := range fail {
+							if f >= 0 && f < n {
+								bad[f] = true
+								if want < 0 || f < want {
+									want = f
+								}
+							}
+						}
+						got, err := parallel(n, grain, func(i int) error {
+							runs[i].Add(1)
+							if bad[i] {
+								return fmt.Errorf("fail %d", i)
+							}
+							return nil
+						})
+						name := fmt.Sprintf("procs %d, n %d, grain %d, failing %v", procs, n, grain, fail)
+						if got != want || (want >= 0) != (err != nil) || (err != nil && err.Error() != fmt.Sprintf("fail %d", want)) {
+							t.Fatalf("%s: %d, %v; want %d", name, got, err, want)
+						}
+						for i := range runs {
+							r := runs[i].Load()
+							if r > 1 || (r == 0 && (want < 0 || i < want)) {
+								t.Fatalf("%s: index %d ran %d times", name, i, r)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// plainWriter hides the AvailableBuffer of what it wraps.
+type plainWriter struct{ w io.Writer }
+
+func (p plainWriter) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// TestWriterPaths writes the same stream into a bytes.Buffer with room
+// (sealed in its free space), one without, a writer that offers no
+// buffer, small and large bufio.Writers, with one to five goroutines, in
+// one Write and in odd pieces: the bytes are the reference's every time.
+func TestWriterPaths(t *testing.T) {
+	p := Params{16, 4096}
+	mk := randBytes(16)
+	k := newKey(t, mk, p)
+	pt := plaintext(1<<20 + 1234) // two rounds and a bit
+	salt, prefix := randBytes(16), randBytes(NoncePrefixSize)
+	want := refEncrypt(t, p, mk, salt, prefix, pt, nil)
+	for _, procs := range []int{1, 2, 5} {
+		withProcs(procs, func() {
+			var roomy bytes.Buffer
+			roomy.Grow(len(want) + 100)
+			var tight, viaPlain, viaSmall, viaLarge bytes.Buffer
+			small, large := bufio.NewWriterSize(&viaSmall, 1000), bufio.NewWriterSize(&viaLarge, 8<<20)
+			for name, c := range map[string]struct {
+				w   io.Writer
+				out *bytes.Buffer
+			}{
+				"bytes.Buffer with room": {&roomy, &roomy}, "bytes.Buffer": {&tight, &tight},
+				"no AvailableBuffer": {plainWriter{&viaPlain}, &viaPlain},
+				"small bufio.Writer": {small, &viaSmall}, "large bufio.Writer": {large, &viaLarge},
+			} {
+				for _, chunk := range []int{len(pt), 300_001} {
+					c.out.Reset()
+					w, err := k.newWriter(c.w, nil, bytes.NewReader(cat(salt, prefix)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					for off := 0; off < len(pt); off += chunk {
+						w.Write(pt[off:min(off+chunk, len(pt))])
+					}
+					if err := w.Close(); err != nil {
+						t.Fatal(err)
+					}
+					if b, ok := c.w.(*bufio.Writer); ok {
+						b.Flush()
+					}
+					if !bytes.Equal(c.out.Bytes(), want) {
+						t.Fatalf("%d goroutines, %s, writes of %d: the stream differs from the reference", procs, name, chunk)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWriterPlaintextInSinkBuffer: plaintext that lies in the free space
+// of the very buffer the stream goes to is not sealed over.
+func TestWriterPlaintextInSinkBuffer(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	var sink bytes.Buffer
+	sink.Grow(1 << 20)
+	w, err := k.NewWriter(&sink, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := sink.AvailableBuffer()
+	pt := free[100 : 100+50000]
+	copy(pt, plaintext(len(pt)))
+	want := bytes.Clone(pt)
+	if _, err := w.Write(pt); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decrypt(t, k, sink.Bytes(), nil, 4096); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+}
+
+// TestTamperRounds is TestTamper's stream read in rounds of many
+// segments: the plaintext returned stops at the first failing segment.
+func TestTamperRounds(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(200 * p.ptSeg())
+	ct := encrypt(t, k, pt, nil, 0)
+	b := segmentBounds(t, p, len(ct))
+	for _, s := range []int{0, 1, 17, 63, 64, 150, 199} {
+		bad := bytes.Clone(ct)
+		bad[b[s]+7] ^= 1
+		got, err := decrypt(t, k, bad, nil, len(pt)+100)
+		if !errors.Is(err, ErrAuthentication) || int64(len(got)) != p.ptStart(uint64(s)) || !bytes.Equal(got, pt[:len(got)]) {
+			t.Errorf("segment %d modified: %d bytes, %v", s, len(got), err)
+		}
+	}
+}

@@ -1,0 +1,254 @@
+package stream
+
+import (
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-keylocker/keylocker/aeskl"
+)
+
+// A Reader decrypts a stream read from an underlying io.Reader. It
+// returns the plaintext of a segment only once the segment has been
+// authenticated, and io.EOF only after the last segment (the one sealed as
+// last) has been; any failure is sticky.
+//
+// A Read into a buffer too small for a whole segment decrypts one segment
+// in place in the Reader's buffer and hands it out over several Reads. A
+// Read with room for whole segments reads rounds of 512 KiB of them (at
+// least two) and decrypts them straight into its argument. A Reader holds
+// one round of ciphertext. It is not safe for concurrent use.
+type Reader struct {
+	r      io.Reader
+	p      Params
+	c      *aeskl.Cipher
+	aead   cipher.AEAD
+	prefix [NoncePrefixSize]byte
+	seg    uint64 // number of the next segment
+	ct     []byte // one round of ciphertext and one byte more
+	ahead  byte   // the first byte of segment seg, read with the round before
+	pt     []byte // authenticated plaintext not yet returned (inside ct)
+	err    error  // sticky; io.EOF after the last segment
+}
+
+// NewReader reads the header of a stream from r and returns a Reader of
+// its plaintext; ad is the associated data the stream was written with.
+// A wrong key or associated data shows as ErrAuthentication on the first
+// Read.
+func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
+	p := k.p
+	hdr := make([]byte, p.HeaderSize())
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("%w: the header is incomplete", ErrTruncated)
+		}
+		return nil, err
+	}
+	if hdr[0] != byte(len(hdr)) {
+		return nil, fmt.Errorf("%w: header length %d, want %d", ErrHeader, hdr[0], len(hdr))
+	}
+	c, g, err := k.segmentKey(hdr[1:1+p.KeySize], ad)
+	if err != nil {
+		return nil, err
+	}
+	sr := &Reader{r: r, p: p, c: c, aead: g, ct: make([]byte, p.roundSegments()*p.SegmentSize+1)}
+	copy(sr.prefix[:], hdr[1+p.KeySize:])
+	return sr, nil
+}
+
+// Read returns authenticated plaintext. When p has room for whole
+// segments they are decrypted straight into it; if one fails, Read
+// returns the bytes of the segments before it (and the error on the next
+// call), and the part of p the failed segment was decrypted into is
+// zeroed.
+func (r *Reader) Read(p []byte) (int, error) {
+	if len(r.pt) > 0 {
+		n := copy(p, r.pt)
+		r.pt = r.pt[n:]
+		return n, nil
+	}
+	n := 0
+	for n < len(p) && r.err == nil {
+		// How many whole segments fit in the rest of p? After the first
+		// round of this call, go on only while one does: no read is
+		// started that the caller did not ask for.
+		k, room := 0, len(p)-n
+		for k < r.p.roundSegments() {
+			lim := r.p.ptLimit(r.seg + uint64(k))
+			if lim > room {
+				break
+			}
+			room -= lim
+			k++
+		}
+		if k == 0 && n > 0 {
+			break
+		}
+		sizes, last := r.fill(max(k, 1))
+		if r.err != nil && len(sizes) == 0 {
+			break
+		}
+		if k == 0 {
+			// One segment, in place, handed out over several Reads.
+			seg := r.ct[:sizes[0]]
+			if err := r.open(seg[:0], seg, r.seg, last); err != nil {
+				r.fail(err, r.seg)
+				break
+			}
+			r.advance(1, last)
+			m := copy(p[n:], seg[:len(seg)-TagSize])
+			n += m
+			r.pt = seg[m : len(seg)-TagSize]
+			break
+		}
+		m, err := r.openRound(p[n:], sizes, last)
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if r.err == io.EOF && len(p) == 0 {
+		return 0, nil
+	}
+	return 0, r.err
+}
+
+// openRound decrypts the segments of r.ct whose sizes are given into p
+// and returns the plaintext bytes that authenticated: those of the
+// segments before the first that failed (whose part of p Open zeroes).
+// One goroutine does it: the round was just copied into this goroutine's
+// cache, and helpers on other cores would have to fetch it from there
+// (measured slower than one goroutine).
+func (r *Reader) openRound(p []byte, sizes []int, last bool) (int, error) {
+	n, off := 0, 0
+	for i, s := range sizes {
+		isLast := last && i == len(sizes)-1
+		if err := r.open(p[n:n], r.ct[off:off+s], r.seg, isLast); err != nil {
+			r.fail(err, r.seg)
+			return n, r.err
+		}
+		r.advance(1, isLast)
+		n += s - TagSize
+		off += s
+	}
+	return n, nil
+}
+
+// open decrypts segment i (ct) into dst[:0]; on failure dst is zeroed
+// (by Open).
+func (r *Reader) open(dst, ct []byte, i uint64, last bool) error {
+	var nonce [nonceSize]byte
+	copy(nonce[:], r.prefix[:])
+	segmentNonce(&nonce, i, last)
+	_, err := r.aead.Open(dst, nonce[:], ct, nil)
+	return err
+}
+
+// fail records the failure of segment i, which comes before any failure
+// fill may have recorded.
+func (r *Reader) fail(err error, i uint64) {
+	if !errors.Is(err, aeskl.ErrInvalidHandle) {
+		err = fmt.Errorf("%w (segment %d)", ErrAuthentication, i)
+	}
+	r.err = err
+}
+
+func (r *Reader) advance(k int, last bool) {
+	r.seg += uint64(k)
+	if last {
+		r.err = io.EOF
+		r.wipe()
+	}
+}
+
+// fill reads up to k segments from segment r.seg on into r.ct and
+// returns their sizes and whether the last of them is the stream's last
+// segment: it is unless one more byte follows it. A stream that ends
+// where no segment can end sets r.err (after the whole segments before
+// that point, which are returned).
+func (r *Reader) fill(k int) (sizes []int, last bool) {
+	if r.seg >= maxSegments {
+		r.err = ErrTooManySegments
+		return nil, false
+	}
+	k = int(min(uint64(k), maxSegments-r.seg))
+	want := 0
+	for j := range k {
+		s := r.p.SegmentSize
+		if r.seg+uint64(j) == 0 {
+			s -= r.p.HeaderSize()
+		}
+		sizes = append(sizes, s)
+		want += s
+	}
+	have := 0
+	if r.seg > 0 {
+		r.ct[0] = r.ahead
+		have = 1
+	}
+	m, err := readFull(r.r, r.ct[have:want+1])
+	have += m
+	switch err {
+	case nil:
+		r.ahead = r.ct[want]
+		return sizes, false
+	case io.EOF, io.ErrUnexpectedEOF:
+	default:
+		r.err = err
+		return nil, false
+	}
+	// The stream ends in this round: the segment that holds its end is
+	// the last one.
+	for j, s := range sizes {
+		if have > s {
+			have -= s
+			continue
+		}
+		if have < TagSize {
+			r.err = fmt.Errorf("%w: segment %d has %d bytes, less than its tag", ErrTruncated, r.seg+uint64(j), have)
+			return sizes[:j], false
+		}
+		sizes[j] = have
+		return sizes[:j+1], true
+	}
+	panic("unreachable")
+}
+
+// readFull is io.ReadFull in pieces of at most readPiece bytes.
+func readFull(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := io.ReadFull(r, b[n:min(len(b), n+readPiece)])
+		n += m
+		if err != nil {
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (r *Reader) wipe() {
+	if r.c != nil {
+		r.c.Close()
+		r.c = nil
+	}
+}
+
+// Close wipes the stream's key handle and buffer; later Reads return
+// ErrClosed. It does not close the underlying reader.
+func (r *Reader) Close() error {
+	r.wipe()
+	clear(r.ct)
+	r.pt = nil
+	if r.err == nil || r.err == io.EOF {
+		r.err = ErrClosed
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package stream
+
+import (
+	"crypto/cipher"
+	"crypto/rand"
+	"io"
+
+	"github.com/go-keylocker/keylocker/aeskl"
+)
+
+// A Writer encrypts what is written to it into a stream on an underlying
+// io.Writer. Close writes the last segment: a stream that was not closed
+// is incomplete and fails authentication.
+//
+// Small writes gather in a plaintext segment buffer. A Write that brings
+// whole segments is sealed straight from its argument in rounds of 512 KiB
+// of segments (at least two), by the calling goroutine and up to
+// GOMAXPROCS-1 helpers, into the underlying writer's own buffer when it
+// offers one large enough (AvailableBuffer, as bytes.Buffer and
+// bufio.Writer do), otherwise into a buffer of one round. The stream is
+// the same byte for byte however it was written. Everything a Write
+// sealed is written to the underlying writer before the Write returns. A
+// Writer is not safe for concurrent use.
+type Writer struct {
+	w      io.Writer
+	p      Params
+	c      *aeskl.Cipher
+	aead   cipher.AEAD
+	prefix [NoncePrefixSize]byte
+	seg    uint64 // number of the next segment
+	buf    []byte // buffered plaintext of the next segment
+	out    []byte // sealed segments not yet written
+	err    error  // sticky
+	closed bool
+}
+
+var _ io.WriteCloser = (*Writer)(nil)
+
+// NewWriter starts a stream on w with the associated data ad (which is
+// not written: the reader needs the same). It writes the header to w at
+// once.
+func (k *Key) NewWriter(w io.Writer, ad []byte) (*Writer, error) {
+	return k.newWriter(w, ad, rand.Reader)
+}
+
+func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, error) {
+	p := k.p
+	hdr := make([]byte, p.HeaderSize())
+	hdr[0] = byte(len(hdr))
+	if _, err := io.ReadFull(random, hdr[1:]); err != nil {
+		return nil, err
+	}
+	c, g, err := k.segmentKey(hdr[1:1+p.KeySize], ad)
+	if err != nil {
+		return nil, err
+	}
+	sw := &Writer{w: w, p: p, c: c, aead: g}
+	copy(sw.prefix[:], hdr[1+p.KeySize:])
+	if _, err := w.Write(hdr); err != nil {
+		c.Close()
+		return nil, err
+	}
+	sw.buf = make([]byte, 0, p.ptSeg())
+	sw.out = make([]byte, 0, p.roundSegments()*p.SegmentSize)
+	return sw, nil
+}
+
+// Write encrypts p. Whole segments are sealed as soon as it is known that
+// more plaintext follows them; the rest waits for the next Write or Close.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.closed {
+		return 0, ErrClosed
+	}
+	n := 0
+	for len(p) > 0 && w.err == nil {
+		lim := w.p.ptLimit(w.seg)
+		if len(w.buf) == 0 && len(p) > lim {
+			m := w.sealRound(p)
+			p = p[m:]
+			n += m
+			continue
+		}
+		m := copy(w.buf[len(w.buf):lim], p)
+		w.buf = w.buf[:len(w.buf)+m]
+		p = p[m:]
+		n += m
+		if len(w.buf) == lim && len(p) > 0 {
+			w.sealOne(w.buf, false)
+			w.buf = w.buf[:0]
+		}
+	}
+	w.flush()
+	return n, w.err
+}
+
+// sealRound seals the whole segments at the start of p that more of p
+// follows, up to a round, and returns the plaintext bytes it took.
+func (w *Writer) sealRound(p []byte) int {
+	var k, used, ctLen int
+	for k < w.p.roundSegments() && w.seg+uint64(k) < maxSegments {
+		lim := w.p.ptLimit(w.seg + uint64(k))
+		if used+lim >= len(p) {
+			break
+		}
+		used += lim
+		ctLen += lim + TagSize
+		k++
+	}
+	if k == 0 {
+		w.err = ErrTooManySegments
+		return 0
+	}
+	dst, direct := w.reserve(ctLen, p)
+	if dst == nil {
+		return 0
+	}
+	first := w.seg
+	_, err := parallel(k, w.p.grain(), func(i int) error {
+		j := first + uint64(i)
+		ptOff := int(w.p.ptStart(j) - w.p.ptStart(first))
+		ctOff := ptOff + i*TagSize
+		lim := w.p.ptLimit(j)
+		var nonce [nonceSize]byte
+		copy(nonce[:], w.prefix[:])
+		segmentNonce(&nonce, j, false)
+		return seal(w.aead, dst[ctOff:ctOff+lim+TagSize], &nonce, p[ptOff:ptOff+lim])
+	})
+	if err != nil {
+		clear(dst)
+		w.err = err
+		return 0
+	}
+	w.seg += uint64(k)
+	if direct {
+		w.write(dst)
+	} else {
+		w.out = w.out[:len(w.out)+ctLen]
+	}
+	return used
+}
+
+// availableBuffer is what bytes.Buffer and bufio.Writer offer: their free
+// space, to be appended to and passed to the next Write.
+type availableBuffer interface {
+	AvailableBuffer() []byte
+}
+
+// reserve returns n bytes to seal the plaintext pt into: the underlying
+// writer's free space (direct) if it offers enough, does not overlap pt
+// and nothing is waiting in w.out, else the free end of w.out, written out
+// first if needed.
+func (w *Writer) reserve(n int, pt []byte) (dst []byte, direct bool) {
+	if cap(w.out)-len(w.out) < n {
+		if w.flush(); w.err != nil {
+			return nil, false
+		}
+	}
+	if len(w.out) == 0 {
+		if ab, ok := w.w.(availableBuffer); ok {
+			if a := ab.AvailableBuffer(); cap(a) >= n && !overlap(a[:n], pt) {
+				return a[:n], true
+			}
+		}
+	}
+	return w.out[len(w.out) : len(w.out)+n], false
+}
+
+// sealOne appends segment w.seg of plaintext pt to w.out.
+func (w *Writer) sealOne(pt []byte, last bool) {
+	if w.seg >= maxSegments {
+		w.err = ErrTooManySegments
+		return
+	}
+	n := len(pt) + TagSize
+	if cap(w.out)-len(w.out) < n {
+		if w.flush(); w.err != nil {
+			return
+		}
+	}
+	var nonce [nonceSize]byte
+	copy(nonce[:], w.prefix[:])
+	segmentNonce(&nonce, w.seg, last)
+	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], &nonce, pt); err != nil {
+		w.err = err
+		return
+	}
+	w.out = w.out[:len(w.out)+n]
+	w.seg++
+}
+
+func (w *Writer) flush() {
+	if len(w.out) > 0 && w.err == nil {
+		w.write(w.out)
+	}
+	w.out = w.out[:0]
+}
+
+func (w *Writer) write(b []byte) {
+	n, err := w.w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	w.err = err
+}
+
+// Close seals the last segment (possibly empty), writes what is left and
+// wipes the stream's key handle and plaintext buffer. It does not close
+// the underlying writer. Calling Close again returns the first result.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err == nil {
+		w.sealOne(w.buf, true)
+		w.flush()
+	}
+	clear(w.buf[:cap(w.buf)])
+	w.buf = nil
+	w.c.Close()
+	return w.err
+}

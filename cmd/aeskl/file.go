@@ -1,0 +1,533 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/go-keylocker/keylocker/aeskl/stream"
+	"github.com/go-keylocker/keylocker/internal/cliutil"
+	"golang.org/x/crypto/argon2"
+)
+
+// The file format of aeskl encrypt (README.md, "Encrypting files"): a
+// header of ours, then a Tink AES-GCM-HKDF streaming AEAD stream whose
+// associated data is the header.
+//
+//	off len
+//	  0   6  magic "aeskl" 0x00
+//	  6   1  version, 1
+//	  7   1  key source: 0 = key file (the main key), 1 = argon2id passphrase
+//	  8   1  AES key size of the stream (Tink's derived key size), 16 or 32
+//	  9   4  ciphertext segment size of the stream, big-endian
+//	key source 1 only:
+//	 13   4  argon2id time (passes), big-endian
+//	 17   4  argon2id memory in KiB, big-endian
+//	 21   1  argon2id threads (lanes)
+//	 22   1  salt length, 16
+//	 23  16  salt
+const (
+	fileMagic       = "aeskl\x00"
+	fileVersion     = 1
+	kdfKeyFile      = 0
+	kdfArgon2id     = 1
+	fileFixedLen    = 13
+	argon2SaltLen   = 16
+	argon2HeaderLen = 10 + argon2SaltLen
+	fileSegmentSize = 1 << 20
+	// Bounds on what a header may ask for: they bound the memory and time
+	// a decryption spends before anything is authenticated.
+	maxSegmentSize   = 64 << 20
+	maxArgon2Time    = 100
+	maxArgon2MemKiB  = 4 << 20 // 4 GiB
+	maxArgon2Threads = 255
+)
+
+// argon2Params are argon2id's cost parameters; memory is in KiB.
+type argon2Params struct {
+	time, memory uint32
+	threads      uint8
+}
+
+// The default is RFC 9106's second recommended option: 3 passes over
+// 64 MiB with 4 lanes.
+var defaultArgon2 = argon2Params{time: 3, memory: 64 << 10, threads: 4}
+
+func (a argon2Params) String() string {
+	return fmt.Sprintf("%d,%d,%d", a.time, a.memory>>10, a.threads)
+}
+
+func (a argon2Params) check() error {
+	switch {
+	case a.time < 1 || a.time > maxArgon2Time:
+		return fmt.Errorf("argon2id time %d: want 1 to %d", a.time, maxArgon2Time)
+	case a.threads < 1:
+		return errors.New("argon2id threads 0: want 1 to 255")
+	case a.memory < 8*uint32(a.threads) || a.memory > maxArgon2MemKiB:
+		return fmt.Errorf("argon2id memory %d KiB: want %d KiB to 4 GiB", a.memory, 8*uint32(a.threads))
+	}
+	return nil
+}
+
+// parseArgon2 reads "TIME,MEMORY_MIB,THREADS".
+func parseArgon2(s string) (argon2Params, error) {
+	f := strings.Split(s, ",")
+	if len(f) != 3 {
+		return argon2Params{}, fmt.Errorf("--argon2 %q: want TIME,MEMORY_MIB,THREADS", s)
+	}
+	var v [3]uint64
+	for i, x := range f {
+		n, err := strconv.ParseUint(strings.TrimSpace(x), 10, 32)
+		if err != nil {
+			return argon2Params{}, fmt.Errorf("--argon2 %q: %q is not a number", s, x)
+		}
+		v[i] = n
+	}
+	if v[2] > maxArgon2Threads || v[1] > maxArgon2MemKiB>>10 {
+		return argon2Params{}, fmt.Errorf("--argon2 %q: at most 4096 MiB and 255 threads", s)
+	}
+	a := argon2Params{time: uint32(v[0]), memory: uint32(v[1]) << 10, threads: uint8(v[2])}
+	if err := a.check(); err != nil {
+		return argon2Params{}, fmt.Errorf("--argon2 %q: %v", s, err)
+	}
+	return a, nil
+}
+
+// fileHeader is the parsed header.
+type fileHeader struct {
+	kdf         byte
+	keySize     int
+	segmentSize int
+	argon2      argon2Params
+	salt        []byte
+	raw         []byte // the header's bytes: the stream's associated data
+}
+
+func (h *fileHeader) marshal() []byte {
+	b := make([]byte, fileFixedLen, fileFixedLen+argon2HeaderLen)
+	copy(b, fileMagic)
+	b[6], b[7], b[8] = fileVersion, h.kdf, byte(h.keySize)
+	binary.BigEndian.PutUint32(b[9:], uint32(h.segmentSize))
+	if h.kdf == kdfArgon2id {
+		b = binary.BigEndian.AppendUint32(b, h.argon2.time)
+		b = binary.BigEndian.AppendUint32(b, h.argon2.memory)
+		b = append(b, h.argon2.threads, byte(len(h.salt)))
+		b = append(b, h.salt...)
+	}
+	h.raw = b
+	return b
+}
+
+// readHeader reads and checks the header of an encrypted file.
+func readHeader(r io.Reader) (*fileHeader, error) {
+	b := make([]byte, fileFixedLen, fileFixedLen+argon2HeaderLen)
+	if _, err := io.ReadFull(r, b); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, errors.New("not an aeskl encrypted file (too short for a header)")
+		}
+		return nil, err
+	}
+	if string(b[:6]) != fileMagic {
+		return nil, errors.New("not an aeskl encrypted file (no aeskl header)")
+	}
+	if b[6] != fileVersion {
+		return nil, fmt.Errorf("file format version %d: this aeskl reads version %d", b[6], fileVersion)
+	}
+	h := &fileHeader{kdf: b[7], keySize: int(b[8]), segmentSize: int(binary.BigEndian.Uint32(b[9:]))}
+	p := stream.Params{KeySize: h.keySize, SegmentSize: h.segmentSize}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid header: %v", err)
+	}
+	if h.segmentSize > maxSegmentSize {
+		return nil, fmt.Errorf("invalid header: segment size %d, this aeskl reads up to %d", h.segmentSize, maxSegmentSize)
+	}
+	switch h.kdf {
+	case kdfKeyFile:
+	case kdfArgon2id:
+		b = b[:fileFixedLen+argon2HeaderLen]
+		if _, err := io.ReadFull(r, b[fileFixedLen:]); err != nil {
+			return nil, errors.New("not an aeskl encrypted file (too short for a header)")
+		}
+		a := b[fileFixedLen:]
+		h.argon2 = argon2Params{time: binary.BigEndian.Uint32(a), memory: binary.BigEndian.Uint32(a[4:]), threads: a[8]}
+		if err := h.argon2.check(); err != nil {
+			return nil, fmt.Errorf("invalid header: %v", err)
+		}
+		if a[9] != argon2SaltLen {
+			return nil, fmt.Errorf("invalid header: salt length %d, want %d", a[9], argon2SaltLen)
+		}
+		h.salt = a[10:]
+	default:
+		return nil, fmt.Errorf("invalid header: unknown key source %d", h.kdf)
+	}
+	h.raw = b
+	return h, nil
+}
+
+func init() {
+	register(command{name: "encrypt", usage: "[--key-file F | --passphrase-file F] [--argon2 T,M,P] [--force] [--quiet] IN OUT",
+		summary: "encrypt IN to OUT (- for stdin/stdout) with a key file or a passphrase:\n" +
+			"Tink's AES-GCM-HKDF streaming format behind a small header (README.md).",
+		run: func(args []string) int { return runFile("encrypt", args) }})
+	register(command{name: "decrypt", usage: "[--key-file F | --passphrase-file F] [--force] [--quiet] IN OUT",
+		summary: "decrypt what encrypt wrote; OUT appears only if all of IN authenticated\n" +
+			"(to stdout, only authenticated data is written, but it may stop short).",
+		run: func(args []string) int { return runFile("decrypt", args) }})
+}
+
+// fileUsage is the help of encrypt and decrypt.
+const fileUsage = `usage: aeskl %[1]s [--key-file F | --passphrase-file F] [options] IN OUT
+
+%[2]s IN to OUT; either may be - for standard input or output. The key is
+the raw 16- or 32-byte key in --key-file (AES-128 or AES-256), or comes
+from a passphrase through argon2id: read from --passphrase-file (its
+contents without one trailing newline), or asked for on the terminal
+when neither option is given. OUT is written to a temporary file renamed
+into place at the end, and an existing OUT is kept unless --force.
+
+decrypt checks every segment (1 MiB) before writing it: on any failure
+(wrong key or passphrase, a modified or truncated file) it exits with
+status 1 and OUT is not created. When OUT is -, the segments that
+authenticated before the failure have been written, and nothing after.
+
+options:
+`
+
+// runFile runs encrypt or decrypt and returns the exit status.
+func runFile(op string, args []string) int {
+	name := "aeskl " + op
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	keyFile := fs.String("key-file", "", "read the raw 16- or 32-byte key from `FILE`")
+	passFile := fs.String("passphrase-file", "", "read the passphrase from `FILE`")
+	force := fs.Bool("force", false, "overwrite OUT if it exists")
+	quiet := fs.Bool("quiet", false, "print no progress or summary")
+	var argon2Flag *string
+	if op == "encrypt" {
+		argon2Flag = fs.String("argon2", defaultArgon2.String(), "argon2id cost of a passphrase: `T,M,P` = passes, memory in MiB, threads")
+	}
+	// The flag package reports a bad option on stderr; -h prints the
+	// help on stdout.
+	fs.Usage = func() {}
+	help := func() {
+		verb := map[string]string{"encrypt": "Encrypt", "decrypt": "Decrypt"}[op]
+		fmt.Fprintf(os.Stdout, fileUsage, op, verb)
+		fs.SetOutput(os.Stdout)
+		fs.PrintDefaults()
+	}
+	// Options may come before, between or after IN and OUT.
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if err == flag.ErrHelp {
+				help()
+				return 0
+			}
+			fmt.Fprintf(os.Stderr, "usage: %s %s (-h for help)\n", name, commands[op].usage)
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) != 2 {
+		if len(pos) < 2 {
+			fmt.Fprintf(os.Stderr, "%s: want IN and OUT, got %d argument(s) (-h for help)\n", name, len(pos))
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: unexpected argument %q (want IN and OUT only)\n", name, pos[2])
+		}
+		return 2
+	}
+	if *keyFile != "" && *passFile != "" {
+		fmt.Fprintf(os.Stderr, "%s: --key-file and --passphrase-file exclude each other\n", name)
+		return 2
+	}
+	cost := defaultArgon2
+	if argon2Flag != nil {
+		var err error
+		if cost, err = parseArgon2(*argon2Flag); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			return 2
+		}
+	}
+	f := &fileOp{name: name, in: pos[0], out: pos[1], keyFile: *keyFile, passFile: *passFile,
+		force: *force, quiet: *quiet, argon2: cost}
+	var err error
+	if op == "encrypt" {
+		err = f.encrypt()
+	} else {
+		err = f.decrypt()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+type fileOp struct {
+	name, in, out     string
+	keyFile, passFile string
+	force, quiet      bool
+	argon2            argon2Params
+}
+
+// openInput opens IN ("-": standard input) and returns its size (-1 if
+// unknown).
+func (f *fileOp) openInput() (*os.File, int64, error) {
+	if f.in == "-" {
+		return os.Stdin, -1, nil
+	}
+	in, err := os.Open(f.in)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := int64(-1)
+	if fi, err := in.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return in, size, nil
+}
+
+// readKeyFile reads a raw 16- or 32-byte key. The caller wipes it.
+func readKeyFile(path string) ([]byte, error) {
+	kf, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer kf.Close()
+	// Read straight into a buffer of our own, one byte longer than the
+	// longest key, to see a file that is too long.
+	buf := make([]byte, 33)
+	n, err := io.ReadFull(kf, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		clear(buf)
+		return nil, err
+	}
+	if n != 16 && n != 32 {
+		clear(buf)
+		if n == len(buf) {
+			return nil, fmt.Errorf("key file %s: longer than 32 bytes; want a raw 16- or 32-byte key", path)
+		}
+		return nil, fmt.Errorf("key file %s: %d bytes; want a raw 16- or 32-byte key", path, n)
+	}
+	return buf[:n], nil
+}
+
+// readPassphraseFile reads a passphrase: the file without one trailing
+// "\n" or "\r\n". The caller wipes it.
+func readPassphraseFile(path string) ([]byte, error) {
+	pf, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer pf.Close()
+	const limit = 64 << 10
+	buf := make([]byte, limit+1)
+	n, err := io.ReadFull(pf, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		clear(buf)
+		return nil, err
+	}
+	if n > limit {
+		clear(buf)
+		return nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
+	}
+	pw := buf[:n]
+	pw = bytes.TrimSuffix(pw, []byte("\n"))
+	pw = bytes.TrimSuffix(pw, []byte("\r"))
+	if len(pw) == 0 {
+		clear(buf)
+		return nil, fmt.Errorf("passphrase file %s: empty passphrase", path)
+	}
+	return pw, nil
+}
+
+// passphrase returns the passphrase from --passphrase-file or the
+// terminal. The caller wipes it.
+func (f *fileOp) passphrase(confirm bool) ([]byte, error) {
+	if f.passFile != "" {
+		return readPassphraseFile(f.passFile)
+	}
+	pw, err := cliutil.PromptPassphrase("Passphrase: ", confirm)
+	if err != nil {
+		return nil, err
+	}
+	if len(pw) == 0 {
+		return nil, errors.New("empty passphrase")
+	}
+	return pw, nil
+}
+
+// argon2Key derives a main key of size bytes from pw with the header's
+// parameters, and wipes pw.
+func argon2Key(pw []byte, h *fileHeader) []byte {
+	k := argon2.IDKey(pw, h.salt, h.argon2.time, h.argon2.memory, h.argon2.threads, uint32(h.keySize))
+	clear(pw)
+	return k
+}
+
+// encrypt and decrypt open IN and OUT before they ask for a passphrase:
+// a missing input or an existing output fails at once.
+func (f *fileOp) encrypt() error {
+	if f.out == "-" && cliutil.IsTerminal(os.Stdout) && !f.force {
+		return errors.New("not writing ciphertext to a terminal (redirect it, or --force)")
+	}
+	in, size, err := f.openInput()
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := cliutil.CreateOutput(f.out, f.force)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	h := &fileHeader{keySize: 32, segmentSize: fileSegmentSize}
+	var mk []byte
+	if f.keyFile != "" {
+		k, err := readKeyFile(f.keyFile)
+		if err != nil {
+			return err
+		}
+		h.kdf, h.keySize, mk = kdfKeyFile, len(k), k
+	} else {
+		pw, err := f.passphrase(true)
+		if err != nil {
+			return err
+		}
+		h.kdf, h.argon2 = kdfArgon2id, f.argon2
+		h.salt = make([]byte, argon2SaltLen)
+		rand.Read(h.salt)
+		mk = argon2Key(pw, h)
+	}
+	key, err := stream.NewKey(mk, stream.Params{KeySize: h.keySize, SegmentSize: h.segmentSize})
+	clear(mk)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	hdr := h.marshal()
+	if _, err := out.Write(hdr); err != nil {
+		return err
+	}
+	w, err := key.NewWriter(out, hdr)
+	if err != nil {
+		return err
+	}
+	prog := cliutil.NewProgress(os.Stderr, size, "encrypting", f.quiet)
+	if err := copyBuf(prog.Writer(w), in); err != nil {
+		w.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	prog.Done()
+	return nil
+}
+
+func (f *fileOp) decrypt() error {
+	in, size, err := f.openInput()
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	h, err := readHeader(in)
+	if err != nil {
+		return fmt.Errorf("%s: %v", f.in, err)
+	}
+	switch {
+	case h.kdf == kdfKeyFile && f.keyFile == "":
+		return fmt.Errorf("%s was encrypted with a key file: give it with --key-file", f.in)
+	case h.kdf == kdfArgon2id && f.keyFile != "":
+		return fmt.Errorf("%s was encrypted with a passphrase, not a key file", f.in)
+	}
+	out, err := cliutil.CreateOutput(f.out, f.force)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	var mk []byte
+	if h.kdf == kdfKeyFile {
+		if mk, err = readKeyFile(f.keyFile); err != nil {
+			return err
+		}
+		if len(mk) != h.keySize {
+			clear(mk)
+			return fmt.Errorf("%s was encrypted with a %d-byte key; %s holds %d bytes", f.in, h.keySize, f.keyFile, len(mk))
+		}
+	} else {
+		pw, err := f.passphrase(false)
+		if err != nil {
+			return err
+		}
+		mk = argon2Key(pw, h)
+	}
+	p := stream.Params{KeySize: h.keySize, SegmentSize: h.segmentSize}
+	key, err := stream.NewKey(mk, p)
+	clear(mk)
+	if err != nil {
+		return err
+	}
+	defer key.Close()
+	r, err := key.NewReader(in, h.raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.in, err)
+	}
+	defer r.Close()
+	total := int64(-1)
+	if size >= 0 {
+		if n, err := p.PlaintextSize(size - int64(len(h.raw))); err == nil {
+			total = n
+		}
+	}
+	prog := cliutil.NewProgress(os.Stderr, total, "decrypting", f.quiet)
+	if err := copyBuf(prog.Writer(out), r); err != nil {
+		if errors.Is(err, stream.ErrAuthentication) || errors.Is(err, stream.ErrTruncated) {
+			what := "OUT not written"
+			if f.out == "-" {
+				what = "the output stops after the last authenticated segment"
+			}
+			return fmt.Errorf("%s: %v: wrong key or passphrase, or the file was modified or truncated; %s", f.in, err, what)
+		}
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	prog.Done()
+	return nil
+}
+
+// copyBuf copies src to dst through a buffer of four 1 MiB segments, so
+// that the stream's Reader and Writer work on whole segments.
+func copyBuf(dst io.Writer, src io.Reader) error {
+	buf := make([]byte, 4<<20)
+	defer clear(buf)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
