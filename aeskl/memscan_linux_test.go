@@ -54,9 +54,9 @@ func TestKeyNotInMemory(t *testing.T) {
 				}
 				if c.impl == Generic {
 					// Its key schedule lives in Go stack frames that it wipes, but
-					// a stack that grows leaves the old copy behind: the raw key or
-					// a round key turned up in the child's heap in about one run
-					// out of seven under -race.
+					// the runtime may have copied them (a growing stack leaves its
+					// old copy behind): the raw key or a round key turned up in the
+					// child's heap in about one run out of seven under -race.
 					t.Skip("generic makes no promise about copies the Go runtime makes (see SECURITY.md)")
 				}
 			}
