@@ -40,16 +40,18 @@ func TestLayoutIV(t *testing.T) {
 		{disk.Layout{SectorSize: 512, IVOffset: 100}, 512 * 7, 107, 1},
 		{disk.Layout{SectorSize: 512, IVLargeSectors: true}, 512 * 7, 7, 1},
 		{disk.Layout{SectorSize: 4096}, 4096 * 3, 24, 8},
-		{disk.Layout{SectorSize: 4096, IVOffset: 5}, 4096 * 3, 29, 8},
+		{disk.Layout{SectorSize: 4096, IVOffset: 40}, 4096 * 3, 64, 8},
 		{disk.Layout{SectorSize: 4096, IVLargeSectors: true}, 4096 * 3, 3, 1},
 		{disk.Layout{SectorSize: 4096, IVOffset: 16, IVLargeSectors: true}, 4096 * 3, 5, 1},
-		// dm-crypt shifts the sum: an unaligned offset rounds down.
-		{disk.Layout{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true}, 0, 0, 1},
-		{disk.Layout{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true}, 4096, 1, 1},
 		{disk.Layout{SectorSize: 2048, IVLargeSectors: true}, 2048 * 9, 9, 1},
+		{disk.Layout{SectorSize: 2048, IVOffset: 12, IVLargeSectors: true}, 2048 * 9, 12, 1},
 		// The IV wraps modulo 2^64.
 		{disk.Layout{SectorSize: 512, IVOffset: 1<<64 - 1}, 1024, 1, 1},
+		{disk.Layout{SectorSize: 4096, IVOffset: 1<<64 - 8}, 4096 * 2, 8, 8},
 	} {
+		if err := c.l.Validate(); err != nil {
+			t.Errorf("%+v: %v", c.l, err)
+		}
 		if got := c.l.IV(c.pos); got != c.iv {
 			t.Errorf("%+v IV(%d) = %d, want %d", c.l, c.pos, got, c.iv)
 		}
@@ -61,6 +63,27 @@ func TestLayoutIV(t *testing.T) {
 		if err := (disk.Layout{SectorSize: s}).Validate(); err == nil {
 			t.Errorf("sector size %d accepted", s)
 		}
+	}
+	// dm-crypt refuses an IV offset (iv_offset) that is not a whole number
+	// of sectors in 512-byte units, with or without iv_large_sectors
+	// ("Invalid iv_offset sector").
+	for _, l := range []disk.Layout{
+		{SectorSize: 4096, IVOffset: 1},
+		{SectorSize: 4096, IVOffset: 5},
+		{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true},
+		{SectorSize: 1024, IVOffset: 3},
+		{SectorSize: 2048, IVOffset: 1<<64 - 1},
+	} {
+		if err := l.Validate(); !errors.Is(err, disk.ErrIVOffset) {
+			t.Errorf("%+v: Validate: %v, want ErrIVOffset", l, err)
+		}
+		tr := &disk.Transformer{Cipher: refFunc(func([]byte, []byte, uint64, uint64, int, bool) error { return nil }), Layout: l}
+		if err := tr.Crypt(make([]byte, l.SectorSize), make([]byte, l.SectorSize), 0); !errors.Is(err, disk.ErrIVOffset) {
+			t.Errorf("%+v: Crypt: %v, want ErrIVOffset", l, err)
+		}
+	}
+	if _, _, err := (disk.Plain{SectorSize: 4096, Skip: 1}).Extent(1 << 20); !errors.Is(err, disk.ErrIVOffset) {
+		t.Errorf("Extent with --skip 1 and 4096-byte sectors: %v", err)
 	}
 }
 

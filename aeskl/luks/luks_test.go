@@ -224,6 +224,9 @@ func TestUnsupported(t *testing.T) {
 		}},
 		{`cipher "serpent-xts-plain64" is not supported`, func(m map[string]any) { seg(m)["encryption"] = "serpent-xts-plain64" }},
 		{`segment 0 of type "linear"`, func(m map[string]any) { seg(m)["type"] = "linear" }},
+		{"segment 0's iv_tweak 4 is not a multiple of 8", func(m map[string]any) {
+			seg(m)["sector_size"], seg(m)["iv_tweak"] = 4096, "4"
+		}},
 		{`keyslot 0 is bound to token 0 of type "systemd-tpm2", which needs a plugin`, func(m map[string]any) {
 			m["tokens"].(map[string]any)["0"] = map[string]any{"type": "systemd-tpm2", "keyslots": []string{"0"}}
 		}},

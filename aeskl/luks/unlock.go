@@ -25,8 +25,8 @@ func builtinToken(t string) bool { return strings.HasPrefix(t, "luks2-") }
 // feature it cannot handle: a mandatory requirement (a reencryption in
 // progress, OPAL hardware encryption, inline integrity tags, or one it does
 // not know), a reencryption keyslot or segment, integrity protection, a
-// segment type or cipher other than disk's, a sector size dm-crypt does
-// not take, or keyslots that are all unusable with a passphrase (every one
+// segment type or cipher other than disk's, a sector size or an IV tweak
+// dm-crypt does not take, or keyslots that are all unusable with a passphrase (every one
 // bound to a token that needs a plugin, or of an unknown type).
 func (h *Header) Check() error {
 	if len(h.Config.Requirements) > 0 {
@@ -65,6 +65,10 @@ func (h *Header) Check() error {
 	}
 	if err := (disk.Layout{SectorSize: s.SectorSize}).Validate(); err != nil {
 		return &UnsupportedError{Feature: fmt.Sprintf("segment %d's sector size %d", s.ID, s.SectorSize)}
+	}
+	if err := (disk.Layout{SectorSize: s.SectorSize, IVOffset: s.IVTweak}).Validate(); err != nil {
+		return &UnsupportedError{Feature: fmt.Sprintf("segment %d's iv_tweak %d is not a multiple of %d (its %d-byte sectors in 512-byte units): dm-crypt refuses it",
+			s.ID, s.IVTweak, s.SectorSize>>disk.SectorShift, s.SectorSize)}
 	}
 	if len(h.usableKeyslots(-1)) == 0 {
 		var why []string

@@ -65,7 +65,7 @@ func runPlain(args []string) int {
 	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
 	fs.IntVar(&f.sectorSize, "sector-size", 512, "encryption sector size in `bytes`: 512, 1024, 2048 or 4096")
 	fs.Uint64Var(&f.geo.Offset, "offset", 0, "the volume starts `n` sectors into the device")
-	fs.Uint64Var(&f.geo.Skip, "skip", 0, "add `n` to the sector numbers of the IVs")
+	fs.Uint64Var(&f.geo.Skip, "skip", 0, "add `n` to the sector numbers of the IVs (a multiple of sector-size/512)")
 	fs.Uint64Var(&f.geo.Size, "size", 0, "the volume is `n` sectors long (0: to the end of the device, or of IN for encrypt)")
 	fs.BoolVar(&f.geo.IVLargeSectors, "iv-large-sectors", false, "count IVs in sector-size units, not 512-byte sectors")
 	fs.BoolVar(&f.force, "force", false, "overwrite OUT if it exists (IN itself, for in-place)")
@@ -86,7 +86,10 @@ func runPlain(args []string) int {
 		return usageError(fs, plainUsage, "--cipher %s --key-size %d: %v", f.cipher, f.keyBits, strings.TrimPrefix(err.Error(), "disk: "))
 	}
 	f.geo.SectorSize = f.sectorSize
-	if err := f.geo.Layout().Validate(); err != nil {
+	if err := f.geo.Layout().Validate(); errors.Is(err, disk.ErrIVOffset) {
+		return usageError(fs, plainUsage, "--skip %d is not a multiple of %d (--sector-size %d in 512-byte sectors): dm-crypt refuses such a mapping",
+			f.geo.Skip, f.sectorSize>>disk.SectorShift, f.sectorSize)
+	} else if err != nil {
 		return usageError(fs, plainUsage, "--sector-size %d: not 512, 1024, 2048 or 4096", f.sectorSize)
 	}
 	if f.keyFile == "" {

@@ -228,6 +228,8 @@ func TestPlainErrors(t *testing.T) {
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--cipher", "twofish-xts-plain64", in, out}, 2, "supported: aes-xts-plain64, aes-cbc-essiv:sha256, aes-cbc-plain64"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--key-size", "128", in, out}, 2, "takes a key of 32, 48 or 64 bytes, not 16"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--sector-size", "1000", in, out}, 2, "--sector-size 1000"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--sector-size", "4096", "--skip", "1", in, out}, 2, "--skip 1 is not a multiple of 8"},
+		{[]string{"plain", "decrypt", "--key-file", keyFile, "--sector-size", "2048", "--skip", "6", "--iv-large-sectors", in, out}, 2, "--skip 6 is not a multiple of 4"},
 		{[]string{"plain", "decrypt", in, out}, 2, "--key-file is required"},
 		{[]string{"plain", "frobnicate", in, out}, 2, "want encrypt or decrypt"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, in}, 2, "want encrypt or decrypt, IN and OUT"},
