@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash"
@@ -155,7 +156,26 @@ func TestHeaderCopies(t *testing.T) {
 	if h, err = Read(bytes.NewReader(bad)); err != nil || !h.Copies[1].Used || h.Copies[1].Offset != testHdrSize {
 		t.Errorf("primary wiped: %v, %+v", err, h)
 	}
+	// A primary whose checksum fails says its header is 32 KiB: its size is
+	// not trusted, and the secondary is found at 16 KiB, as cryptsetup
+	// finds it.
+	bad = bytes.Clone(img)
+	binary.BigEndian.PutUint64(bad[8:], 0x8000)
+	if h, err = Read(bytes.NewReader(bad)); err != nil || !h.Copies[1].Used || h.Copies[1].Offset != testHdrSize ||
+		!strings.Contains(h.Copies[0].Error, "checksum mismatch") {
+		t.Errorf("primary with a bad checksum and another header size: %v, %+v", err, h)
+	}
+	// Its checksum right, the primary's size is used (the secondary is then
+	// inside its JSON area, which is invalid).
+	clear(bad[448:512])
+	sum := sha256.Sum256(bad[:0x8000])
+	copy(bad[448:], sum[:])
+	if _, err = Read(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "secondary: no LUKS2 magic") {
+		t.Errorf("primary with a valid checksum and another header size: %v", err)
+	}
 	// Both corrupted.
+	bad = bytes.Clone(img)
+	clear(bad[:4096])
 	bad[testHdrSize+5000] ^= 1
 	if _, err = Read(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "no valid LUKS2 header") {
 		t.Errorf("both copies corrupted: %v", err)
