@@ -37,9 +37,12 @@ The passphrase is asked on the terminal without echo, or read from
 --key-file (the whole file, as cryptsetup reads a key file). It goes
 through the keyslot's KDF, the anti-forensic merge and the digest check
 as cryptsetup does; the volume key exists in memory only until aeskl has
-turned it into handles. A wrong passphrase or a header feature aeskl does
-not support (integrity, a reencryption in progress, other ciphers, tokens
-that need plugins) stops before anything is written.
+turned it into handles. The keyslots are tried as cryptsetup tries them
+with a passphrase: those of priority prefer, then normal (one of priority
+ignore only when --key-slot names it); a keyslot bound to a token opens
+with its passphrase like any other (aeskl runs no token programs). A wrong
+passphrase or a header feature aeskl does not support (integrity, a
+reencryption in progress, other ciphers) stops before anything is written.
 
 Flags (--start and --size in 512-byte sectors of the data segment):
 `
@@ -61,7 +64,7 @@ func runLUKS(args []string) int {
 	fs.StringVar(&f.keyFile, "key-file", "", "read the passphrase from `file` instead of the terminal")
 	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
 	fs.IntVar(&f.keyfileSize, "keyfile-size", 0, "read at most `bytes` of the key file (0: all of it, up to 8 MiB)")
-	fs.IntVar(&f.keySlot, "key-slot", -1, "try only keyslot `n`")
+	fs.IntVar(&f.keySlot, "key-slot", -1, "try only keyslot `n`, whatever its priority")
 	fs.Uint64Var(&f.start, "start", 0, "start `n` sectors into the data segment")
 	fs.Uint64Var(&f.size, "size", 0, "`n` sectors (0: to the end of the segment; encrypt: as much as IN holds)")
 	fs.BoolVar(&f.force, "force", false, "decrypt: overwrite OUT if it exists")

@@ -234,26 +234,15 @@ func TestLUKSUnsupported(t *testing.T) {
 	cs := cryptsetup(t)
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "pass", []byte("pw"))
-	format := func(name string) string {
-		img := writeFile(t, dir, name, make([]byte, 3<<20))
-		runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
-			"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
-		return img
-	}
 	// A reencryption initialised, not run.
 	reenc := writeFile(t, dir, "reenc", make([]byte, 4<<20))
 	runCS(t, cs, nil, append(append([]string{"reencrypt", "--encrypt", "--init-only", "--reduce-device-size", "2M",
 		"--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), reenc)...)
-	// The only keyslot bound to a token of a type that needs a plugin.
-	token := format("token")
-	tokFile := writeFile(t, dir, "token.json", []byte(`{"type":"acme-hsm","keyslots":["0"]}`))
-	runCS(t, cs, nil, "token", "import", "--json-file", tokFile, token)
 
 	for _, c := range []struct {
 		img, want string
 	}{
 		{reenc, `a reencryption in progress (mandatory requirement "online-reencrypt-v2")`},
-		{token, `keyslot 0 is bound to token 0 of type "acme-hsm", which needs a plugin`},
 	} {
 		before := readFile(t, c.img)
 		out := filepath.Join(dir, "out")
@@ -362,5 +351,49 @@ func TestLUKSBackupHeader(t *testing.T) {
 	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--quiet", img, out)
 	if len(readFile(t, out)) != 1<<20 {
 		t.Error("the data segment was not decrypted whole")
+	}
+}
+
+// TestLUKSTokensAndPriority checks that aeskl tries the keyslots cryptsetup
+// tries with a passphrase: one bound to a token (which only says where a
+// program may find its passphrase), and one of priority ignore only when
+// --key-slot names it.
+func TestLUKSTokensAndPriority(t *testing.T) {
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	img := writeFile(t, dir, "img", make([]byte, 3<<20))
+	runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
+		"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
+	out := filepath.Join(dir, "out")
+	for _, typ := range []string{"systemd-recovery", "acme-hsm"} { // acme-hsm: a type no installed program knows
+		tokFile := writeFile(t, dir, "token.json", []byte(`{"type":"`+typ+`","keyslots":["0"]}`))
+		runCS(t, cs, nil, "token", "import", "--json-file", tokFile, "--token-id", "0", "--token-replace", img)
+		runCS(t, cs, nil, "open", "--test-passphrase", "--key-file", keyFile, img)
+		for _, args := range [][]string{nil, {"--key-slot", "0"}} {
+			os.Remove(out)
+			mustRun(t, nil, append(append([]string{"luks", "decrypt", "--key-file", keyFile, "--quiet"}, args...), img, out)...)
+			if len(readFile(t, out)) != 1<<20 {
+				t.Errorf("a keyslot bound to a %s token, %v: the segment was not decrypted whole", typ, args)
+			}
+		}
+		if r := mustRun(t, nil, "luks", "dump", img); !strings.Contains(r.stdout, "can unlock this volume") {
+			t.Errorf("dump with a %s token:\n%s", typ, r.stdout)
+		}
+	}
+
+	runCS(t, cs, nil, "config", "--priority", "ignore", "--key-slot", "0", img)
+	if err := exec.Command(cs, "open", "--test-passphrase", "--key-file", keyFile, img).Run(); err == nil {
+		t.Error("cryptsetup opens a keyslot of priority ignore it was not given: the test's premise is wrong")
+	}
+	runCS(t, cs, nil, "open", "--test-passphrase", "--key-file", keyFile, "--key-slot", "0", img)
+	os.Remove(out)
+	if r := runAeskl(t, nil, "luks", "decrypt", "--key-file", keyFile, img, out); r.code != 1 ||
+		!strings.Contains(r.stderr, "keyslot 0 has priority ignore (name it to use it)") {
+		t.Errorf("priority ignore, no --key-slot: exit %d, %s", r.code, r.stderr)
+	}
+	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--key-slot", "0", "--quiet", img, out)
+	if len(readFile(t, out)) != 1<<20 {
+		t.Error("priority ignore, --key-slot 0: the segment was not decrypted whole")
 	}
 }
