@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -98,12 +99,30 @@ func runPlain(args []string) int {
 	if f.keyfileOffset < 0 {
 		return usageError(fs, plainUsage, "--keyfile-offset %d is negative", f.keyfileOffset)
 	}
+	// Byte offsets and lengths are int64: the sector counts must fit.
+	const maxSectors = math.MaxInt64 >> disk.SectorShift
+	if f.geo.Offset > maxSectors {
+		return usageError(fs, plainUsage, "--offset %d is out of range (at most %d sectors)", f.geo.Offset, uint64(maxSectors))
+	}
+	if f.geo.Size > maxSectors {
+		return usageError(fs, plainUsage, "--size %d is out of range (at most %d sectors)", f.geo.Size, uint64(maxSectors))
+	}
 	if err := plainRun(f, dec, pos[1], pos[2]); err != nil {
+		var ue usageErr
+		if errors.As(err, &ue) {
+			return usageError(fs, plainUsage, "%s", ue)
+		}
 		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
 		return 1
 	}
 	return 0
 }
+
+// A usageErr is an error of the arguments found once the input is known:
+// it is reported with the usage line and exit status 2.
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
 
 // parseArgs parses flags that may come before, between or after the
 // positional arguments (a "--" ends the flags). It returns the positional
@@ -400,6 +419,10 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 			return fmt.Errorf("%s: %d bytes are not a whole number of %d-byte sectors", inPath, length, f.sectorSize)
 		}
 		dstOff = int64(f.geo.Offset) << disk.SectorShift
+		if dstOff > math.MaxInt64-length {
+			return usageErr(fmt.Sprintf("--offset %d: the encrypted volume would end beyond byte %d (%d bytes from byte %d)",
+				f.geo.Offset, int64(math.MaxInt64), length, dstOff))
+		}
 	}
 	// A block device OUT must have room for the range.
 	if ofi, err := os.Stat(outPath); err == nil && !inPlace && ofi.Mode()&os.ModeDevice != 0 && ofi.Mode()&os.ModeCharDevice == 0 {

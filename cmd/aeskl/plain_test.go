@@ -239,6 +239,11 @@ func TestPlainErrors(t *testing.T) {
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--offset", "17", in, out}, 1, "beyond the end of the device"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, filepath.Join(dir, "missing"), out}, 1, "no such file"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--size", "100", in, out}, 1, "ends beyond the end of the device"},
+		// Offsets and sizes whose byte counts do not fit in 63 bits.
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--offset", "36028797018963968", in, out}, 2, "--offset 36028797018963968 is out of range"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--size", "36028797018963968", in, out}, 2, "--size 36028797018963968 is out of range"},
+		{[]string{"plain", "decrypt", "--key-file", keyFile, "--offset", "36028797018963968", in, out}, 2, "--offset 36028797018963968 is out of range"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--offset", "18014398509481983", in, out}, 2, "--offset 18014398509481983: the encrypted volume would end beyond"},
 	} {
 		r := runAeskl(t, nil, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
