@@ -27,7 +27,8 @@ tokens) and whether aeskl can use the volume; --json as one JSON object.
 
 decrypt writes the plaintext of the data segment (or of --start/--size)
 to OUT, or to standard output when OUT is absent or -. A file OUT appears
-whole or not at all; an existing one is replaced only with --force.
+whole or not at all; an existing one is replaced only with --force. OUT
+(and encrypt's IN) cannot be IMAGE itself, under any name, --force or not.
 
 encrypt reads plaintext from IN (standard input when absent or -) and
 writes it, encrypted, into IMAGE's data segment in place, from --start on:
@@ -187,6 +188,20 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	defer img.Close()
 	if img.size < 0 {
 		return fmt.Errorf("%s is neither a file nor a block device", imagePath)
+	}
+	// The image must not be its own output or input (--force or not):
+	// decrypting it over itself would destroy the volume.
+	what := map[bool]string{true: "OUT", false: "IN"}[dec]
+	if other == "-" {
+		std, name := os.Stdin, "input"
+		if dec {
+			std, name = os.Stdout, "output"
+		}
+		if sameAsStd(std, img.fi) {
+			return fmt.Errorf("standard %s is IMAGE itself (%s)", name, imagePath)
+		}
+	} else if ofi, err := os.Stat(other); err == nil && sameFile(img.fi, ofi) {
+		return fmt.Errorf("%s %s is IMAGE itself (%s)", what, other, imagePath)
 	}
 	h, err := luks.Read(img)
 	if err != nil {

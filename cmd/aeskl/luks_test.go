@@ -397,3 +397,71 @@ func TestLUKSTokensAndPriority(t *testing.T) {
 		t.Error("priority ignore, --key-slot 0: the segment was not decrypted whole")
 	}
 }
+
+// TestLUKSOutputIsImage checks that aeskl luks refuses to write the
+// plaintext over the image it reads, or to read the image as its own
+// plaintext, however the two are named, --force or not.
+func TestLUKSOutputIsImage(t *testing.T) {
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	img := writeFile(t, dir, "img", make([]byte, 3<<20))
+	runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
+		"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
+	link := filepath.Join(dir, "link")
+	if err := os.Link(img, link); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, img)
+	for _, args := range [][]string{
+		{"decrypt", "--force", img, img},
+		{"decrypt", "--force", img, link},
+		{"decrypt", img, img},
+		{"encrypt", img, img},
+		{"encrypt", img, link},
+	} {
+		r := runAeskl(t, nil, append([]string{"luks", "--key-file", keyFile, "--quiet"}, args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "is IMAGE itself") {
+			t.Errorf("aeskl luks %s: exit %d, %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatalf("aeskl luks %s changed the image", strings.Join(args, " "))
+		}
+	}
+	// Two nodes of the same block device.
+	t.Run("device", func(t *testing.T) {
+		dev := loopDevice(t, img)
+		alias := blockNodeAlias(t, dev, filepath.Join(dir, "alias"))
+		r := runAeskl(t, nil, "luks", "decrypt", "--force", "--key-file", keyFile, dev, alias)
+		if r.code != 1 || !strings.Contains(r.stderr, "is IMAGE itself") {
+			t.Errorf("decrypt a device onto another node of it: exit %d, %q", r.code, r.stderr)
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatal("the image changed")
+		}
+	})
+	// Standard output or input opened on the image.
+	for _, op := range []string{"decrypt", "encrypt"} {
+		f, err := os.OpenFile(img, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "luks", op, "--key-file", keyFile, "--quiet", img, "-")
+		cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+		var errb bytes.Buffer
+		if op == "decrypt" {
+			cmd.Stdout = f
+		} else {
+			cmd.Stdin = f
+		}
+		cmd.Stderr = &errb
+		err = cmd.Run()
+		f.Close()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "is IMAGE itself") {
+			t.Errorf("luks %s with the image as standard %s: %v, %q", op, map[string]string{"decrypt": "output", "encrypt": "input"}[op], err, errb.String())
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatalf("luks %s through standard input or output changed the image", op)
+		}
+	}
+}

@@ -388,8 +388,12 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 		return fmt.Errorf("%s is neither a file nor a block device", inPath)
 	}
 	inPlace := false
-	if ofi, err := os.Stat(outPath); err == nil {
-		inPlace = os.SameFile(in.fi, ofi)
+	if outPath == "-" {
+		if sameAsStd(os.Stdout, in.fi) {
+			return fmt.Errorf("standard output is IN itself (%s): give IN as OUT (with --force) to transform it in place", inPath)
+		}
+	} else if ofi, err := os.Stat(outPath); err == nil {
+		inPlace = sameFile(in.fi, ofi)
 	}
 	if inPlace && !f.force {
 		return fmt.Errorf("OUT is IN: transforming %s in place overwrites it; add --force", inPath)

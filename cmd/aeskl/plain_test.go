@@ -271,6 +271,31 @@ func TestPlainErrors(t *testing.T) {
 	}
 }
 
+// TestPlainStdoutIsIn checks that plain refuses standard output opened on
+// IN: the stream would overwrite IN from its start.
+func TestPlainStdoutIsIn(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "key", randData(1, 64))
+	data := randData(2, 64<<10)
+	in := writeFile(t, dir, "in", data)
+	f, err := os.OpenFile(in, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(os.Args[0], "plain", "decrypt", "--key-file", keyFile, "--offset", "8", "--quiet", in, "-")
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &errb
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "standard output is IN itself") {
+		t.Errorf("plain decrypt IN - with IN as standard output: %v, %q", err, errb.String())
+	}
+	if !bytes.Equal(readFile(t, in), data) {
+		t.Error("IN changed")
+	}
+}
+
 // TestPlainOpenSSL checks plain mode against OpenSSL through Python's
 // cryptography package: each sector with AES-XTS and the plain64 tweak
 // (or AES-CBC with the ESSIV), both ways.
@@ -554,6 +579,14 @@ func TestPlainBlockDevice(t *testing.T) {
 	copy(want[4096:], plain)
 	if !bytes.Equal(readDev(), want) {
 		t.Error("decrypting the device in place: wrong content")
+	}
+	// Another node of the same block device is the device itself: the
+	// volume is transformed in place, not copied over the device's start.
+	alias := blockNodeAlias(t, dev, filepath.Join(dir, "alias"))
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), dev, alias, "--force")...)
+	copy(want[4096:], c.refEncrypt(t, key, plain))
+	if !bytes.Equal(readDev(), want) {
+		t.Error("encrypting the device in place through another node: wrong content")
 	}
 	big := writeFile(t, dir, "big", randData(6, 1<<20))
 	if r := runAeskl(t, nil, "plain", "encrypt", "--key-file", keyFile, "--offset", "8", "--force", big, dev); r.code != 1 || !strings.Contains(r.stderr, "no room for 1048576 bytes at byte 4096") {
