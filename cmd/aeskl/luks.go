@@ -27,7 +27,8 @@ tokens) and whether aeskl can use the volume; --json as one JSON object.
 
 decrypt writes the plaintext of the data segment (or of --start/--size)
 to OUT, or to standard output when OUT is absent or -. A file OUT appears
-whole or not at all; an existing one is replaced only with --force. OUT
+whole or not at all, of mode 0600 (less the umask); an existing one is
+replaced only with --force (its other hard links keep the old content). OUT
 (and encrypt's IN) cannot be IMAGE itself, under any name, --force or not.
 
 encrypt reads plaintext from IN (standard input when absent or -) and
@@ -286,7 +287,9 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	defer v.Close()
 	t := &disk.Transformer{Cipher: v.Cipher, Layout: v.Layout, Decrypt: dec}
 	if dec {
-		out, err := openOutput(other, f.force, 0, nil)
+		// The plaintext file is the user's alone: the image's mode says who
+		// may read the ciphertext, not the volume's content.
+		out, err := openOutput(other, f.force, false, 0, 0o600)
 		if err != nil {
 			return err
 		}

@@ -352,6 +352,14 @@ func TestLUKSBackupHeader(t *testing.T) {
 	if len(readFile(t, out)) != 1<<20 {
 		t.Error("the data segment was not decrypted whole")
 	}
+	// The plaintext file is the user's alone, whatever the image's mode.
+	if err := os.Chmod(img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--quiet", "--force", img, out)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600&^umask(t) {
+		t.Errorf("the plaintext file: %v, %v; want mode 0600 less the umask", fi.Mode(), err)
+	}
 }
 
 // TestLUKSTokensAndPriority checks that aeskl tries the keyslots cryptsetup

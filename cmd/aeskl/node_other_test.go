@@ -2,9 +2,14 @@
 
 package main
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 func blockNodeAlias(t *testing.T, dev, path string) string {
 	t.Skip("SKIP: device nodes are made only on Unix")
 	return ""
 }
+
+func umask(t *testing.T) os.FileMode { return 0 }

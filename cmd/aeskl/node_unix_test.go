@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"syscall"
 	"testing"
 )
@@ -18,4 +19,11 @@ func blockNodeAlias(t *testing.T, dev, path string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// umask returns the process's umask.
+func umask(t *testing.T) os.FileMode {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return os.FileMode(m)
 }

@@ -209,6 +209,58 @@ func TestPlainInPlace(t *testing.T) {
 	}
 }
 
+// TestPlainInPlaceFile checks that a file transformed in place stays the
+// same file: its inode, its mode, its other names (hard links) all see the
+// result, and no copy of the old content is left under another name.
+func TestPlainInPlaceFile(t *testing.T) {
+	dir := t.TempDir()
+	c := plainCase{cipher: "aes-xts-plain64", keyBits: 512, sectorSize: 512, offset: 8}
+	key := randData(1, 64)
+	keyFile := writeFile(t, dir, "key", key)
+	img := randData(3, 4096+64<<10)
+	path := writeFile(t, dir, "img", img)
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Link(path, link); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), path, link, "--force")...)
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || after.Mode() != before.Mode() {
+		t.Errorf("in place: the file was replaced (same file: %v, mode %v, was %v)", os.SameFile(before, after), after.Mode(), before.Mode())
+	}
+	want := bytes.Clone(img)
+	copy(want[4096:], c.refEncrypt(t, key, img[4096:]))
+	if !bytes.Equal(readFile(t, path), want) || !bytes.Equal(readFile(t, link), want) {
+		t.Error("in place: wrong content under one of the names")
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 3 {
+		t.Errorf("left behind: %v", es)
+	}
+	// A new OUT gets IN's permission bits, less the umask.
+	out := filepath.Join(dir, "out")
+	mustRun(t, nil, append(append([]string{"plain", "decrypt"}, c.flags(keyFile)...), path, out)...)
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0o640 &^ umask(t); fi.Mode().Perm() != want {
+		t.Errorf("a new OUT has mode %v, want %v (IN's, less the umask)", fi.Mode().Perm(), want)
+	}
+	if !bytes.Equal(readFile(t, out), img[4096:]) {
+		t.Error("decrypt: wrong content")
+	}
+}
+
 func TestPlainErrors(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "key", randData(1, 64))
@@ -591,5 +643,77 @@ func TestPlainBlockDevice(t *testing.T) {
 	big := writeFile(t, dir, "big", randData(6, 1<<20))
 	if r := runAeskl(t, nil, "plain", "encrypt", "--key-file", keyFile, "--offset", "8", "--force", big, dev); r.code != 1 || !strings.Contains(r.stderr, "no room for 1048576 bytes at byte 4096") {
 		t.Errorf("too much for the device: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestPlainInPlaceInterrupt interrupts a decryption in place: the status
+// is 130 and the message says how much of the volume was transformed,
+// which the file then holds, the rest untouched (but for the chunk being
+// written).
+func TestPlainInPlaceInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	key := randData(1, 64)
+	keyFile := writeFile(t, dir, "key", key)
+	path := filepath.Join(dir, "img")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const size = 256 << 20
+	if err := os.Truncate(path, size); err != nil { // sparse: zeros, quick to read
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "plain", "decrypt", "--key-file", keyFile, "--quiet", "--force", path, path)
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	first := make([]byte, 512)
+	for signaled := false; !signaled; {
+		select {
+		case err = <-done:
+			t.Skipf("SKIP: the decryption ended (%v) before it was seen under way: too fast to interrupt here", err)
+		default:
+		}
+		if f.ReadAt(first, 0); !bytes.Equal(first, make([]byte, 512)) {
+			cmd.Process.Signal(os.Interrupt)
+			signaled = true
+		}
+	}
+	err = <-done
+	var n int64
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted: %v, %q", err, errb.String())
+	}
+	if _, err := fmt.Sscanf(errb.String()[strings.Index(errb.String(), "the first "):], "the first %d bytes", &n); err != nil ||
+		!strings.Contains(errb.String(), path+" is left partly transformed: the first ") {
+		t.Fatalf("interrupted: %q (%v)", errb.String(), err)
+	}
+	x, err := xts.NewCipher(aes.NewCipher, key[:32]) // --key-size 256
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want, zero := make([]byte, 512), make([]byte, 512), make([]byte, 512)
+	for off := int64(0); off < size; off += 512 {
+		if _, err := f.ReadAt(got, off); err != nil {
+			t.Fatal(err)
+		}
+		if off < n {
+			x.Decrypt(want, zero, uint64(off/512))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("byte %d, in the first %d the message says were transformed, was not", off, n)
+			}
+		} else if !bytes.Equal(got, zero) {
+			t.Fatalf("byte %d, after the first %d the message says were transformed, was", off, n)
+		}
 	}
 }
