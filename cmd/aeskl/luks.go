@@ -65,7 +65,7 @@ func runLUKS(args []string) int {
 	fs.BoolVar(&f.json, "json", false, "dump: print JSON")
 	fs.StringVar(&f.keyFile, "key-file", "", "read the passphrase from `file` instead of the terminal")
 	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
-	fs.IntVar(&f.keyfileSize, "keyfile-size", 0, "read at most `bytes` of the key file (0: all of it, up to 8 MiB)")
+	fs.IntVar(&f.keyfileSize, "keyfile-size", 0, "read `bytes` of the key file, at most 8 MiB (0: all of it, up to 8 MiB)")
 	fs.IntVar(&f.keySlot, "key-slot", -1, "try only keyslot `n`, whatever its priority")
 	fs.Uint64Var(&f.start, "start", 0, "start `n` sectors into the data segment")
 	fs.Uint64Var(&f.size, "size", 0, "`n` sectors (0: to the end of the segment; encrypt: as much as IN holds)")
@@ -93,6 +93,9 @@ func runLUKS(args []string) int {
 		}
 		if f.keyfileOffset < 0 || f.keyfileSize < 0 {
 			return usageError(fs, luksUsage, "--keyfile-offset and --keyfile-size cannot be negative")
+		}
+		if f.keyfileSize > maxKeyFile {
+			return usageError(fs, luksUsage, "--keyfile-size %d is more than %d bytes (8 MiB), the most aeskl reads of a key file", f.keyfileSize, maxKeyFile)
 		}
 		other := "-"
 		if len(pos) == 2 {
@@ -125,7 +128,8 @@ func luksDump(path string, asJSON bool) error {
 	return h.Dump(os.Stdout)
 }
 
-// maxKeyFile is the most cryptsetup reads of a key file by default.
+// maxKeyFile is the most cryptsetup reads of a key file by default, and
+// the most aeskl reads of one at all.
 const maxKeyFile = 8 << 20
 
 // passphrase reads the passphrase from the key file (all of it, or
@@ -164,7 +168,7 @@ func (f *luksFlags) passphrase(image string) ([]byte, error) {
 			n = limit
 		} else {
 			clear(buf)
-			return nil, fmt.Errorf("key file %s is larger than %d bytes (give --keyfile-size)", f.keyFile, maxKeyFile)
+			return nil, fmt.Errorf("key file %s is larger than %d bytes (--keyfile-size reads only its start)", f.keyFile, maxKeyFile)
 		}
 	}
 	if f.keyfileSize > 0 && n < f.keyfileSize {

@@ -284,6 +284,10 @@ func TestLUKSErrors(t *testing.T) {
 		{[]string{"luks"}, 2, "want dump, decrypt or encrypt"},
 		{[]string{"luks", "decrypt", notLUKS, "a", "b"}, 2, "at most one more argument"},
 		{[]string{"luks", "dump", filepath.Join(dir, "missing")}, 1, "no such file"},
+		{[]string{"luks", "decrypt", "--key-file", keyFile, "--keyfile-size", "1099511627776", notLUKS, filepath.Join(dir, "out")}, 2,
+			"--keyfile-size 1099511627776 is more than 8388608 bytes (8 MiB)"},
+		{[]string{"luks", "decrypt", "--key-file", keyFile, "--keyfile-size", "8388609", notLUKS, filepath.Join(dir, "out")}, 2,
+			"--keyfile-size 8388609 is more than 8388608 bytes (8 MiB)"},
 	} {
 		r := runAeskl(t, nil, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
