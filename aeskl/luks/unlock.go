@@ -206,9 +206,13 @@ func (v *Volume) Length(devSize int64) (int64, error) {
 // never ignore; tokens play no part), checks it against the data
 // segment's digest, and turns it into a disk.Cipher. r is the device the
 // header came from. Every buffer that held the key or material from which
-// it follows (the key derived from the passphrase, the decrypted
-// anti-forensic stripes, the volume key) is wiped before Unlock returns;
-// the passphrase is the caller's to wipe.
+// it follows (the KDF's working memory: Argon2's blocks and its BLAKE2b
+// states, PBKDF2's HMAC states; the key derived from the passphrase, the
+// decrypted anti-forensic stripes, the volume key) is wiped before Unlock
+// returns; the passphrase is the caller's to wipe. Not wiped: what the Go
+// compiler spills to goroutine stacks during the computation (registers,
+// and the copies crypto/sha1, sha256 and sha512 make of their state in
+// Sum), which no Go code can reach.
 //
 // A passphrase that opens no keyslot gives an error wrapping
 // ErrWrongPassphrase; a header that Check refuses, its error.
