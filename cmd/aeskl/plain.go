@@ -43,9 +43,8 @@ is transformed where it lies, with --force: the volume at --offset becomes
 plaintext (or ciphertext), the rest of IN is kept, and a file stays the
 same file (its mode, owner and other hard links). An interrupted or failed
 run leaves IN partly transformed: the message says how many bytes of the
-volume, from its start, were transformed; the rest were not, except that a
-failed write may have changed part of what follows them. Keep a copy of
-what you cannot lose.
+volume, from its start, were transformed; the rest were not. Keep a copy
+of what you cannot lose.
 
 Any other file OUT is written to a temporary file renamed over OUT at the
 end, so it appears whole or not at all, with IN's permission bits (0600
