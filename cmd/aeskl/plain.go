@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl/disk"
 	"github.com/go-keylocker/keylocker/internal/cliutil"
@@ -327,8 +328,20 @@ func (o *output) guard() {
 			sigMu.Lock()
 			for o, abort := range sigOuts {
 				if o.direct {
-					o.wmu.Lock() // the write under way ends; no other starts
-					fmt.Fprintf(os.Stderr, "aeskl: %v: %s\n", sig, o.partial())
+					// Let the write under way end, and no other start; but
+					// a write blocked for good (a pipe nobody reads) must
+					// not keep the command from exiting.
+					locked := false
+					for deadline := time.Now().Add(2 * time.Second); !locked && time.Now().Before(deadline); {
+						if locked = o.wmu.TryLock(); !locked {
+							time.Sleep(time.Millisecond)
+						}
+					}
+					msg := o.partial()
+					if !locked {
+						msg += ", and a write still under way may have written part of what follows"
+					}
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s\n", sig, msg)
 				} else {
 					abort()
 					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was not written\n", sig, o.path)
