@@ -29,7 +29,8 @@ const (
 	blockWords    = 128
 )
 
-// An argonBlock is one 1024-byte block as 128 little-endian words.
+// An argonBlock is one 1024-byte block as 128 words (its bytes read
+// little-endian).
 type argonBlock [blockWords]uint64
 
 // argonWork is the working memory of one argon2Key call besides the blocks;
@@ -57,7 +58,7 @@ type argonLane struct {
 // before it returns.
 func argon2Key(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	p := uint32(threads)
-	work := make([]argonWork, 1) // on the heap, like the rest: the wipe below must stay
+	work := heapWork()
 	w := &work[0]
 	lanes := make([]argonLane, p)
 	b := make([]argonBlock, argon2Blocks(memory, p))
@@ -87,6 +88,13 @@ func argon2Key(mode int, password, salt, secret, data []byte, time, memory uint3
 	w.hPrime(key, w.out[:])
 	return key
 }
+
+// heapWork allocates an argonWork on the heap, where escape analysis would
+// otherwise let the compiler put it on the stack: a stack that grows is
+// copied, and the old copy is not wiped.
+//
+//go:noinline
+func heapWork() []argonWork { return make([]argonWork, 1) }
 
 // argon2Blocks is the number of blocks of Argon2's memory: memory KiB
 // rounded down to whole segments, at least 2 blocks per segment.
@@ -220,7 +228,7 @@ func refIndex(rand uint64, pass, slice, l, index, lanes, laneLen, segLen uint32)
 		if refLane == l {
 			size += index - 1 // and this one's blocks but the previous
 		} else if index == 0 {
-			size-- // not the other lane's block under way at the same time
+			size-- // a segment's first block does not reference the set's last
 		}
 	default:
 		size = (syncPoints - 1) * segLen // the other three slices
