@@ -255,8 +255,8 @@ type output struct {
 
 	// A direct output's writes go through count (transform sets that up):
 	// wmu is held during each write, written counts the bytes written.
-	// Both the Transformer's writes come one at a time, in order, so the
-	// range's first written bytes are the whole output so far.
+	// CryptAt and Stream both write one chunk at a time, in order, so the
+	// first written bytes of the range are all that was written so far.
 	wmu     sync.Mutex
 	written atomic.Int64
 }
