@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -689,15 +691,18 @@ func TestPlainInPlaceInterrupt(t *testing.T) {
 		}
 	}
 	err = <-done
-	var n int64
 	ee, ok := err.(*exec.ExitError)
+	if err == nil || (ok && ee.ExitCode() == 130 && !strings.Contains(errb.String(), "partly")) {
+		t.Skipf("SKIP: the decryption was committed before the interrupt came (%v, %q): too fast to interrupt here", err, errb.String())
+	}
 	if !ok || ee.ExitCode() != 130 {
 		t.Fatalf("interrupted: %v, %q", err, errb.String())
 	}
-	if _, err := fmt.Sscanf(errb.String()[strings.Index(errb.String(), "the first "):], "the first %d bytes", &n); err != nil ||
-		!strings.Contains(errb.String(), path+" is left partly transformed: the first ") {
-		t.Fatalf("interrupted: %q (%v)", errb.String(), err)
+	m := regexp.MustCompile(regexp.QuoteMeta(path) + ` is left partly transformed: the first (\d+) bytes of the range are, the rest is not\n`).FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("interrupted: %q", errb.String())
 	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
 	x, err := xts.NewCipher(aes.NewCipher, key[:32]) // --key-size 256
 	if err != nil {
 		t.Fatal(err)
