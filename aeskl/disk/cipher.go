@@ -43,7 +43,9 @@ type SectorCipher interface {
 // A Cipher is a dm-crypt sector cipher whose keys are aeskl handles:
 // AES-XTS with the plain64 IV (the 64-bit little-endian IV number as the
 // XTS tweak), or AES-CBC with the plain64 or ESSIV (SHA-256) IV. It is
-// safe for concurrent use, except Close.
+// safe for concurrent use, Close included: Close waits for the calls in
+// flight on each handle, and a call that starts after it panics (a
+// Transformer returns that panic as an error).
 type Cipher struct {
 	spec  string
 	xts   *aeskl.XTS
@@ -165,15 +167,18 @@ func (c *Cipher) Close() {
 var errSectors = errors.New("disk: data is not a whole number of sectors")
 
 // CryptSectors encrypts (or, with decrypt, decrypts) the whole sectors of
-// src into dst (which may be src itself), sector i with the IV number
-// iv + i*ivStep. It returns aeskl.ErrInvalidHandle, with dst zeroed, if a
-// handle is rejected.
+// src into dst (which may be src itself, but must not overlap it
+// otherwise), sector i with the IV number iv + i*ivStep. It returns
+// aeskl.ErrInvalidHandle, with dst zeroed, if a handle is rejected.
 func (c *Cipher) CryptSectors(dst, src []byte, iv, ivStep uint64, sectorSize int, decrypt bool) error {
 	if sectorSize < aeskl.BlockSize || sectorSize%aeskl.BlockSize != 0 || len(src)%sectorSize != 0 {
 		return errSectors
 	}
 	if len(dst) < len(src) {
 		return errors.New("disk: output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		return errOverlap
 	}
 	if c.xts != nil {
 		return c.xtsSectors(dst, src, iv, ivStep, sectorSize, decrypt)

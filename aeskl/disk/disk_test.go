@@ -40,16 +40,18 @@ func TestLayoutIV(t *testing.T) {
 		{disk.Layout{SectorSize: 512, IVOffset: 100}, 512 * 7, 107, 1},
 		{disk.Layout{SectorSize: 512, IVLargeSectors: true}, 512 * 7, 7, 1},
 		{disk.Layout{SectorSize: 4096}, 4096 * 3, 24, 8},
-		{disk.Layout{SectorSize: 4096, IVOffset: 5}, 4096 * 3, 29, 8},
+		{disk.Layout{SectorSize: 4096, IVOffset: 40}, 4096 * 3, 64, 8},
 		{disk.Layout{SectorSize: 4096, IVLargeSectors: true}, 4096 * 3, 3, 1},
 		{disk.Layout{SectorSize: 4096, IVOffset: 16, IVLargeSectors: true}, 4096 * 3, 5, 1},
-		// dm-crypt shifts the sum: an unaligned offset rounds down.
-		{disk.Layout{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true}, 0, 0, 1},
-		{disk.Layout{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true}, 4096, 1, 1},
 		{disk.Layout{SectorSize: 2048, IVLargeSectors: true}, 2048 * 9, 9, 1},
+		{disk.Layout{SectorSize: 2048, IVOffset: 12, IVLargeSectors: true}, 2048 * 9, 12, 1},
 		// The IV wraps modulo 2^64.
 		{disk.Layout{SectorSize: 512, IVOffset: 1<<64 - 1}, 1024, 1, 1},
+		{disk.Layout{SectorSize: 4096, IVOffset: 1<<64 - 8}, 4096 * 2, 8, 8},
 	} {
+		if err := c.l.Validate(); err != nil {
+			t.Errorf("%+v: %v", c.l, err)
+		}
 		if got := c.l.IV(c.pos); got != c.iv {
 			t.Errorf("%+v IV(%d) = %d, want %d", c.l, c.pos, got, c.iv)
 		}
@@ -61,6 +63,27 @@ func TestLayoutIV(t *testing.T) {
 		if err := (disk.Layout{SectorSize: s}).Validate(); err == nil {
 			t.Errorf("sector size %d accepted", s)
 		}
+	}
+	// dm-crypt refuses an IV offset (iv_offset) that is not a whole number
+	// of sectors in 512-byte units, with or without iv_large_sectors
+	// ("Invalid iv_offset sector").
+	for _, l := range []disk.Layout{
+		{SectorSize: 4096, IVOffset: 1},
+		{SectorSize: 4096, IVOffset: 5},
+		{SectorSize: 4096, IVOffset: 7, IVLargeSectors: true},
+		{SectorSize: 1024, IVOffset: 3},
+		{SectorSize: 2048, IVOffset: 1<<64 - 1},
+	} {
+		if err := l.Validate(); !errors.Is(err, disk.ErrIVOffset) {
+			t.Errorf("%+v: Validate: %v, want ErrIVOffset", l, err)
+		}
+		tr := &disk.Transformer{Cipher: refFunc(func([]byte, []byte, uint64, uint64, int, bool) error { return nil }), Layout: l}
+		if err := tr.Crypt(make([]byte, l.SectorSize), make([]byte, l.SectorSize), 0); !errors.Is(err, disk.ErrIVOffset) {
+			t.Errorf("%+v: Crypt: %v, want ErrIVOffset", l, err)
+		}
+	}
+	if _, _, err := (disk.Plain{SectorSize: 4096, Skip: 1}).Extent(1 << 20); !errors.Is(err, disk.ErrIVOffset) {
+		t.Errorf("Extent with --skip 1 and 4096-byte sectors: %v", err)
 	}
 }
 
@@ -425,5 +448,120 @@ func TestCryptAtInPlace(t *testing.T) {
 	copy(want[start:], refTransform(t, newXXTS(t, key), l, data[start:start+length], 0, false))
 	if !bytes.Equal(got, want) {
 		t.Error("in-place encryption differs from the reference")
+	}
+}
+
+// panicky is a SectorCipher that panics on the sectors from IV number at
+// on, as a broken implementation might.
+type panicky struct {
+	ref disk.SectorCipher
+	at  uint64
+}
+
+func (p panicky) CryptSectors(dst, src []byte, iv, step uint64, size int, dec bool) error {
+	if iv+uint64(len(src)/size)*step > p.at {
+		panic(fmt.Sprintf("broken cipher at IV %d", iv))
+	}
+	return p.ref.CryptSectors(dst, src, iv, step, size, dec)
+}
+
+// TestTransformerPanics checks that a panic on a worker goroutine comes
+// back as an error of the call, from every way of running a Transformer,
+// and that no goroutine is left behind.
+func TestTransformerPanics(t *testing.T) {
+	key := randBytes(6, 64)
+	ref := newXXTS(t, key)
+	l := disk.Layout{SectorSize: 512}
+	data := randBytes(7, 64*512)
+	before := runtime.NumGoroutine()
+	tr := &disk.Transformer{Cipher: panicky{ref, 40}, Layout: l, Workers: 3, ChunkSize: 4 * 512}
+	if err := tr.Crypt(make([]byte, len(data)), data, 0); err == nil || !strings.Contains(err.Error(), "broken cipher at IV 40") {
+		t.Errorf("Crypt: %v", err)
+	}
+	n, err := tr.CryptAt(make(memWriterAt, len(data)), 0, bytes.NewReader(data), 0, 0, int64(len(data)))
+	if err == nil || !strings.Contains(err.Error(), "broken cipher at IV 40") || n != 40*512 {
+		t.Errorf("CryptAt: %d, %v", n, err)
+	}
+	var out bytes.Buffer
+	n, err = tr.Stream(&out, bytes.NewReader(data), 0, -1)
+	if err == nil || !strings.Contains(err.Error(), "broken cipher at IV 40") || n != 40*512 || out.Len() != 40*512 {
+		t.Errorf("Stream: %d, %v", n, err)
+	}
+
+	// A Cipher closed before (or while) it runs.
+	c, err := disk.NewCipher("aes-xts-plain64", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	tr = &disk.Transformer{Cipher: c, Layout: l, Workers: 2, ChunkSize: 4 * 512}
+	if err := tr.Crypt(make([]byte, len(data)), data, 0); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Crypt with a closed Cipher: %v", err)
+	}
+	if _, err := tr.Stream(io.Discard, bytes.NewReader(data), 0, -1); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Stream with a closed Cipher: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		t.Errorf("%d goroutines left running (%d before)", g-before, before)
+	}
+}
+
+// TestCryptOverlap checks that Crypt refuses buffers that overlap other
+// than exactly, whether a chunk's own cipher call would see the overlap
+// or only the race between chunks would, and takes the same buffer.
+func TestCryptOverlap(t *testing.T) {
+	for _, spec := range []string{"aes-xts-plain64", "aes-cbc-essiv:sha256"} {
+		key := randBytes(8, 64)
+		if spec != "aes-xts-plain64" {
+			key = key[:32]
+		}
+		c, err := disk.NewCipher(spec, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := disk.Layout{SectorSize: 512}
+		for _, cfg := range []struct {
+			name        string
+			chunk       int
+			shift, size int
+		}{
+			{"one sector", 0, 512, 8192},      // inside every chunk
+			{"one chunk", 4096, 4096, 16384},  // only across chunks
+			{"backwards", 4096, -4096, 16384}, // dst before src
+			{"one block", 0, 16, 8192},        // inside a sector
+			{"one sector, 2 workers", 512, 512, 8192},
+		} {
+			tr := &disk.Transformer{Cipher: c, Layout: l, Workers: 2, ChunkSize: cfg.chunk}
+			buf := randBytes(9, cfg.size+8192)
+			orig := bytes.Clone(buf)
+			var dst, src []byte
+			if cfg.shift >= 0 {
+				dst, src = buf[cfg.shift:], buf[:cfg.size]
+			} else {
+				dst, src = buf[:cfg.size], buf[-cfg.shift:-cfg.shift+cfg.size]
+			}
+			if err := tr.Crypt(dst, src, 0); err == nil || !strings.Contains(err.Error(), "overlap") {
+				t.Errorf("%s, %s: Crypt of overlapping buffers: %v", spec, cfg.name, err)
+			}
+			if !bytes.Equal(buf, orig) {
+				t.Errorf("%s, %s: the refused Crypt changed the buffer", spec, cfg.name)
+			}
+			if err := c.CryptSectors(dst, src, 0, 1, 512, false); err == nil || !strings.Contains(err.Error(), "overlap") {
+				t.Errorf("%s, %s: CryptSectors of overlapping buffers: %v", spec, cfg.name, err)
+			}
+		}
+		// The same memory, with dst longer than src, is in place.
+		buf := randBytes(10, 8192+512)
+		want := make([]byte, 8192)
+		reference(t, spec, key).CryptSectors(want, buf[:8192], 0, 1, 512, false)
+		tr := &disk.Transformer{Cipher: c, Layout: l, Workers: 2, ChunkSize: 1024}
+		if err := tr.Crypt(buf, buf[:8192], 0); err != nil || !bytes.Equal(buf[:8192], want) {
+			t.Errorf("%s: in place with a longer dst: %v", spec, err)
+		}
+		c.Close()
 	}
 }

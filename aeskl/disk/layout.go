@@ -23,18 +23,29 @@ const SectorShift = 9
 // dm-crypt does: the IV of the sector that starts at byte pos of the volume
 // is pos/512 + IVOffset, and with IVLargeSectors that number divided by
 // SectorSize/512 (so consecutive sectors' IVs step by SectorSize/512
-// without it, by 1 with it).
+// without it, by 1 with it). IVOffset must be a multiple of SectorSize/512
+// (Validate).
 type Layout struct {
 	SectorSize     int    // bytes per encryption sector: 512, 1024, 2048 or 4096
 	IVOffset       uint64 // added to the 512-byte sector number (cryptsetup --skip, LUKS2 iv_tweak)
 	IVLargeSectors bool   // IVs count SectorSize units (dm-crypt iv_large_sectors)
 }
 
-// Validate reports whether the sector size is one dm-crypt accepts.
+// ErrIVOffset is wrapped by the error of Validate for an IV offset that is
+// not a whole number of sectors.
+var ErrIVOffset = errors.New("disk: IV offset is not a whole number of sectors")
+
+// Validate reports whether dm-crypt accepts the layout: a sector size of
+// 512, 1024, 2048 or 4096 bytes, and an IV offset that is a multiple of
+// SectorSize/512 (with or without IVLargeSectors: dm-crypt refuses any
+// other iv_offset with "Invalid iv_offset sector").
 func (l Layout) Validate() error {
 	s := l.SectorSize
 	if s < 512 || s > 4096 || s&(s-1) != 0 {
 		return fmt.Errorf("disk: sector size %d is not 512, 1024, 2048 or 4096", s)
+	}
+	if n := uint64(s >> SectorShift); l.IVOffset%n != 0 {
+		return fmt.Errorf("%w: %d is not a multiple of %d (%d-byte sectors in 512-byte units)", ErrIVOffset, l.IVOffset, n, s)
 	}
 	return nil
 }
@@ -47,8 +58,8 @@ func (l Layout) shift() uint {
 }
 
 // IV returns the IV number of the sector that starts at byte pos (a
-// multiple of SectorSize) of the volume. The arithmetic wraps modulo 2^64
-// as dm-crypt's does.
+// multiple of SectorSize) of the volume, for a layout Validate accepts. The
+// arithmetic wraps modulo 2^64 as dm-crypt's does.
 func (l Layout) IV(pos int64) uint64 {
 	return (uint64(pos)>>SectorShift + l.IVOffset) >> l.shift()
 }
@@ -65,11 +76,12 @@ func (l Layout) IVStep() uint64 {
 // of cryptsetup open --type plain: the mapped volume is Size 512-byte
 // sectors (0: the rest of the device) starting Offset 512-byte sectors
 // into the device, and the volume's byte pos has the IV number
-// (pos/512 + Skip), divided by SectorSize/512 with IVLargeSectors.
+// (pos/512 + Skip), divided by SectorSize/512 with IVLargeSectors. Skip
+// is dm-crypt's iv_offset: a multiple of SectorSize/512.
 type Plain struct {
 	SectorSize     int    // --sector-size: 512 (also when 0), 1024, 2048 or 4096
 	Offset         uint64 // --offset, in 512-byte sectors
-	Skip           uint64 // --skip, in 512-byte sectors
+	Skip           uint64 // --skip, in 512-byte sectors (a multiple of SectorSize/512)
 	Size           uint64 // --size, in 512-byte sectors; 0 means up to the end of the device
 	IVLargeSectors bool   // --iv-large-sectors
 }

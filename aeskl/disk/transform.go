@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // DefaultChunkSize is the bytes of one unit of work when a Transformer's
@@ -20,6 +21,10 @@ const DefaultChunkSize = 256 << 10
 // written in order, transformed in parallel), Crypt from one buffer to
 // another. Whatever the length, CryptAt holds Workers chunks in memory and
 // Stream 2*Workers+2.
+//
+// The cipher runs on the Transformer's own goroutines: a panic there (a
+// Cipher closed during the run, a SectorCipher's bug) is recovered and
+// returned as the error of the call, as a failure of that chunk.
 type Transformer struct {
 	Cipher  SectorCipher
 	Layout  Layout
@@ -59,11 +64,15 @@ var ErrPartialSector = errors.New("input ends inside a sector")
 // its byte pos (a sector boundary, which determines the IVs): it reads them
 // from src at srcOff and writes the result to dst at dstOff. Each worker
 // reads, transforms and writes its own chunks, and the writes happen in
-// order: it returns the number of bytes written, and after a failure dst
-// holds the transformed first that many bytes and nothing after them.
-// Read and write failures are *IOError. dst and src may be the same file
-// with the same offsets (in place): a chunk is read before it is written,
-// and chunks do not overlap.
+// order: it returns the number of bytes written, n, a whole number of
+// chunks. After a failure the first n bytes of the range in dst hold the
+// transformed data; the write that failed may have written part of its
+// chunk after them (io.WriterAt allows a short write); the rest of the
+// range in dst was not written by CryptAt. In place, that rest is
+// therefore still the input, untransformed, except for such a partial
+// chunk, which is then neither. Read and write failures are *IOError. dst
+// and src may be the same file with the same offsets (in place): a chunk
+// is read before it is written, and chunks do not overlap.
 func (t *Transformer) CryptAt(dst io.WriterAt, dstOff int64, src io.ReaderAt, srcOff int64, pos, length int64) (int64, error) {
 	if length < 0 {
 		return 0, fmt.Errorf("disk: negative length %d", length)
@@ -101,7 +110,7 @@ func (t *Transformer) CryptAt(dst io.WriterAt, dstOff int64, src io.ReaderAt, sr
 					}
 					err = &IOError{Op: "read", Offset: off + int64(n), Err: rerr}
 				} else {
-					err = t.Cipher.CryptSectors(b, b, t.Layout.IV(pos+off), t.Layout.IVStep(), int(ss), t.Decrypt)
+					err = t.crypt(b, b, pos+off, ss)
 				}
 				mu.Lock()
 				for written != i && failed == nil {
@@ -142,8 +151,10 @@ func (t *Transformer) CryptAt(dst io.WriterAt, dstOff int64, src io.ReaderAt, sr
 }
 
 // Crypt transforms src, whole sectors of the volume starting at its byte
-// pos (a sector boundary, which determines the IVs), into dst (which may be
-// src itself): the chunks run on the Workers goroutines, with no copy.
+// pos (a sector boundary, which determines the IVs), into dst: the chunks
+// run on the Workers goroutines, with no copy. dst may be src itself (the
+// same memory, transformed in place); other overlaps are refused with an
+// error before anything is written, since the chunks run in any order.
 // After a failure, dst holds the transformed chunks before the failed one
 // and nothing meaningful after them.
 func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
@@ -154,6 +165,9 @@ func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
 	}
 	if len(dst) < len(src) {
 		return errors.New("disk: output smaller than input")
+	}
+	if inexactOverlap(dst[:len(src)], src) {
+		return errOverlap
 	}
 	nchunks := (length + chunk - 1) / chunk
 	workers = int(min(int64(workers), nchunks))
@@ -175,7 +189,7 @@ func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
 				}
 				off := i * chunk
 				end := min(off+chunk, length)
-				err := t.Cipher.CryptSectors(dst[off:end], src[off:end], t.Layout.IV(pos+off), t.Layout.IVStep(), int(ss), t.Decrypt)
+				err := t.crypt(dst[off:end], src[off:end], pos+off, ss)
 				mu.Lock()
 				if err == nil && t.Progress != nil {
 					t.Progress(int(end - off))
@@ -189,6 +203,35 @@ func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
 	}
 	wg.Wait()
 	return failed
+}
+
+// crypt runs the cipher over one chunk, at byte pos of the volume. It runs
+// on a worker goroutine, where a panic could not be recovered by the
+// caller of the Transformer: it returns the panic as an error instead.
+func (t *Transformer) crypt(dst, src []byte, pos, ss int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("disk: the sector cipher panicked at byte %d: %w", pos, e)
+			} else {
+				err = fmt.Errorf("disk: the sector cipher panicked at byte %d: %v", pos, r)
+			}
+		}
+	}()
+	return t.Cipher.CryptSectors(dst, src, t.Layout.IV(pos), t.Layout.IVStep(), int(ss), t.Decrypt)
+}
+
+var errOverlap = errors.New("disk: output and input overlap without being the same memory")
+
+// inexactOverlap reports whether x and y share memory at some index other
+// than the same one (as crypto/internal/alias.InexactOverlap).
+func inexactOverlap(x, y []byte) bool {
+	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
+		return false
+	}
+	x0, x1 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&x[len(x)-1]))
+	y0, y1 := uintptr(unsafe.Pointer(&y[0])), uintptr(unsafe.Pointer(&y[len(y)-1]))
+	return x0 <= y1 && y0 <= x1
 }
 
 // setup checks a run's arguments and returns the sector size, the chunk
@@ -261,7 +304,7 @@ func (t *Transformer) Stream(w io.Writer, r io.Reader, pos, length int64) (int64
 			defer wg.Done()
 			for j := range work {
 				b := j.buf[:j.n]
-				j.err = t.Cipher.CryptSectors(b, b, t.Layout.IV(j.pos), t.Layout.IVStep(), int(ss), t.Decrypt)
+				j.err = t.crypt(b, b, j.pos, ss)
 				close(j.done)
 			}
 		}()

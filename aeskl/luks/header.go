@@ -188,10 +188,11 @@ func cstring(b []byte) string {
 }
 
 type hdrCopy struct {
-	magic bool   // the copy's magic is there
-	bin   []byte // the binary header, once its size is known to be sane
-	json  []byte // the JSON text, without the zero padding
-	err   error
+	magic  bool   // the copy's magic is there
+	summed bool   // its checksum is right: its binary header can be trusted
+	bin    []byte // the binary header, once its size is known to be sane
+	json   []byte // the JSON text, without the zero padding
+	err    error
 }
 
 func readCopy(r io.ReaderAt, off int64, secondary bool) hdrCopy {
@@ -251,6 +252,7 @@ func readCopy(r io.ReaderAt, off int64, secondary bool) hdrCopy {
 		c.err = fmt.Errorf("%s checksum mismatch", alg)
 		return c
 	}
+	c.summed = true
 	// The JSON text, then only zeros.
 	d := json.NewDecoder(bytes.NewReader(area))
 	var raw json.RawMessage
@@ -273,17 +275,20 @@ func readLUKS2(r io.ReaderAt) (*Header, error) {
 	c1 := readCopy(r, 0, false)
 	var c2 hdrCopy
 	off2 := int64(-1)
-	if c1.bin != nil {
+	if c1.summed {
+		// The secondary follows the primary, whose size is known once its
+		// checksum is right (even if its JSON is not).
 		off2 = int64(binary.BigEndian.Uint64(c1.bin[8:]))
 		c2 = readCopy(r, off2, true)
 	} else {
-		// No usable primary binary header: look where cryptsetup does.
+		// No primary binary header to trust: look where cryptsetup does,
+		// and take the first copy whose checksum is right.
 		for _, o := range secondaryOffsets {
 			c := readCopy(r, o, true)
-			if c.magic && (off2 < 0 || c.err == nil) {
+			if (c.magic && off2 < 0) || c.summed {
 				c2, off2 = c, o
 			}
-			if c.err == nil {
+			if c.summed {
 				break
 			}
 		}

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"hash"
 	"strings"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // hashes are the hash names of cryptsetup this package implements.
@@ -51,8 +49,8 @@ func scrub(h hash.Hash) {
 // pbkdf2 is PBKDF2 (RFC 8018) with HMAC-newHash. It is written out rather
 // than taken from crypto/pbkdf2 (whose password is a string, a copy nobody
 // can wipe) or crypto/hmac (which keeps the key XORed with its pads): here
-// the password and the padded keys live only in buffers that are cleared,
-// and the hashes keep only their states after the one padded-key block.
+// the password, the padded keys and the hash states saved after them live
+// only in buffers that are cleared, and the hashes are reset at the end.
 func pbkdf2(newHash func() hash.Hash, password, salt []byte, iter, keyLen int) ([]byte, error) {
 	if iter < 1 || keyLen < 1 {
 		return nil, fmt.Errorf("PBKDF2 with %d iterations and a %d-byte output", iter, keyLen)
@@ -86,11 +84,14 @@ func pbkdf2(newHash func() hash.Hash, password, salt []byte, iter, keyLen int) (
 	}
 	outer.Write(pad)
 	clear(pad)
+	// The states after the padded keys: they follow from the password.
 	istate, err := im.MarshalBinary()
+	defer clear(istate)
 	if err != nil {
 		return nil, err
 	}
 	ostate, err := om.MarshalBinary()
+	defer clear(ostate)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +160,15 @@ func (k *KDF) derive(pass []byte, keyLen int) ([]byte, error) {
 		if k.Memory < 8*k.CPUs || k.Memory > maxArgonMemoryKiB {
 			return nil, fmt.Errorf("%s memory %d KiB out of range (%d KiB to 4 GiB)", k.Type, k.Memory, 8*k.CPUs)
 		}
-		f := argon2.IDKey
-		if k.Type == "argon2i" {
-			f = argon2.Key
+		if keyLen < 4 {
+			return nil, fmt.Errorf("%s output of %d bytes (at least 4)", k.Type, keyLen)
 		}
-		return f(pass, k.Salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
+		mode := argon2id
+		if k.Type == "argon2i" {
+			mode = argon2i
+		}
+		// This package's Argon2, which wipes its memory.
+		return argon2Key(mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
 	}
 	return nil, &UnsupportedError{Feature: fmt.Sprintf("KDF %q (supported: pbkdf2, argon2i, argon2id)", k.Type)}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash"
@@ -155,7 +156,26 @@ func TestHeaderCopies(t *testing.T) {
 	if h, err = Read(bytes.NewReader(bad)); err != nil || !h.Copies[1].Used || h.Copies[1].Offset != testHdrSize {
 		t.Errorf("primary wiped: %v, %+v", err, h)
 	}
+	// A primary whose checksum fails says its header is 32 KiB: its size is
+	// not trusted, and the secondary is found at 16 KiB, as cryptsetup
+	// finds it.
+	bad = bytes.Clone(img)
+	binary.BigEndian.PutUint64(bad[8:], 0x8000)
+	if h, err = Read(bytes.NewReader(bad)); err != nil || !h.Copies[1].Used || h.Copies[1].Offset != testHdrSize ||
+		!strings.Contains(h.Copies[0].Error, "checksum mismatch") {
+		t.Errorf("primary with a bad checksum and another header size: %v, %+v", err, h)
+	}
+	// Its checksum right, the primary's size is used (the secondary is then
+	// inside its JSON area, which is invalid).
+	clear(bad[448:512])
+	sum := sha256.Sum256(bad[:0x8000])
+	copy(bad[448:], sum[:])
+	if _, err = Read(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "secondary: no LUKS2 magic") {
+		t.Errorf("primary with a valid checksum and another header size: %v", err)
+	}
 	// Both corrupted.
+	bad = bytes.Clone(img)
+	clear(bad[:4096])
 	bad[testHdrSize+5000] ^= 1
 	if _, err = Read(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "no valid LUKS2 header") {
 		t.Errorf("both copies corrupted: %v", err)
@@ -224,8 +244,8 @@ func TestUnsupported(t *testing.T) {
 		}},
 		{`cipher "serpent-xts-plain64" is not supported`, func(m map[string]any) { seg(m)["encryption"] = "serpent-xts-plain64" }},
 		{`segment 0 of type "linear"`, func(m map[string]any) { seg(m)["type"] = "linear" }},
-		{`keyslot 0 is bound to token 0 of type "systemd-tpm2", which needs a plugin`, func(m map[string]any) {
-			m["tokens"].(map[string]any)["0"] = map[string]any{"type": "systemd-tpm2", "keyslots": []string{"0"}}
+		{"segment 0's iv_tweak 4 is not a multiple of 8", func(m map[string]any) {
+			seg(m)["sector_size"], seg(m)["iv_tweak"] = 4096, "4"
 		}},
 	} {
 		img, _, _ := testImage{kdf: "pbkdf2", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: c.edit}.make(t)
@@ -252,16 +272,94 @@ func TestUnsupported(t *testing.T) {
 			t.Errorf("DumpJSON: %v, %+v", err, j)
 		}
 	}
-	// A token of cryptsetup's own (the kernel keyring) does not stop a
-	// passphrase.
-	img, _, _ := testImage{kdf: "pbkdf2", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: func(m map[string]any) {
-		m["tokens"].(map[string]any)["0"] = map[string]any{"type": "luks2-keyring", "keyslots": []string{"0"}, "key_description": "x"}
-	}}.make(t)
-	h, _ := Read(bytes.NewReader(img))
-	if v, err := h.Unlock(bytes.NewReader(img), []byte("p"), -1); err != nil {
-		t.Errorf("keyring token: %v", err)
-	} else {
-		v.Close()
+}
+
+// TestKeyslotChoice checks which keyslots Unlock tries, as cryptsetup's
+// LUKS2_keyslot_open: tokens play no part (a token only says where a
+// program may find a keyslot's passphrase); without a keyslot named,
+// priority prefer first, then normal, never ignore; a named keyslot
+// whatever its priority.
+func TestKeyslotChoice(t *testing.T) {
+	ks := func(m map[string]any, id string) map[string]any {
+		return m["keyslots"].(map[string]any)[id].(map[string]any)
+	}
+	token := func(typ string) func(m map[string]any) {
+		return func(m map[string]any) {
+			m["tokens"].(map[string]any)["0"] = map[string]any{"type": typ, "keyslots": []string{"0"}}
+		}
+	}
+	unlock := func(name string, edit func(m map[string]any), keyslot int) (*Header, []byte, error) {
+		t.Helper()
+		img, _, _ := testImage{kdf: "pbkdf2", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: edit}.make(t)
+		h, err := Read(bytes.NewReader(img))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := h.Check(); err != nil {
+			t.Errorf("%s: Check: %v", name, err)
+		}
+		v, err := h.Unlock(bytes.NewReader(img), []byte("p"), keyslot)
+		if err == nil {
+			if v.Keyslot != max(keyslot, 0) {
+				t.Errorf("%s: opened by keyslot %d", name, v.Keyslot)
+			}
+			v.Close()
+		}
+		return h, img, err
+	}
+	// Keyslots bound to tokens, of cryptsetup's own types or not, open with
+	// their passphrase, named or not.
+	for _, typ := range []string{"luks2-keyring", "systemd-recovery", "systemd-tpm2", "acme-hsm"} {
+		for _, slot := range []int{-1, 0} {
+			if _, _, err := unlock(typ, token(typ), slot); err != nil {
+				t.Errorf("keyslot 0 bound to a %s token, keyslot %d: %v", typ, slot, err)
+			}
+		}
+	}
+	// A wrong passphrase says which keyslot's passphrase may come from a
+	// token.
+	h, img, _ := unlock("systemd-tpm2", token("systemd-tpm2"), -1)
+	if _, err := h.Unlock(bytes.NewReader(img), []byte("q"), -1); !errors.Is(err, ErrWrongPassphrase) ||
+		!strings.Contains(err.Error(), `keyslot 0 is bound to token 0 of type "systemd-tpm2"`) {
+		t.Errorf("wrong passphrase, token-bound keyslot: %v", err)
+	}
+	// Priority ignore: tried only when named.
+	ignore := func(m map[string]any) { ks(m, "0")["priority"] = 0 }
+	if _, _, err := unlock("ignore", ignore, -1); err == nil || errors.Is(err, ErrWrongPassphrase) ||
+		!strings.Contains(err.Error(), "keyslot 0 has priority ignore (name it to use it)") {
+		t.Errorf("keyslot of priority ignore, not named: %v", err)
+	}
+	if _, _, err := unlock("ignore", ignore, 0); err != nil {
+		t.Errorf("keyslot of priority ignore, named: %v", err)
+	}
+	// Two keyslots that both open the volume: the preferred one opens it.
+	twin := func(prio int) func(m map[string]any) {
+		return func(m map[string]any) {
+			k := map[string]any{}
+			for key, v := range ks(m, "0") {
+				k[key] = v
+			}
+			k["priority"] = prio
+			m["keyslots"].(map[string]any)["1"] = k
+			d := m["digests"].(map[string]any)["0"].(map[string]any)
+			d["keyslots"] = []string{"0", "1"}
+		}
+	}
+	for _, c := range []struct {
+		prio, want int
+	}{{2, 1}, {1, 0}, {0, 0}} {
+		img, _, _ := testImage{kdf: "pbkdf2", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: twin(c.prio)}.make(t)
+		h, err := Read(bytes.NewReader(img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := h.Unlock(bytes.NewReader(img), []byte("p"), -1)
+		if err != nil || v.Keyslot != c.want {
+			t.Errorf("keyslot 1 of priority %d: %v, want keyslot %d to open it", c.prio, err, c.want)
+		}
+		if v != nil {
+			v.Close()
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/go-keylocker/keylocker/aeskl"
@@ -15,19 +14,16 @@ import (
 // accepts the passphrase.
 var ErrWrongPassphrase = errors.New("no keyslot accepts this passphrase")
 
-// builtinTokens are the token types cryptsetup handles itself; others
-// (systemd-tpm2, systemd-fido2, ...) need a plugin to produce a
-// keyslot's passphrase.
-func builtinToken(t string) bool { return strings.HasPrefix(t, "luks2-") }
-
 // Check reports whether this package can unlock the volume and read and
 // write its data segment, as an *UnsupportedError naming the first
 // feature it cannot handle: a mandatory requirement (a reencryption in
 // progress, OPAL hardware encryption, inline integrity tags, or one it does
 // not know), a reencryption keyslot or segment, integrity protection, a
-// segment type or cipher other than disk's, a sector size dm-crypt does
-// not take, or keyslots that are all unusable with a passphrase (every one
-// bound to a token that needs a plugin, or of an unknown type).
+// segment type or cipher other than disk's, a sector size or an IV tweak
+// dm-crypt does not take, or no keyslot of a type that opens with a
+// passphrase. Tokens do not matter: a token only says where a program may
+// find a keyslot's passphrase, and Unlock tries the keyslot with the
+// passphrase it is given, as cryptsetup does.
 func (h *Header) Check() error {
 	if len(h.Config.Requirements) > 0 {
 		r := h.Config.Requirements[0]
@@ -66,17 +62,21 @@ func (h *Header) Check() error {
 	if err := (disk.Layout{SectorSize: s.SectorSize}).Validate(); err != nil {
 		return &UnsupportedError{Feature: fmt.Sprintf("segment %d's sector size %d", s.ID, s.SectorSize)}
 	}
-	if len(h.usableKeyslots(-1)) == 0 {
-		var why []string
-		for _, k := range h.Keyslots {
-			why = append(why, h.keyslotNote(k))
-		}
-		if len(why) == 0 {
-			return errors.New("the header has no keyslot")
-		}
-		return &UnsupportedError{Feature: "every keyslot: " + strings.Join(why, "; ")}
+	if err := (disk.Layout{SectorSize: s.SectorSize, IVOffset: s.IVTweak}).Validate(); err != nil {
+		return &UnsupportedError{Feature: fmt.Sprintf("segment %d's iv_tweak %d is not a multiple of %d (its %d-byte sectors in 512-byte units): dm-crypt refuses it",
+			s.ID, s.IVTweak, s.SectorSize>>disk.SectorShift, s.SectorSize)}
 	}
-	return nil
+	var why []string
+	for _, k := range h.Keyslots {
+		if passphraseType(k) {
+			return nil
+		}
+		why = append(why, fmt.Sprintf("keyslot %d is of type %q", k.ID, k.Type))
+	}
+	if len(why) == 0 {
+		return errors.New("the header has no keyslot")
+	}
+	return &UnsupportedError{Feature: "every keyslot: " + strings.Join(why, "; ")}
 }
 
 // checkSpec reports a cipher specification disk does not implement as an
@@ -107,37 +107,53 @@ func (h *Header) tokenOf(keyslot int) *Token {
 	return nil
 }
 
-// keyslotNote says why a keyslot is not tried with a passphrase, or ""
-// if it is.
-func (h *Header) keyslotNote(k Keyslot) string {
+// passphraseType reports whether k is of a type that opens with a
+// passphrase.
+func passphraseType(k Keyslot) bool { return k.Type == "luks2" || k.Type == "luks1" }
+
+// Keyslot priorities (cryptsetup's crypt_keyslot_priority).
+const (
+	priorityIgnore = 0
+	priorityNormal = 1
+	priorityPrefer = 2
+)
+
+// keyslotNote says why keyslot k is not tried when no keyslot is named,
+// or "" if it is.
+func keyslotNote(k Keyslot) string {
 	switch {
-	case k.Type != "luks2" && k.Type != "luks1":
+	case !passphraseType(k):
 		return fmt.Sprintf("keyslot %d is of type %q", k.ID, k.Type)
-	case k.Priority == 0:
+	case k.Priority == priorityIgnore:
 		return fmt.Sprintf("keyslot %d has priority ignore (name it to use it)", k.ID)
-	}
-	if t := h.tokenOf(k.ID); t != nil && !builtinToken(t.Type) {
-		return fmt.Sprintf("keyslot %d is bound to token %d of type %q, which needs a plugin this program does not run", k.ID, t.ID, t.Type)
+	case k.Priority != priorityNormal && k.Priority != priorityPrefer:
+		return fmt.Sprintf("keyslot %d has the unknown priority %d (name it to use it)", k.ID, k.Priority)
 	}
 	return ""
 }
 
-// usableKeyslots returns the keyslots to try with a passphrase, preferred
-// ones first: only the one named by keyslot if it is >= 0.
+// usableKeyslots returns the keyslots to try with a passphrase, in order,
+// as cryptsetup's LUKS2_keyslot_open: only the one named by keyslot if it
+// is >= 0, whatever its priority; otherwise those of priority prefer, then
+// those of priority normal, each in the order of their IDs. Tokens play no
+// part.
 func (h *Header) usableKeyslots(keyslot int) []Keyslot {
 	var out []Keyslot
-	for _, k := range h.Keyslots {
-		if keyslot >= 0 {
-			if k.ID == keyslot && (k.Type == "luks2" || k.Type == "luks1") {
+	if keyslot >= 0 {
+		for _, k := range h.Keyslots {
+			if k.ID == keyslot && passphraseType(k) {
 				out = append(out, k)
 			}
-			continue
 		}
-		if h.keyslotNote(k) == "" {
-			out = append(out, k)
+		return out
+	}
+	for _, prio := range []int{priorityPrefer, priorityNormal} {
+		for _, k := range h.Keyslots {
+			if passphraseType(k) && k.Priority == prio {
+				out = append(out, k)
+			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority > out[j].Priority })
 	return out
 }
 
@@ -185,13 +201,18 @@ func (v *Volume) Length(devSize int64) (int64, error) {
 }
 
 // Unlock recovers the volume key from the keyslots with the passphrase
-// (only from keyslot keyslot if it is >= 0; otherwise every usable one,
-// preferred ones first, as cryptsetup does), checks it against the data
+// (only from keyslot keyslot if it is >= 0, whatever its priority;
+// otherwise, as cryptsetup does, those of priority prefer, then normal,
+// never ignore; tokens play no part), checks it against the data
 // segment's digest, and turns it into a disk.Cipher. r is the device the
 // header came from. Every buffer that held the key or material from which
-// it follows (the key derived from the passphrase, the decrypted
-// anti-forensic stripes, the volume key) is wiped before Unlock returns;
-// the passphrase is the caller's to wipe.
+// it follows (the KDF's working memory: Argon2's blocks and its BLAKE2b
+// states, PBKDF2's HMAC states; the key derived from the passphrase, the
+// decrypted anti-forensic stripes, the volume key) is wiped before Unlock
+// returns; the passphrase is the caller's to wipe. Not wiped: what the Go
+// compiler spills to goroutine stacks during the computation (registers,
+// and the copies crypto/sha1, sha256 and sha512 make of their state in
+// Sum), which no Go code can reach.
 //
 // A passphrase that opens no keyslot gives an error wrapping
 // ErrWrongPassphrase; a header that Check refuses, its error.
@@ -201,8 +222,19 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 	}
 	seg, _ := h.DataSegment()
 	slots := h.usableKeyslots(keyslot)
+	var notes []string
+	if keyslot < 0 {
+		for _, k := range h.Keyslots {
+			if n := keyslotNote(k); n != "" {
+				notes = append(notes, n)
+			}
+		}
+	}
 	if len(slots) == 0 {
-		return nil, fmt.Errorf("keyslot %d: no such keyslot holding a key", keyslot)
+		if keyslot >= 0 {
+			return nil, fmt.Errorf("keyslot %d: no such keyslot holding a key", keyslot)
+		}
+		return nil, errors.New("no keyslot to try without naming one: " + strings.Join(notes, "; "))
 	}
 	var failures []string
 	for _, k := range slots {
@@ -219,12 +251,10 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 		}
 		failures = append(failures, fmt.Sprintf("keyslot %d: %v", k.ID, err))
 	}
-	var notes []string
-	if keyslot < 0 {
-		for _, k := range h.Keyslots {
-			if n := h.keyslotNote(k); n != "" {
-				notes = append(notes, n)
-			}
+	var tokens []string
+	for _, k := range slots {
+		if t := h.tokenOf(k.ID); t != nil {
+			tokens = append(tokens, fmt.Sprintf("keyslot %d is bound to token %d of type %q", k.ID, t.ID, t.Type))
 		}
 	}
 	msg := ""
@@ -233,6 +263,9 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 	}
 	if len(notes) > 0 {
 		msg += "; not tried: " + strings.Join(notes, "; ")
+	}
+	if len(tokens) > 0 {
+		msg += "; " + strings.Join(tokens, "; ") + " (a token's program, for a TPM or a FIDO2 key for example, may hold such a keyslot's passphrase; this program runs none)"
 	}
 	if len(failures) == len(slots) {
 		// No keyslot could even be tried: that is not a wrong passphrase.

@@ -27,7 +27,9 @@ tokens) and whether aeskl can use the volume; --json as one JSON object.
 
 decrypt writes the plaintext of the data segment (or of --start/--size)
 to OUT, or to standard output when OUT is absent or -. A file OUT appears
-whole or not at all; an existing one is replaced only with --force.
+whole or not at all, of mode 0600 (less the umask); an existing one is
+replaced only with --force (its other hard links keep the old content). OUT
+(and encrypt's IN) cannot be IMAGE itself, under any name, --force or not.
 
 encrypt reads plaintext from IN (standard input when absent or -) and
 writes it, encrypted, into IMAGE's data segment in place, from --start on:
@@ -37,9 +39,12 @@ The passphrase is asked on the terminal without echo, or read from
 --key-file (the whole file, as cryptsetup reads a key file). It goes
 through the keyslot's KDF, the anti-forensic merge and the digest check
 as cryptsetup does; the volume key exists in memory only until aeskl has
-turned it into handles. A wrong passphrase or a header feature aeskl does
-not support (integrity, a reencryption in progress, other ciphers, tokens
-that need plugins) stops before anything is written.
+turned it into handles. The keyslots are tried as cryptsetup tries them
+with a passphrase: those of priority prefer, then normal (one of priority
+ignore only when --key-slot names it); a keyslot bound to a token opens
+with its passphrase like any other (aeskl runs no token programs). A wrong
+passphrase or a header feature aeskl does not support (integrity, a
+reencryption in progress, other ciphers) stops before anything is written.
 
 Flags (--start and --size in 512-byte sectors of the data segment):
 `
@@ -60,8 +65,8 @@ func runLUKS(args []string) int {
 	fs.BoolVar(&f.json, "json", false, "dump: print JSON")
 	fs.StringVar(&f.keyFile, "key-file", "", "read the passphrase from `file` instead of the terminal")
 	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
-	fs.IntVar(&f.keyfileSize, "keyfile-size", 0, "read at most `bytes` of the key file (0: all of it, up to 8 MiB)")
-	fs.IntVar(&f.keySlot, "key-slot", -1, "try only keyslot `n`")
+	fs.IntVar(&f.keyfileSize, "keyfile-size", 0, "read `bytes` of the key file, at most 8 MiB (0: all of it, up to 8 MiB)")
+	fs.IntVar(&f.keySlot, "key-slot", -1, "try only keyslot `n`, whatever its priority")
 	fs.Uint64Var(&f.start, "start", 0, "start `n` sectors into the data segment")
 	fs.Uint64Var(&f.size, "size", 0, "`n` sectors (0: to the end of the segment; encrypt: as much as IN holds)")
 	fs.BoolVar(&f.force, "force", false, "decrypt: overwrite OUT if it exists")
@@ -88,6 +93,9 @@ func runLUKS(args []string) int {
 		}
 		if f.keyfileOffset < 0 || f.keyfileSize < 0 {
 			return usageError(fs, luksUsage, "--keyfile-offset and --keyfile-size cannot be negative")
+		}
+		if f.keyfileSize > maxKeyFile {
+			return usageError(fs, luksUsage, "--keyfile-size %d is more than %d bytes (8 MiB), the most aeskl reads of a key file", f.keyfileSize, maxKeyFile)
 		}
 		other := "-"
 		if len(pos) == 2 {
@@ -120,7 +128,8 @@ func luksDump(path string, asJSON bool) error {
 	return h.Dump(os.Stdout)
 }
 
-// maxKeyFile is the most cryptsetup reads of a key file by default.
+// maxKeyFile is the most cryptsetup reads of a key file by default, and
+// the most aeskl reads of one at all.
 const maxKeyFile = 8 << 20
 
 // passphrase reads the passphrase from the key file (all of it, or
@@ -159,7 +168,7 @@ func (f *luksFlags) passphrase(image string) ([]byte, error) {
 			n = limit
 		} else {
 			clear(buf)
-			return nil, fmt.Errorf("key file %s is larger than %d bytes (give --keyfile-size)", f.keyFile, maxKeyFile)
+			return nil, fmt.Errorf("key file %s is larger than %d bytes (--keyfile-size reads only its start)", f.keyFile, maxKeyFile)
 		}
 	}
 	if f.keyfileSize > 0 && n < f.keyfileSize {
@@ -184,6 +193,20 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	defer img.Close()
 	if img.size < 0 {
 		return fmt.Errorf("%s is neither a file nor a block device", imagePath)
+	}
+	// The image must not be its own output or input (--force or not):
+	// decrypting it over itself would destroy the volume.
+	what := map[bool]string{true: "OUT", false: "IN"}[dec]
+	if other == "-" {
+		std, name := os.Stdin, "input"
+		if dec {
+			std, name = os.Stdout, "output"
+		}
+		if sameAsStd(std, img.fi) {
+			return fmt.Errorf("standard %s is IMAGE itself (%s)", name, imagePath)
+		}
+	} else if ofi, err := os.Stat(other); err == nil && sameFile(img.fi, ofi) {
+		return fmt.Errorf("%s %s is IMAGE itself (%s)", what, other, imagePath)
 	}
 	h, err := luks.Read(img)
 	if err != nil {
@@ -268,7 +291,9 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	defer v.Close()
 	t := &disk.Transformer{Cipher: v.Cipher, Layout: v.Layout, Decrypt: dec}
 	if dec {
-		out, err := openOutput(other, f.force, 0, nil)
+		// The plaintext file is the user's alone: the image's mode says who
+		// may read the ciphertext, not the volume's content.
+		out, err := openOutput(other, f.force, false, 0, 0o600)
 		if err != nil {
 			return err
 		}

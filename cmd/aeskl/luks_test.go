@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -233,26 +234,15 @@ func TestLUKSUnsupported(t *testing.T) {
 	cs := cryptsetup(t)
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "pass", []byte("pw"))
-	format := func(name string) string {
-		img := writeFile(t, dir, name, make([]byte, 3<<20))
-		runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
-			"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
-		return img
-	}
 	// A reencryption initialised, not run.
 	reenc := writeFile(t, dir, "reenc", make([]byte, 4<<20))
 	runCS(t, cs, nil, append(append([]string{"reencrypt", "--encrypt", "--init-only", "--reduce-device-size", "2M",
 		"--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), reenc)...)
-	// The only keyslot bound to a token of a type that needs a plugin.
-	token := format("token")
-	tokFile := writeFile(t, dir, "token.json", []byte(`{"type":"acme-hsm","keyslots":["0"]}`))
-	runCS(t, cs, nil, "token", "import", "--json-file", tokFile, token)
 
 	for _, c := range []struct {
 		img, want string
 	}{
 		{reenc, `a reencryption in progress (mandatory requirement "online-reencrypt-v2")`},
-		{token, `keyslot 0 is bound to token 0 of type "acme-hsm", which needs a plugin`},
 	} {
 		before := readFile(t, c.img)
 		out := filepath.Join(dir, "out")
@@ -294,6 +284,10 @@ func TestLUKSErrors(t *testing.T) {
 		{[]string{"luks"}, 2, "want dump, decrypt or encrypt"},
 		{[]string{"luks", "decrypt", notLUKS, "a", "b"}, 2, "at most one more argument"},
 		{[]string{"luks", "dump", filepath.Join(dir, "missing")}, 1, "no such file"},
+		{[]string{"luks", "decrypt", "--key-file", keyFile, "--keyfile-size", "1099511627776", notLUKS, filepath.Join(dir, "out")}, 2,
+			"--keyfile-size 1099511627776 is more than 8388608 bytes (8 MiB)"},
+		{[]string{"luks", "decrypt", "--key-file", keyFile, "--keyfile-size", "8388609", notLUKS, filepath.Join(dir, "out")}, 2,
+			"--keyfile-size 8388609 is more than 8388608 bytes (8 MiB)"},
 	} {
 		r := runAeskl(t, nil, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
@@ -334,5 +328,152 @@ func TestLUKSDeviceMapper(t *testing.T) {
 	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--quiet", img, out)
 	if !bytes.Equal(readFile(t, out), plain) {
 		t.Error("aeskl does not decrypt what dm-crypt wrote")
+	}
+}
+
+// TestLUKSBackupHeader damages the primary LUKS2 header of an image
+// cryptsetup made (its header size changed, so its checksum fails): aeskl
+// uses the secondary copy, as cryptsetup does.
+func TestLUKSBackupHeader(t *testing.T) {
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	img := writeFile(t, dir, "img", make([]byte, 3<<20))
+	runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
+		"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
+	b := readFile(t, img)
+	binary.BigEndian.PutUint64(b[8:], 0x8000)
+	img = writeFile(t, dir, "img", b)
+	theirs := writeFile(t, dir, "img.cryptsetup", b) // cryptsetup repairs what it opens
+	runCS(t, cs, nil, "open", "--test-passphrase", "--key-file", keyFile, theirs)
+
+	r := mustRun(t, nil, "luks", "dump", img)
+	if !strings.Contains(r.stdout, "Secondary header:\tat 16384, epoch 3, valid, in use") || !strings.Contains(r.stdout, "can unlock this volume") {
+		t.Errorf("dump:\n%s", r.stdout)
+	}
+	out := filepath.Join(dir, "out")
+	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--quiet", img, out)
+	if len(readFile(t, out)) != 1<<20 {
+		t.Error("the data segment was not decrypted whole")
+	}
+	// The plaintext file is the user's alone, whatever the image's mode.
+	if err := os.Chmod(img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--quiet", "--force", img, out)
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600&^umask(t) {
+		t.Errorf("the plaintext file: %v, %v; want mode 0600 less the umask", fi.Mode(), err)
+	}
+}
+
+// TestLUKSTokensAndPriority checks that aeskl tries the keyslots cryptsetup
+// tries with a passphrase: one bound to a token (which only says where a
+// program may find its passphrase), and one of priority ignore only when
+// --key-slot names it.
+func TestLUKSTokensAndPriority(t *testing.T) {
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	img := writeFile(t, dir, "img", make([]byte, 3<<20))
+	runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
+		"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
+	out := filepath.Join(dir, "out")
+	for _, typ := range []string{"systemd-recovery", "acme-hsm"} { // acme-hsm: a type no installed program knows
+		tokFile := writeFile(t, dir, "token.json", []byte(`{"type":"`+typ+`","keyslots":["0"]}`))
+		runCS(t, cs, nil, "token", "import", "--json-file", tokFile, "--token-id", "0", "--token-replace", img)
+		runCS(t, cs, nil, "open", "--test-passphrase", "--key-file", keyFile, img)
+		for _, args := range [][]string{nil, {"--key-slot", "0"}} {
+			os.Remove(out)
+			mustRun(t, nil, append(append([]string{"luks", "decrypt", "--key-file", keyFile, "--quiet"}, args...), img, out)...)
+			if len(readFile(t, out)) != 1<<20 {
+				t.Errorf("a keyslot bound to a %s token, %v: the segment was not decrypted whole", typ, args)
+			}
+		}
+		if r := mustRun(t, nil, "luks", "dump", img); !strings.Contains(r.stdout, "can unlock this volume") {
+			t.Errorf("dump with a %s token:\n%s", typ, r.stdout)
+		}
+	}
+
+	runCS(t, cs, nil, "config", "--priority", "ignore", "--key-slot", "0", img)
+	if err := exec.Command(cs, "open", "--test-passphrase", "--key-file", keyFile, img).Run(); err == nil {
+		t.Error("cryptsetup opens a keyslot of priority ignore it was not given: the test's premise is wrong")
+	}
+	runCS(t, cs, nil, "open", "--test-passphrase", "--key-file", keyFile, "--key-slot", "0", img)
+	os.Remove(out)
+	if r := runAeskl(t, nil, "luks", "decrypt", "--key-file", keyFile, img, out); r.code != 1 ||
+		!strings.Contains(r.stderr, "keyslot 0 has priority ignore (name it to use it)") {
+		t.Errorf("priority ignore, no --key-slot: exit %d, %s", r.code, r.stderr)
+	}
+	mustRun(t, nil, "luks", "decrypt", "--key-file", keyFile, "--key-slot", "0", "--quiet", img, out)
+	if len(readFile(t, out)) != 1<<20 {
+		t.Error("priority ignore, --key-slot 0: the segment was not decrypted whole")
+	}
+}
+
+// TestLUKSOutputIsImage checks that aeskl luks refuses to write the
+// plaintext over the image it reads, or to read the image as its own
+// plaintext, however the two are named, --force or not.
+func TestLUKSOutputIsImage(t *testing.T) {
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	img := writeFile(t, dir, "img", make([]byte, 3<<20))
+	runCS(t, cs, nil, append(append([]string{"luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k",
+		"--luks2-keyslots-size", "1000k", "--key-file", keyFile, "--batch-mode"}, pbkdf2Cost...), img)...)
+	link := filepath.Join(dir, "link")
+	if err := os.Link(img, link); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, img)
+	for _, args := range [][]string{
+		{"decrypt", "--force", img, img},
+		{"decrypt", "--force", img, link},
+		{"decrypt", img, img},
+		{"encrypt", img, img},
+		{"encrypt", img, link},
+	} {
+		r := runAeskl(t, nil, append([]string{"luks", "--key-file", keyFile, "--quiet"}, args...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "is IMAGE itself") {
+			t.Errorf("aeskl luks %s: exit %d, %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatalf("aeskl luks %s changed the image", strings.Join(args, " "))
+		}
+	}
+	// Two nodes of the same block device.
+	t.Run("device", func(t *testing.T) {
+		dev := loopDevice(t, img)
+		alias := blockNodeAlias(t, dev, filepath.Join(dir, "alias"))
+		r := runAeskl(t, nil, "luks", "decrypt", "--force", "--key-file", keyFile, dev, alias)
+		if r.code != 1 || !strings.Contains(r.stderr, "is IMAGE itself") {
+			t.Errorf("decrypt a device onto another node of it: exit %d, %q", r.code, r.stderr)
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatal("the image changed")
+		}
+	})
+	// Standard output or input opened on the image.
+	for _, op := range []string{"decrypt", "encrypt"} {
+		f, err := os.OpenFile(img, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "luks", op, "--key-file", keyFile, "--quiet", img, "-")
+		cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+		var errb bytes.Buffer
+		if op == "decrypt" {
+			cmd.Stdout = f
+		} else {
+			cmd.Stdin = f
+		}
+		cmd.Stderr = &errb
+		err = cmd.Run()
+		f.Close()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "is IMAGE itself") {
+			t.Errorf("luks %s with the image as standard %s: %v, %q", op, map[string]string{"decrypt": "output", "encrypt": "input"}[op], err, errb.String())
+		}
+		if !bytes.Equal(readFile(t, img), before) {
+			t.Fatalf("luks %s through standard input or output changed the image", op)
+		}
 	}
 }

@@ -5,11 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl/disk"
 	"github.com/go-keylocker/keylocker/internal/cliutil"
@@ -35,12 +39,19 @@ turned it into handles.
                    at --offset (a file OUT has zeros before it; a block
                    device keeps what it holds there).
 
-When OUT is IN (the same file or device), the data is transformed where it
-lies: the volume at --offset becomes plaintext (or ciphertext), the rest is
-kept. A file OUT is written to a temporary file renamed over OUT at the
-end, so it appears whole or not at all; a block device OUT is written in
-place. An existing OUT, IN itself included, is overwritten only with
---force.
+When OUT is IN (the same file or device, under any of its names), the data
+is transformed where it lies, with --force: the volume at --offset becomes
+plaintext (or ciphertext), the rest of IN is kept, and a file stays the
+same file (its mode, owner and other hard links). An interrupted or failed
+run leaves IN partly transformed: the message says how many bytes of the
+volume, from its start, were transformed; the rest were not. Keep a copy
+of what you cannot lose.
+
+Any other file OUT is written to a temporary file renamed over OUT at the
+end, so it appears whole or not at all, with IN's permission bits (0600
+when IN is a block device) less the umask; a replaced OUT's other hard
+links keep its old content. A block device OUT is written in place. An
+existing OUT is overwritten only with --force.
 
 Flags (sizes and positions in 512-byte sectors, as cryptsetup's):
 `
@@ -65,7 +76,7 @@ func runPlain(args []string) int {
 	fs.Int64Var(&f.keyfileOffset, "keyfile-offset", 0, "skip `bytes` at the start of the key file")
 	fs.IntVar(&f.sectorSize, "sector-size", 512, "encryption sector size in `bytes`: 512, 1024, 2048 or 4096")
 	fs.Uint64Var(&f.geo.Offset, "offset", 0, "the volume starts `n` sectors into the device")
-	fs.Uint64Var(&f.geo.Skip, "skip", 0, "add `n` to the sector numbers of the IVs")
+	fs.Uint64Var(&f.geo.Skip, "skip", 0, "add `n` to the sector numbers of the IVs (a multiple of sector-size/512)")
 	fs.Uint64Var(&f.geo.Size, "size", 0, "the volume is `n` sectors long (0: to the end of the device, or of IN for encrypt)")
 	fs.BoolVar(&f.geo.IVLargeSectors, "iv-large-sectors", false, "count IVs in sector-size units, not 512-byte sectors")
 	fs.BoolVar(&f.force, "force", false, "overwrite OUT if it exists (IN itself, for in-place)")
@@ -86,7 +97,10 @@ func runPlain(args []string) int {
 		return usageError(fs, plainUsage, "--cipher %s --key-size %d: %v", f.cipher, f.keyBits, strings.TrimPrefix(err.Error(), "disk: "))
 	}
 	f.geo.SectorSize = f.sectorSize
-	if err := f.geo.Layout().Validate(); err != nil {
+	if err := f.geo.Layout().Validate(); errors.Is(err, disk.ErrIVOffset) {
+		return usageError(fs, plainUsage, "--skip %d is not a multiple of %d (--sector-size %d in 512-byte sectors): dm-crypt refuses such a mapping",
+			f.geo.Skip, f.sectorSize>>disk.SectorShift, f.sectorSize)
+	} else if err != nil {
 		return usageError(fs, plainUsage, "--sector-size %d: not 512, 1024, 2048 or 4096", f.sectorSize)
 	}
 	if f.keyFile == "" {
@@ -95,12 +109,30 @@ func runPlain(args []string) int {
 	if f.keyfileOffset < 0 {
 		return usageError(fs, plainUsage, "--keyfile-offset %d is negative", f.keyfileOffset)
 	}
+	// Byte offsets and lengths are int64: the sector counts must fit.
+	const maxSectors = math.MaxInt64 >> disk.SectorShift
+	if f.geo.Offset > maxSectors {
+		return usageError(fs, plainUsage, "--offset %d is out of range (at most %d sectors)", f.geo.Offset, uint64(maxSectors))
+	}
+	if f.geo.Size > maxSectors {
+		return usageError(fs, plainUsage, "--size %d is out of range (at most %d sectors)", f.geo.Size, uint64(maxSectors))
+	}
 	if err := plainRun(f, dec, pos[1], pos[2]); err != nil {
+		var ue usageErr
+		if errors.As(err, &ue) {
+			return usageError(fs, plainUsage, "%s", ue)
+		}
 		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
 		return 1
 	}
 	return 0
 }
+
+// A usageErr is an error of the arguments found once the input is known:
+// it is reported with the usage line and exit status 2.
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
 
 // parseArgs parses flags that may come before, between or after the
 // positional arguments (a "--" ends the flags). It returns the positional
@@ -212,23 +244,77 @@ func openInput(path string, flag int) (*input, error) {
 // output is where a transformed range goes: at byte at of wa when the
 // destination can seek, else to w as it comes.
 type output struct {
-	wa     io.WriterAt
-	at     int64
-	w      io.Writer
-	commit func() error
-	abort  func()
-	direct bool // written in place (a device): an error leaves a partial write
-	path   string
+	wa      io.WriterAt
+	at      int64
+	w       io.Writer
+	commit  func() error
+	abort   func()
+	direct  bool // written where it lies (a device, or IN in place): an error leaves a partial write
+	inPlace bool // OUT is the input, transformed where it lies
+	path    string
+
+	// A direct output's writes go through count (transform sets that up):
+	// wmu is held during each write, written counts the bytes written.
+	// CryptAt and Stream both write one chunk at a time, in order, so the
+	// first written bytes of the range are all that was written so far.
+	wmu     sync.Mutex
+	written atomic.Int64
+}
+
+// count makes out's writes counted, one at a time.
+func (o *output) count() {
+	if o.wa != nil {
+		o.wa = countedWriterAt{o, o.wa}
+	}
+	if o.w != nil {
+		o.w = countedWriter{o, o.w}
+	}
+}
+
+type countedWriterAt struct {
+	o  *output
+	wa io.WriterAt
+}
+
+func (c countedWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	c.o.wmu.Lock()
+	defer c.o.wmu.Unlock()
+	n, err := c.wa.WriteAt(p, off)
+	c.o.written.Add(int64(n))
+	return n, err
+}
+
+type countedWriter struct {
+	o *output
+	w io.Writer
+}
+
+func (c countedWriter) Write(p []byte) (int, error) {
+	c.o.wmu.Lock()
+	defer c.o.wmu.Unlock()
+	n, err := c.w.Write(p)
+	c.o.written.Add(int64(n))
+	return n, err
 }
 
 // While an output is open, an interrupt (SIGINT, SIGTERM) removes its
-// temporary file, or says that a device was partly written, before the
-// command exits with status 130: no partial output file is left behind.
+// temporary file, or says how much of a device or of a file transformed in
+// place was written, before the command exits with status 130: no partial
+// output file is left behind.
 var (
 	sigOnce sync.Once
 	sigMu   sync.Mutex             // held by the handler from the signal to the exit
 	sigOuts = map[*output]func(){} // the outputs and their unguarded aborts
 )
+
+// partial says what a direct output holds once its writes have stopped.
+func (o *output) partial() string {
+	n := o.written.Load()
+	if o.inPlace {
+		return fmt.Sprintf("%s is left partly transformed: the first %d bytes of the range are, the rest is not", o.path, n)
+	}
+	return fmt.Sprintf("%s was partly written: the first %d bytes of the range", o.path, n)
+}
 
 // guard registers o with the interrupt handler and makes its commit and
 // abort unregister it; a commit under way finishes before the handler
@@ -242,7 +328,20 @@ func (o *output) guard() {
 			sigMu.Lock()
 			for o, abort := range sigOuts {
 				if o.direct {
-					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was partly written (in order, from the start of the range)\n", sig, o.path)
+					// Let the write under way end, and no other start; but
+					// a write blocked for good (a pipe nobody reads) must
+					// not keep the command from exiting.
+					locked := false
+					for deadline := time.Now().Add(2 * time.Second); !locked && time.Now().Before(deadline); {
+						if locked = o.wmu.TryLock(); !locked {
+							time.Sleep(time.Millisecond)
+						}
+					}
+					msg := o.partial()
+					if !locked {
+						msg += ", and a write still under way may have written part of what follows"
+					}
+					fmt.Fprintf(os.Stderr, "aeskl: %v: %s\n", sig, msg)
 				} else {
 					abort()
 					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was not written\n", sig, o.path)
@@ -269,17 +368,18 @@ func (o *output) guard() {
 	}
 }
 
-// openOutput prepares OUT for a range that starts at its byte rangeAt. A
-// file (new, or existing with force) is written to a temporary file that
-// commit renames over OUT, after keep, if not nil, has written what lies
-// outside the range (the rest of IN for an in-place transformation). A
-// block device, character device or pipe is written directly (with force
-// only, since it exists); standard output ("-") as it comes.
-func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) error) (*output, error) {
+// openOutput prepares OUT for a range that starts at its byte rangeAt.
+// With inPlace (OUT is the input, and force was given), OUT is written
+// where it lies, a file as a device. Otherwise a file (new, or existing
+// with force) is written to a temporary file of mode perm (less the umask)
+// that commit renames over OUT; a block device, character device or pipe
+// is written directly (with force only, since it exists); standard output
+// ("-") as it comes.
+func openOutput(path string, force, inPlace bool, rangeAt int64, perm fs.FileMode) (*output, error) {
 	fi, err := os.Stat(path)
-	if path != "-" && err == nil && !fi.Mode().IsRegular() {
+	if path != "-" && err == nil && (inPlace || !fi.Mode().IsRegular()) {
 		m := fi.Mode()
-		if m&os.ModeDevice == 0 && m&os.ModeNamedPipe == 0 {
+		if !m.IsRegular() && m&os.ModeDevice == 0 && m&os.ModeNamedPipe == 0 {
 			return nil, fmt.Errorf("%s: not a regular file or a device", path)
 		}
 		if !force {
@@ -290,7 +390,7 @@ func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) e
 			return nil, err
 		}
 		seekable := m&os.ModeCharDevice == 0 && m&os.ModeNamedPipe == 0
-		o := &output{direct: true, path: path, abort: func() { f.Close() },
+		o := &output{direct: true, inPlace: inPlace, path: path, abort: func() { f.Close() },
 			commit: func() error {
 				var err error
 				if seekable {
@@ -313,7 +413,7 @@ func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) e
 		o.guard()
 		return o, nil
 	}
-	out, err := cliutil.CreateOutput(path, force)
+	out, err := cliutil.CreateOutputMode(path, force, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -328,24 +428,16 @@ func openOutput(path string, force bool, rangeAt int64, keep func(io.WriterAt) e
 	}
 	o.guard()
 	o.wa, o.at = out.File, rangeAt // a new file has zeros before rangeAt
-	if keep != nil {
-		if err := keep(out.File); err != nil {
-			o.abort()
-			return nil, err
-		}
-	}
 	return o, nil
 }
 
-// copyAt copies n bytes of r at off to w at the same offset.
-func copyAt(w io.WriterAt, r io.ReaderAt, off, n int64, what string) error {
-	if n <= 0 {
-		return nil
+// outputPerm is the mode of a new file made from in: its permission bits
+// if it is a regular file, else 0600.
+func outputPerm(in *input) fs.FileMode {
+	if in.fi.Mode().IsRegular() {
+		return in.fi.Mode().Perm()
 	}
-	if _, err := io.Copy(io.NewOffsetWriter(w, off), io.NewSectionReader(r, off, n)); err != nil {
-		return fmt.Errorf("copying %s: %w", what, err)
-	}
-	return nil
+	return 0o600
 }
 
 // source is where a range to transform comes from: byte off of ra, or r
@@ -366,8 +458,12 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 		return fmt.Errorf("%s is neither a file nor a block device", inPath)
 	}
 	inPlace := false
-	if ofi, err := os.Stat(outPath); err == nil {
-		inPlace = os.SameFile(in.fi, ofi)
+	if outPath == "-" {
+		if sameAsStd(os.Stdout, in.fi) {
+			return fmt.Errorf("standard output is IN itself (%s): give IN as OUT (with --force) to transform it in place", inPath)
+		}
+	} else if ofi, err := os.Stat(outPath); err == nil {
+		inPlace = sameFile(in.fi, ofi)
 	}
 	if inPlace && !f.force {
 		return fmt.Errorf("OUT is IN: transforming %s in place overwrites it; add --force", inPath)
@@ -397,6 +493,10 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 			return fmt.Errorf("%s: %d bytes are not a whole number of %d-byte sectors", inPath, length, f.sectorSize)
 		}
 		dstOff = int64(f.geo.Offset) << disk.SectorShift
+		if dstOff > math.MaxInt64-length {
+			return usageErr(fmt.Sprintf("--offset %d: the encrypted volume would end beyond byte %d (%d bytes from byte %d)",
+				f.geo.Offset, int64(math.MaxInt64), length, dstOff))
+		}
 	}
 	// A block device OUT must have room for the range.
 	if ofi, err := os.Stat(outPath); err == nil && !inPlace && ofi.Mode()&os.ModeDevice != 0 && ofi.Mode()&os.ModeCharDevice == 0 {
@@ -421,16 +521,7 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 	}
 	defer c.Close()
 
-	var keep func(io.WriterAt) error
-	if inPlace && in.fi.Mode().IsRegular() {
-		keep = func(w io.WriterAt) error {
-			if err := copyAt(w, in, 0, srcOff, "the start of IN"); err != nil {
-				return err
-			}
-			return copyAt(w, in, srcOff+length, in.size-srcOff-length, "the end of IN")
-		}
-	}
-	out, err := openOutput(outPath, f.force, dstOff, keep)
+	out, err := openOutput(outPath, f.force, inPlace, dstOff, outputPerm(in))
 	if err != nil {
 		return err
 	}
@@ -449,10 +540,12 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 func transform(t *disk.Transformer, out *output, src source, pos, length int64, desc string, quiet bool) error {
 	p := cliutil.NewProgress(os.Stderr, length, desc, quiet)
 	t.Progress = p.Add
-	var n int64
+	if out.direct {
+		out.count()
+	}
 	var err error
 	if out.wa != nil && src.ra != nil && length >= 0 {
-		n, err = t.CryptAt(out.wa, out.at, src.ra, src.off, pos, length)
+		_, err = t.CryptAt(out.wa, out.at, src.ra, src.off, pos, length)
 	} else {
 		r, w := src.r, out.w
 		if r == nil {
@@ -461,7 +554,7 @@ func transform(t *disk.Transformer, out *output, src source, pos, length int64, 
 		if w == nil {
 			w = io.NewOffsetWriter(out.wa, out.at)
 		}
-		n, err = t.Stream(w, r, pos, length)
+		_, err = t.Stream(w, r, pos, length)
 	}
 	if err == nil {
 		err = out.commit()
@@ -477,7 +570,7 @@ func transform(t *disk.Transformer, out *output, src source, pos, length int64, 
 			err = fmt.Errorf("reading: %w", err)
 		}
 		if out.direct {
-			err = fmt.Errorf("%w (the first %d bytes of the range were written to %s before the error)", err, n, out.path)
+			err = fmt.Errorf("%w (%s)", err, out.partial())
 		} else if out.path != "-" {
 			err = fmt.Errorf("%w (%s was not written)", err, out.path)
 		}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -209,6 +211,58 @@ func TestPlainInPlace(t *testing.T) {
 	}
 }
 
+// TestPlainInPlaceFile checks that a file transformed in place stays the
+// same file: its inode, its mode, its other names (hard links) all see the
+// result, and no copy of the old content is left under another name.
+func TestPlainInPlaceFile(t *testing.T) {
+	dir := t.TempDir()
+	c := plainCase{cipher: "aes-xts-plain64", keyBits: 512, sectorSize: 512, offset: 8}
+	key := randData(1, 64)
+	keyFile := writeFile(t, dir, "key", key)
+	img := randData(3, 4096+64<<10)
+	path := writeFile(t, dir, "img", img)
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Link(path, link); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), path, link, "--force")...)
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || after.Mode() != before.Mode() {
+		t.Errorf("in place: the file was replaced (same file: %v, mode %v, was %v)", os.SameFile(before, after), after.Mode(), before.Mode())
+	}
+	want := bytes.Clone(img)
+	copy(want[4096:], c.refEncrypt(t, key, img[4096:]))
+	if !bytes.Equal(readFile(t, path), want) || !bytes.Equal(readFile(t, link), want) {
+		t.Error("in place: wrong content under one of the names")
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 3 {
+		t.Errorf("left behind: %v", es)
+	}
+	// A new OUT gets IN's permission bits, less the umask.
+	out := filepath.Join(dir, "out")
+	mustRun(t, nil, append(append([]string{"plain", "decrypt"}, c.flags(keyFile)...), path, out)...)
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 0o640 &^ umask(t); fi.Mode().Perm() != want {
+		t.Errorf("a new OUT has mode %v, want %v (IN's, less the umask)", fi.Mode().Perm(), want)
+	}
+	if !bytes.Equal(readFile(t, out), img[4096:]) {
+		t.Error("decrypt: wrong content")
+	}
+}
+
 func TestPlainErrors(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "key", randData(1, 64))
@@ -228,6 +282,8 @@ func TestPlainErrors(t *testing.T) {
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--cipher", "twofish-xts-plain64", in, out}, 2, "supported: aes-xts-plain64, aes-cbc-essiv:sha256, aes-cbc-plain64"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--key-size", "128", in, out}, 2, "takes a key of 32, 48 or 64 bytes, not 16"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--sector-size", "1000", in, out}, 2, "--sector-size 1000"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--sector-size", "4096", "--skip", "1", in, out}, 2, "--skip 1 is not a multiple of 8"},
+		{[]string{"plain", "decrypt", "--key-file", keyFile, "--sector-size", "2048", "--skip", "6", "--iv-large-sectors", in, out}, 2, "--skip 6 is not a multiple of 4"},
 		{[]string{"plain", "decrypt", in, out}, 2, "--key-file is required"},
 		{[]string{"plain", "frobnicate", in, out}, 2, "want encrypt or decrypt"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, in}, 2, "want encrypt or decrypt, IN and OUT"},
@@ -237,6 +293,11 @@ func TestPlainErrors(t *testing.T) {
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--offset", "17", in, out}, 1, "beyond the end of the device"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, filepath.Join(dir, "missing"), out}, 1, "no such file"},
 		{[]string{"plain", "decrypt", "--key-file", keyFile, "--size", "100", in, out}, 1, "ends beyond the end of the device"},
+		// Offsets and sizes whose byte counts do not fit in 63 bits.
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--offset", "36028797018963968", in, out}, 2, "--offset 36028797018963968 is out of range"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--size", "36028797018963968", in, out}, 2, "--size 36028797018963968 is out of range"},
+		{[]string{"plain", "decrypt", "--key-file", keyFile, "--offset", "36028797018963968", in, out}, 2, "--offset 36028797018963968 is out of range"},
+		{[]string{"plain", "encrypt", "--key-file", keyFile, "--offset", "18014398509481983", in, out}, 2, "--offset 18014398509481983: the encrypted volume would end beyond"},
 	} {
 		r := runAeskl(t, nil, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
@@ -261,6 +322,31 @@ func TestPlainErrors(t *testing.T) {
 	// Help goes to standard output with status 0.
 	if r := runAeskl(t, nil, "plain", "-h"); r.code != 0 || !strings.Contains(r.stdout, "usage: aeskl plain encrypt|decrypt") || !strings.Contains(r.stdout, "-iv-large-sectors") {
 		t.Errorf("plain -h: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestPlainStdoutIsIn checks that plain refuses standard output opened on
+// IN: the stream would overwrite IN from its start.
+func TestPlainStdoutIsIn(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "key", randData(1, 64))
+	data := randData(2, 64<<10)
+	in := writeFile(t, dir, "in", data)
+	f, err := os.OpenFile(in, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(os.Args[0], "plain", "decrypt", "--key-file", keyFile, "--offset", "8", "--quiet", in, "-")
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &errb
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "standard output is IN itself") {
+		t.Errorf("plain decrypt IN - with IN as standard output: %v, %q", err, errb.String())
+	}
+	if !bytes.Equal(readFile(t, in), data) {
+		t.Error("IN changed")
 	}
 }
 
@@ -548,8 +634,91 @@ func TestPlainBlockDevice(t *testing.T) {
 	if !bytes.Equal(readDev(), want) {
 		t.Error("decrypting the device in place: wrong content")
 	}
+	// Another node of the same block device is the device itself: the
+	// volume is transformed in place, not copied over the device's start.
+	alias := blockNodeAlias(t, dev, filepath.Join(dir, "alias"))
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), dev, alias, "--force")...)
+	copy(want[4096:], c.refEncrypt(t, key, plain))
+	if !bytes.Equal(readDev(), want) {
+		t.Error("encrypting the device in place through another node: wrong content")
+	}
 	big := writeFile(t, dir, "big", randData(6, 1<<20))
 	if r := runAeskl(t, nil, "plain", "encrypt", "--key-file", keyFile, "--offset", "8", "--force", big, dev); r.code != 1 || !strings.Contains(r.stderr, "no room for 1048576 bytes at byte 4096") {
 		t.Errorf("too much for the device: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestPlainInPlaceInterrupt interrupts a decryption in place: the status
+// is 130 and the message says how much of the volume was transformed,
+// which the file then holds, the rest untouched (but for the chunk being
+// written).
+func TestPlainInPlaceInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	key := randData(1, 64)
+	keyFile := writeFile(t, dir, "key", key)
+	path := filepath.Join(dir, "img")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const size = 256 << 20
+	if err := os.Truncate(path, size); err != nil { // sparse: zeros, quick to read
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "plain", "decrypt", "--key-file", keyFile, "--quiet", "--force", path, path)
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	first := make([]byte, 512)
+	for signaled := false; !signaled; {
+		select {
+		case err = <-done:
+			t.Skipf("SKIP: the decryption ended (%v) before it was seen under way: too fast to interrupt here", err)
+		default:
+		}
+		if f.ReadAt(first, 0); !bytes.Equal(first, make([]byte, 512)) {
+			cmd.Process.Signal(os.Interrupt)
+			signaled = true
+		}
+	}
+	err = <-done
+	ee, ok := err.(*exec.ExitError)
+	if err == nil || (ok && ee.ExitCode() == 130 && !strings.Contains(errb.String(), "partly")) {
+		t.Skipf("SKIP: the decryption was committed before the interrupt came (%v, %q): too fast to interrupt here", err, errb.String())
+	}
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted: %v, %q", err, errb.String())
+	}
+	m := regexp.MustCompile(regexp.QuoteMeta(path) + ` is left partly transformed: the first (\d+) bytes of the range are, the rest is not\n`).FindStringSubmatch(errb.String())
+	if m == nil {
+		t.Fatalf("interrupted: %q", errb.String())
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	x, err := xts.NewCipher(aes.NewCipher, key[:32]) // --key-size 256
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want, zero := make([]byte, 512), make([]byte, 512), make([]byte, 512)
+	for off := int64(0); off < size; off += 512 {
+		if _, err := f.ReadAt(got, off); err != nil {
+			t.Fatal(err)
+		}
+		if off < n {
+			x.Decrypt(want, zero, uint64(off/512))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("byte %d, in the first %d the message says were transformed, was not", off, n)
+			}
+		} else if !bytes.Equal(got, zero) {
+			t.Fatalf("byte %d, after the first %d the message says were transformed, was", off, n)
+		}
 	}
 }

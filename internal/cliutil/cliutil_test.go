@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,41 @@ func TestOutputCommit(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "new" {
 		t.Errorf("forced output holds %q", b)
+	}
+}
+
+func TestOutputMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SKIP: Windows has no Unix permission bits")
+	}
+	dir := t.TempDir()
+	for _, perm := range []os.FileMode{0o600, 0o640, 0o444} {
+		path := filepath.Join(dir, "out"+perm.String())
+		o, err := CreateOutputMode(path, false, perm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.WriteString("x")
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := perm &^ umask(); fi.Mode().Perm() != want {
+			t.Errorf("CreateOutputMode %v: the file has mode %v, want %v", perm, fi.Mode().Perm(), want)
+		}
+	}
+	// CreateOutput: 0600.
+	path := filepath.Join(dir, "default")
+	o, err := CreateOutput(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Commit()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600&^umask() {
+		t.Errorf("CreateOutput: %v, %v", fi.Mode(), err)
 	}
 }
 
