@@ -48,8 +48,8 @@ volume, from its start, were transformed; the rest were not. Keep a copy
 of what you cannot lose.
 
 Any other file OUT is written to a temporary file renamed over OUT at the
-end, so it appears whole or not at all, with IN's permission bits (0600
-when IN is a block device) less the umask; a replaced OUT's other hard
+end, so it appears whole or not at all: encrypt gives it IN's permission
+bits (0600 when IN is a block device), decrypt 0600, less the umask; a replaced OUT's other hard
 links keep its old content. A block device OUT is written in place. An
 existing OUT is overwritten only with --force.
 
@@ -431,10 +431,11 @@ func openOutput(path string, force, inPlace bool, rangeAt int64, perm fs.FileMod
 	return o, nil
 }
 
-// outputPerm is the mode of a new file made from in: its permission bits
-// if it is a regular file, else 0600.
-func outputPerm(in *input) fs.FileMode {
-	if in.fi.Mode().IsRegular() {
+// outputPerm is the mode of a new file made from in: 0600 for a
+// decryption (plaintext is for its owner, whoever may read the
+// ciphertext) or when in is not a regular file, else in's permission bits.
+func outputPerm(in *input, decrypt bool) fs.FileMode {
+	if !decrypt && in.fi.Mode().IsRegular() {
 		return in.fi.Mode().Perm()
 	}
 	return 0o600
@@ -521,7 +522,7 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 	}
 	defer c.Close()
 
-	out, err := openOutput(outPath, f.force, inPlace, dstOff, outputPerm(in))
+	out, err := openOutput(outPath, f.force, inPlace, dstOff, outputPerm(in, dec))
 	if err != nil {
 		return err
 	}

@@ -248,18 +248,30 @@ func TestPlainInPlaceFile(t *testing.T) {
 	if es, _ := os.ReadDir(dir); len(es) != 3 {
 		t.Errorf("left behind: %v", es)
 	}
-	// A new OUT gets IN's permission bits, less the umask.
+	// A new OUT of a decryption is for its owner only (0600); of an
+	// encryption it gets IN's permission bits; both less the umask.
 	out := filepath.Join(dir, "out")
 	mustRun(t, nil, append(append([]string{"plain", "decrypt"}, c.flags(keyFile)...), path, out)...)
 	fi, err := os.Stat(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 0o640 &^ umask(t); fi.Mode().Perm() != want {
-		t.Errorf("a new OUT has mode %v, want %v (IN's, less the umask)", fi.Mode().Perm(), want)
+	if want := 0o600 &^ umask(t); fi.Mode().Perm() != want {
+		t.Errorf("a decrypted OUT has mode %v, want %v (0600 less the umask)", fi.Mode().Perm(), want)
 	}
 	if !bytes.Equal(readFile(t, out), img[4096:]) {
 		t.Error("decrypt: wrong content")
+	}
+	enc := filepath.Join(dir, "enc")
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), out, enc)...)
+	os.Chmod(out, 0o640)
+	os.Remove(enc)
+	mustRun(t, nil, append(append([]string{"plain", "encrypt"}, c.flags(keyFile)...), out, enc)...)
+	if fi, err = os.Stat(enc); err != nil {
+		t.Fatal(err)
+	}
+	if want := 0o640 &^ umask(t); fi.Mode().Perm() != want {
+		t.Errorf("an encrypted OUT has mode %v, want %v (IN's, less the umask)", fi.Mode().Perm(), want)
 	}
 }
 
