@@ -66,6 +66,7 @@ func (k KeySizeError) As(target any) bool {
 type Cipher struct {
 	h handle.Handle // the handle: metadata || tag || wrapped key
 	b backend       // zero once closed
+	r Restriction   // the restrictions the handle was made with
 	// mu is held for reading by every call that reads h or b (use, done)
 	// and for writing by Close.
 	mu sync.RWMutex
@@ -98,30 +99,33 @@ func NewCipher(key []byte) (cipher.Block, error) {
 // straight into registers (Key Locker, aesni-sealed) and turned into a
 // handle; New never keeps or copies it into Go memory it does not wipe.
 func New(key []byte, opts ...Option) (*Cipher, error) {
-	cfg := config{sealedPath: -1}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
+	return newCipher(key, &cfg)
+}
+
+func newCipher(key []byte, cfg *config) (*Cipher, error) {
 	switch len(key) {
 	case 16, 24, 32:
 	default:
 		return nil, KeySizeError(len(key))
 	}
 	escape(key)
-	if cfg.restrictions&^(NoEncrypt|NoDecrypt) != 0 {
-		return nil, errors.New("aeskl: unknown restriction bits")
+	if err := cfg.checkRestrictions(); err != nil {
+		return nil, err
 	}
-	if cfg.restrictions == NoEncrypt|NoDecrypt {
-		return nil, errors.New("aeskl: a handle restricted to neither encrypt nor decrypt is useless")
+	if cfg.hasEntropy {
+		return nil, errEntropyNotRandom
 	}
-	b, err := chooseBackend(len(key), &cfg)
+	b, err := chooseBackend(len(key), cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cipher{b: b}
+	c := &Cipher{b: b, r: cfg.restrictions}
 	b.encodeKey(key, uint32(cfg.restrictions), &c.h)
 	return c, nil
 }
+
+var errEntropyNotRandom = errors.New("aeskl: WithEntropy applies to NewRandom and NewXTSRandom only")
 
 // escape is called through a variable, so that the compiler must assume
 // that it keeps its argument: the caller's key buffer is then allocated on

@@ -71,6 +71,11 @@ type Support struct {
 
 	// Reasons explains, in plain language, every "no" above that matters.
 	Reasons []string `json:"reasons"`
+
+	// RDSEED (CPUID.(EAX=07H,ECX=0):EBX[18]) and RDRAND (CPUID.01H:ECX[30]):
+	// the CPU's random source, which NewRandom draws keys from.
+	RDSEED bool `json:"rdseed"`
+	RDRAND bool `json:"rdrand"`
 }
 
 var (

@@ -36,7 +36,18 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide",
 			"TestDropInConformance/keylocker-wide", "TestDropInConformance/keylocker", "TestMisuseParity/keylocker-wide",
 			"TestMisuseParity/keylocker", "TestCloseConcurrent/keylocker-wide", "TestCloseConcurrent/keylocker",
-			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle")
+			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle",
+			"TestNewRandom/128/keylocker-wide", "TestNewRandom/256/keylocker", "TestNewRandom/xts/keylocker-wide")
+	})
+	t.Run("random", func(t *testing.T) {
+		// The random routines with the deterministic test source: the
+		// exact keys and the memory scan that searches for them.
+		if !testRNGBuild {
+			t.Skip("needs -tags aeskl_testrng (.ci/run runs it); the full profile above runs NewRandom on Key Locker with RDSEED and RDRAND")
+		}
+		out := klemutest.RunSelf(t, []string{"--profile=full"}, "^(TestRandomTestSource|TestKeyNotInMemoryBusy)$")
+		klemutest.MustPass(t, out, "TestRandomTestSource/128/keylocker-wide", "TestRandomTestSource/256/keylocker",
+			"TestRandomTestSource/xts/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker-wide")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {

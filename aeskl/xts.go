@@ -34,19 +34,30 @@ func NewXTS(key []byte, opts ...Option) (*XTS, error) {
 		return nil, fmt.Errorf("aeskl: invalid XTS key size %d (want 32, 48 or 64 bytes)", len(key))
 	}
 	half := len(key) / 2
-	data, err := New(key[:half], opts...)
+	return newXTS(half, newConfig(opts), func(tweak bool, cfg *config) (*Cipher, error) {
+		if tweak {
+			return newCipher(key[half:], cfg)
+		}
+		return newCipher(key[:half], cfg)
+	})
+}
+
+// newXTS makes the data Cipher with mk(false, &cfg), then the tweak Cipher
+// with mk(true, ...) on the data key's implementation (and sealed path),
+// restricted to NoDecrypt where the implementation supports it.
+func newXTS(half int, cfg config, mk func(tweak bool, cfg *config) (*Cipher, error)) (*XTS, error) {
+	data, err := mk(false, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	// The tweak key uses the data key's implementation.
-	tweakOpts := []Option{WithImplementation(data.b.impl)}
+	tc := config{impl: data.b.impl, sealedPath: -1, randSources: cfg.randSources}
 	if data.b.impl == AESNISealed {
-		tweakOpts = append(tweakOpts, func(c *config) { c.sealedPath = data.b.path })
+		tc.sealedPath = data.b.path
 	}
 	if s := detect(); unavailable(s, data.b.impl, half, NoDecrypt) == "" {
-		tweakOpts = append(tweakOpts, WithRestrictions(NoDecrypt))
+		tc.restrictions = NoDecrypt
 	}
-	tweak, err := New(key[half:], tweakOpts...)
+	tweak, err := mk(true, &tc)
 	if err != nil {
 		data.Close()
 		return nil, err

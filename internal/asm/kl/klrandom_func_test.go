@@ -53,16 +53,27 @@ func TestKLEncodeRandom(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		for i := 0; i < 3; i++ {
-			var h Handle
-			info, ok := klEncodeRandom(bits, 4, &zero, src, &h)
+			var g struct {
+				h     Handle
+				guard [32]byte
+			}
+			h := &g.h
+			g.guard = [32]byte(bytes.Repeat([]byte{klSentinel}, 32))
+			info, ok := klEncodeRandom(bits, 4, &zero, src, h)
 			if !ok || info != wantInfo {
 				t.Fatalf("AES-%d: ok %v, info %#x (EncodeKey128 says %#x)", bits, ok, info, wantInfo)
 			}
+			if g.guard != [32]byte(bytes.Repeat([]byte{klSentinel}, 32)) {
+				t.Fatalf("AES-%d: written past the handle: %x", bits, g.guard)
+			}
+			if bits == 128 && [16]byte(h[48:]) != [16]byte{} {
+				t.Fatalf("AES-128: h[48:64] = %x", h[48:])
+			}
 			ct := make([]byte, 16)
-			if !enc(&h, ct, block) {
+			if !enc(h, ct, block) {
 				t.Fatalf("AES-%d: the handle is refused for encryption", bits)
 			}
-			if dec(&h, make([]byte, 16), ct) {
+			if dec(h, make([]byte, 16), ct) {
 				t.Fatalf("AES-%d: a no-decrypt handle decrypted", bits)
 			}
 			if seen[string(ct)] {

@@ -37,9 +37,18 @@ func TestSealedEncodeRandom(t *testing.T) {
 	for _, n := range []int{16, 24, 32} {
 		seen := map[string]bool{}
 		for i := 0; i < 4; i++ {
-			var h Handle
-			if !SealedEncodeRandom(region, n, handle.NoDecrypt, &zero, src, &h) {
+			var g struct {
+				h     Handle
+				guard [32]byte
+			}
+			sentinel := [32]byte(bytes.Repeat([]byte{sealedSentinel}, 32))
+			g.guard = sentinel
+			h := &g.h
+			if !SealedEncodeRandom(region, n, handle.NoDecrypt, &zero, src, h) {
 				t.Fatalf("AES-%d: the random source failed", 8*n)
+			}
+			if g.guard != sentinel {
+				t.Fatalf("AES-%d: written past the handle", 8*n)
 			}
 			key, r, kt, err := handle.Unwrap(iw, h[:handle.SizeForKeyType(handle.KeyType(n))])
 			if err != nil || len(key) != n || r != handle.NoDecrypt || kt != handle.KeyType(n) {

@@ -72,7 +72,7 @@ AESKLE. Needs SSE4.1 (PINSRQ).`, name, bits, bits/64, source, keyRegs, bits/8, b
 	XORL(EDX, EDX)
 	gen.KL(op)
 	Store(EDX, Return("info"))
-	n := bits/64 + 1
+	n := 2 + bits/128 // handle blocks: metadata, tag, wrapped key
 	for i, x := range gen.XRange(0, n-1) {
 		MOVOU(x, Mem{Base: RBX, Disp: 16 * i})
 	}
