@@ -37,7 +37,8 @@ func TestUnderKlemu(t *testing.T) {
 			"TestDropInConformance/keylocker-wide", "TestDropInConformance/keylocker", "TestMisuseParity/keylocker-wide",
 			"TestMisuseParity/keylocker", "TestCloseConcurrent/keylocker-wide", "TestCloseConcurrent/keylocker",
 			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle",
-			"TestNewRandom/128/keylocker-wide", "TestNewRandom/256/keylocker", "TestNewRandom/xts/keylocker-wide")
+			"TestNewRandom/128/keylocker-wide", "TestNewRandom/256/keylocker", "TestNewRandom/xts/keylocker-wide",
+			"TestKeyNotInMemory/sources/reader", "TestKeyNotInMemory/sources/keyring", "TestKeyNotInMemory/sources/bufio-reader-control")
 	})
 	t.Run("random", func(t *testing.T) {
 		// The random routines with the deterministic test source: the
