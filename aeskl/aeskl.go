@@ -35,10 +35,32 @@ const BlockSize = 16
 
 // ErrInvalidHandle reports that the handle was rejected: the wrapping key
 // that made it is gone (Key Locker's IWKey lost after suspend/resume or a
-// reboot), the handle was tampered with, or its restrictions forbid the
-// operation (NoEncrypt / NoDecrypt). The output of the failed operation is
+// reboot), or the handle was tampered with. An operation that the handle's
+// restriction forbids fails with ErrRestricted, which errors.Is also
+// reports as ErrInvalidHandle. The output of the failed operation is
 // zeroed. Methods without an error result panic with it.
-var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, handle tampered, or operation restricted)")
+var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, or handle tampered)")
+
+// ErrRestricted reports an operation in a direction that the handle's
+// restriction forbids: encryption (or CTR, GCM, an XTS encryption) with a
+// NoEncrypt handle, decryption (ECB, CBC, XTS) with a NoDecrypt handle. The
+// check is made in Go, from the restriction the Cipher was made with,
+// before any kernel runs, so the answer is certain: the handle itself may
+// be fine. errors.Is(err, ErrInvalidHandle) is true for it as well, so code
+// written before it existed sees what it saw then; test for ErrRestricted
+// first to tell "restricted" from "wrapping key lost". As with
+// ErrInvalidHandle, the output is zeroed and methods without an error
+// result panic with it.
+var ErrRestricted error = restrictedError{}
+
+type restrictedError struct{}
+
+func (restrictedError) Error() string {
+	return "aeskl: the handle's restriction (NoEncrypt or NoDecrypt) forbids this operation"
+}
+
+// Is makes errors.Is(ErrRestricted, ErrInvalidHandle) true.
+func (restrictedError) Is(target error) bool { return target == ErrInvalidHandle }
 
 // KeySizeError is what New returns for a key that is not 16, 24 or 32 bytes
 // long. errors.As also finds it as a crypto/aes KeySizeError of the same
@@ -172,13 +194,27 @@ func (c *Cipher) use() {
 // done ends a call started by use.
 func (c *Cipher) done() { c.mu.RUnlock() }
 
+// forbids reports whether the restriction c was made with forbids the
+// direction (the kernels would only say false, as for a lost wrapping key).
+func (c *Cipher) forbids(decrypt bool) bool {
+	if decrypt {
+		return c.r&NoDecrypt != 0
+	}
+	return c.r&NoEncrypt != 0
+}
+
 // Encrypt encrypts the first block of src into dst, as cipher.Block. It
-// panics like crypto/aes on short or inexactly overlapping buffers, and with
-// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+// panics like crypto/aes on short or inexactly overlapping buffers, and,
+// after zeroing the block of dst, with ErrRestricted for a NoEncrypt handle
+// and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
 	c.use()
 	defer c.done()
 	checkBlock(dst, src)
+	if c.forbids(false) {
+		clear(dst[:BlockSize])
+		panic(ErrRestricted)
+	}
 	if !c.b.encrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
@@ -186,12 +222,17 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 }
 
 // Decrypt decrypts the first block of src into dst, as cipher.Block. It
-// panics like crypto/aes on short or inexactly overlapping buffers, and with
-// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+// panics like crypto/aes on short or inexactly overlapping buffers, and,
+// after zeroing the block of dst, with ErrRestricted for a NoDecrypt handle
+// and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
 	c.use()
 	defer c.done()
 	checkBlock(dst, src)
+	if c.forbids(true) {
+		clear(dst[:BlockSize])
+		panic(ErrRestricted)
+	}
 	if !c.b.decrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
@@ -201,8 +242,9 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // EncryptBlocks encrypts src into dst in ECB mode: any whole number of
 // blocks, dst at least as long as src, dst and src either the same or not
 // overlapping. On Key Locker with WIDE_KL it issues one AESENCWIDE*KL per 8
-// blocks. If the handle is rejected, dst[:len(src)] is zeroed and the error
-// is ErrInvalidHandle.
+// blocks. For a NoEncrypt handle dst[:len(src)] is zeroed and the error is
+// ErrRestricted; if the handle is rejected, dst[:len(src)] is zeroed and the
+// error is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 	c.use()
 	defer c.done()
@@ -212,6 +254,10 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 	if len(src) == 0 {
 		return nil
 	}
+	if c.forbids(false) {
+		clear(dst[:len(src)])
+		return ErrRestricted
+	}
 	if !c.b.encrypt(&c.h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
 		return ErrInvalidHandle
@@ -220,7 +266,7 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 }
 
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
-// EncryptBlocks.
+// EncryptBlocks (ErrRestricted for a NoDecrypt handle).
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 	c.use()
 	defer c.done()
@@ -229,6 +275,10 @@ func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 	}
 	if len(src) == 0 {
 		return nil
+	}
+	if c.forbids(true) {
+		clear(dst[:len(src)])
+		return ErrRestricted
 	}
 	if !c.b.decrypt(&c.h, dst[:len(src)], src) {
 		clear(dst[:len(src)])

@@ -82,8 +82,10 @@ func (x *XTS) Close() {
 // sector in little-endian bytes 0-7 (dm-crypt plain64, x/crypto/xts).
 //
 // Like every XTS method it returns an error for input it cannot process
-// (shorter than 16 bytes; for the Sectors methods, not whole sectors) and
-// ErrInvalidHandle, with dst zeroed, for a rejected handle; it panics, as
+// (shorter than 16 bytes; for the Sectors methods, not whole sectors),
+// ErrRestricted, with dst zeroed, for a direction the data key's
+// restriction forbids, and ErrInvalidHandle, with dst zeroed, for a
+// rejected handle; it panics, as
 // x/crypto/xts does, when dst is shorter than src or overlaps it inexactly.
 func (x *XTS) Encrypt(dst, src []byte, sector uint64) error {
 	return x.crypt(dst, src, sectorTweak(sector), false)
@@ -140,6 +142,10 @@ func (x *XTS) sectors(dst, src []byte, first uint64, size int, dec bool) error {
 	checkXTSBuffers(dst, src)
 	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
 	defer x.data.done()
+	if len(src) > 0 && x.data.forbids(dec) {
+		clear(dst[:len(src)])
+		return ErrRestricted
+	}
 	b := &x.data.b
 	flags := b.flags
 	if dec {
@@ -209,6 +215,10 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
 	defer x.data.done()
 	out := dst[:len(src)]
+	if x.data.forbids(dec) {
+		clear(out)
+		return ErrRestricted
+	}
 	r := len(src) % BlockSize
 	full := len(src) - r
 	if r != 0 {
