@@ -151,7 +151,19 @@ func TestProfileInner(t *testing.T) {
 		if s.IWKeyKeySource != wantKS || s.IWKeyNoBackup != wantNB {
 			t.Errorf("IWKey policy keysource=%d nobackup=%v, want %d %v", s.IWKeyKeySource, s.IWKeyNoBackup, wantKS, wantNB)
 		}
+		// klemu's full profile has the IWKey backup; its IWKey comes from
+		// --keysource and --nobackup.
+		wantMode := map[bool]WrappingKeyMode{false: WrapBackupOnly, true: WrapLostAtPowerTransition}[wantNB]
+		if s.Hypervisor {
+			wantMode = WrapHypervisor // klemu passes the host's CPUID.1:ECX[31] through
+		}
+		if s.WrappingKey.Mode != wantMode || !strings.Contains(s.String(), "wrapping-key mode:  "+string(wantMode)) {
+			t.Errorf("wrapping-key mode %s, want %s", s.WrappingKey.Mode, wantMode)
+		}
 	case "disabled":
+		if s.WrappingKey.Mode != WrapProcess {
+			t.Errorf("wrapping-key mode %s without AESKLE", s.WrappingKey.Mode)
+		}
 		if !s.KeyLocker || s.AESKLE {
 			t.Errorf("Detect: KeyLocker=%v AESKLE=%v", s.KeyLocker, s.AESKLE)
 		}
