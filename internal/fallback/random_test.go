@@ -1,8 +1,6 @@
 package fallback
 
 import (
-	"bytes"
-	"crypto/subtle"
 	"testing"
 
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -33,21 +31,4 @@ func TestGenericEncodeRandom(t *testing.T) {
 			seen[string(key)] = true
 		}
 	}
-}
-
-// unwrapped returns the key inside h.
-func unwrapped(t *testing.T, iw *handle.IWKey, h *handle.Handle, n int) []byte {
-	t.Helper()
-	key, _, _, err := handle.Unwrap(iw, h[:handle.SizeForKeyType(handle.KeyType(n))])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-// xorInto returns a XOR b[:len(a)].
-func xorInto(a, b []byte) []byte {
-	out := bytes.Clone(a)
-	subtle.XORBytes(out, out, b[:len(a)])
-	return out
 }

@@ -4,6 +4,7 @@ package fallback
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"errors"
 	"testing"
 
@@ -37,4 +38,21 @@ func TestGenericEncodeRandomTestSource(t *testing.T) {
 			t.Errorf("AES-%d: failing source: %v, h written: %v", 8*n, err, h != (handle.Handle{7}))
 		}
 	}
+}
+
+// unwrapped returns the key inside h.
+func unwrapped(t *testing.T, iw *handle.IWKey, h *handle.Handle, n int) []byte {
+	t.Helper()
+	key, _, _, err := handle.Unwrap(iw, h[:handle.SizeForKeyType(handle.KeyType(n))])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// xorInto returns a XOR b[:len(a)].
+func xorInto(a, b []byte) []byte {
+	out := bytes.Clone(a)
+	subtle.XORBytes(out, out, b[:len(a)])
+	return out
 }

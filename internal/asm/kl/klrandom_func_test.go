@@ -4,7 +4,6 @@ package kl
 
 import (
 	"bytes"
-	"crypto/aes"
 	"testing"
 
 	"github.com/go-keylocker/keylocker/internal/kernel"
@@ -85,26 +84,5 @@ func TestKLEncodeRandom(t *testing.T) {
 		if _, ok := klEncodeRandom(bits, 0, &zero, 0, &h); ok || h != (Handle{1, 2, 3}) {
 			t.Errorf("AES-%d: with no source allowed: ok or h written", bits)
 		}
-	}
-}
-
-// klCheckRandomKey checks that the handle h holds key: its encryption of a
-// block is crypto/aes's.
-func klCheckRandomKey(t *testing.T, bits int, h *Handle, key []byte) {
-	t.Helper()
-	enc := EncryptKL128
-	if bits == 256 {
-		enc = EncryptKL256
-	}
-	block := []byte("a fixed block...")
-	got := make([]byte, 16)
-	if !enc(h, got, block) {
-		t.Fatalf("AES-%d: the handle is refused", bits)
-	}
-	ref, _ := aes.NewCipher(key)
-	want := make([]byte, 16)
-	ref.Encrypt(want, block)
-	if !bytes.Equal(got, want) {
-		t.Errorf("AES-%d: the handle does not hold the expected key %x", bits, key)
 	}
 }

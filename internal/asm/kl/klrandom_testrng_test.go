@@ -3,6 +3,8 @@
 package kl
 
 import (
+	"bytes"
+	"crypto/aes"
 	"crypto/subtle"
 	"regexp"
 	"testing"
@@ -64,3 +66,24 @@ func TestKLEncodeRandomTestSource(t *testing.T) {
 
 // klemuMustTestSource: under klemu the test source's test must pass too.
 var klemuMustTestSource = []string{"TestKLEncodeRandomTestSource"}
+
+// klCheckRandomKey checks that the handle h holds key: its encryption of a
+// block is crypto/aes's.
+func klCheckRandomKey(t *testing.T, bits int, h *Handle, key []byte) {
+	t.Helper()
+	enc := EncryptKL128
+	if bits == 256 {
+		enc = EncryptKL256
+	}
+	block := []byte("a fixed block...")
+	got := make([]byte, 16)
+	if !enc(h, got, block) {
+		t.Fatalf("AES-%d: the handle is refused", bits)
+	}
+	ref, _ := aes.NewCipher(key)
+	want := make([]byte, 16)
+	ref.Encrypt(want, block)
+	if !bytes.Equal(got, want) {
+		t.Errorf("AES-%d: the handle does not hold the expected key %x", bits, key)
+	}
+}
