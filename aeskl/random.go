@@ -15,9 +15,11 @@ import (
 var ErrRandomSource = errors.New("aeskl: the CPU's random source gave no key (RDSEED and RDRAND failed every try, or the CPU has neither)")
 
 // NewRandom creates a Cipher whose key of size bytes (16, 24 or 32) nobody
-// chose and nobody can learn: it is drawn from the CPU's random source
-// inside the assembly routine that turns it into a handle, so it never
-// exists in memory, not even for an instant.
+// chose and this package never reveals. On Key Locker and on the sealed
+// implementation it is drawn from the CPU's random source inside the
+// assembly routine that turns it into a handle, so it never exists in
+// memory, not even for an instant; the generic implementation comes as
+// close as Go allows:
 //
 //   - Key Locker: the routine draws the key's 64-bit words with RDSEED
 //     (falling back to RDRAND), straight into the vector registers that
@@ -40,9 +42,9 @@ var ErrRandomSource = errors.New("aeskl: the CPU's random source gave no key (RD
 // implementations, counts as a failure. If every try fails, NewRandom
 // returns ErrRandomSource and no Cipher.
 //
-// The key can never be exported: no function of this package returns it,
-// and neither the CPU (Key Locker) nor this package (sealed, generic) can
-// unwrap a handle into memory. Data encrypted under it is readable only as
+// The key can never be exported: no function of this package returns a key
+// or lets a caller unwrap a handle, and with Key Locker not even the CPU
+// can put it back in a register. Data encrypted under it is readable only as
 // long as the handle works: with Key Locker, until the wrapping key is
 // gone, which is at the next reboot at the latest and, depending on the
 // OS's policy (Support.WrappingKey), at suspend or hibernation; with the
