@@ -35,10 +35,32 @@ const BlockSize = 16
 
 // ErrInvalidHandle reports that the handle was rejected: the wrapping key
 // that made it is gone (Key Locker's IWKey lost after suspend/resume or a
-// reboot), the handle was tampered with, or its restrictions forbid the
-// operation (NoEncrypt / NoDecrypt). The output of the failed operation is
+// reboot), or the handle was tampered with. An operation that the handle's
+// restriction forbids fails with ErrRestricted, which errors.Is also
+// reports as ErrInvalidHandle. The output of the failed operation is
 // zeroed. Methods without an error result panic with it.
-var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, handle tampered, or operation restricted)")
+var ErrInvalidHandle = errors.New("aeskl: invalid handle (wrapping key lost, or handle tampered)")
+
+// ErrRestricted reports an operation in a direction that the handle's
+// restriction forbids: encryption (or CTR, GCM, an XTS encryption) with a
+// NoEncrypt handle, decryption (ECB, CBC, XTS) with a NoDecrypt handle. The
+// check is made in Go, from the restriction the Cipher was made with,
+// before any kernel runs, so the answer is certain: the handle itself may
+// be fine. errors.Is(err, ErrInvalidHandle) is true for it as well, so code
+// written before it existed sees what it saw then; test for ErrRestricted
+// first to tell "restricted" from "wrapping key lost". As with
+// ErrInvalidHandle, the output is zeroed and methods without an error
+// result panic with it.
+var ErrRestricted error = restrictedError{}
+
+type restrictedError struct{}
+
+func (restrictedError) Error() string {
+	return "aeskl: the handle's restriction (NoEncrypt or NoDecrypt) forbids this operation"
+}
+
+// Is makes errors.Is(ErrRestricted, ErrInvalidHandle) true.
+func (restrictedError) Is(target error) bool { return target == ErrInvalidHandle }
 
 // KeySizeError is what New returns for a key that is not 16, 24 or 32 bytes
 // long. errors.As also finds it as a crypto/aes KeySizeError of the same
@@ -66,6 +88,7 @@ func (k KeySizeError) As(target any) bool {
 type Cipher struct {
 	h handle.Handle // the handle: metadata || tag || wrapped key
 	b backend       // zero once closed
+	r Restriction   // the restrictions the handle was made with
 	// mu is held for reading by every call that reads h or b (use, done)
 	// and for writing by Close.
 	mu sync.RWMutex
@@ -98,30 +121,33 @@ func NewCipher(key []byte) (cipher.Block, error) {
 // straight into registers (Key Locker, aesni-sealed) and turned into a
 // handle; New never keeps or copies it into Go memory it does not wipe.
 func New(key []byte, opts ...Option) (*Cipher, error) {
-	cfg := config{sealedPath: -1}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
+	return newCipher(key, &cfg)
+}
+
+func newCipher(key []byte, cfg *config) (*Cipher, error) {
 	switch len(key) {
 	case 16, 24, 32:
 	default:
 		return nil, KeySizeError(len(key))
 	}
 	escape(key)
-	if cfg.restrictions&^(NoEncrypt|NoDecrypt) != 0 {
-		return nil, errors.New("aeskl: unknown restriction bits")
+	if err := cfg.checkRestrictions(); err != nil {
+		return nil, err
 	}
-	if cfg.restrictions == NoEncrypt|NoDecrypt {
-		return nil, errors.New("aeskl: a handle restricted to neither encrypt nor decrypt is useless")
+	if cfg.hasEntropy {
+		return nil, errEntropyNotRandom
 	}
-	b, err := chooseBackend(len(key), &cfg)
+	b, err := chooseBackend(len(key), cfg)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cipher{b: b}
+	c := &Cipher{b: b, r: cfg.restrictions}
 	b.encodeKey(key, uint32(cfg.restrictions), &c.h)
 	return c, nil
 }
+
+var errEntropyNotRandom = errors.New("aeskl: WithEntropy applies to NewRandom and NewXTSRandom only")
 
 // escape is called through a variable, so that the compiler must assume
 // that it keeps its argument: the caller's key buffer is then allocated on
@@ -168,13 +194,27 @@ func (c *Cipher) use() {
 // done ends a call started by use.
 func (c *Cipher) done() { c.mu.RUnlock() }
 
+// forbids reports whether the restriction c was made with forbids the
+// direction (the kernels would only say false, as for a lost wrapping key).
+func (c *Cipher) forbids(decrypt bool) bool {
+	if decrypt {
+		return c.r&NoDecrypt != 0
+	}
+	return c.r&NoEncrypt != 0
+}
+
 // Encrypt encrypts the first block of src into dst, as cipher.Block. It
-// panics like crypto/aes on short or inexactly overlapping buffers, and with
-// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+// panics like crypto/aes on short or inexactly overlapping buffers, and,
+// after zeroing the block of dst, with ErrRestricted for a NoEncrypt handle
+// and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
 	c.use()
 	defer c.done()
 	checkBlock(dst, src)
+	if c.forbids(false) {
+		clear(dst[:BlockSize])
+		panic(ErrRestricted)
+	}
 	if !c.b.encrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
@@ -182,12 +222,17 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 }
 
 // Decrypt decrypts the first block of src into dst, as cipher.Block. It
-// panics like crypto/aes on short or inexactly overlapping buffers, and with
-// ErrInvalidHandle (after zeroing the block of dst) if the handle is rejected.
+// panics like crypto/aes on short or inexactly overlapping buffers, and,
+// after zeroing the block of dst, with ErrRestricted for a NoDecrypt handle
+// and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
 	c.use()
 	defer c.done()
 	checkBlock(dst, src)
+	if c.forbids(true) {
+		clear(dst[:BlockSize])
+		panic(ErrRestricted)
+	}
 	if !c.b.decrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
@@ -197,8 +242,9 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // EncryptBlocks encrypts src into dst in ECB mode: any whole number of
 // blocks, dst at least as long as src, dst and src either the same or not
 // overlapping. On Key Locker with WIDE_KL it issues one AESENCWIDE*KL per 8
-// blocks. If the handle is rejected, dst[:len(src)] is zeroed and the error
-// is ErrInvalidHandle.
+// blocks. For a NoEncrypt handle dst[:len(src)] is zeroed and the error is
+// ErrRestricted; if the handle is rejected, dst[:len(src)] is zeroed and the
+// error is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 	c.use()
 	defer c.done()
@@ -208,6 +254,10 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 	if len(src) == 0 {
 		return nil
 	}
+	if c.forbids(false) {
+		clear(dst[:len(src)])
+		return ErrRestricted
+	}
 	if !c.b.encrypt(&c.h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
 		return ErrInvalidHandle
@@ -216,7 +266,7 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 }
 
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
-// EncryptBlocks.
+// EncryptBlocks (ErrRestricted for a NoDecrypt handle).
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 	c.use()
 	defer c.done()
@@ -225,6 +275,10 @@ func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 	}
 	if len(src) == 0 {
 		return nil
+	}
+	if c.forbids(true) {
+		clear(dst[:len(src)])
+		return ErrRestricted
 	}
 	if !c.b.decrypt(&c.h, dst[:len(src)], src) {
 		clear(dst[:len(src)])

@@ -79,6 +79,15 @@ type Support struct {
 
 	// Reasons explains, in plain language, every "no" above that matters.
 	Reasons []string `json:"reasons"`
+
+	// RDSEED (CPUID.(EAX=07H,ECX=0):EBX[18]) and RDRAND (CPUID.01H:ECX[30]):
+	// the CPU's random source, which NewRandom draws keys from.
+	RDSEED bool `json:"rdseed"`
+	RDRAND bool `json:"rdrand"`
+
+	// WrappingKey is how the key that wraps handles is managed here (the
+	// OS's IWKey policy with Key Locker) and what that means for them.
+	WrappingKey WrappingKeyPolicy `json:"wrapping_key"`
 }
 
 // MemoryStatus reports which protections the memory of the software
@@ -112,6 +121,7 @@ func detect() *Support {
 			s.SealedPath = sealedPathNames[s.sealedPath()]
 		}
 		s.Reasons = s.reasons()
+		s.WrappingKey = s.wrappingKeyPolicy()
 		setupRegion(s) // before any fallback.WrapKey: both callers run detect first
 	})
 	return &detected
@@ -170,7 +180,7 @@ func (s *Support) reasons() []string {
 		r = append(r, "the OS's IWKey policy could not be read")
 	}
 	if s.AESKLE && s.IWKeyPolicyKnown && s.IWKeyNoBackup {
-		r = append(r, "the IWKey has NoBackup set: handles die at suspend-to-disk")
+		r = append(r, "the IWKey has NoBackup set: handles die at suspend to RAM or to disk unless the kernel keeps a copy of the key")
 	}
 	if hasAsm && (!s.AESNI || !s.PCLMULQDQ || !s.SSSE3 || !s.SSE41) {
 		r = append(r, "the CPU lacks AES-NI, PCLMULQDQ, SSSE3 or SSE4.1: aesni-sealed cannot run, keys use the generic implementation")
@@ -233,6 +243,7 @@ func (s Support) String() string {
 		fmt.Fprintf(&b, "wrapping key:       locked=%s dontdump=%s wipeonfork=%s guardpages=%s readonly=%s\n",
 			yn(m.Locked), yn(m.DontDump), yn(m.WipeOnFork), yn(m.GuardPages), yn(m.ReadOnly))
 	}
+	s.writePolicy(&b)
 	for _, r := range s.Reasons {
 		fmt.Fprintf(&b, "- %s\n", r)
 	}

@@ -31,6 +31,7 @@ func probeCPU(s *Support) {
 	s.SSE41 = cpu.X86.HasSSE41
 	s.AVX2 = cpu.X86.HasAVX2
 	s.AVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW
+	s.RDSEED, s.RDRAND = cpu.X86.HasRDSEED, cpu.X86.HasRDRAND
 	if maxLeaf >= 7 {
 		_, _, ecx7, _ := asm.CPUID(7, 0)
 		s.KeyLocker = bit(ecx7, 23)

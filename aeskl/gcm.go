@@ -22,7 +22,8 @@ var errOpen = errors.New("cipher: message authentication failed")
 // (Key Locker WIDE: one AESENCWIDE*KL per 8 blocks) and GHASH runs in
 // constant time (PCLMULQDQ / VPCLMULQDQ on amd64, carry-less multiplication
 // in Go elsewhere). The GHASH key H = E_K(0) is kept in ordinary memory: it
-// reveals nothing about the AES key. If the handle is rejected, Seal zeroes
+// reveals nothing about the AES key. A NoEncrypt handle cannot make a GCM
+// (an error wrapping ErrRestricted). If the handle is rejected, Seal zeroes
 // its output and panics with ErrInvalidHandle, and Open returns an error
 // wrapping ErrInvalidHandle.
 func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
@@ -33,6 +34,10 @@ func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
 	}
 	if nonceSize <= 0 {
 		return nil, errors.New("cipher: the nonce can't have zero length")
+	}
+	if c.forbids(false) {
+		// GCM runs the cipher forward only, even to open.
+		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrRestricted)
 	}
 	var h [16]byte
 	if !c.b.encrypt(&c.h, h[:], h[:]) {

@@ -134,6 +134,16 @@ func (s *Support) sealedPath() int {
 // metadata rules, unwraps and checks the tag itself, as the CPU does for
 // Key Locker and the assembly for aesni-sealed.
 
+// genericEncodeRandom: a key from crypto/rand in a fallback.Scratch (see
+// NewRandom).
+func genericEncodeRandom(region *fallback.Region, keyLen int, r uint32, ent *[32]byte, h *handle.Handle) error {
+	err := fallback.GenericEncodeRandom(region, keyLen, r, ent, h)
+	if errors.Is(err, fallback.ErrRandom) {
+		return ErrRandomSource
+	}
+	return err
+}
+
 func (b *backend) genericEncrypt(h *handle.Handle, dst, src []byte) bool {
 	return fallback.GenericEncrypt(b.region, h, dst, src)
 }

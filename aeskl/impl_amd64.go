@@ -34,6 +34,29 @@ func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 	}
 }
 
+// encodeRandom makes h from a random key of keyLen bytes XOR ent[:keyLen]
+// drawn inside the routine (NewRandom); sources says which of RDSEED and
+// RDRAND the assembly may execute.
+func (b *backend) encodeRandom(keyLen int, r uint32, ent *[32]byte, sources int, h *handle.Handle) error {
+	var ok bool
+	switch b.impl {
+	case KeyLockerWide, KeyLocker:
+		if keyLen == 16 {
+			_, ok = kl.EncodeRandom128(r, (*[16]byte)(ent[:16]), sources, h)
+		} else {
+			_, ok = kl.EncodeRandom256(r, ent, sources, h)
+		}
+	case AESNISealed:
+		ok = sealed.SealedEncodeRandom(b.region, keyLen, r, ent, sources, h)
+	default:
+		return genericEncodeRandom(b.region, keyLen, r, ent, h)
+	}
+	if !ok {
+		return ErrRandomSource
+	}
+	return nil
+}
+
 func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
 	switch b.impl {
 	case KeyLockerWide:

@@ -25,6 +25,10 @@ func (b *backend) encodeKey(key []byte, r uint32, h *handle.Handle) {
 	fallback.GenericEncodeKey(b.region, key, r, h)
 }
 
+func (b *backend) encodeRandom(keyLen int, r uint32, ent *[32]byte, _ int, h *handle.Handle) error {
+	return genericEncodeRandom(b.region, keyLen, r, ent, h)
+}
+
 func (b *backend) encrypt(h *handle.Handle, dst, src []byte) bool {
 	return b.genericEncrypt(h, dst, src)
 }

@@ -36,7 +36,19 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide",
 			"TestDropInConformance/keylocker-wide", "TestDropInConformance/keylocker", "TestMisuseParity/keylocker-wide",
 			"TestMisuseParity/keylocker", "TestCloseConcurrent/keylocker-wide", "TestCloseConcurrent/keylocker",
-			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle")
+			"TestCloseWaitsForCallsInFlight/keylocker-wide", "FuzzECB", "FuzzCTR", "FuzzCBC", "FuzzGCM", "FuzzXTS", "FuzzHandle",
+			"TestNewRandom/128/keylocker-wide", "TestNewRandom/256/keylocker", "TestNewRandom/xts/keylocker-wide",
+			"TestKeyNotInMemory/sources/reader", "TestKeyNotInMemory/sources/keyring", "TestKeyNotInMemory/sources/bufio-reader-control")
+	})
+	t.Run("random", func(t *testing.T) {
+		// The random routines with the deterministic test source: the
+		// exact keys and the memory scan that searches for them.
+		if !testRNGBuild {
+			t.Skip("needs -tags aeskl_testrng (.ci/run runs it); the full profile above runs NewRandom on Key Locker with RDSEED and RDRAND")
+		}
+		out := klemutest.RunSelf(t, []string{"--profile=full"}, "^(TestRandomTestSource|TestKeyNotInMemoryBusy)$")
+		klemutest.MustPass(t, out, "TestRandomTestSource/128/keylocker-wide", "TestRandomTestSource/256/keylocker",
+			"TestRandomTestSource/xts/keylocker-wide", "TestKeyNotInMemoryBusy/keylocker-wide")
 	})
 	for _, p := range []string{"no-wide", "disabled", "absent"} {
 		t.Run(p, func(t *testing.T) {
@@ -139,7 +151,19 @@ func TestProfileInner(t *testing.T) {
 		if s.IWKeyKeySource != wantKS || s.IWKeyNoBackup != wantNB {
 			t.Errorf("IWKey policy keysource=%d nobackup=%v, want %d %v", s.IWKeyKeySource, s.IWKeyNoBackup, wantKS, wantNB)
 		}
+		// klemu's full profile has the IWKey backup; its IWKey comes from
+		// --keysource and --nobackup.
+		wantMode := map[bool]WrappingKeyMode{false: WrapBackupOnly, true: WrapLostAtPowerTransition}[wantNB]
+		if s.Hypervisor {
+			wantMode = WrapHypervisor // klemu passes the host's CPUID.1:ECX[31] through
+		}
+		if s.WrappingKey.Mode != wantMode || !strings.Contains(s.String(), "wrapping-key mode:  "+string(wantMode)) {
+			t.Errorf("wrapping-key mode %s, want %s", s.WrappingKey.Mode, wantMode)
+		}
 	case "disabled":
+		if s.WrappingKey.Mode != WrapProcess {
+			t.Errorf("wrapping-key mode %s without AESKLE", s.WrappingKey.Mode)
+		}
 		if !s.KeyLocker || s.AESKLE {
 			t.Errorf("Detect: KeyLocker=%v AESKLE=%v", s.KeyLocker, s.AESKLE)
 		}
@@ -168,8 +192,8 @@ func TestRotationInner(t *testing.T) {
 	src := bytes.Repeat([]byte("plaintext block!"), 24) // 3 WIDE instructions
 	dst := bytes.Clone(src)
 	err = c.EncryptBlocks(dst, dst)
-	if !errors.Is(err, ErrInvalidHandle) {
-		t.Fatalf("EncryptBlocks across a rotation: %v, want ErrInvalidHandle", err)
+	if !errors.Is(err, ErrInvalidHandle) || errors.Is(err, ErrRestricted) {
+		t.Fatalf("EncryptBlocks across a rotation: %v, want ErrInvalidHandle and not ErrRestricted", err)
 	}
 	if !bytes.Equal(dst, make([]byte, len(dst))) {
 		t.Fatalf("dst not zeroed after a refused handle: %x", dst[:32])

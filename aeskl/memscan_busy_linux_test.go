@@ -45,6 +45,14 @@ const (
 // Go heap); a child that used crypto/aes with another key must not (the
 // needles do not match ordinary memory). Every sealed path runs in turn;
 // Key Locker runs under klemu (TestUnderKlemu).
+//
+// Built with the aeskl_testrng tag, the child also makes a Cipher with
+// NewRandom (with entropy) and an XTS with NewXTSRandom from the test
+// source, whose keys the parent computes from the seed it passes, and runs
+// half of the busy work on them: the scan then searches for those keys and
+// their round keys too, and the child's ciphertexts of a fixed block and
+// sector, checked against crypto/aes and x/crypto/xts, prove that the
+// needles are the keys the child used.
 func TestKeyNotInMemoryBusy(t *testing.T) {
 	type tc struct {
 		name string
@@ -133,10 +141,19 @@ func busyScan(t *testing.T, impl, path int, noWipe string) {
 	if noWipe != "" {
 		env = append(env, "AESKL_TEST_NO_SIGWIPE=1")
 	}
+	var rk *randomKeys
+	if testRNGBuild && impl > 0 {
+		rk = newRandomKeys(t)
+		env = append(env, rk.env()...)
+	}
 	pid, release := memscan.RunChild(t, "TestHelperBusyHygiene", key, env...)
 	defer release()
 
 	needles := memscan.NeedleSet(key)
+	if rk != nil {
+		rk.check(t)
+		needles = append(needles, rk.needles()...)
+	}
 	// The MADV_DONTDUMP mappings: the wrapping key page (read-only, one
 	// page) on the sealed path, and the Go runtime's vDSO getrandom state
 	// (read-write). Only the wrapping key page is left out of the scan.
@@ -271,6 +288,18 @@ func TestHelperBusyHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With the aeskl_testrng tag: ciphers on keys drawn from the test
+	// source, which half of the work uses.
+	rb, rx, err := busyRandom(Implementation(impl), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rg cipher.AEAD
+	if rb != nil {
+		if rg, err = cipher.NewGCM(rb); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	size := 256 << 10
 	if klemutest.Inner() {
@@ -346,6 +375,10 @@ func TestHelperBusyHygiene(t *testing.T) {
 			buf := make([]byte, size)
 			iv := make([]byte, 16)
 			for i := 0; busy(); i++ {
+				b, x, g := b, x, g
+				if rb != nil && i%2 == 1 {
+					b, x, g = rb, rx, rg
+				}
 				if err := busyOp(i+w, b, x, g, buf, iv); err != nil {
 					errs <- err
 					return
@@ -385,6 +418,9 @@ func TestHelperBusyHygiene(t *testing.T) {
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(g)
+	runtime.KeepAlive(rb)
+	runtime.KeepAlive(rx)
+	runtime.KeepAlive(rg)
 }
 
 // finale runs long bulk calls on the current (locked) thread (32 MiB in one

@@ -84,6 +84,7 @@ func TestKeyNotInMemory(t *testing.T) {
 			}
 		})
 	}
+	t.Run("sources", func(t *testing.T) { keySourcesNotInMemory(t, s) })
 }
 
 // TestHelperKeyHygiene is the child of TestKeyNotInMemory.
@@ -91,15 +92,25 @@ func TestHelperKeyHygiene(t *testing.T) {
 	if !memscan.IsChild("TestHelperKeyHygiene") {
 		t.Skip("helper process for TestKeyNotInMemory")
 	}
-	key := make([]byte, memscan.KeyLen())
-	if err := memscan.ReadKey(key); err != nil {
-		t.Fatal(err)
-	}
 	impl, _ := strconv.Atoi(os.Getenv("AESKL_HYGIENE_IMPL"))
 	path, _ := strconv.Atoi(os.Getenv("AESKL_HYGIENE_PATH"))
 	var b cipher.Block
 	var x *XTS
 	var err error
+	if src := os.Getenv("AESKL_HYGIENE_SOURCE"); src != "" {
+		// The key comes from a key source, never through this process's
+		// own buffers (see keySourcesNotInMemory).
+		b, x, err = sourceCiphers(src, []Option{WithImplementation(Implementation(impl)), withSealedPath(path)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hygieneWork(t, b, x)
+		return
+	}
+	key := make([]byte, memscan.KeyLen())
+	if err := memscan.ReadKey(key); err != nil {
+		t.Fatal(err)
+	}
 	if impl == 0 {
 		b, err = aes.NewCipher(key)
 	} else {
@@ -116,6 +127,11 @@ func TestHelperKeyHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hygieneWork(t, b, x)
+}
+
+// hygieneWork runs every mode on b and x, then lets the parent scan.
+func hygieneWork(t *testing.T, b cipher.Block, x *XTS) {
 	buf := make([]byte, 16*100)
 	for i := 0; i < 3; i++ {
 		for j := 0; j < len(buf); j += 16 {

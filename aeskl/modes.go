@@ -25,8 +25,9 @@ const chunk = 256 << 10
 // NewCTR returns a CTR-mode stream (full 128-bit big-endian counter, as
 // crypto/cipher.NewCTR); cipher.NewCTR on an aeskl Cipher calls it. The
 // keystream is made by the implementation's CTR kernel: with Key Locker
-// WIDE, one AESENCWIDE*KL per 8 blocks. If the handle is rejected,
-// XORKeyStream zeroes dst and panics with ErrInvalidHandle.
+// WIDE, one AESENCWIDE*KL per 8 blocks. XORKeyStream zeroes dst and panics
+// with ErrRestricted for a NoEncrypt handle, with ErrInvalidHandle if the
+// handle is rejected.
 func (c *Cipher) NewCTR(iv []byte) cipher.Stream {
 	c.use()
 	c.done()
@@ -55,6 +56,11 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	s.c.use()
 	defer s.c.done()
 	out := dst[:len(src)]
+	if len(src) > 0 && s.c.forbids(false) {
+		// No keystream was ever made: CTR runs the cipher forward.
+		clear(out)
+		panic(ErrRestricted)
+	}
 	for s.used < BlockSize && len(src) > 0 {
 		dst[0] = src[0] ^ s.ks[s.used]
 		s.used++
@@ -86,8 +92,9 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 
 // NewCBCEncrypter returns a CBC encrypter; cipher.NewCBCEncrypter on an
 // aeskl Cipher calls it. CBC encryption is sequential by nature: one
-// single-block instruction per block. If the handle is rejected,
-// CryptBlocks zeroes dst and panics with ErrInvalidHandle.
+// single-block instruction per block. CryptBlocks zeroes dst and panics with
+// ErrRestricted for a NoEncrypt handle, with ErrInvalidHandle if the handle
+// is rejected.
 func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
 	c.use()
 	c.done()
@@ -101,8 +108,9 @@ func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
 
 // NewCBCDecrypter returns a CBC decrypter; cipher.NewCBCDecrypter on an
 // aeskl Cipher calls it. Decryption is parallel: with Key Locker WIDE, one
-// AESDECWIDE*KL per 8 blocks. If the handle is rejected, CryptBlocks
-// zeroes dst and panics with ErrInvalidHandle.
+// AESDECWIDE*KL per 8 blocks. CryptBlocks zeroes dst and panics with
+// ErrRestricted for a NoDecrypt handle, with ErrInvalidHandle if the handle
+// is rejected.
 func (c *Cipher) NewCBCDecrypter(iv []byte) cipher.BlockMode {
 	c.use()
 	c.done()
@@ -143,6 +151,10 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	m.c.use()
 	defer m.c.done()
 	out := dst[:len(src)]
+	if len(src) > 0 && m.c.forbids(m.dec) {
+		clear(out)
+		panic(ErrRestricted)
+	}
 	b := &m.c.b
 	for len(src) > 0 {
 		n := min(len(src), chunk)

@@ -34,19 +34,30 @@ func NewXTS(key []byte, opts ...Option) (*XTS, error) {
 		return nil, fmt.Errorf("aeskl: invalid XTS key size %d (want 32, 48 or 64 bytes)", len(key))
 	}
 	half := len(key) / 2
-	data, err := New(key[:half], opts...)
+	return newXTS(half, newConfig(opts), func(tweak bool, cfg *config) (*Cipher, error) {
+		if tweak {
+			return newCipher(key[half:], cfg)
+		}
+		return newCipher(key[:half], cfg)
+	})
+}
+
+// newXTS makes the data Cipher with mk(false, &cfg), then the tweak Cipher
+// with mk(true, ...) on the data key's implementation (and sealed path),
+// restricted to NoDecrypt where the implementation supports it.
+func newXTS(half int, cfg config, mk func(tweak bool, cfg *config) (*Cipher, error)) (*XTS, error) {
+	data, err := mk(false, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	// The tweak key uses the data key's implementation.
-	tweakOpts := []Option{WithImplementation(data.b.impl)}
+	tc := config{impl: data.b.impl, sealedPath: -1, randSources: cfg.randSources}
 	if data.b.impl == AESNISealed {
-		tweakOpts = append(tweakOpts, func(c *config) { c.sealedPath = data.b.path })
+		tc.sealedPath = data.b.path
 	}
 	if s := detect(); unavailable(s, data.b.impl, half, NoDecrypt) == "" {
-		tweakOpts = append(tweakOpts, WithRestrictions(NoDecrypt))
+		tc.restrictions = NoDecrypt
 	}
-	tweak, err := New(key[half:], tweakOpts...)
+	tweak, err := mk(true, &tc)
 	if err != nil {
 		data.Close()
 		return nil, err
@@ -71,8 +82,10 @@ func (x *XTS) Close() {
 // sector in little-endian bytes 0-7 (dm-crypt plain64, x/crypto/xts).
 //
 // Like every XTS method it returns an error for input it cannot process
-// (shorter than 16 bytes; for the Sectors methods, not whole sectors) and
-// ErrInvalidHandle, with dst zeroed, for a rejected handle; it panics, as
+// (shorter than 16 bytes; for the Sectors methods, not whole sectors),
+// ErrRestricted, with dst zeroed, for a direction the data key's
+// restriction forbids, and ErrInvalidHandle, with dst zeroed, for a
+// rejected handle; it panics, as
 // x/crypto/xts does, when dst is shorter than src or overlaps it inexactly.
 func (x *XTS) Encrypt(dst, src []byte, sector uint64) error {
 	return x.crypt(dst, src, sectorTweak(sector), false)
@@ -143,6 +156,10 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 	checkXTSBuffers(dst, src)
 	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
 	defer x.data.done()
+	if len(src) > 0 && x.data.forbids(dec) {
+		clear(dst[:len(src)])
+		return ErrRestricted
+	}
 	b := &x.data.b
 	flags := b.flags
 	if dec {
@@ -212,6 +229,10 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
 	defer x.data.done()
 	out := dst[:len(src)]
+	if x.data.forbids(dec) {
+		clear(out)
+		return ErrRestricted
+	}
 	r := len(src) % BlockSize
 	full := len(src) - r
 	if r != 0 {

@@ -169,7 +169,9 @@ var errSectors = errors.New("disk: data is not a whole number of sectors")
 // CryptSectors encrypts (or, with decrypt, decrypts) the whole sectors of
 // src into dst (which may be src itself, but must not overlap it
 // otherwise), sector i with the IV number iv + i*ivStep. It returns
-// aeskl.ErrInvalidHandle, with dst zeroed, if a handle is rejected.
+// aeskl.ErrInvalidHandle, with dst zeroed, if a handle is rejected
+// (aeskl.ErrRestricted, which matches it too, for a direction a handle's
+// restriction forbids).
 func (c *Cipher) CryptSectors(dst, src []byte, iv, ivStep uint64, sectorSize int, decrypt bool) error {
 	if sectorSize < aeskl.BlockSize || sectorSize%aeskl.BlockSize != 0 || len(src)%sectorSize != 0 {
 		return errSectors

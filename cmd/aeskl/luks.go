@@ -36,7 +36,8 @@ writes it, encrypted, into IMAGE's data segment in place, from --start on:
 as many sectors as IN holds (--size: exactly that many).
 
 The passphrase is asked on the terminal without echo, or read from
---key-file (the whole file, as cryptsetup reads a key file). It goes
+--key-file (the whole file, as cryptsetup reads a key file), straight into
+locked memory kept out of core dumps and wiped after use. It goes
 through the keyslot's KDF, the anti-forensic merge and the digest check
 as cryptsetup does; the volume key exists in memory only until aeskl has
 turned it into handles. The keyslots are tried as cryptsetup tries them
@@ -132,53 +133,19 @@ func luksDump(path string, asJSON bool) error {
 // the most aeskl reads of one at all.
 const maxKeyFile = 8 << 20
 
+// maxPassphrase is the longest passphrase asked for on the terminal (as
+// cryptsetup's default).
+const maxPassphrase = 512
+
 // passphrase reads the passphrase from the key file (all of it, or
 // keyfile-size bytes, after keyfile-offset) or asks for it on the
-// terminal. The caller wipes it.
-func (f *luksFlags) passphrase(image string) ([]byte, error) {
+// terminal, straight into locked scratch memory. The caller closes it,
+// which wipes it.
+func (f *luksFlags) passphrase(image string) (*cliutil.Secret, error) {
 	if f.keyFile == "" {
-		p, err := cliutil.PromptPassphrase("Enter passphrase for "+image+": ", false)
-		if err != nil {
-			return nil, err
-		}
-		return p, nil
+		return cliutil.PromptSecret("Enter passphrase for "+image+": ", maxPassphrase)
 	}
-	kf, err := os.Open(f.keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	defer kf.Close()
-	if f.keyfileOffset > 0 {
-		if _, err := io.CopyN(io.Discard, kf, f.keyfileOffset); err != nil {
-			return nil, fmt.Errorf("key file %s: shorter than --keyfile-offset %d", f.keyFile, f.keyfileOffset)
-		}
-	}
-	limit := maxKeyFile
-	if f.keyfileSize > 0 {
-		limit = f.keyfileSize
-	}
-	buf := make([]byte, limit+1)
-	n, err := io.ReadFull(kf, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		clear(buf)
-		return nil, fmt.Errorf("key file %s: %w", f.keyFile, err)
-	}
-	if n > limit {
-		if f.keyfileSize > 0 {
-			n = limit
-		} else {
-			clear(buf)
-			return nil, fmt.Errorf("key file %s is larger than %d bytes (--keyfile-size reads only its start)", f.keyFile, maxKeyFile)
-		}
-	}
-	if f.keyfileSize > 0 && n < f.keyfileSize {
-		clear(buf)
-		return nil, fmt.Errorf("key file %s: %d bytes, --keyfile-size asks for %d", f.keyFile, n, f.keyfileSize)
-	}
-	p := make([]byte, n)
-	copy(p, buf)
-	clear(buf)
-	return p, nil
+	return cliutil.ReadPassphraseFile(f.keyFile, f.keyfileOffset, f.keyfileSize, maxKeyFile)
 }
 
 func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
@@ -283,8 +250,8 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.Unlock(img, pass, f.keySlot)
-	clear(pass)
+	v, err := h.Unlock(img, pass.Bytes(), f.keySlot)
+	pass.Close()
 	if err != nil {
 		return fmt.Errorf("%s: %w", imagePath, err)
 	}

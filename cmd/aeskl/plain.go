@@ -29,8 +29,9 @@ const plainUsage = `usage: aeskl plain encrypt|decrypt [flags] IN OUT
 
 Reads and writes dm-crypt plain mode as cryptsetup open --type plain maps
 it, with the key file's bytes as the key (as cryptsetup uses a key file in
-plain mode: no hashing). The key exists in memory only until aeskl has
-turned it into handles.
+plain mode: no hashing). The key file is read straight into locked memory
+that is kept out of core dumps; the key exists there only until aeskl has
+turned it into handles, then that memory is wiped.
 
   decrypt IN OUT   IN is the encrypted device or image; OUT gets the mapped
                    volume's plaintext (what /dev/mapper/NAME would show),
@@ -178,30 +179,6 @@ func usageError(fs *flag.FlagSet, help, format string, a ...any) int {
 	fmt.Fprintf(os.Stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
 	fmt.Fprintf(os.Stderr, "%s(aeskl %s -h for the flags)\n", help[:strings.Index(help, "\n")+1], strings.TrimPrefix(fs.Name(), "aeskl "))
 	return 2
-}
-
-// readKey reads n bytes of a plain-mode key file at offset, as cryptsetup
-// does (no hashing; a shorter file is an error).
-func readKey(path string, offset int64, n int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	defer f.Close()
-	if offset > 0 {
-		if _, err := io.CopyN(io.Discard, f, offset); err != nil {
-			return nil, fmt.Errorf("key file %s: shorter than --keyfile-offset %d", path, offset)
-		}
-	}
-	key := make([]byte, n)
-	if m, err := io.ReadFull(f, key); err != nil {
-		clear(key)
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("key file %s: %d bytes after offset %d, the key needs %d", path, m, offset, n)
-		}
-		return nil, fmt.Errorf("key file %s: %w", path, err)
-	}
-	return key, nil
 }
 
 // input is an opened IN or IMAGE.
@@ -511,12 +488,14 @@ func plainRun(f plainFlags, dec bool, inPath, outPath string) error {
 		}
 	}
 
-	key, err := readKey(f.keyFile, f.keyfileOffset, f.keyBits/8)
+	// The key file's bytes go straight into locked scratch memory, and
+	// from there into handles; the scratch memory is wiped.
+	key, err := cliutil.ReadKeyFile(f.keyFile, f.keyfileOffset, f.keyBits/8)
 	if err != nil {
 		return err
 	}
-	c, err := disk.NewCipher(f.cipher, key)
-	clear(key)
+	c, err := disk.NewCipher(f.cipher, key.Bytes())
+	key.Close()
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,14 @@
 // library reads into a heap buffer and copies: the wrapping key then leaves
 // an unwiped heap copy. In FIPS 140 mode the bytes come from the DRBG.
 //
+// # Scratch memory
+//
+// NewScratch maps memory with the region's protections (guard pages, mlock,
+// out of core dumps, wiped on fork; no read-only) for a secret that has to
+// pass through memory on its way into a handle: a key read from a file or
+// the kernel's keyring, a passphrase, the generic implementation's random
+// key (GenericEncodeRandom). Close wipes and unmaps it.
+//
 // # Fork
 //
 // With MADV_WIPEONFORK (Linux 4.14+) a child created by fork(2) without exec

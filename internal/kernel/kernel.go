@@ -44,3 +44,17 @@ const (
 // Region is the wrapping key region's bytes (internal/fallback creates and
 // guards it; the sealed assembly reads it).
 type Region [RegionSize]byte
+
+// The CPU's random source, as the routines that draw a key inside
+// themselves (aeskl.NewRandom) use it: the sources argument says which
+// instructions the CPU has (the routine never executes another), and each
+// 64-bit word is tried at most RandSeedTries times with RDSEED (PAUSE
+// between tries), then at most RandRandTries times with RDRAND, before the
+// routine gives up. A word of all ones with CF=1 counts as a failed try
+// (the value a broken RDRAND returns forever).
+const (
+	RandRDSEED    = 1   // sources: RDSEED exists (CPUID.(EAX=07H,ECX=0):EBX[18])
+	RandRDRAND    = 2   // sources: RDRAND exists (CPUID.01H:ECX[30])
+	RandSeedTries = 100 // RDSEED tries per word
+	RandRandTries = 10  // RDRAND tries per word
+)

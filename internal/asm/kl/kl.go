@@ -30,6 +30,11 @@
 //     success and on failure. General registers hold no key material: the
 //     key never leaves the handle, except in ENCODEKEY, which loads it from
 //     memory into vector registers only.
+//   - EncodeRandom128/256 draw the key from RDSEED/RDRAND inside the
+//     routine (klrandom_amd64.s). Builds with the aeskl_testrng tag get
+//     klrandom_testrng_amd64.s instead: the same routines drawing from
+//     internal/testrng's deterministic source, for tests that must know
+//     the key; release builds never contain it.
 //   - The mode kernels take flags (internal/kernel's Mode* bits): the key
 //     size per instruction site at run time, ModeWide for AES*WIDE*KL on
 //     every full group of 8 blocks (never set it unless CPUID.19H:EBX
@@ -38,7 +43,9 @@ package kl
 
 import "github.com/go-keylocker/keylocker/internal/handle"
 
-//go:generate sh -c "cd ../_asm && go run ./kl -out ../kl/kl_amd64.s -stubs ../kl/kl_amd64.go -pkg kl"
+//go:generate sh -c "cd ../_asm && go run ./kl -part main -out ../kl/kl_amd64.s -stubs ../kl/kl_amd64.go -pkg kl"
+//go:generate sh -c "cd ../_asm && go run ./kl -part random -out ../kl/klrandom_amd64.s -stubs ../kl/klrandom_amd64.go -pkg kl"
+//go:generate sh -c "cd ../_asm && go run ./kl -part random-test -out ../kl/klrandom_testrng_amd64.s -stubs ../kl/klrandom_testrng_amd64.go -pkg kl"
 
 // Handle is a Key Locker handle in 64 bytes (AES-128 handles use the first
 // 48), as every layer of the project passes it.

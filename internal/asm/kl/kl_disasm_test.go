@@ -59,6 +59,8 @@ func upto(n int) []int {
 var klDisasmTable = map[string]klDisasmWant{
 	"EncodeKey128":     {kl: []string{"f3 0f 38 fa d1|encodekey128 %ecx,%edx"}, clear: upto(6), forbidden: ecbForbidden},
 	"EncodeKey256":     {kl: []string{"f3 0f 38 fb d1|encodekey256 %ecx,%edx"}, clear: upto(6), forbidden: ecbForbidden},
+	"EncodeRandom128":  {kl: []string{"f3 0f 38 fa d1|encodekey128 %ecx,%edx"}, clear: upto(6), forbidden: randomForbidden},
+	"EncodeRandom256":  {kl: []string{"f3 0f 38 fb d1|encodekey256 %ecx,%edx"}, clear: upto(6), forbidden: randomForbidden},
 	"EncryptKL128":     {kl: []string{klEnc128}, clear: upto(0), forbidden: ecbForbidden},
 	"DecryptKL128":     {kl: []string{klDec128}, clear: upto(0), forbidden: ecbForbidden},
 	"EncryptKL256":     {kl: []string{klEnc256}, clear: upto(0), forbidden: ecbForbidden},
@@ -159,10 +161,10 @@ func klCheckDisasm(t *testing.T, insns []Insn, want klDisasmWant) {
 	}
 }
 
-// TestSignalFrameHooksDisasm checks in the machine code that ENCODEKEY, the
-// only Key Locker routine that holds a key in registers, calls the
-// signal-frame arm hook first and the check hook right before every RET,
-// and that the hook variables hold internal/asm's hooks.
+// TestSignalFrameHooksDisasm checks in the machine code that ENCODEKEY and
+// EncodeRandom, the only Key Locker routines that hold a key in registers,
+// call the signal-frame arm hook first and the check hook right before
+// every RET, and that the hook variables hold internal/asm's hooks.
 func TestSignalFrameHooksDisasm(t *testing.T) {
 	b := asmtest.Open(t)
 	if got, want := sigArm, asmtest.ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkArm"); got != want {
@@ -174,7 +176,7 @@ func TestSignalFrameHooksDisasm(t *testing.T) {
 	bias := asmtest.Bias(t)
 	arm := uintptr(unsafe.Pointer(&sigArm)) - bias
 	check := uintptr(unsafe.Pointer(&sigCheck)) - bias
-	for _, name := range []string{"EncodeKey128", "EncodeKey256"} {
+	for _, name := range []string{"EncodeKey128", "EncodeKey256", "EncodeRandom128", "EncodeRandom256"} {
 		t.Run(name, func(t *testing.T) {
 			insns, _ := b.Body(t, pkgPath+name)
 			n := asmtest.Hooks(t, insns,

@@ -28,8 +28,9 @@ func TestKeyLockerUnderKlemu(t *testing.T) {
 		// Every functional test must have run under klemu, not skipped.
 		// (The kernels' results are checked on every implementation by
 		// aeskl's conformance suite, which runs these routines under klemu.)
-		must := []string{"TestKLEncodeKey", "TestKLEncodeKeyRegs", "TestKLKeyTypeMismatch",
+		must := []string{"TestKLEncodeKey", "TestKLEncodeRandom", "TestKLEncodeKeyRegs", "TestKLKeyTypeMismatch",
 			"TestKLRegsCleared", "TestKLDisasm", "TestKLCPUID"}
+		must = append(must, klemuMustTestSource...)
 		for _, name := range must {
 			if !strings.Contains(out, "--- PASS: "+name+" ") {
 				t.Errorf("%s did not pass under klemu", name)

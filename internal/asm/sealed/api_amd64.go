@@ -47,6 +47,22 @@ func SealedEncodeKey(region *Region, key *byte, keyLen int, restrictions uint32,
 	sealedEncodeKey(region, key, keyLen, restrictions, h)
 }
 
+// SealedEncodeRandom wraps a keyLen-byte key (16, 24 or 32) that never
+// exists in memory: it is drawn inside the routine from RDSEED/RDRAND (the
+// instructions sources allows: kernel.RandRDSEED, kernel.RandRDRAND),
+// XORed in registers with entropy[0:keyLen], and wrapped as
+// SealedEncodeKey wraps a key. It returns false, with h untouched, when
+// every try of the random source failed. It panics if keyLen is not 16,
+// 24 or 32. See sealedEncodeRandom for the contract.
+func SealedEncodeRandom(region *Region, keyLen int, restrictions uint32, entropy *[32]byte, sources int, h *Handle) bool {
+	switch keyLen {
+	case 16, 24, 32:
+	default:
+		panic("sealed: SealedEncodeRandom: key must be 16, 24 or 32 bytes")
+	}
+	return sealedEncodeRandom(region, keyLen, restrictions, entropy, sources, h)
+}
+
 // SealedCTR XORs src with the keystream E(*ctr), E(*ctr+1), ... into dst.
 // The counter is big-endian and incremented over all 128 bits (as
 // crypto/cipher.NewCTR) or, with flags&ModeInc32, in its low 32 bits mod

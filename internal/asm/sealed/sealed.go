@@ -70,3 +70,5 @@ type Region = kernel.Region
 
 //go:generate sh -c "cd ../_asm && go run ./sealed -part ecb -out ../sealed/sealed_amd64.s -stubs ../sealed/sealed_amd64.go -pkg sealed"
 //go:generate sh -c "cd ../_asm && go run ./sealed -part modes -out ../sealed/sealedmodes_amd64.s -stubs ../sealed/sealedmodes_amd64.go -pkg sealed"
+//go:generate sh -c "cd ../_asm && go run ./sealed -part random -out ../sealed/sealedrandom_amd64.s -stubs ../sealed/sealedrandom_amd64.go -pkg sealed"
+//go:generate sh -c "cd ../_asm && go run ./sealed -part random-test -out ../sealed/sealedrandom_testrng_amd64.s -stubs ../sealed/sealedrandom_testrng_amd64.go -pkg sealed"

@@ -402,8 +402,8 @@ TEXT ·sealedEncodeKey(SB), NOSPLIT, $0-40
 	// Before any key byte is loaded: arm the signal-frame check.
 	MOVQ ·sigArm+0(SB), AX
 	CALL AX
-	MOVQ region+0(FP), DI
 	MOVQ key+8(FP), AX
+	MOVQ region+0(FP), DI
 	MOVQ keyLen+16(FP), CX
 	MOVL restrictions+24(FP), DX
 	MOVQ h+32(FP), SI

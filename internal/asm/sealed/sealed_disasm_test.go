@@ -13,7 +13,7 @@ import (
 // in vector registers, so each must call the signal-frame arm hook before
 // anything else and the check hook right before every return.
 var sigstkHooked = []string{
-	"SealedInit", "sealedEncodeKey", "SealedEncrypt", "SealedDecrypt",
+	"SealedInit", "sealedEncodeKey", "sealedEncodeRandom", "SealedEncrypt", "SealedDecrypt",
 	"sealedCTR", "SealedCBCEncrypt", "SealedCBCDecrypt", "SealedXTS", "SealedXTSSectors",
 	"sealedGCM",
 }

@@ -1,11 +1,17 @@
-// Command kl writes internal/asm/kl's assembly (kl_amd64.s) and its Go
-// declarations (kl_amd64.go): ENCODEKEY, the ECB routines for every key
-// size x direction x width, and the mode kernels (CTR, CBC, XTS, GCM's
-// counter mode). Run it through go generate in internal/asm/kl.
+// Command kl writes internal/asm/kl's assembly and its Go declarations.
+// With -part main (kl_amd64.s, kl_amd64.go): ENCODEKEY, the ECB routines
+// for every key size x direction x width, and the mode kernels (CTR, CBC,
+// XTS, GCM's counter mode). With -part random (klrandom_amd64.s/.go):
+// EncodeRandom128/256, ENCODEKEY of a key drawn from RDSEED/RDRAND inside
+// the routine; with -part random-test (klrandom_testrng_amd64.s/.go) the
+// same routines drawing from the test source of builds with the
+// aeskl_testrng tag instead. Run it through go generate in internal/asm/kl.
 package main
 
 import (
+	"flag"
 	"fmt"
+	"log"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -14,9 +20,28 @@ import (
 	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
 )
 
+var part = flag.String("part", "main", "what to write: main, random or random-test")
+
 func main() {
-	ConstraintExpr("amd64,!purego")
+	flag.Parse()
 	gen.DeclareArrayType("Handle", 64)
+	switch *part {
+	case "main":
+		ConstraintExpr("amd64,!purego")
+	case "random", "random-test":
+		test := *part == "random-test"
+		if test {
+			ConstraintExpr("amd64,!purego,aeskl_testrng")
+		} else {
+			ConstraintExpr("amd64,!purego,!aeskl_testrng")
+		}
+		encodeRandom(128, test)
+		encodeRandom(256, test)
+		Generate()
+		return
+	default:
+		log.Fatalf("kl: unknown -part %q", *part)
+	}
 	encodeKey(128)
 	encodeKey(256)
 	for _, wide := range []bool{false, true} {

@@ -182,3 +182,21 @@ same batch (decryption: its ciphertext is read before the batch is
 stored, so dst == src works) or of the next one (encryption). GHASH and
 the table's powers of H are not secret; the key schedule is.
 `, 16*gcmBatch, gcmBatch) + fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z30 on the zmm path", "")
+
+const docEncodeRandom = `
+sealedEncodeRandom is sealedEncodeKey on a key that never exists in
+memory: keyLen/8 64-bit words are drawn from %s
+into X1 (and X2), word 0 in the low half of X1 (AES-192: the third word
+in the low half of X2, the high half zero), XORed there with
+entropy[0:keyLen] (pass zeros for none), and wrapped as sealedEncodeKey
+wraps a key (keyLen 16 is AES-128, 24 AES-192, any other value AES-256).
+Each word is tried up to %d times with RDSEED (PAUSE between tries) if
+sources&%d != 0, then up to %d times with RDRAND if sources&%d != 0; a
+try with CF=0 or a word of all ones is retried. If every try of a word
+fails it returns false and leaves h untouched; else it stores the handle
+and returns true. The words pass through R9 only, which is zero on
+return; X0-X15 are zero on return (PXOR, the upper lanes not touched).
+General registers: AX, BX, CX, DX, SI, DI, R8-R11, and AX, CX, DX, DI in
+the signal-frame hooks (called first and right before every return).
+Never set a bit in sources for an instruction the CPU lacks (#UD). Needs
+AES-NI, PCLMULQDQ and SSE4.1.`

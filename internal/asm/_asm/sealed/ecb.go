@@ -47,8 +47,26 @@ func encodeKey() {
 	Pragma("noescape")
 	Doc(gen.DocLines(docEncodeKey)...)
 	arm()
-	Load(Param("region"), RDI)
 	Load(Param("key"), RAX)
+	wrapKey(func(k *keySize) {
+		Commentf("AES-%d: the key, straight from the caller's memory, into X1 (X2).", k.bits)
+		MOVOU(Mem{Base: RAX}, X1)
+		switch k {
+		case kAES256:
+			MOVOU(Mem{Base: RAX, Disp: 16}, X2)
+		case kAES192:
+			MOVQ(Mem{Base: RAX, Disp: 16}, X2) // 8 key bytes, 8 zero pad bytes
+		}
+	}, noResult)
+}
+
+// wrapKey writes the body every wrapping routine shares: it loads region
+// (DI), keyLen (CX), restrictions (DX) and h (SI), branches on keyLen, has
+// load put the key of that size into X1 (X2: AES-192's 8 bytes in the low
+// half, the high half zero), computes the tag, encrypts the key blocks and
+// stores the handle, then returns through the epilogue with res.
+func wrapKey(load func(k *keySize), res result) {
+	Load(Param("region"), RDI)
 	Load(Param("keyLen"), RCX)
 	Load(Param("restrictions"), EDX)
 	Load(Param("h"), RSI)
@@ -67,14 +85,7 @@ func encodeKey() {
 		if k.kt != 0 {
 			ORL(U32(k.kt<<handle.KeyTypeShift), EDX)
 		}
-		Commentf("AES-%d: the key, straight from the caller's memory, into X1 (X2).", k.bits)
-		MOVOU(Mem{Base: RAX}, X1)
-		switch k {
-		case kAES256:
-			MOVOU(Mem{Base: RAX, Disp: 16}, X2)
-		case kAES192:
-			MOVQ(Mem{Base: RAX, Disp: 16}, X2) // 8 key bytes, 8 zero pad bytes
-		}
+		load(k)
 		MOVQ(RDX, X6)
 		tag(k)
 		if k == kAES256 {
@@ -96,7 +107,7 @@ func encodeKey() {
 		if k.blocks == 1 {
 			after = func() { MOVOU(X0, Mem{Base: RSI, Disp: handle.Size128}) } // h[48:64] = 0
 		}
-		epilogue("", usage{vec: 16}, "", after, noResult)
+		epilogue("", usage{vec: 16}, "", after, res)
 	}
 }
 

@@ -6,8 +6,12 @@
 // sealedEncodeKey, SealedEncrypt and SealedDecrypt (sealed_amd64.s/.go),
 // with -part modes the mode kernels sealedCTR, SealedCBCEncrypt,
 // SealedCBCDecrypt, SealedXTS, SealedXTSSectors and sealedGCM
-// (sealedmodes_amd64.s/.go). Run it through
-// go generate in internal/asm/sealed.
+// (sealedmodes_amd64.s/.go), with -part random sealedEncodeRandom
+// (sealedrandom_amd64.s/.go: the key drawn from RDSEED/RDRAND inside the
+// routine) and with -part random-test the same routine drawing from the
+// test source of builds with the aeskl_testrng tag
+// (sealedrandom_testrng_amd64.s/.go). Run it through go generate in
+// internal/asm/sealed.
 //
 // One source for every variant: the xmm (AES-NI, SSE), ymm (VAES, VEX) and
 // zmm (VAES, EVEX) paths are values of path (vec.go), the key sizes values
@@ -30,11 +34,18 @@ import (
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
-var part = flag.String("part", "ecb", "what to write: ecb (SealedInit, sealedEncodeKey, SealedEncrypt, SealedDecrypt) or modes (the mode kernels)")
+var part = flag.String("part", "ecb", "what to write: ecb (SealedInit, sealedEncodeKey, SealedEncrypt, SealedDecrypt), modes (the mode kernels), random or random-test (sealedEncodeRandom)")
 
 func main() {
 	flag.Parse()
-	ConstraintExpr("amd64,!purego")
+	switch *part {
+	case "random":
+		ConstraintExpr("amd64,!purego,!aeskl_testrng")
+	case "random-test":
+		ConstraintExpr("amd64,!purego,aeskl_testrng")
+	default:
+		ConstraintExpr("amd64,!purego")
+	}
 	gen.DeclareArrayType("Handle", 64)
 	gen.DeclareArrayType("Region", kernel.RegionSize)
 	gen.DeclareArrayType("GHASHTable", kernel.GHASHTableSize)
@@ -45,6 +56,8 @@ func main() {
 		encodeKey()
 		ecb(false)
 		ecb(true)
+	case "random", "random-test":
+		encodeRandom(*part == "random-test")
 	case "modes":
 		modeConsts()
 		ctr()

@@ -13,6 +13,9 @@ import (
 	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/go-keylocker/keylocker/internal/kernel"
+	"github.com/go-keylocker/keylocker/internal/testrng"
 )
 
 // Raw appends an instruction as written, without avo's operand checks: for
@@ -136,4 +139,113 @@ func CPUIDFunc(name, doc string) {
 	Store(reg.ECX, Return("c"))
 	Store(reg.EDX, Return("d"))
 	RET()
+}
+
+// RandomRegs are the general registers of RandomWord: Dst receives the
+// word, Count counts the tries, Sources holds the sources argument
+// (kernel.RandRDSEED | kernel.RandRDRAND). State and Tmp are used only by
+// the test source's sequence.
+type RandomRegs struct {
+	Dst, Count, Sources, State, Tmp reg.Register
+}
+
+// RandomWord draws one 64-bit word from the CPU's random source into r.Dst
+// with the retry discipline of internal/kernel: RDSEED up to
+// kernel.RandSeedTries times (PAUSE between tries) if the sources allow it,
+// then RDRAND up to kernel.RandRandTries times; a try that returns CF=0 or
+// a word of all ones is retried. It jumps to fail when every try failed.
+// id makes its labels unique within the function. With test (the variant
+// of builds with the aeskl_testrng tag), each RDSEED and RDRAND is replaced
+// by a draw from the internal/testrng State that the package variable
+// testRNG points to.
+func RandomWord(r RandomRegs, fail LabelRef, test bool, id string) {
+	l := func(s string) string { return s + "_" + id }
+	got := LabelRef(l("got"))
+	Commentf("A random word into %s: RDSEED, then RDRAND, with retries.", r.Dst.Asm())
+	TESTQ(U32(kernel.RandRDSEED), r.Sources)
+	JZ(LabelRef(l("rdrand")))
+	MOVL(U32(kernel.RandSeedTries), r.Count.(reg.GP).As32())
+	Label(l("rdseed"))
+	randomTry(r, true, test, id)
+	JCC(LabelRef(l("seedNext")))
+	CMPQ(r.Dst, I8(-1))
+	JNE(got)
+	Label(l("seedNext"))
+	PAUSE()
+	DECL(r.Count.(reg.GP).As32())
+	JNZ(LabelRef(l("rdseed")))
+	Label(l("rdrand"))
+	TESTQ(U32(kernel.RandRDRAND), r.Sources)
+	JZ(fail)
+	MOVL(U32(kernel.RandRandTries), r.Count.(reg.GP).As32())
+	Label(l("rdrandTry"))
+	randomTry(r, false, test, id)
+	JCC(LabelRef(l("randNext")))
+	CMPQ(r.Dst, I8(-1))
+	JNE(got)
+	Label(l("randNext"))
+	DECL(r.Count.(reg.GP).As32())
+	JNZ(LabelRef(l("rdrandTry")))
+	JMP(fail)
+	Label(l("got"))
+}
+
+// randomTry emits one RDSEED (seed) or RDRAND into r.Dst, CF=1 on success;
+// with test, the test source's equivalent.
+func randomTry(r RandomRegs, seed, test bool, id string) {
+	if !test {
+		if seed {
+			Raw("RDSEEDQ", r.Dst)
+		} else {
+			Raw("RDRANDQ", r.Dst)
+		}
+		return
+	}
+	fail, count, kind := testrng.OffRandFail, testrng.OffRands, "rand"
+	if seed {
+		fail, count, kind = testrng.OffSeedFail, testrng.OffSeeds, "seed"
+	}
+	l := func(s string) string { return s + "_" + kind + "_" + id }
+	st := func(off int) Mem { return Mem{Base: r.State, Disp: off} }
+	Commentf("Test source (aeskl_testrng builds only): the %s try.", strings.ToUpper("rd"+kind))
+	MOVQ(NewDataAddr(Symbol{Name: "·testRNG"}, 0), r.State)
+	MOVQ(st(fail), r.Dst)
+	TESTQ(r.Dst, r.Dst)
+	JZ(LabelRef(l("tOnes")))
+	DECQ(r.Dst)
+	MOVQ(r.Dst, st(fail))
+	XORL(r.Dst.(reg.GP).As32(), r.Dst.(reg.GP).As32())
+	CLC()
+	JMP(LabelRef(l("tDone")))
+	Label(l("tOnes"))
+	INCQ(st(count))
+	MOVQ(st(testrng.OffOnes), r.Dst)
+	TESTQ(r.Dst, r.Dst)
+	JZ(LabelRef(l("tMix")))
+	DECQ(r.Dst)
+	MOVQ(r.Dst, st(testrng.OffOnes))
+	MOVQ(I32(-1), r.Dst)
+	STC()
+	JMP(LabelRef(l("tDone")))
+	Label(l("tMix"))
+	Comment("splitmix64: x += gamma; z = x; z = (z^z>>30)*m1; z = (z^z>>27)*m2; z ^= z>>31.")
+	MOVQ(U64(testrng.Gamma), r.Tmp)
+	MOVQ(st(testrng.OffX), r.Dst)
+	ADDQ(r.Tmp, r.Dst)
+	MOVQ(r.Dst, st(testrng.OffX))
+	for _, s := range []struct {
+		shift uint8
+		mul   uint64
+	}{{30, testrng.Mul1}, {27, testrng.Mul2}, {31, 0}} {
+		MOVQ(r.Dst, r.Tmp)
+		SHRQ(U8(s.shift), r.Tmp)
+		XORQ(r.Tmp, r.Dst)
+		if s.mul != 0 {
+			MOVQ(U64(s.mul), r.Tmp)
+			IMULQ(r.Tmp, r.Dst)
+		}
+	}
+	XORL(r.Tmp.(reg.GP).As32(), r.Tmp.(reg.GP).As32())
+	STC()
+	Label(l("tDone"))
 }

@@ -1,0 +1,11 @@
+//go:build amd64 && !purego && aeskl_testrng
+
+package sealed
+
+import "github.com/go-keylocker/keylocker/internal/testrng"
+
+// testRNG is what sealedEncodeRandom draws from in builds with the
+// aeskl_testrng tag (sealedrandom_testrng_amd64.s).
+//
+//lint:ignore U1000 read by the generated assembly only
+var testRNG = &testrng.Source

@@ -1,0 +1,5 @@
+//go:build !aeskl_testrng
+
+package fallback
+
+const testRNGBuild = false

@@ -1,0 +1,82 @@
+package fallback
+
+import (
+	"runtime/debug"
+	"testing"
+	"unsafe"
+)
+
+// TestScratch: the kernel's view of a Scratch (read-write, locked as
+// Status says, not dumped, wiped on fork, guard pages on both sides, the
+// bytes at the end of their pages), faults on both sides, and after Close
+// no mapping left.
+func TestScratch(t *testing.T) {
+	for _, n := range []int{16, 64, 5000} {
+		s, err := NewScratch(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := s.Bytes()
+		if len(b) != n {
+			t.Fatalf("%d bytes, want %d", len(b), n)
+		}
+		for i := range b {
+			b[i] = 0xA5
+		}
+		st := s.Status()
+		addr := uintptr(unsafe.Pointer(&b[0]))
+		ents := readSmaps(t)
+		idx := -1
+		for i, e := range ents {
+			if e.lo <= addr && addr < e.hi {
+				idx = i
+			}
+		}
+		if idx <= 0 || idx == len(ents)-1 {
+			t.Fatalf("scratch %#x not in /proc/self/smaps between two mappings", addr)
+		}
+		e := ents[idx]
+		has := func(f string) bool {
+			for _, x := range e.flags {
+				if x == f {
+					return true
+				}
+			}
+			return false
+		}
+		if e.perms != "rw-p" || !st.GuardPages {
+			t.Errorf("perms %q, guard pages %v", e.perms, st.GuardPages)
+		}
+		if st.Locked != has("lo") || !st.DontDump || !has("dd") || st.WipeOnFork != has("wf") {
+			t.Errorf("Status %+v, VmFlags %v", st, e.flags)
+		}
+		if before, after := ents[idx-1], ents[idx+1]; before.hi != e.lo || before.perms != "---p" || after.lo != e.hi || after.perms != "---p" {
+			t.Errorf("guard pages missing: before %x-%x %s, after %x-%x %s", before.lo, before.hi, before.perms, after.lo, after.hi, after.perms)
+		}
+		if uintptr(unsafe.Pointer(&b[n-1]))+1 != e.hi {
+			t.Errorf("the bytes end at %#x, their pages at %#x", uintptr(unsafe.Pointer(&b[n-1]))+1, e.hi)
+		}
+		old := debug.SetPanicOnFault(true)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("n=%d: reading the byte after the scratch did not fault", n)
+				}
+			}()
+			scratchSink = *(*byte)(unsafe.Add(unsafe.Pointer(&b[0]), n))
+		}()
+		debug.SetPanicOnFault(old)
+		s.Close()
+		s.Close()
+		for _, e := range readSmaps(t) {
+			if e.lo <= addr && addr < e.hi {
+				t.Errorf("after Close the scratch is still mapped: %x-%x %s", e.lo, e.hi, e.perms)
+			}
+		}
+	}
+	if _, err := NewScratch(0); err == nil {
+		t.Error("NewScratch(0): no error")
+	}
+}
+
+var scratchSink byte
