@@ -847,3 +847,69 @@ func TestEmptyLastSegment(t *testing.T) {
 		t.Errorf("ReaderAt: %d, %v", n, err)
 	}
 }
+
+// closedCipher reports whether c refuses to work (it was closed).
+func closedCipher(c *aeskl.Cipher) (closed bool) {
+	defer func() { closed = recover() != nil }()
+	var b [16]byte
+	c.Encrypt(b[:], b[:])
+	return false
+}
+
+// TestWriterAbort: a stream ended by Abort, whatever was written before,
+// never reads as complete; Abort wipes the handle and the plaintext
+// buffer, and the Writer refuses to go on.
+func TestWriterAbort(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	for _, n := range []int{0, 1, p.ptLimit(0), p.ptLimit(0) + 1, 3 * p.ptSeg(), 600 << 10} {
+		pt := plaintext(n)
+		var buf bytes.Buffer
+		w, err := k.NewWriter(&buf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := w.Write(pt); m != n || err != nil {
+			t.Fatalf("Write: %d, %v", m, err)
+		}
+		w.Abort()
+		if !closedCipher(w.c) || w.buf != nil {
+			t.Errorf("%d bytes: Abort left the handle or the plaintext buffer", n)
+		}
+		if _, err := w.Write([]byte{1}); !errors.Is(err, ErrClosed) {
+			t.Errorf("%d bytes: Write after Abort: %v", n, err)
+		}
+		if err := w.Close(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%d bytes: Close after Abort: %v", n, err)
+		}
+		w.Abort()
+		got, err := decrypt(t, k, buf.Bytes(), nil, 4096)
+		if !errors.Is(err, ErrAuthentication) && !errors.Is(err, ErrTruncated) {
+			t.Errorf("%d bytes, aborted: read %d bytes, %v; want a failure", n, len(got), err)
+		}
+		if !bytes.Equal(got, pt[:len(got)]) {
+			t.Errorf("%d bytes, aborted: read bytes that were not written", n)
+		}
+		r, err := k.NewReaderAt(bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil)
+		if err == nil {
+			_, err = r.ReadAt(make([]byte, n+1), 0)
+		}
+		if !errors.Is(err, ErrAuthentication) && !errors.Is(err, ErrTruncated) {
+			t.Errorf("%d bytes, aborted: ReaderAt: %v; want a failure", n, err)
+		}
+	}
+	// After Close, Abort changes nothing.
+	var buf bytes.Buffer
+	w, _ := k.NewWriter(&buf, nil)
+	w.Write([]byte("abc"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if err := w.Close(); err != nil {
+		t.Errorf("Close after Close and Abort: %v", err)
+	}
+	if got, err := decrypt(t, k, buf.Bytes(), nil, 10); err != nil || string(got) != "abc" {
+		t.Errorf("closed, then Abort: %q, %v", got, err)
+	}
+}

@@ -10,7 +10,10 @@ import (
 
 // A Writer encrypts what is written to it into a stream on an underlying
 // io.Writer. Close writes the last segment: a stream that was not closed
-// is incomplete and fails authentication.
+// is incomplete and fails authentication. When the plaintext cannot be
+// had whole (its source failed), call Abort instead of Close: it ends the
+// stream without a last segment, so that what was written cannot pass for
+// a complete stream.
 //
 // Small writes gather in a plaintext segment buffer. A Write that brings
 // whole segments is sealed straight from its argument in rounds of 512 KiB
@@ -218,8 +221,33 @@ func (w *Writer) Close() error {
 		w.sealOne(w.buf, true)
 		w.flush()
 	}
+	w.wipe()
+	return w.err
+}
+
+// Abort ends the stream without sealing a last segment: it writes nothing
+// more to the underlying writer, drops the sealed segments not yet written
+// and wipes the stream's key handle and plaintext buffer. The stream
+// written so far is incomplete: a Reader or ReaderAt fails on it
+// (ErrAuthentication or ErrTruncated) instead of returning io.EOF. Later
+// Writes and Close fail: with ErrClosed, or with the error that had
+// stopped the Writer. After Close, Abort does nothing, so it can be
+// deferred.
+func (w *Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if w.err == nil {
+		w.err = ErrClosed
+	}
+	w.out = w.out[:0]
+	w.wipe()
+}
+
+// wipe clears the plaintext buffer and the stream's key handle.
+func (w *Writer) wipe() {
 	clear(w.buf[:cap(w.buf)])
 	w.buf = nil
 	w.c.Close()
-	return w.err
 }
