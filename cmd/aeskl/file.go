@@ -423,9 +423,12 @@ func (f *fileOp) encrypt() error {
 	if err != nil {
 		return err
 	}
+	// Only a Close seals the last segment: on any error the stream is
+	// aborted, so that the part written (to standard output, where it
+	// cannot be taken back) never reads as a whole file.
+	defer w.Abort()
 	prog := cliutil.NewProgress(os.Stderr, size, "encrypting", f.quiet)
 	if err := copyBuf(prog.Writer(w), in); err != nil {
-		w.Close()
 		return err
 	}
 	if err := w.Close(); err != nil {

@@ -361,3 +361,23 @@ func TestFileNoTerminal(t *testing.T) {
 		t.Errorf("files left: %v", names)
 	}
 }
+
+// TestFileInputFails: when IN cannot be read to its end, encrypt exits 1
+// and what it wrote to standard output is not a complete stream: decrypt
+// refuses it instead of taking it for a shorter file.
+func TestFileInputFails(t *testing.T) {
+	dir := t.TempDir()
+	key := write(t, filepath.Join(dir, "key"), randBytes(32))
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ct, errOut, code := runCmd(t, nil, "encrypt", "--quiet", "--key-file", key, sub, "-")
+	if code != 1 || !strings.Contains(errOut, "is a directory") {
+		t.Fatalf("encrypt of a directory: status %d, %q", code, errOut)
+	}
+	pt, errOut, code := runCmd(t, []byte(ct), "decrypt", "--quiet", "--key-file", key, "-", "-")
+	if code != 1 || pt != "" || !strings.Contains(errOut, "truncated") {
+		t.Errorf("decrypt of the %d bytes written: status %d, %d bytes out, %q; want 1, none and a truncated stream", len(ct), code, len(pt), errOut)
+	}
+}
