@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // withProcs runs f with GOMAXPROCS set to n.
@@ -54,6 +56,46 @@ func TestParallel(t *testing.T) {
 							}
 						}
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestParallelPanic: a panic of f, on the calling goroutine or a
+// helper, comes out of parallel on the calling goroutine, and only once
+// no call of f runs any more and none will start.
+func TestParallelPanic(t *testing.T) {
+	for _, procs := range []int{1, 2, 5} {
+		withProcs(procs, func() {
+			for _, which := range []string{"first call", "every call", "last index"} {
+				var inFlight, calls, first atomic.Int32
+				const n = 64
+				got := func() (r any) {
+					defer func() { r = recover() }()
+					parallel(n, 1, func(i int) error {
+						inFlight.Add(1)
+						defer inFlight.Add(-1)
+						calls.Add(1)
+						if which == "every call" || (which == "first call" && first.Add(1) == 1) || (which == "last index" && i == n-1) {
+							panic(fmt.Sprintf("boom %d", i))
+						}
+						time.Sleep(200 * time.Microsecond)
+						return nil
+					})
+					return nil
+				}()
+				name := fmt.Sprintf("procs %d, a panic at the %s", procs, which)
+				if s, ok := got.(string); !ok || !strings.HasPrefix(s, "boom ") {
+					t.Fatalf("%s: parallel panicked with %v", name, got)
+				}
+				c := calls.Load()
+				if m := inFlight.Load(); m != 0 {
+					t.Errorf("%s: %d calls of f still running after parallel unwound", name, m)
+				}
+				time.Sleep(5 * time.Millisecond)
+				if c2 := calls.Load(); c2 != c {
+					t.Errorf("%s: %d calls of f started after parallel unwound", name, c2-c)
 				}
 			}
 		})
