@@ -157,28 +157,46 @@ func TestWriterPaths(t *testing.T) {
 }
 
 // TestWriterPlaintextInSinkBuffer: plaintext that lies in the free space
-// of the very buffer the stream goes to is not sealed over.
+// of the very buffer the stream goes to (its AvailableBuffer) is not
+// written over before it is sealed, in a Write of several rounds, whether
+// the sink is a bytes.Buffer or a bufio.Writer (which flushes and starts
+// again at the front of its buffer), with one goroutine or two.
 func TestWriterPlaintextInSinkBuffer(t *testing.T) {
 	p := Params{16, 4096}
 	k := newKey(t, randBytes(16), p)
-	var sink bytes.Buffer
-	sink.Grow(1 << 20)
-	w, err := k.NewWriter(&sink, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := sink.AvailableBuffer()
-	pt := free[100 : 100+50000]
-	copy(pt, plaintext(len(pt)))
-	want := bytes.Clone(pt)
-	if _, err := w.Write(pt); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := decrypt(t, k, sink.Bytes(), nil, 4096); err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("%d bytes, %v", len(got), err)
+	const n = 3 << 20 // six rounds
+	for _, procs := range []int{1, 2} {
+		withProcs(procs, func() {
+			for _, sinkName := range []string{"bytes.Buffer", "bufio.Writer"} {
+				var sink bytes.Buffer
+				var w io.Writer = &sink
+				if sinkName == "bytes.Buffer" {
+					sink.Grow(n + 4096)
+				} else {
+					w = bufio.NewWriterSize(&sink, n+4096)
+				}
+				sw, err := k.NewWriter(w, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				free := w.(interface{ AvailableBuffer() []byte }).AvailableBuffer()
+				pt := free[100 : 100+n]
+				copy(pt, plaintext(n))
+				want := bytes.Clone(pt)
+				if m, err := sw.Write(pt); err != nil || m != n {
+					t.Fatalf("Write: %d, %v", m, err)
+				}
+				if err := sw.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if bw, ok := w.(*bufio.Writer); ok {
+					bw.Flush()
+				}
+				if got, err := decrypt(t, k, sink.Bytes(), nil, 1<<20); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("procs %d, %s: %d bytes, %v; the plaintext differs", procs, sinkName, len(got), err)
+				}
+			}
+		})
 	}
 }
 

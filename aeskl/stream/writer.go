@@ -22,8 +22,15 @@ import (
 // offers one large enough (AvailableBuffer, as bytes.Buffer and
 // bufio.Writer do), otherwise into a buffer of one round. The stream is
 // the same byte for byte however it was written. Everything a Write
-// sealed is written to the underlying writer before the Write returns. A
-// Writer is not safe for concurrent use.
+// sealed is written to the underlying writer before the Write returns.
+//
+// A Write whose argument lies in the underlying writer's free space (its
+// AvailableBuffer, where the ciphertext goes) works from a copy of it,
+// wiped before the Write returns: the ciphertext would otherwise overwrite
+// plaintext not yet sealed. The argument must not lie in memory the
+// underlying writer writes to in other ways (the data it holds, once it
+// flushes and reuses its buffer). A Writer is not safe for concurrent
+// use.
 type Writer struct {
 	w      io.Writer
 	p      Params
@@ -76,6 +83,14 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	if w.closed {
 		return 0, ErrClosed
+	}
+	if ab, ok := w.w.(availableBuffer); ok {
+		if a := ab.AvailableBuffer(); overlap(a[:cap(a)], p) {
+			cp := make([]byte, len(p))
+			copy(cp, p)
+			defer clear(cp)
+			p = cp
+		}
 	}
 	n := 0
 	for len(p) > 0 && w.err == nil {
