@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl"
 )
@@ -911,5 +912,72 @@ func TestWriterAbort(t *testing.T) {
 	}
 	if got, err := decrypt(t, k, buf.Bytes(), nil, 10); err != nil || string(got) != "abc" {
 		t.Errorf("closed, then Abort: %q, %v", got, err)
+	}
+}
+
+// gateReader gives the first n bytes of r, then blocks until release is
+// closed.
+type gateReader struct {
+	r       io.Reader
+	n       int
+	release chan struct{}
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	if g.n == 0 {
+		<-g.release
+		return g.r.Read(p)
+	}
+	m, err := g.r.Read(p[:min(len(p), g.n)])
+	g.n -= m
+	return m, err
+}
+
+// TestReaderReturnsWhatItHas: a Read with room for many rounds returns
+// the round it has authenticated without starting a read that would wait
+// for more input (a slow pipe), and the rest follows once it comes.
+func TestReaderReturnsWhatItHas(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 * p.roundSegments() * p.ptSeg())
+	ct := encrypt(t, k, pt, nil, 0)
+	round := p.roundSegments()
+	// The header, one round and the byte after it (the Reader reads one
+	// byte ahead to see where the stream ends).
+	avail := int(p.ctStart(uint64(round))) + 1
+	g := &gateReader{r: bytes.NewReader(ct), n: avail, release: make(chan struct{})}
+	released := false
+	defer func() {
+		if !released {
+			close(g.release)
+		}
+	}()
+	r, err := k.NewReader(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	buf := make([]byte, len(pt)+100)
+	go func() {
+		n, err := r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case res := <-done:
+		if want := int(p.ptStart(uint64(round))); res.n != want || res.err != nil || !bytes.Equal(buf[:res.n], pt[:want]) {
+			t.Fatalf("Read: %d, %v; want the %d bytes of the first round", res.n, res.err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read holds an authenticated round back, waiting for more input")
+	}
+	close(g.release)
+	released = true
+	rest, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(rest, pt[p.ptStart(uint64(round)):]) {
+		t.Errorf("the rest: %d bytes, %v", len(rest), err)
 	}
 }
