@@ -981,3 +981,72 @@ func TestReaderReturnsWhatItHas(t *testing.T) {
 		t.Errorf("the rest: %d bytes, %v", len(rest), err)
 	}
 }
+
+// TestWriterCount: a Write that fails counts only bytes of its argument
+// whose segments reached the underlying writer whole, on every path
+// (sealed in rounds, into the sink's buffer or not, or segment by segment
+// from small writes).
+func TestWriterCount(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 << 20)
+	for _, accept := range []int{p.HeaderSize(), p.HeaderSize() + 5000, 700 << 10, 2 << 20} {
+		// The plaintext of the segments the sink takes whole.
+		whole := 0
+		for s := uint64(1); p.ctStart(s) <= int64(accept); s++ {
+			whole = int(p.ptStart(s))
+		}
+		for _, chunk := range []int{len(pt), 100_000, 1000} {
+			for _, short := range []bool{false, true} {
+				for _, roomy := range []bool{false, true} {
+					name := fmt.Sprintf("sink taking %d bytes (short %v, AvailableBuffer %v), writes of %d", accept, short, roomy, chunk)
+					var sink io.Writer = &failWriter{n: accept, short: short}
+					if roomy {
+						// Sealed straight into the free space of the
+						// writer that fails.
+						b := &bufferedFail{fail: sink}
+						b.Grow(4 << 20)
+						sink = b
+					}
+					w, err := k.NewWriter(sink, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					off, n := 0, 0
+					var werr error
+					for ; off < len(pt); off += chunk {
+						want := min(chunk, len(pt)-off)
+						if n, werr = w.Write(pt[off : off+want]); werr != nil {
+							break
+						}
+						if n != want {
+							t.Fatalf("%s: Write of %d: %d, nil", name, want, n)
+						}
+					}
+					if werr == nil {
+						t.Fatalf("%s: no error", name)
+					}
+					// At most the segments the sink took whole; at least
+					// those before the round (and segment) being written.
+					if n < 0 || n > max(0, whole-off) || n < whole-off-(p.roundSegments()+1)*p.ptSeg() {
+						t.Errorf("%s: the failing Write (at byte %d) counted %d bytes; the sink took segments up to byte %d", name, off, n, whole)
+					}
+				}
+			}
+		}
+	}
+}
+
+// bufferedFail is a bytes.Buffer (whose AvailableBuffer the Writer seals
+// into) that passes every Write on to fail first and takes what fail
+// took, with its error.
+type bufferedFail struct {
+	bytes.Buffer
+	fail io.Writer
+}
+
+func (b *bufferedFail) Write(p []byte) (int, error) {
+	n, err := b.fail.Write(p)
+	b.Buffer.Write(p[:n])
+	return n, err
+}

@@ -42,6 +42,9 @@ type Writer struct {
 	out    []byte // sealed segments not yet written
 	err    error  // sticky
 	closed bool
+	// Of the argument of the Write under way: bytes whose segments are
+	// in out, and bytes whose segments have been written.
+	pending, done int
 }
 
 var _ io.WriteCloser = (*Writer)(nil)
@@ -77,6 +80,10 @@ func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, erro
 
 // Write encrypts p. Whole segments are sealed as soon as it is known that
 // more plaintext follows them; the rest waits for the next Write or Close.
+// Without an error it returns len(p). With one (the Writer is then
+// stopped), the count is of the bytes of p whose segments were written
+// to the underlying writer before the write that failed; bytes still in
+// the plaintext buffer or in segments not written are not counted.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
@@ -92,26 +99,33 @@ func (w *Writer) Write(p []byte) (int, error) {
 			p = cp
 		}
 	}
-	n := 0
+	w.pending, w.done = 0, 0
+	buffered := 0 // bytes of p in w.buf
 	for len(p) > 0 && w.err == nil {
 		lim := w.p.ptLimit(w.seg)
 		if len(w.buf) == 0 && len(p) > lim {
 			m := w.sealRound(p)
 			p = p[m:]
-			n += m
 			continue
 		}
 		m := copy(w.buf[len(w.buf):lim], p)
 		w.buf = w.buf[:len(w.buf)+m]
 		p = p[m:]
-		n += m
+		buffered += m
 		if len(w.buf) == lim && len(p) > 0 {
 			w.sealOne(w.buf, false)
+			if w.err == nil {
+				w.pending += buffered
+			}
+			buffered = 0
 			w.buf = w.buf[:0]
 		}
 	}
 	w.flush()
-	return n, w.err
+	if w.err != nil {
+		return w.done, w.err
+	}
+	return w.done + buffered, nil
 }
 
 // sealRound seals the whole segments at the start of p that more of p
@@ -153,9 +167,12 @@ func (w *Writer) sealRound(p []byte) int {
 	}
 	w.seg += uint64(k)
 	if direct {
-		w.write(dst)
+		if w.write(dst); w.err == nil {
+			w.done += used
+		}
 	} else {
 		w.out = w.out[:len(w.out)+ctLen]
+		w.pending += used
 	}
 	return used
 }
@@ -209,11 +226,15 @@ func (w *Writer) sealOne(pt []byte, last bool) {
 	w.seg++
 }
 
+// flush writes the sealed segments in w.out.
 func (w *Writer) flush() {
 	if len(w.out) > 0 && w.err == nil {
-		w.write(w.out)
+		if w.write(w.out); w.err == nil {
+			w.done += w.pending
+		}
 	}
 	w.out = w.out[:0]
+	w.pending = 0
 }
 
 func (w *Writer) write(b []byte) {
