@@ -204,7 +204,8 @@ var (
 // is encrypted with AES-GCM under an aeskl handle of a random AES-256 key
 // made for this Key, and decrypted only for the key derivation of each
 // stream, into a buffer wiped right after. A Key is safe for concurrent
-// use, except Close.
+// use, Close included: Close waits for the key derivations under way, and
+// the streams started after it fail with ErrClosed.
 type Key struct {
 	p       Params
 	opts    []aeskl.Option

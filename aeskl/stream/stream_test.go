@@ -1050,3 +1050,48 @@ func (b *bufferedFail) Write(p []byte) (int, error) {
 	b.Buffer.Write(p[:n])
 	return n, err
 }
+
+// TestConcurrentClose: Close of a Key or a ReaderAt while other goroutines
+// use it (run it under -race): every call either works or fails with
+// ErrClosed.
+func TestConcurrentClose(t *testing.T) {
+	p := Params{16, 4096}
+	for range 20 {
+		k, err := NewKey(randBytes(16), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt := plaintext(20000)
+		ct := encrypt(t, k, pt, nil, 0)
+		ra, err := k.NewReaderAt(bytes.NewReader(ct), int64(len(ct)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for range 5 {
+					var err error
+					if g%2 == 0 {
+						var w *Writer
+						if w, err = k.NewWriter(io.Discard, nil); err == nil {
+							w.Close()
+						}
+					} else {
+						buf := make([]byte, 5000)
+						var n int
+						if n, err = ra.ReadAt(buf, 7000); err == nil && !bytes.Equal(buf[:n], pt[7000:12000]) {
+							t.Error("ReadAt returned other bytes")
+						}
+					}
+					if err != nil && !errors.Is(err, ErrClosed) {
+						t.Errorf("a call alongside Close: %v", err)
+					}
+				}
+			})
+		}
+		k.Close()
+		ra.Close()
+		wg.Wait()
+	}
+}
