@@ -182,28 +182,26 @@ func init() {
 		run: func(args []string) int { return runFile("decrypt", args) }})
 }
 
-// fileUsage is the help of encrypt and decrypt.
-const fileUsage = `usage: aeskl %[1]s [--key-file F | --passphrase-file F] [options] IN OUT
+// fileAbout is the help of encrypt and decrypt after their summary.
+const fileAbout = `IN and OUT may be - for standard input or output. The key is the raw 16- or
+32-byte key in --key-file (AES-128 or AES-256), or comes from a passphrase
+through argon2id: read from --passphrase-file (its contents without one
+trailing newline), or asked for on the terminal when neither flag is
+given. OUT is written to a temporary file renamed into place at the end, and
+an existing OUT is kept unless --force.
 
-%[2]s IN to OUT; either may be - for standard input or output. The key is
-the raw 16- or 32-byte key in --key-file (AES-128 or AES-256), or comes
-from a passphrase through argon2id: read from --passphrase-file (its
-contents without one trailing newline), or asked for on the terminal
-when neither option is given. OUT is written to a temporary file renamed
-into place at the end, and an existing OUT is kept unless --force.
+encrypt exits with status 1 and leaves no OUT when IN cannot be read to its
+end; when OUT is -, the stream written so far lacks its last segment, so that
+decrypt refuses it.
 
 decrypt checks every segment (1 MiB) before writing it: on any failure
 (wrong key or passphrase, a modified or truncated file) it exits with
 status 1 and OUT is not created. When OUT is -, the segments that
-authenticated before the failure have been written, and nothing after.
-
-options:
-`
+authenticated before the failure have been written, and nothing after.`
 
 // runFile runs encrypt or decrypt and returns the exit status.
 func runFile(op string, args []string) int {
-	name := "aeskl " + op
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := newFlags(op, fileAbout)
 	keyFile := fs.String("key-file", "", "read the raw 16- or 32-byte key from `FILE`")
 	passFile := fs.String("passphrase-file", "", "read the passphrase from `FILE`")
 	force := fs.Bool("force", false, "overwrite OUT if it exists")
@@ -212,25 +210,14 @@ func runFile(op string, args []string) int {
 	if op == "encrypt" {
 		argon2Flag = fs.String("argon2", defaultArgon2.String(), "argon2id cost of a passphrase: `T,M,P` = passes, memory in MiB, threads")
 	}
-	// The flag package reports a bad option on stderr; -h prints the
-	// help on stdout.
-	fs.Usage = func() {}
-	help := func() {
-		verb := map[string]string{"encrypt": "Encrypt", "decrypt": "Decrypt"}[op]
-		fmt.Fprintf(os.Stdout, fileUsage, op, verb)
-		fs.SetOutput(os.Stdout)
-		fs.PrintDefaults()
-	}
-	// Options may come before, between or after IN and OUT.
+	// Flags may come before, between or after IN and OUT.
 	var pos []string
 	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if err == flag.ErrHelp {
-				help()
-				return 0
-			}
-			fmt.Fprintf(os.Stderr, "usage: %s %s (-h for help)\n", name, commands[op].usage)
-			return 2
+		if err := fs.Parse(rest); errors.Is(err, flag.ErrHelp) {
+			fs.Usage(os.Stdout)
+			return 0
+		} else if err != nil {
+			return fs.UsageError(os.Stderr, "%v", err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -238,26 +225,22 @@ func runFile(op string, args []string) int {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if len(pos) != 2 {
-		if len(pos) < 2 {
-			fmt.Fprintf(os.Stderr, "%s: want IN and OUT, got %d argument(s) (-h for help)\n", name, len(pos))
-		} else {
-			fmt.Fprintf(os.Stderr, "%s: unexpected argument %q (want IN and OUT only)\n", name, pos[2])
-		}
-		return 2
-	}
-	if *keyFile != "" && *passFile != "" {
-		fmt.Fprintf(os.Stderr, "%s: --key-file and --passphrase-file exclude each other\n", name)
-		return 2
+	switch {
+	case len(pos) < 2:
+		return fs.UsageError(os.Stderr, "want IN and OUT, got %d argument(s)", len(pos))
+	case len(pos) > 2:
+		return fs.UsageError(os.Stderr, "unexpected argument %q (want IN and OUT only)", pos[2])
+	case *keyFile != "" && *passFile != "":
+		return fs.UsageError(os.Stderr, "--key-file and --passphrase-file exclude each other")
 	}
 	cost := defaultArgon2
 	if argon2Flag != nil {
 		var err error
 		if cost, err = parseArgon2(*argon2Flag); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-			return 2
+			return fs.UsageError(os.Stderr, "%v", err)
 		}
 	}
+	name := fs.Name()
 	f := &fileOp{name: name, in: pos[0], out: pos[1], keyFile: *keyFile, passFile: *passFile,
 		force: *force, quiet: *quiet, argon2: cost}
 	var err error

@@ -113,6 +113,9 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"bench", "-h"}, 0, "--chart FILE"},
 		{[]string{"bench", "compare", "--help"}, 0, "usage: aeskl bench compare [--chart FILE] A.json B.json..."},
 		{[]string{"version", "--help"}, 0, "usage: aeskl version"},
+		{[]string{"encrypt", "--help"}, 0, "--passphrase-file FILE"},
+		{[]string{"decrypt", "-h"}, 0, "usage: aeskl decrypt [--key-file F | --passphrase-file F]"},
+		{[]string{"help", "encrypt"}, 0, "--argon2 T,M,P"},
 		{nil, 2, "aeskl: no command given"},
 		{[]string{"frobnicate"}, 2, `aeskl: unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, 2, `aeskl help: unknown command "frobnicate"`},
@@ -136,6 +139,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"bench", "compare", "--chart", "c.gif", "a.json", "b.json"}, 2, "--chart"},
 		{[]string{"bench", "compare", "/nonexistent/a.json", "/nonexistent/b.json"}, 1, "no such file"},
 		{[]string{"version", "now"}, 2, `aeskl version: unexpected argument "now"`},
+		{[]string{"encrypt", "--bogus", "a", "b"}, 2, "aeskl encrypt: flag provided but not defined: --bogus"},
+		{[]string{"decrypt", "a", "b", "--argon2", "1,1,1"}, 2, "aeskl decrypt: flag provided but not defined: --argon2"},
+		{[]string{"encrypt", "a", "--key-file"}, 2, "aeskl encrypt: flag needs an argument: --key-file"},
+		{[]string{"decrypt", "a"}, 2, "aeskl decrypt: want IN and OUT, got 1 argument(s)"},
+		{[]string{"encrypt", "a", "b", "c"}, 2, `aeskl encrypt: unexpected argument "c"`},
+		{[]string{"encrypt", "--argon2", "1,x,1", "a", "b"}, 2, `aeskl encrypt: --argon2 "1,x,1": "x" is not a number`},
 	} {
 		out, errOut, status := runInProcess(t, c.args...)
 		name := strings.Join(c.args, " ")
