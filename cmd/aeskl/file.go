@@ -186,7 +186,7 @@ func init() {
 const fileAbout = `IN and OUT may be - for standard input or output. The key is the raw 16- or
 32-byte key in --key-file (AES-128 or AES-256), or comes from a passphrase
 through argon2id: read from --passphrase-file (its contents without one
-trailing newline), or asked for on the terminal when neither flag is
+trailing \n or \r\n), or asked for on the terminal when neither flag is
 given. OUT is written to a temporary file renamed into place at the end, and
 an existing OUT is kept unless --force.
 
@@ -325,8 +325,11 @@ func readPassphraseFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
 	}
 	pw := buf[:n]
-	pw = bytes.TrimSuffix(pw, []byte("\n"))
-	pw = bytes.TrimSuffix(pw, []byte("\r"))
+	if bytes.HasSuffix(pw, []byte("\r\n")) {
+		pw = pw[:len(pw)-2]
+	} else {
+		pw = bytes.TrimSuffix(pw, []byte("\n"))
+	}
 	if len(pw) == 0 {
 		clear(buf)
 		return nil, fmt.Errorf("passphrase file %s: empty passphrase", path)

@@ -381,3 +381,29 @@ func TestFileInputFails(t *testing.T) {
 		t.Errorf("decrypt of the %d bytes written: status %d, %d bytes out, %q; want 1, none and a truncated stream", len(ct), code, len(pt), errOut)
 	}
 }
+
+// TestPassphraseFile: one trailing "\n" or "\r\n" is not part of the
+// passphrase; anything else is, a lone "\r" included.
+func TestPassphraseFile(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]string{
+		"pw":       "pw",
+		"pw\n":     "pw",
+		"pw\r\n":   "pw",
+		"pw\r":     "pw\r",
+		"pw\n\n":   "pw\n",
+		"pw\r\n\n": "pw\r\n",
+		"pw\n\r\n": "pw\n",
+		" pw \t\n": " pw \t",
+	} {
+		got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content)))
+		if err != nil || string(got) != want {
+			t.Errorf("passphrase file %q: %q, %v; want %q", content, got, err, want)
+		}
+	}
+	for _, content := range []string{"", "\n", "\r\n"} {
+		if got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content))); err == nil || !strings.Contains(err.Error(), "empty passphrase") {
+			t.Errorf("passphrase file %q: %q, %v; want an empty passphrase refused", content, got, err)
+		}
+	}
+}
