@@ -187,8 +187,8 @@ const fileAbout = `IN and OUT may be - for standard input or output. The key is 
 32-byte key in --key-file (AES-128 or AES-256), or comes from a passphrase
 through argon2id: read from --passphrase-file (its contents without one
 trailing \n or \r\n), or asked for on the terminal when neither flag is
-given. OUT is written to a temporary file renamed into place at the end, and
-an existing OUT is kept unless --force.
+given. OUT is written to a temporary file renamed into place at the end (an
+interrupt removes it), and an existing OUT is kept unless --force.
 
 encrypt exits with status 1 and leaves no OUT when IN cannot be read to its
 end; when OUT is -, the stream written so far lacks its last segment, so that
@@ -361,6 +361,28 @@ func argon2Key(pw []byte, h *fileHeader) []byte {
 	return k
 }
 
+// openOutput starts OUT with plain's openOutput, whose outputs an
+// interrupt (SIGINT, SIGTERM) removes before the command exits with status
+// 130: a file goes to a temporary file renamed into place by commit,
+// standard output ("-") is written as it comes. Unlike plain's OUT, an
+// existing OUT must be a regular file: a device or pipe would be written
+// in place, and OUT must hold nothing until it holds the whole result.
+func (f *fileOp) openOutput() (*output, io.Writer, error) {
+	if f.out != "-" {
+		if fi, err := os.Stat(f.out); err == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("%s: not a regular file", f.out)
+		}
+	}
+	o, err := openOutput(f.out, f.force, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.w != nil {
+		return o, o.w, nil
+	}
+	return o, io.NewOffsetWriter(o.wa, o.at), nil
+}
+
 // encrypt and decrypt open IN and OUT before they ask for a passphrase:
 // a missing input or an existing output fails at once.
 func (f *fileOp) encrypt() error {
@@ -372,11 +394,11 @@ func (f *fileOp) encrypt() error {
 		return err
 	}
 	defer in.Close()
-	out, err := cliutil.CreateOutput(f.out, f.force)
+	o, out, err := f.openOutput()
 	if err != nil {
 		return err
 	}
-	defer out.Abort()
+	defer o.abort()
 	h := &fileHeader{keySize: 32, segmentSize: fileSegmentSize}
 	var mk []byte
 	if f.keyFile != "" {
@@ -420,7 +442,7 @@ func (f *fileOp) encrypt() error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if err := out.Commit(); err != nil {
+	if err := o.commit(); err != nil {
 		return err
 	}
 	prog.Done()
@@ -443,11 +465,11 @@ func (f *fileOp) decrypt() error {
 	case h.kdf == kdfArgon2id && f.keyFile != "":
 		return fmt.Errorf("%s was encrypted with a passphrase, not a key file", f.in)
 	}
-	out, err := cliutil.CreateOutput(f.out, f.force)
+	o, out, err := f.openOutput()
 	if err != nil {
 		return err
 	}
-	defer out.Abort()
+	defer o.abort()
 	var mk []byte
 	if h.kdf == kdfKeyFile {
 		if mk, err = readKeyFile(f.keyFile); err != nil {
@@ -493,7 +515,7 @@ func (f *fileOp) decrypt() error {
 		}
 		return err
 	}
-	if err := out.Commit(); err != nil {
+	if err := o.commit(); err != nil {
 		return err
 	}
 	prog.Done()
