@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,5 +353,22 @@ func TestBenchInterrupt(t *testing.T) {
 	}
 	if names := dirNames(t, dir); len(names) != 0 {
 		t.Errorf("left behind: %v", names)
+	}
+}
+
+// TestPackageDoc: the package documentation shows every command.
+func TestPackageDoc(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := f.Doc.Text()
+	for name := range commands {
+		if !strings.Contains(doc, "\taeskl "+name+" ") {
+			t.Errorf("the package documentation lacks a line for aeskl %s:\n%s", name, doc)
+		}
+	}
+	if !strings.Contains(doc, "\taeskl help [COMMAND]") {
+		t.Errorf("the package documentation lacks aeskl help:\n%s", doc)
 	}
 }
