@@ -34,6 +34,12 @@ func (p Params) roundSegments() int { return max(2, roundBytes/p.SegmentSize) }
 // After a failure no new chunk is taken; the chunks taken before it are
 // finished (up to their own first failure), so every index below the one
 // returned was run.
+//
+// A panic in f stops the taking of chunks too, and parallel returns (or
+// unwinds) only once no helper runs f any more: a panic on the calling
+// goroutine goes on after the helpers have stopped, and the first panic
+// of a helper is raised again on the calling goroutine, where its caller
+// can recover it.
 func parallel(n, grain int, f func(i int) error) (int, error) {
 	workers := min((n+grain-1)/grain, runtime.GOMAXPROCS(0), maxWorkers)
 	if workers <= 1 {
@@ -45,11 +51,13 @@ func parallel(n, grain int, f func(i int) error) (int, error) {
 		return -1, nil
 	}
 	var (
-		next    atomic.Int64
-		stop    atomic.Bool
-		mu      sync.Mutex
-		failed  = n
-		failErr error
+		next     atomic.Int64
+		stop     atomic.Bool
+		mu       sync.Mutex
+		failed   = n
+		failErr  error
+		panicked bool
+		panicVal any
 	)
 	work := func() {
 		for !stop.Load() {
@@ -70,12 +78,35 @@ func parallel(n, grain int, f func(i int) error) (int, error) {
 			}
 		}
 	}
+	helper := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				stop.Store(true)
+				mu.Lock()
+				if !panicked {
+					panicked, panicVal = true, r
+				}
+				mu.Unlock()
+			}
+		}()
+		work()
+	}
 	var wg sync.WaitGroup
 	for range workers - 1 {
-		wg.Go(work)
+		wg.Go(helper)
 	}
-	work()
-	wg.Wait()
+	func() {
+		// A panic of f here unwinds through this: the helpers stop
+		// taking chunks, and the panic goes on once they have returned.
+		defer func() {
+			stop.Store(true)
+			wg.Wait()
+		}()
+		work()
+	}()
+	if panicked {
+		panic(panicVal)
+	}
 	if failErr == nil {
 		return -1, nil
 	}
@@ -86,8 +117,8 @@ func parallel(n, grain int, f func(i int) error) (int, error) {
 func (p Params) grain() int { return max(1, (64<<10)/p.SegmentSize) }
 
 // seal seals one segment, turning the panic of a rejected handle into an
-// error (it may run on a goroutine of its own, where a panic could not be
-// recovered by the caller).
+// error: the Writer reports a rejected handle as an error, as the Reader
+// does (GCM's Open returns it). Any other panic goes on.
 func seal(g interface {
 	Seal(dst, nonce, plaintext, ad []byte) []byte
 }, dst []byte, nonce *[nonceSize]byte, pt []byte) (err error) {

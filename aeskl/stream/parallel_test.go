@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // withProcs runs f with GOMAXPROCS set to n.
@@ -54,6 +56,46 @@ func TestParallel(t *testing.T) {
 							}
 						}
 					}
+				}
+			}
+		})
+	}
+}
+
+// TestParallelPanic: a panic of f, on the calling goroutine or a
+// helper, comes out of parallel on the calling goroutine, and only once
+// no call of f runs any more and none will start.
+func TestParallelPanic(t *testing.T) {
+	for _, procs := range []int{1, 2, 5} {
+		withProcs(procs, func() {
+			for _, which := range []string{"first call", "every call", "last index"} {
+				var inFlight, calls, first atomic.Int32
+				const n = 64
+				got := func() (r any) {
+					defer func() { r = recover() }()
+					parallel(n, 1, func(i int) error {
+						inFlight.Add(1)
+						defer inFlight.Add(-1)
+						calls.Add(1)
+						if which == "every call" || (which == "first call" && first.Add(1) == 1) || (which == "last index" && i == n-1) {
+							panic(fmt.Sprintf("boom %d", i))
+						}
+						time.Sleep(200 * time.Microsecond)
+						return nil
+					})
+					return nil
+				}()
+				name := fmt.Sprintf("procs %d, a panic at the %s", procs, which)
+				if s, ok := got.(string); !ok || !strings.HasPrefix(s, "boom ") {
+					t.Fatalf("%s: parallel panicked with %v", name, got)
+				}
+				c := calls.Load()
+				if m := inFlight.Load(); m != 0 {
+					t.Errorf("%s: %d calls of f still running after parallel unwound", name, m)
+				}
+				time.Sleep(5 * time.Millisecond)
+				if c2 := calls.Load(); c2 != c {
+					t.Errorf("%s: %d calls of f started after parallel unwound", name, c2-c)
 				}
 			}
 		})
@@ -115,28 +157,46 @@ func TestWriterPaths(t *testing.T) {
 }
 
 // TestWriterPlaintextInSinkBuffer: plaintext that lies in the free space
-// of the very buffer the stream goes to is not sealed over.
+// of the very buffer the stream goes to (its AvailableBuffer) is not
+// written over before it is sealed, in a Write of several rounds, whether
+// the sink is a bytes.Buffer or a bufio.Writer (which flushes and starts
+// again at the front of its buffer), with one goroutine or two.
 func TestWriterPlaintextInSinkBuffer(t *testing.T) {
 	p := Params{16, 4096}
 	k := newKey(t, randBytes(16), p)
-	var sink bytes.Buffer
-	sink.Grow(1 << 20)
-	w, err := k.NewWriter(&sink, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := sink.AvailableBuffer()
-	pt := free[100 : 100+50000]
-	copy(pt, plaintext(len(pt)))
-	want := bytes.Clone(pt)
-	if _, err := w.Write(pt); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := decrypt(t, k, sink.Bytes(), nil, 4096); err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("%d bytes, %v", len(got), err)
+	const n = 3 << 20 // six rounds
+	for _, procs := range []int{1, 2} {
+		withProcs(procs, func() {
+			for _, sinkName := range []string{"bytes.Buffer", "bufio.Writer"} {
+				var sink bytes.Buffer
+				var w io.Writer = &sink
+				if sinkName == "bytes.Buffer" {
+					sink.Grow(n + 4096)
+				} else {
+					w = bufio.NewWriterSize(&sink, n+4096)
+				}
+				sw, err := k.NewWriter(w, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				free := w.(interface{ AvailableBuffer() []byte }).AvailableBuffer()
+				pt := free[100 : 100+n]
+				copy(pt, plaintext(n))
+				want := bytes.Clone(pt)
+				if m, err := sw.Write(pt); err != nil || m != n {
+					t.Fatalf("Write: %d, %v", m, err)
+				}
+				if err := sw.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if bw, ok := w.(*bufio.Writer); ok {
+					bw.Flush()
+				}
+				if got, err := decrypt(t, k, sink.Bytes(), nil, 1<<20); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("procs %d, %s: %d bytes, %v; the plaintext differs", procs, sinkName, len(got), err)
+				}
+			}
+		})
 	}
 }
 

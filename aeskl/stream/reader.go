@@ -16,9 +16,11 @@ import (
 //
 // A Read into a buffer too small for a whole segment decrypts one segment
 // in place in the Reader's buffer and hands it out over several Reads. A
-// Read with room for whole segments reads rounds of 512 KiB of them (at
-// least two) and decrypts them straight into its argument. A Reader holds
-// one round of ciphertext. It is not safe for concurrent use.
+// Read with room for whole segments reads one round of them (those that
+// fit, up to 512 KiB of them or two segments if that is more) and
+// decrypts them straight into its argument: a Read returns as soon as it
+// has plaintext, without waiting for more input. A Reader holds one round
+// of ciphertext. It is not safe for concurrent use.
 type Reader struct {
 	r      io.Reader
 	p      Params
@@ -58,61 +60,51 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 }
 
 // Read returns authenticated plaintext. When p has room for whole
-// segments they are decrypted straight into it; if one fails, Read
-// returns the bytes of the segments before it (and the error on the next
-// call), and the part of p the failed segment was decrypted into is
-// zeroed.
+// segments, Read reads as many as fit, up to a round, and decrypts them
+// straight into it; it returns once that round is done, without starting
+// another read. If a segment fails, Read returns the bytes of the
+// segments before it (and the error on the next call), and the part of p
+// the failed segment was decrypted into is zeroed.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(r.pt) > 0 {
 		n := copy(p, r.pt)
 		r.pt = r.pt[n:]
 		return n, nil
 	}
+	if len(p) == 0 || r.err != nil {
+		if r.err == io.EOF && len(p) == 0 {
+			return 0, nil
+		}
+		return 0, r.err
+	}
+	// How many whole segments (up to a round) fit in p?
+	k, room := 0, len(p)
+	for k < r.p.roundSegments() {
+		lim := r.p.ptLimit(r.seg + uint64(k))
+		if lim > room {
+			break
+		}
+		room -= lim
+		k++
+	}
 	n := 0
-	for n < len(p) && r.err == nil {
-		// How many whole segments fit in the rest of p? After the first
-		// round of this call, go on only while one does: no read is
-		// started that the caller did not ask for.
-		k, room := 0, len(p)-n
-		for k < r.p.roundSegments() {
-			lim := r.p.ptLimit(r.seg + uint64(k))
-			if lim > room {
-				break
-			}
-			room -= lim
-			k++
-		}
-		if k == 0 && n > 0 {
-			break
-		}
-		sizes, last := r.fill(max(k, 1))
-		if r.err != nil && len(sizes) == 0 {
-			break
-		}
+	if sizes, last := r.fill(max(k, 1)); len(sizes) > 0 {
 		if k == 0 {
 			// One segment, in place, handed out over several Reads.
 			seg := r.ct[:sizes[0]]
 			if err := r.open(seg[:0], seg, r.seg, last); err != nil {
 				r.fail(err, r.seg)
-				break
+			} else {
+				r.advance(1, last)
+				n = copy(p, seg[:len(seg)-TagSize])
+				r.pt = seg[n : len(seg)-TagSize]
 			}
-			r.advance(1, last)
-			m := copy(p[n:], seg[:len(seg)-TagSize])
-			n += m
-			r.pt = seg[m : len(seg)-TagSize]
-			break
-		}
-		m, err := r.openRound(p[n:], sizes, last)
-		n += m
-		if err != nil {
-			break
+		} else {
+			n, _ = r.openRound(p, sizes, last)
 		}
 	}
 	if n > 0 {
 		return n, nil
-	}
-	if r.err == io.EOF && len(p) == 0 {
-		return 0, nil
 	}
 	return 0, r.err
 }

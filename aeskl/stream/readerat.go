@@ -12,8 +12,9 @@ import (
 
 // A ReaderAt decrypts any range of a stream stored in an io.ReaderAt of a
 // known size: each ReadAt reads and authenticates only the segments that
-// hold the range. It is safe for concurrent use (except Close), as
-// io.ReaderAt asks. The stream's size fixes which segment is the last, so
+// hold the range. It is safe for concurrent use, as io.ReaderAt asks,
+// Close included: Close waits for the ReadAts under way, and later ones
+// return ErrClosed. The stream's size fixes which segment is the last, so
 // a truncated or extended stream fails on its last segment; a read that
 // does not reach the last segment does not check it.
 type ReaderAt struct {

@@ -35,8 +35,10 @@
 //
 // Writer and Reader hold a bounded amount of data: a round of segments
 // (512 KiB, or two segments if that is more) and, for the Writer, one
-// plaintext segment; a ReaderAt one segment per ReadAt in progress. None
-// of them returns plaintext of a segment that failed authentication.
+// plaintext segment (and, during a Write whose argument lies in the
+// underlying writer's free space, a copy of that argument); a ReaderAt one
+// segment per ReadAt in progress. None of them returns plaintext of a
+// segment that failed authentication.
 package stream
 
 import (
@@ -202,7 +204,8 @@ var (
 // is encrypted with AES-GCM under an aeskl handle of a random AES-256 key
 // made for this Key, and decrypted only for the key derivation of each
 // stream, into a buffer wiped right after. A Key is safe for concurrent
-// use, except Close.
+// use, Close included: Close waits for the key derivations under way, and
+// the streams started after it fail with ErrClosed.
 type Key struct {
 	p       Params
 	opts    []aeskl.Option

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl"
 )
@@ -845,5 +846,252 @@ func TestEmptyLastSegment(t *testing.T) {
 	buf := make([]byte, len(pt)+1)
 	if n, err := r.ReadAt(buf, 0); n != len(pt) || err != io.EOF || !bytes.Equal(buf[:n], pt) {
 		t.Errorf("ReaderAt: %d, %v", n, err)
+	}
+}
+
+// closedCipher reports whether c refuses to work (it was closed).
+func closedCipher(c *aeskl.Cipher) (closed bool) {
+	defer func() { closed = recover() != nil }()
+	var b [16]byte
+	c.Encrypt(b[:], b[:])
+	return false
+}
+
+// TestWriterAbort: a stream ended by Abort, whatever was written before,
+// never reads as complete; Abort wipes the handle and the plaintext
+// buffer, and the Writer refuses to go on.
+func TestWriterAbort(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	for _, n := range []int{0, 1, p.ptLimit(0), p.ptLimit(0) + 1, 3 * p.ptSeg(), 600 << 10} {
+		pt := plaintext(n)
+		var buf bytes.Buffer
+		w, err := k.NewWriter(&buf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := w.Write(pt); m != n || err != nil {
+			t.Fatalf("Write: %d, %v", m, err)
+		}
+		w.Abort()
+		if !closedCipher(w.c) || w.buf != nil {
+			t.Errorf("%d bytes: Abort left the handle or the plaintext buffer", n)
+		}
+		if _, err := w.Write([]byte{1}); !errors.Is(err, ErrClosed) {
+			t.Errorf("%d bytes: Write after Abort: %v", n, err)
+		}
+		if err := w.Close(); !errors.Is(err, ErrClosed) {
+			t.Errorf("%d bytes: Close after Abort: %v", n, err)
+		}
+		w.Abort()
+		got, err := decrypt(t, k, buf.Bytes(), nil, 4096)
+		if !errors.Is(err, ErrAuthentication) && !errors.Is(err, ErrTruncated) {
+			t.Errorf("%d bytes, aborted: read %d bytes, %v; want a failure", n, len(got), err)
+		}
+		if !bytes.Equal(got, pt[:len(got)]) {
+			t.Errorf("%d bytes, aborted: read bytes that were not written", n)
+		}
+		r, err := k.NewReaderAt(bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil)
+		if err == nil {
+			_, err = r.ReadAt(make([]byte, n+1), 0)
+		}
+		if !errors.Is(err, ErrAuthentication) && !errors.Is(err, ErrTruncated) {
+			t.Errorf("%d bytes, aborted: ReaderAt: %v; want a failure", n, err)
+		}
+	}
+	// After Close, Abort changes nothing.
+	var buf bytes.Buffer
+	w, _ := k.NewWriter(&buf, nil)
+	w.Write([]byte("abc"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Abort()
+	if err := w.Close(); err != nil {
+		t.Errorf("Close after Close and Abort: %v", err)
+	}
+	if got, err := decrypt(t, k, buf.Bytes(), nil, 10); err != nil || string(got) != "abc" {
+		t.Errorf("closed, then Abort: %q, %v", got, err)
+	}
+}
+
+// gateReader gives the first n bytes of r, then blocks until release is
+// closed.
+type gateReader struct {
+	r       io.Reader
+	n       int
+	release chan struct{}
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	if g.n == 0 {
+		<-g.release
+		return g.r.Read(p)
+	}
+	m, err := g.r.Read(p[:min(len(p), g.n)])
+	g.n -= m
+	return m, err
+}
+
+// TestReaderReturnsWhatItHas: a Read with room for many rounds returns
+// the round it has authenticated without starting a read that would wait
+// for more input (a slow pipe), and the rest follows once it comes.
+func TestReaderReturnsWhatItHas(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 * p.roundSegments() * p.ptSeg())
+	ct := encrypt(t, k, pt, nil, 0)
+	round := p.roundSegments()
+	// The header, one round and the byte after it (the Reader reads one
+	// byte ahead to see where the stream ends).
+	avail := int(p.ctStart(uint64(round))) + 1
+	g := &gateReader{r: bytes.NewReader(ct), n: avail, release: make(chan struct{})}
+	released := false
+	defer func() {
+		if !released {
+			close(g.release)
+		}
+	}()
+	r, err := k.NewReader(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	buf := make([]byte, len(pt)+100)
+	go func() {
+		n, err := r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case res := <-done:
+		if want := int(p.ptStart(uint64(round))); res.n != want || res.err != nil || !bytes.Equal(buf[:res.n], pt[:want]) {
+			t.Fatalf("Read: %d, %v; want the %d bytes of the first round", res.n, res.err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read holds an authenticated round back, waiting for more input")
+	}
+	close(g.release)
+	released = true
+	rest, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(rest, pt[p.ptStart(uint64(round)):]) {
+		t.Errorf("the rest: %d bytes, %v", len(rest), err)
+	}
+}
+
+// TestWriterCount: a Write that fails counts only bytes of its argument
+// whose segments reached the underlying writer whole, on every path
+// (sealed in rounds, into the sink's buffer or not, or segment by segment
+// from small writes).
+func TestWriterCount(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 << 20)
+	for _, accept := range []int{p.HeaderSize(), p.HeaderSize() + 5000, 700 << 10, 2 << 20} {
+		// The plaintext of the segments the sink takes whole.
+		whole := 0
+		for s := uint64(1); p.ctStart(s) <= int64(accept); s++ {
+			whole = int(p.ptStart(s))
+		}
+		for _, chunk := range []int{len(pt), 100_000, 1000} {
+			for _, short := range []bool{false, true} {
+				for _, roomy := range []bool{false, true} {
+					name := fmt.Sprintf("sink taking %d bytes (short %v, AvailableBuffer %v), writes of %d", accept, short, roomy, chunk)
+					var sink io.Writer = &failWriter{n: accept, short: short}
+					if roomy {
+						// Sealed straight into the free space of the
+						// writer that fails.
+						b := &bufferedFail{fail: sink}
+						b.Grow(4 << 20)
+						sink = b
+					}
+					w, err := k.NewWriter(sink, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					off, n := 0, 0
+					var werr error
+					for ; off < len(pt); off += chunk {
+						want := min(chunk, len(pt)-off)
+						if n, werr = w.Write(pt[off : off+want]); werr != nil {
+							break
+						}
+						if n != want {
+							t.Fatalf("%s: Write of %d: %d, nil", name, want, n)
+						}
+					}
+					if werr == nil {
+						t.Fatalf("%s: no error", name)
+					}
+					// At most the segments the sink took whole; at least
+					// those before the round (and segment) being written.
+					if n < 0 || n > max(0, whole-off) || n < whole-off-(p.roundSegments()+1)*p.ptSeg() {
+						t.Errorf("%s: the failing Write (at byte %d) counted %d bytes; the sink took segments up to byte %d", name, off, n, whole)
+					}
+				}
+			}
+		}
+	}
+}
+
+// bufferedFail is a bytes.Buffer (whose AvailableBuffer the Writer seals
+// into) that passes every Write on to fail first and takes what fail
+// took, with its error.
+type bufferedFail struct {
+	bytes.Buffer
+	fail io.Writer
+}
+
+func (b *bufferedFail) Write(p []byte) (int, error) {
+	n, err := b.fail.Write(p)
+	b.Buffer.Write(p[:n])
+	return n, err
+}
+
+// TestConcurrentClose: Close of a Key or a ReaderAt while other goroutines
+// use it (run it under -race): every call either works or fails with
+// ErrClosed.
+func TestConcurrentClose(t *testing.T) {
+	p := Params{16, 4096}
+	for range 20 {
+		k, err := NewKey(randBytes(16), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt := plaintext(20000)
+		ct := encrypt(t, k, pt, nil, 0)
+		ra, err := k.NewReaderAt(bytes.NewReader(ct), int64(len(ct)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for range 5 {
+					var err error
+					if g%2 == 0 {
+						var w *Writer
+						if w, err = k.NewWriter(io.Discard, nil); err == nil {
+							w.Close()
+						}
+					} else {
+						buf := make([]byte, 5000)
+						var n int
+						if n, err = ra.ReadAt(buf, 7000); err == nil && !bytes.Equal(buf[:n], pt[7000:12000]) {
+							t.Error("ReadAt returned other bytes")
+						}
+					}
+					if err != nil && !errors.Is(err, ErrClosed) {
+						t.Errorf("a call alongside Close: %v", err)
+					}
+				}
+			})
+		}
+		k.Close()
+		ra.Close()
+		wg.Wait()
 	}
 }

@@ -10,7 +10,10 @@ import (
 
 // A Writer encrypts what is written to it into a stream on an underlying
 // io.Writer. Close writes the last segment: a stream that was not closed
-// is incomplete and fails authentication.
+// is incomplete and fails authentication. When the plaintext cannot be
+// had whole (its source failed), call Abort instead of Close: it ends the
+// stream without a last segment, so that what was written cannot pass for
+// a complete stream.
 //
 // Small writes gather in a plaintext segment buffer. A Write that brings
 // whole segments is sealed straight from its argument in rounds of 512 KiB
@@ -19,8 +22,15 @@ import (
 // offers one large enough (AvailableBuffer, as bytes.Buffer and
 // bufio.Writer do), otherwise into a buffer of one round. The stream is
 // the same byte for byte however it was written. Everything a Write
-// sealed is written to the underlying writer before the Write returns. A
-// Writer is not safe for concurrent use.
+// sealed is written to the underlying writer before the Write returns.
+//
+// A Write whose argument lies in the underlying writer's free space (its
+// AvailableBuffer, where the ciphertext goes) works from a copy of it,
+// wiped before the Write returns: the ciphertext would otherwise overwrite
+// plaintext not yet sealed. The argument must not lie in memory the
+// underlying writer writes to in other ways (the data it holds, once it
+// flushes and reuses its buffer). A Writer is not safe for concurrent
+// use.
 type Writer struct {
 	w      io.Writer
 	p      Params
@@ -32,6 +42,9 @@ type Writer struct {
 	out    []byte // sealed segments not yet written
 	err    error  // sticky
 	closed bool
+	// Of the argument of the Write under way: bytes whose segments are
+	// in out, and bytes whose segments have been written.
+	pending, done int
 }
 
 var _ io.WriteCloser = (*Writer)(nil)
@@ -67,6 +80,10 @@ func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, erro
 
 // Write encrypts p. Whole segments are sealed as soon as it is known that
 // more plaintext follows them; the rest waits for the next Write or Close.
+// Without an error it returns len(p). With one (the Writer is then
+// stopped), the count is of the bytes of p whose segments were written
+// to the underlying writer before the write that failed; bytes still in
+// the plaintext buffer or in segments not written are not counted.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
@@ -74,26 +91,41 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
-	n := 0
+	if ab, ok := w.w.(availableBuffer); ok {
+		if a := ab.AvailableBuffer(); overlap(a[:cap(a)], p) {
+			cp := make([]byte, len(p))
+			copy(cp, p)
+			defer clear(cp)
+			p = cp
+		}
+	}
+	w.pending, w.done = 0, 0
+	buffered := 0 // bytes of p in w.buf
 	for len(p) > 0 && w.err == nil {
 		lim := w.p.ptLimit(w.seg)
 		if len(w.buf) == 0 && len(p) > lim {
 			m := w.sealRound(p)
 			p = p[m:]
-			n += m
 			continue
 		}
 		m := copy(w.buf[len(w.buf):lim], p)
 		w.buf = w.buf[:len(w.buf)+m]
 		p = p[m:]
-		n += m
+		buffered += m
 		if len(w.buf) == lim && len(p) > 0 {
 			w.sealOne(w.buf, false)
+			if w.err == nil {
+				w.pending += buffered
+			}
+			buffered = 0
 			w.buf = w.buf[:0]
 		}
 	}
 	w.flush()
-	return n, w.err
+	if w.err != nil {
+		return w.done, w.err
+	}
+	return w.done + buffered, nil
 }
 
 // sealRound seals the whole segments at the start of p that more of p
@@ -135,9 +167,12 @@ func (w *Writer) sealRound(p []byte) int {
 	}
 	w.seg += uint64(k)
 	if direct {
-		w.write(dst)
+		if w.write(dst); w.err == nil {
+			w.done += used
+		}
 	} else {
 		w.out = w.out[:len(w.out)+ctLen]
+		w.pending += used
 	}
 	return used
 }
@@ -191,11 +226,15 @@ func (w *Writer) sealOne(pt []byte, last bool) {
 	w.seg++
 }
 
+// flush writes the sealed segments in w.out.
 func (w *Writer) flush() {
 	if len(w.out) > 0 && w.err == nil {
-		w.write(w.out)
+		if w.write(w.out); w.err == nil {
+			w.done += w.pending
+		}
 	}
 	w.out = w.out[:0]
+	w.pending = 0
 }
 
 func (w *Writer) write(b []byte) {
@@ -218,8 +257,33 @@ func (w *Writer) Close() error {
 		w.sealOne(w.buf, true)
 		w.flush()
 	}
+	w.wipe()
+	return w.err
+}
+
+// Abort ends the stream without sealing a last segment: it writes nothing
+// more to the underlying writer, drops the sealed segments not yet written
+// and wipes the stream's key handle and plaintext buffer. The stream
+// written so far is incomplete: a Reader or ReaderAt fails on it
+// (ErrAuthentication or ErrTruncated) instead of returning io.EOF. Later
+// Writes and Close fail: with ErrClosed, or with the error that had
+// stopped the Writer. After Close, Abort does nothing, so it can be
+// deferred.
+func (w *Writer) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if w.err == nil {
+		w.err = ErrClosed
+	}
+	w.out = w.out[:0]
+	w.wipe()
+}
+
+// wipe clears the plaintext buffer and the stream's key handle.
+func (w *Writer) wipe() {
 	clear(w.buf[:cap(w.buf)])
 	w.buf = nil
 	w.c.Close()
-	return w.err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -11,7 +12,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", usage: "[flags] | compare [--chart FILE] A.json B.json...", run: runBench,
+	register(command{name: "bench", usage: "[flags] | compare [--chart FILE] [--force] A.json B.json...", run: runBench,
 		summary: "measure every implementation that runs here against crypto/aes\n" +
 			"(every mode, both directions, threads, charts); compare reports."})
 }
@@ -22,9 +23,11 @@ ratio to crypto/aes (xts: x/crypto/xts) in the same repetitions and its
 share of this CPU's raw AES rate (AESENC/VAESENC over registers, measured in
 each repetition). A terminal shows progress on stderr. --json and --out write
 the report that 'aeskl bench compare' reads (format: README, "Benchmarks").
+The --out and --chart files are created before the run: an existing one is
+replaced only with --force, and an interrupt removes them.
 
-'aeskl bench compare [--chart FILE] A.json B.json...' lines up reports of
-other machines or builds, with each one's ratio to the first.`
+'aeskl bench compare [--chart FILE] [--force] A.json B.json...' lines up
+reports of other machines or builds, with each one's ratio to the first.`
 
 func runBench(args []string) int {
 	if len(args) > 0 && args[0] == "compare" {
@@ -42,6 +45,7 @@ func runBench(args []string) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of the table")
 	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
 	outPath := fs.String("out", "", "also write the JSON report to `FILE` (to share, or for 'aeskl bench compare')")
+	force := fs.Bool("force", false, "replace the --out and --chart files if they exist")
 	if status, ok := fs.Run(args, 0, os.Stdout, os.Stderr); !ok {
 		return status
 	}
@@ -69,11 +73,25 @@ func runBench(args []string) int {
 	case *count < 1:
 		return fs.UsageError(os.Stderr, "--count %d: want at least 1", *count)
 	}
+	var chartFormat string
 	if *chartPath != "" {
-		if err := benchcmd.CheckChartPath(*chartPath); err != nil {
+		if chartFormat, err = benchcmd.ChartFormat(*chartPath); err != nil {
 			return fs.UsageError(os.Stderr, "--chart: %v", err)
 		}
 	}
+	// The files are started before the run, which takes long: a name that
+	// is taken (without --force) or a directory that cannot be written to
+	// stops it at once.
+	chartFile, status := createShared(fs.Name(), "--chart", *chartPath, *force)
+	if status != 0 {
+		return status
+	}
+	defer chartFile.abort()
+	outFile, status := createShared(fs.Name(), "--out", *outPath, *force)
+	if status != 0 {
+		return status
+	}
+	defer outFile.abort()
 	cfg.Threads, cfg.Time, cfg.Count = *threads, *d, *count
 	progress, finish := benchcmd.TerminalProgress(os.Stderr)
 	cfg.Progress = progress
@@ -83,14 +101,14 @@ func runBench(args []string) int {
 		fmt.Fprintln(os.Stderr, "aeskl bench:", err)
 		return 1
 	}
-	if *chartPath != "" {
-		if err := r.WriteChart(*chartPath); err != nil {
+	if chartFile != nil {
+		if err := chartFile.finish(func(w io.Writer) error { return r.WriteChart(w, chartFormat) }); err != nil {
 			fmt.Fprintln(os.Stderr, "aeskl bench: --chart:", err)
 			return 1
 		}
 	}
-	if *outPath != "" {
-		if err := writeReport(r, *outPath); err != nil {
+	if outFile != nil {
+		if err := outFile.finish(r.WriteJSON); err != nil {
 			fmt.Fprintln(os.Stderr, "aeskl bench: --out:", err)
 			return 1
 		}
@@ -109,40 +127,78 @@ func runBench(args []string) int {
 	return 0
 }
 
-// writeReport writes r as JSON to path; the file appears whole or not at
-// all.
-func writeReport(r *benchcmd.Report, path string) error {
-	out, err := cliutil.CreateOutput(path, true)
+// A sharedFile is a report or chart file being written: a temporary file
+// (mode 0644, a file to share) that commit renames into place, guarded
+// as plain's outputs are, so that an interrupt during the run removes it.
+type sharedFile struct {
+	out *cliutil.Output
+	o   *output
+}
+
+// createShared starts the file of the flag (nil if path is empty); an
+// existing path is refused without force. A failure is reported on
+// stderr and returned as the exit status 1.
+func createShared(cmd, flagName, path string, force bool) (*sharedFile, int) {
+	if path == "" {
+		return nil, 0
+	}
+	out, err := cliutil.CreateOutput(path, force)
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %s: %v\n", cmd, flagName, err)
+		return nil, 1
+	}
+	f := &sharedFile{out: out, o: &output{commit: out.Commit, abort: out.Abort, path: path}}
+	if path != "-" {
+		f.o.guard()
+		if err := out.Chmod(0o644); err != nil {
+			f.o.abort()
+			fmt.Fprintf(os.Stderr, "%s: %s: %v\n", cmd, flagName, err)
+			return nil, 1
+		}
+	}
+	return f, 0
+}
+
+// finish writes the contents and commits the file.
+func (f *sharedFile) finish(write func(io.Writer) error) error {
+	if err := write(f.out); err != nil {
 		return err
 	}
-	defer out.Abort()
-	if err := out.Chmod(0o644); err != nil {
-		return err
+	return f.o.commit()
+}
+
+// abort removes the file unless it was committed; nil does nothing.
+func (f *sharedFile) abort() {
+	if f != nil {
+		f.o.abort()
 	}
-	if err := r.WriteJSON(out); err != nil {
-		return err
-	}
-	return out.Commit()
 }
 
 func runCompare(args []string) int {
-	fs := cliutil.NewFlagSet("aeskl bench compare", "[--chart FILE] A.json B.json...",
+	fs := cliutil.NewFlagSet("aeskl bench compare", "[--chart FILE] [--force] A.json B.json...",
 		"Lines up reports written by 'aeskl bench --json' or --out (other machines, or\n"+
 			"before and after a change): each one's median MB/s and its ratio to the first\n"+
 			"report, '-' where a report lacks the case.")
 	chartPath := fs.String("chart", "", "also draw a chart to `FILE` (.svg or .png)")
+	force := fs.Bool("force", false, "replace the --chart file if it exists")
 	if status, ok := fs.Run(args, -1, os.Stdout, os.Stderr); !ok {
 		return status
 	}
 	if fs.NArg() < 2 {
 		return fs.UsageError(os.Stderr, "want at least two reports, got %d", fs.NArg())
 	}
+	var chartFormat string
 	if *chartPath != "" {
-		if err := benchcmd.CheckChartPath(*chartPath); err != nil {
+		var err error
+		if chartFormat, err = benchcmd.ChartFormat(*chartPath); err != nil {
 			return fs.UsageError(os.Stderr, "--chart: %v", err)
 		}
 	}
+	chartFile, status := createShared(fs.Name(), "--chart", *chartPath, *force)
+	if status != 0 {
+		return status
+	}
+	defer chartFile.abort()
 	var reports []*benchcmd.Report
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
@@ -159,8 +215,8 @@ func runCompare(args []string) int {
 		reports = append(reports, r)
 	}
 	c := benchcmd.Compare(fs.Args(), reports)
-	if *chartPath != "" {
-		if err := c.WriteChart(*chartPath); err != nil {
+	if chartFile != nil {
+		if err := chartFile.finish(func(w io.Writer) error { return c.WriteChart(w, chartFormat) }); err != nil {
 			fmt.Fprintln(os.Stderr, "aeskl bench compare: --chart:", err)
 			return 1
 		}

@@ -182,28 +182,26 @@ func init() {
 		run: func(args []string) int { return runFile("decrypt", args) }})
 }
 
-// fileUsage is the help of encrypt and decrypt.
-const fileUsage = `usage: aeskl %[1]s [--key-file F | --passphrase-file F] [options] IN OUT
+// fileAbout is the help of encrypt and decrypt after their summary.
+const fileAbout = `IN and OUT may be - for standard input or output. The key is the raw 16- or
+32-byte key in --key-file (AES-128 or AES-256), or comes from a passphrase
+through argon2id: read from --passphrase-file (its contents without one
+trailing \n or \r\n), or asked for on the terminal when neither flag is
+given. OUT is written to a temporary file renamed into place at the end (an
+interrupt removes it), and an existing OUT is kept unless --force.
 
-%[2]s IN to OUT; either may be - for standard input or output. The key is
-the raw 16- or 32-byte key in --key-file (AES-128 or AES-256), or comes
-from a passphrase through argon2id: read from --passphrase-file (its
-contents without one trailing newline), or asked for on the terminal
-when neither option is given. OUT is written to a temporary file renamed
-into place at the end, and an existing OUT is kept unless --force.
+encrypt exits with status 1 and leaves no OUT when IN cannot be read to its
+end; when OUT is -, the stream written so far lacks its last segment, so that
+decrypt refuses it.
 
 decrypt checks every segment (1 MiB) before writing it: on any failure
 (wrong key or passphrase, a modified or truncated file) it exits with
 status 1 and OUT is not created. When OUT is -, the segments that
-authenticated before the failure have been written, and nothing after.
-
-options:
-`
+authenticated before the failure have been written, and nothing after.`
 
 // runFile runs encrypt or decrypt and returns the exit status.
 func runFile(op string, args []string) int {
-	name := "aeskl " + op
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs := newFlags(op, fileAbout)
 	keyFile := fs.String("key-file", "", "read the raw 16- or 32-byte key from `FILE`")
 	passFile := fs.String("passphrase-file", "", "read the passphrase from `FILE`")
 	force := fs.Bool("force", false, "overwrite OUT if it exists")
@@ -212,25 +210,14 @@ func runFile(op string, args []string) int {
 	if op == "encrypt" {
 		argon2Flag = fs.String("argon2", defaultArgon2.String(), "argon2id cost of a passphrase: `T,M,P` = passes, memory in MiB, threads")
 	}
-	// The flag package reports a bad option on stderr; -h prints the
-	// help on stdout.
-	fs.Usage = func() {}
-	help := func() {
-		verb := map[string]string{"encrypt": "Encrypt", "decrypt": "Decrypt"}[op]
-		fmt.Fprintf(os.Stdout, fileUsage, op, verb)
-		fs.SetOutput(os.Stdout)
-		fs.PrintDefaults()
-	}
-	// Options may come before, between or after IN and OUT.
+	// Flags may come before, between or after IN and OUT.
 	var pos []string
 	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if err == flag.ErrHelp {
-				help()
-				return 0
-			}
-			fmt.Fprintf(os.Stderr, "usage: %s %s (-h for help)\n", name, commands[op].usage)
-			return 2
+		if err := fs.Parse(rest); errors.Is(err, flag.ErrHelp) {
+			fs.Usage(os.Stdout)
+			return 0
+		} else if err != nil {
+			return fs.UsageError(os.Stderr, "%v", err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -238,26 +225,22 @@ func runFile(op string, args []string) int {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if len(pos) != 2 {
-		if len(pos) < 2 {
-			fmt.Fprintf(os.Stderr, "%s: want IN and OUT, got %d argument(s) (-h for help)\n", name, len(pos))
-		} else {
-			fmt.Fprintf(os.Stderr, "%s: unexpected argument %q (want IN and OUT only)\n", name, pos[2])
-		}
-		return 2
-	}
-	if *keyFile != "" && *passFile != "" {
-		fmt.Fprintf(os.Stderr, "%s: --key-file and --passphrase-file exclude each other\n", name)
-		return 2
+	switch {
+	case len(pos) < 2:
+		return fs.UsageError(os.Stderr, "want IN and OUT, got %d argument(s)", len(pos))
+	case len(pos) > 2:
+		return fs.UsageError(os.Stderr, "unexpected argument %q (want IN and OUT only)", pos[2])
+	case *keyFile != "" && *passFile != "":
+		return fs.UsageError(os.Stderr, "--key-file and --passphrase-file exclude each other")
 	}
 	cost := defaultArgon2
 	if argon2Flag != nil {
 		var err error
 		if cost, err = parseArgon2(*argon2Flag); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-			return 2
+			return fs.UsageError(os.Stderr, "%v", err)
 		}
 	}
+	name := fs.Name()
 	f := &fileOp{name: name, in: pos[0], out: pos[1], keyFile: *keyFile, passFile: *passFile,
 		force: *force, quiet: *quiet, argon2: cost}
 	var err error
@@ -342,8 +325,11 @@ func readPassphraseFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
 	}
 	pw := buf[:n]
-	pw = bytes.TrimSuffix(pw, []byte("\n"))
-	pw = bytes.TrimSuffix(pw, []byte("\r"))
+	if bytes.HasSuffix(pw, []byte("\r\n")) {
+		pw = pw[:len(pw)-2]
+	} else {
+		pw = bytes.TrimSuffix(pw, []byte("\n"))
+	}
 	if len(pw) == 0 {
 		clear(buf)
 		return nil, fmt.Errorf("passphrase file %s: empty passphrase", path)
@@ -375,6 +361,28 @@ func argon2Key(pw []byte, h *fileHeader) []byte {
 	return k
 }
 
+// openOutput starts OUT with plain's openOutput, whose outputs an
+// interrupt (SIGINT, SIGTERM) removes before the command exits with status
+// 130: a file goes to a temporary file renamed into place by commit,
+// standard output ("-") is written as it comes. Unlike plain's OUT, an
+// existing OUT must be a regular file: a device or pipe would be written
+// in place, and OUT must hold nothing until it holds the whole result.
+func (f *fileOp) openOutput() (*output, io.Writer, error) {
+	if f.out != "-" {
+		if fi, err := os.Stat(f.out); err == nil && !fi.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("%s: not a regular file", f.out)
+		}
+	}
+	o, err := openOutput(f.out, f.force, 0, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.w != nil {
+		return o, o.w, nil
+	}
+	return o, io.NewOffsetWriter(o.wa, o.at), nil
+}
+
 // encrypt and decrypt open IN and OUT before they ask for a passphrase:
 // a missing input or an existing output fails at once.
 func (f *fileOp) encrypt() error {
@@ -386,11 +394,11 @@ func (f *fileOp) encrypt() error {
 		return err
 	}
 	defer in.Close()
-	out, err := cliutil.CreateOutput(f.out, f.force)
+	o, out, err := f.openOutput()
 	if err != nil {
 		return err
 	}
-	defer out.Abort()
+	defer o.abort()
 	h := &fileHeader{keySize: 32, segmentSize: fileSegmentSize}
 	var mk []byte
 	if f.keyFile != "" {
@@ -423,15 +431,18 @@ func (f *fileOp) encrypt() error {
 	if err != nil {
 		return err
 	}
+	// Only a Close seals the last segment: on any error the stream is
+	// aborted, so that the part written (to standard output, where it
+	// cannot be taken back) never reads as a whole file.
+	defer w.Abort()
 	prog := cliutil.NewProgress(os.Stderr, size, "encrypting", f.quiet)
 	if err := copyBuf(prog.Writer(w), in); err != nil {
-		w.Close()
 		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
 	}
-	if err := out.Commit(); err != nil {
+	if err := o.commit(); err != nil {
 		return err
 	}
 	prog.Done()
@@ -454,11 +465,11 @@ func (f *fileOp) decrypt() error {
 	case h.kdf == kdfArgon2id && f.keyFile != "":
 		return fmt.Errorf("%s was encrypted with a passphrase, not a key file", f.in)
 	}
-	out, err := cliutil.CreateOutput(f.out, f.force)
+	o, out, err := f.openOutput()
 	if err != nil {
 		return err
 	}
-	defer out.Abort()
+	defer o.abort()
 	var mk []byte
 	if h.kdf == kdfKeyFile {
 		if mk, err = readKeyFile(f.keyFile); err != nil {
@@ -504,7 +515,7 @@ func (f *fileOp) decrypt() error {
 		}
 		return err
 	}
-	if err := out.Commit(); err != nil {
+	if err := o.commit(); err != nil {
 		return err
 	}
 	prog.Done()

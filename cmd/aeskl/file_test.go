@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl/stream"
 	"golang.org/x/crypto/argon2"
@@ -359,5 +360,117 @@ func TestFileNoTerminal(t *testing.T) {
 	}
 	if names := dirNames(t, dir); len(names) != 1 {
 		t.Errorf("files left: %v", names)
+	}
+}
+
+// TestFileInputFails: when IN cannot be read to its end, encrypt exits 1
+// and what it wrote to standard output is not a complete stream: decrypt
+// refuses it instead of taking it for a shorter file.
+func TestFileInputFails(t *testing.T) {
+	dir := t.TempDir()
+	key := write(t, filepath.Join(dir, "key"), randBytes(32))
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ct, errOut, code := runCmd(t, nil, "encrypt", "--quiet", "--key-file", key, sub, "-")
+	if code != 1 || !strings.Contains(errOut, "is a directory") {
+		t.Fatalf("encrypt of a directory: status %d, %q", code, errOut)
+	}
+	pt, errOut, code := runCmd(t, []byte(ct), "decrypt", "--quiet", "--key-file", key, "-", "-")
+	if code != 1 || pt != "" || !strings.Contains(errOut, "truncated") {
+		t.Errorf("decrypt of the %d bytes written: status %d, %d bytes out, %q; want 1, none and a truncated stream", len(ct), code, len(pt), errOut)
+	}
+}
+
+// TestPassphraseFile: one trailing "\n" or "\r\n" is not part of the
+// passphrase; anything else is, a lone "\r" included.
+func TestPassphraseFile(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]string{
+		"pw":       "pw",
+		"pw\n":     "pw",
+		"pw\r\n":   "pw",
+		"pw\r":     "pw\r",
+		"pw\n\n":   "pw\n",
+		"pw\r\n\n": "pw\r\n",
+		"pw\n\r\n": "pw\n",
+		" pw \t\n": " pw \t",
+	} {
+		got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content)))
+		if err != nil || string(got) != want {
+			t.Errorf("passphrase file %q: %q, %v; want %q", content, got, err, want)
+		}
+	}
+	for _, content := range []string{"", "\n", "\r\n"} {
+		if got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content))); err == nil || !strings.Contains(err.Error(), "empty passphrase") {
+			t.Errorf("passphrase file %q: %q, %v; want an empty passphrase refused", content, got, err)
+		}
+	}
+}
+
+// TestFileInterrupt interrupts encrypt and decrypt while they wait for
+// more input with OUT's temporary file written to (for decrypt, with
+// plaintext in it): the temporary file goes, OUT never appears, the
+// status is 130.
+func TestFileInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	key := write(t, filepath.Join(dir, "key"), randBytes(32))
+	pt := randBytes(5 << 20)
+	ct := filepath.Join(dir, "ct")
+	mustRunFile(t, nil, "encrypt", "--quiet", "--key-file", key, write(t, filepath.Join(dir, "pt"), pt), ct)
+	os.Remove(filepath.Join(dir, "pt"))
+	for _, c := range []struct {
+		op    string
+		input []byte // given on stdin, which then stays open
+	}{
+		{"encrypt", pt[:3<<20]},
+		{"decrypt", read(t, ct)[:3<<20]},
+	} {
+		out := filepath.Join(dir, "out")
+		cmd := exec.Command(os.Args[0], c.op, "--quiet", "--key-file", key, "-", out)
+		cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go stdin.Write(c.input) // and no more: the command waits for the rest
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Wait for the temporary file to hold data.
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			tmp, _ := filepath.Glob(filepath.Join(dir, ".out.aeskl-*"))
+			if len(tmp) == 1 {
+				if fi, err := os.Stat(tmp[0]); err == nil && fi.Size() >= 1<<20 {
+					break
+				}
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("%s ended (%v) before it was interrupted: %s", c.op, err, errb.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("%s: no temporary file with 1 MiB in it after a minute", c.op)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cmd.Process.Signal(os.Interrupt)
+		err = <-done
+		stdin.Close()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 130 || !strings.Contains(errb.String(), out+" was not written") {
+			t.Errorf("%s interrupted: %v, %q", c.op, err, errb.String())
+		}
+		if names := dirNames(t, dir); len(names) != 2 {
+			t.Errorf("%s interrupted: left behind: %v", c.op, names)
+		}
 	}
 }

@@ -1,14 +1,20 @@
-// Command aeskl works with AES keys that never sit in memory: it reports
-// what this machine offers (Intel Key Locker, the sealed AES-NI fallback)
-// and which implementation the aeskl package chooses, and measures them
-// against crypto/aes. Each subcommand lives in its own file and registers
-// itself in commands.
+// Command aeskl works with AES keys that never sit in memory: it encrypts
+// files in Tink's streaming AEAD format, reads and writes dm-crypt plain
+// and LUKS disk images, reports what this machine offers (Intel Key
+// Locker, the sealed AES-NI fallback) and which implementation the aeskl
+// package chooses, and measures them against crypto/aes. Each subcommand
+// lives in its own file and registers itself in commands.
 //
+//	aeskl encrypt [--key-file F | --passphrase-file F] [--argon2 T,M,P] [--force] [--quiet] IN OUT
+//	aeskl decrypt [--key-file F | --passphrase-file F] [--force] [--quiet] IN OUT
+//	aeskl plain encrypt|decrypt [flags] IN OUT
+//	aeskl luks dump|decrypt|encrypt [flags] IMAGE [OUT|IN]
 //	aeskl info [--json]
 //	aeskl bench [--mode LIST] [--size LIST] [--key LIST] [--impl LIST] [--threads N]
-//	            [--time D] [--count N] [--json] [--out FILE] [--chart FILE]
-//	aeskl bench compare [--chart FILE] A.json B.json...
+//	            [--time D] [--count N] [--json] [--out FILE] [--chart FILE] [--force]
+//	aeskl bench compare [--chart FILE] [--force] A.json B.json...
 //	aeskl version [--json]
+//	aeskl help [COMMAND]
 //
 // `aeskl help COMMAND` or `aeskl COMMAND --help` describes a command.
 package main

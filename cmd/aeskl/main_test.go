@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/benchcmd"
@@ -111,8 +114,11 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"info", "--help"}, 0, "encoding/json"},
 		{[]string{"bench", "--help"}, 0, "aeskl bench compare"},
 		{[]string{"bench", "-h"}, 0, "--chart FILE"},
-		{[]string{"bench", "compare", "--help"}, 0, "usage: aeskl bench compare [--chart FILE] A.json B.json..."},
+		{[]string{"bench", "compare", "--help"}, 0, "usage: aeskl bench compare [--chart FILE] [--force] A.json B.json..."},
 		{[]string{"version", "--help"}, 0, "usage: aeskl version"},
+		{[]string{"encrypt", "--help"}, 0, "--passphrase-file FILE"},
+		{[]string{"decrypt", "-h"}, 0, "usage: aeskl decrypt [--key-file F | --passphrase-file F]"},
+		{[]string{"help", "encrypt"}, 0, "--argon2 T,M,P"},
 		{nil, 2, "aeskl: no command given"},
 		{[]string{"frobnicate"}, 2, `aeskl: unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, 2, `aeskl help: unknown command "frobnicate"`},
@@ -136,6 +142,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"bench", "compare", "--chart", "c.gif", "a.json", "b.json"}, 2, "--chart"},
 		{[]string{"bench", "compare", "/nonexistent/a.json", "/nonexistent/b.json"}, 1, "no such file"},
 		{[]string{"version", "now"}, 2, `aeskl version: unexpected argument "now"`},
+		{[]string{"encrypt", "--bogus", "a", "b"}, 2, "aeskl encrypt: flag provided but not defined: --bogus"},
+		{[]string{"decrypt", "a", "b", "--argon2", "1,1,1"}, 2, "aeskl decrypt: flag provided but not defined: --argon2"},
+		{[]string{"encrypt", "a", "--key-file"}, 2, "aeskl encrypt: flag needs an argument: --key-file"},
+		{[]string{"decrypt", "a"}, 2, "aeskl decrypt: want IN and OUT, got 1 argument(s)"},
+		{[]string{"encrypt", "a", "b", "c"}, 2, `aeskl encrypt: unexpected argument "c"`},
+		{[]string{"encrypt", "--argon2", "1,x,1", "a", "b"}, 2, `aeskl encrypt: --argon2 "1,x,1": "x" is not a number`},
 	} {
 		out, errOut, status := runInProcess(t, c.args...)
 		name := strings.Join(c.args, " ")
@@ -245,5 +257,118 @@ func TestBench(t *testing.T) {
 	cmp := mustDispatch(t, "bench", "compare", "--chart", filepath.Join(dir, "c.png"), a, a)
 	if !strings.Contains(cmp, "B/A") || !strings.Contains(cmp, "1.00x") {
 		t.Errorf("compare of a report with itself:\n%s", cmp)
+	}
+}
+
+// TestBenchOutputs: --out and --chart files are started before the run:
+// an existing one stops it at once without --force (and is left as it
+// was), as does a directory that does not exist; with --force they are
+// replaced. compare --chart refuses and replaces the same way.
+func TestBenchOutputs(t *testing.T) {
+	dir := t.TempDir()
+	out, chart := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.svg")
+	write(t, out, []byte("old report"))
+	write(t, chart, []byte("old chart"))
+	// A run that would take over 3 s: the refusals must come before it.
+	slow := []string{"bench", "--time", "3s", "--count", "1", "--size", "16", "--key", "128", "--mode", "ctr", "--impl", "crypto/aes"}
+	for _, c := range []struct {
+		flags []string
+		msg   string
+	}{
+		{[]string{"--out", out}, "--out: " + out + ": output exists (use --force"},
+		{[]string{"--chart", chart}, "--chart: " + chart + ": output exists (use --force"},
+		{[]string{"--out", filepath.Join(dir, "r2.json"), "--chart", chart}, "--chart: " + chart + ": output exists"},
+		{[]string{"--out", filepath.Join(dir, "missing", "r.json")}, "no such file or directory"},
+	} {
+		start := time.Now()
+		stdout, errOut, status := runInProcess(t, append(slow, c.flags...)...)
+		if status != 1 || stdout != "" || !strings.Contains(errOut, c.msg) {
+			t.Errorf("bench %s: status %d, stdout %q, stderr %q; want 1 and %q", strings.Join(c.flags, " "), status, stdout, errOut, c.msg)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("bench %s: refused after %v, after the run", strings.Join(c.flags, " "), d)
+		}
+	}
+	if string(read(t, out)) != "old report" || string(read(t, chart)) != "old chart" {
+		t.Error("an existing file was changed without --force")
+	}
+	if names := dirNames(t, dir); len(names) != 2 {
+		t.Errorf("files left: %v", names)
+	}
+	quick := []string{"bench", "--time", "1ms", "--count", "1", "--size", "16", "--key", "128", "--mode", "ctr", "--impl", "crypto/aes"}
+	mustDispatch(t, append(quick, "--out", out, "--chart", chart, "--force")...)
+	if _, err := benchcmd.ReadReport(bytes.NewReader(read(t, out))); err != nil {
+		t.Errorf("--out --force: %v", err)
+	}
+	if b := read(t, chart); !bytes.Contains(b, []byte("<svg")) {
+		t.Errorf("--chart --force: %.40q", b)
+	}
+	for _, p := range []string{out, chart} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644", p, fi.Mode(), err)
+		}
+	}
+
+	cmpChart := write(t, filepath.Join(dir, "c.png"), []byte("old"))
+	if _, errOut, status := runInProcess(t, "bench", "compare", "--chart", cmpChart, out, out); status != 1 || !strings.Contains(errOut, "output exists") || string(read(t, cmpChart)) != "old" {
+		t.Errorf("compare over an existing chart: status %d, %q", status, errOut)
+	}
+	mustDispatch(t, "bench", "compare", "--force", "--chart", cmpChart, out, out)
+	if b := read(t, cmpChart); !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("compare --chart --force: %.10q", b)
+	}
+	if names := dirNames(t, dir); len(names) != 3 {
+		t.Errorf("files left: %v", names)
+	}
+}
+
+// TestBenchInterrupt: an interrupt during the run removes the --out and
+// --chart files started before it, and the status is 130.
+func TestBenchInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	out, chart := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.png")
+	cmd := exec.Command(os.Args[0], "bench", "--time", "5s", "--count", "1", "--size", "16", "--key", "128", "--mode", "ctr", "--impl", "crypto/aes", "--out", out, "--chart", chart)
+	cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if tmp, _ := filepath.Glob(filepath.Join(dir, ".r.*.aeskl-*")); len(tmp) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no temporary files after a minute: %s", errb.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 || !strings.Contains(errb.String(), out+" was not written") || !strings.Contains(errb.String(), chart+" was not written") {
+		t.Errorf("interrupted: %v, %q", err, errb.String())
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("left behind: %v", names)
+	}
+}
+
+// TestPackageDoc: the package documentation shows every command.
+func TestPackageDoc(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := f.Doc.Text()
+	for name := range commands {
+		if !strings.Contains(doc, "\taeskl "+name+" ") {
+			t.Errorf("the package documentation lacks a line for aeskl %s:\n%s", name, doc)
+		}
+	}
+	if !strings.Contains(doc, "\taeskl help [COMMAND]") {
+		t.Errorf("the package documentation lacks aeskl help:\n%s", doc)
 	}
 }

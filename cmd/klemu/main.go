@@ -127,14 +127,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var statsOut io.Writer = stderr
+	var statsFile *os.File // closed (and the error reported) after the counters are written
 	if stats.on && stats.file != "" {
 		f, err := os.OpenFile(stats.file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
 			fmt.Fprintf(stderr, "klemu: --stats=%s: %v\n", stats.file, err)
 			return exitUsage
 		}
-		defer f.Close()
-		statsOut = f
+		defer func() {
+			if statsFile != nil { // a return before the counters were written
+				statsFile.Close()
+			}
+		}()
+		statsOut, statsFile = f, f
 	}
 	env := os.Environ()
 	if cfg.CPUID == tracer.ModeAuto {
@@ -185,13 +190,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
+	// Counters that were asked for and could not be written (or whose
+	// file could not be closed: the data may not have reached it) turn a
+	// successful PROG's status into klemu's own error status; a failing
+	// PROG keeps its status.
+	statsFailed := false
 	if stats.on {
-		if err := t.Stats().Write(statsOut); err != nil {
-			fmt.Fprintf(stderr, "klemu: --stats: %v\n", err) // the status stays PROG's
+		err := t.Stats().Write(statsOut)
+		if statsFile != nil {
+			if cerr := statsFile.Close(); err == nil {
+				err = cerr
+			}
+			statsFile = nil
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "klemu: --stats: %v\n", err)
+			statsFailed = true
 		}
 	}
 	switch {
 	case ws.Exited():
+		if statsFailed && ws.ExitStatus() == 0 {
+			return exitUsage
+		}
 		return ws.ExitStatus()
 	case ws.Signaled():
 		reraise(ws.Signal())

@@ -173,3 +173,41 @@ func TestCPUIDNotice(t *testing.T) {
 		t.Errorf("--cpuid=fault without faulting: exit %d, stderr %q", code, out)
 	}
 }
+
+// TestStatsFileFails: counters that cannot be written at exit (a file on
+// a full device) are reported, and a program that succeeded ends with
+// klemu's error status instead of 0; a failing program keeps its status.
+func TestStatsFileFails(t *testing.T) {
+	klemutest.Available(t)
+	if f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err != nil {
+		t.Skipf("SKIP: no /dev/full to fail the write: %v", err)
+	} else {
+		f.Close()
+	}
+	for _, c := range []struct {
+		prog []string
+		want int
+	}{
+		{[]string{"true"}, exitUsage},
+		{[]string{"/bin/sh", "-c", "exit 3"}, 3},
+	} {
+		var stdout, stderr bytes.Buffer
+		got := run(append([]string{"--stats=/dev/full"}, c.prog...), &stdout, &stderr)
+		if got != c.want || !strings.Contains(stderr.String(), "klemu: --stats: ") {
+			t.Errorf("klemu --stats=/dev/full %s: exit %d, stderr %q; want %d and the error", strings.Join(c.prog, " "), got, stderr.String(), c.want)
+		}
+	}
+	// A file that can be written: PROG's status, the counters in it.
+	stats := filepath.Join(t.TempDir(), "stats")
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"--stats=" + stats, "true"}, &stdout, &stderr); got != 0 {
+		t.Fatalf("klemu --stats=FILE true: exit %d, %s", got, stderr.String())
+	}
+	b, err := os.ReadFile(stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := klemutest.ParseStats(b); err != nil || len(m) == 0 {
+		t.Errorf("stats file: %v, %q", err, b)
+	}
+}

@@ -18,8 +18,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/go-keylocker/keylocker/internal/cliutil"
 )
 
 // Chart layout, in points (1/72 inch; a PNG has 96 pixels per inch, 4/3
@@ -290,8 +288,9 @@ func (c *chart) render(format string) (io.WriterTo, error) {
 	return vc, nil
 }
 
-// chartFormat returns the format a chart file's name asks for.
-func chartFormat(path string) (string, error) {
+// ChartFormat returns the format a chart file's name asks for by its
+// extension: "svg" (.svg) or "png" (.png).
+func ChartFormat(path string) (string, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".svg", ".png":
 		return ext[1:], nil
@@ -300,36 +299,14 @@ func chartFormat(path string) (string, error) {
 	}
 }
 
-// CheckChartPath reports whether path names a chart format, before a run
-// spends its time.
-func CheckChartPath(path string) error {
-	_, err := chartFormat(path)
-	return err
-}
-
-// write renders c to path (SVG or PNG by its extension); the file appears
-// whole or not at all.
-func (c *chart) write(path string) error {
-	format, err := chartFormat(path)
-	if err != nil {
-		return err
-	}
+// writeTo renders c in format ("svg" or "png") and writes it to w.
+func (c *chart) writeTo(w io.Writer, format string) error {
 	wt, err := c.render(format)
 	if err != nil {
 		return err
 	}
-	out, err := cliutil.CreateOutput(path, true)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	if err := out.Chmod(0o644); err != nil { // a file to share, not a secret
-		return err
-	}
-	if _, err := wt.WriteTo(out); err != nil {
-		return err
-	}
-	return out.Commit()
+	_, err = wt.WriteTo(w)
+	return err
 }
 
 // directionDash is the line style of an operation in the bench chart:
@@ -341,13 +318,13 @@ func directionDash(op Op) int {
 	return 0
 }
 
-// WriteChart draws r to path (.svg or .png): throughput against size, one
-// panel per mode and key size (modes across, key sizes down), one color
-// per implementation, solid lines for encryption (GCM seal, CTR) and
-// dashed for decryption (GCM open), and the AES peak of the key size as a
-// dotted gray line.
-func (r *Report) WriteChart(path string) error {
-	return r.chart().write(path)
+// WriteChart draws r to w in format ("svg" or "png", as ChartFormat
+// names them): throughput against size, one panel per mode and key size
+// (modes across, key sizes down), one color per implementation, solid
+// lines for encryption (GCM seal, CTR) and dashed for decryption (GCM
+// open), and the AES peak of the key size as a dotted gray line.
+func (r *Report) WriteChart(w io.Writer, format string) error {
+	return r.chart().writeTo(w, format)
 }
 
 func (r *Report) chart() *chart {

@@ -158,11 +158,12 @@ func num(v float64, format string) string {
 	return fmt.Sprintf(format, v)
 }
 
-// WriteChart draws the comparison to path (.svg or .png): throughput
-// against size, one panel per operation and key size, one color per
-// implementation and one line style per report.
-func (c *Comparison) WriteChart(path string) error {
-	return c.chart().write(path)
+// WriteChart draws the comparison to w in format ("svg" or "png", as
+// ChartFormat names them): throughput against size, one panel per
+// operation and key size, one color per implementation and one line style
+// per report.
+func (c *Comparison) WriteChart(w io.Writer, format string) error {
+	return c.chart().writeTo(w, format)
 }
 
 func (c *Comparison) chart() *chart {

@@ -89,9 +89,7 @@ func TestCompare(t *testing.T) {
 	// The chart: one panel per operation and key size (ctr/128,
 	// gcm-seal/128, xts-encrypt/256), three across.
 	path := filepath.Join(t.TempDir(), "c.png")
-	if err := c.WriteChart(path); err != nil {
-		t.Fatal(err)
-	}
+	writeChart(t, path, c.WriteChart)
 	img := readPNG(t, path)
 	rows := len(c.chart().legendRows(3 * 240))
 	if got := img.Bounds().Size(); got != (image.Point{X: 960, Y: (180 + 24 + 15*rows) * 4 / 3}) {
@@ -103,9 +101,7 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	svg := filepath.Join(t.TempDir(), "c.svg")
-	if err := c.WriteChart(svg); err != nil {
-		t.Fatal(err)
-	}
+	writeChart(t, svg, c.WriteChart)
 	if w, _, text := svgSize(t, svg); w != "720pt" || !strings.Contains(text, "B: Desktop CPU (b.json)") {
 		t.Errorf("compare SVG: width %s, text %q", w, text)
 	}
