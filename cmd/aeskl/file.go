@@ -280,29 +280,22 @@ func (f *fileOp) openInput() (*os.File, int64, error) {
 	return in, size, nil
 }
 
-// readKeyFile reads a raw 16- or 32-byte key. The caller wipes it.
-func readKeyFile(path string) ([]byte, error) {
-	kf, err := os.Open(path)
+// readKeyFile reads a raw 16- or 32-byte key straight into locked
+// scratch memory (no copy in Go memory). The caller closes it, which wipes
+// it.
+func readKeyFile(path string) (*cliutil.Secret, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 32 {
+		return nil, fmt.Errorf("key file %s: longer than 32 bytes; want a raw 16- or 32-byte key", path)
+	}
+	k, err := cliutil.ReadPassphraseFile(path, 0, 0, 32)
 	if err != nil {
 		return nil, err
 	}
-	defer kf.Close()
-	// Read straight into a buffer of our own, one byte longer than the
-	// longest key, to see a file that is too long.
-	buf := make([]byte, 33)
-	n, err := io.ReadFull(kf, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		clear(buf)
-		return nil, err
-	}
-	if n != 16 && n != 32 {
-		clear(buf)
-		if n == len(buf) {
-			return nil, fmt.Errorf("key file %s: longer than 32 bytes; want a raw 16- or 32-byte key", path)
-		}
+	if n := len(k.Bytes()); n != 16 && n != 32 {
+		k.Close()
 		return nil, fmt.Errorf("key file %s: %d bytes; want a raw 16- or 32-byte key", path, n)
 	}
-	return buf[:n], nil
+	return k, nil
 }
 
 // readPassphraseFile reads a passphrase: the file without one trailing
@@ -373,7 +366,7 @@ func (f *fileOp) openOutput() (*output, io.Writer, error) {
 			return nil, nil, fmt.Errorf("%s: not a regular file", f.out)
 		}
 	}
-	o, err := openOutput(f.out, f.force, 0, nil)
+	o, err := openOutput(f.out, f.force, false, 0, 0o600)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -406,7 +399,8 @@ func (f *fileOp) encrypt() error {
 		if err != nil {
 			return err
 		}
-		h.kdf, h.keySize, mk = kdfKeyFile, len(k), k
+		defer k.Close()
+		h.kdf, h.keySize, mk = kdfKeyFile, len(k.Bytes()), k.Bytes()
 	} else {
 		pw, err := f.passphrase(true)
 		if err != nil {
@@ -472,9 +466,12 @@ func (f *fileOp) decrypt() error {
 	defer o.abort()
 	var mk []byte
 	if h.kdf == kdfKeyFile {
-		if mk, err = readKeyFile(f.keyFile); err != nil {
+		k, err := readKeyFile(f.keyFile)
+		if err != nil {
 			return err
 		}
+		defer k.Close()
+		mk = k.Bytes()
 		if len(mk) != h.keySize {
 			clear(mk)
 			return fmt.Errorf("%s was encrypted with a %d-byte key; %s holds %d bytes", f.in, h.keySize, f.keyFile, len(mk))
