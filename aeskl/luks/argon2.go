@@ -375,84 +375,17 @@ func permuteRow(v *[16]uint64) {
 }
 
 // permuteColumn is permuteRow on the 16 words of a column of the block:
-// v[0], v[1], v[16], v[17], ..., v[112], v[113].
+// v[0], v[1], v[16], v[17], ..., v[112], v[113], gathered and scattered
+// around it.
 func permuteColumn(v *[114]uint64) {
-	v0, v1, v2, v3, v4, v5, v6, v7 := v[0], v[1], v[16], v[17], v[32], v[33], v[48], v[49]
-	v8, v9, v10, v11, v12, v13, v14, v15 := v[64], v[65], v[80], v[81], v[96], v[97], v[112], v[113]
-	// GB(v0, v4, v8, v12)
-	v0 += v4 + 2*uint64(uint32(v0))*uint64(uint32(v4))
-	v12 = bits.RotateLeft64(v12^v0, -32)
-	v8 += v12 + 2*uint64(uint32(v8))*uint64(uint32(v12))
-	v4 = bits.RotateLeft64(v4^v8, -24)
-	v0 += v4 + 2*uint64(uint32(v0))*uint64(uint32(v4))
-	v12 = bits.RotateLeft64(v12^v0, -16)
-	v8 += v12 + 2*uint64(uint32(v8))*uint64(uint32(v12))
-	v4 = bits.RotateLeft64(v4^v8, -63)
-	// GB(v1, v5, v9, v13)
-	v1 += v5 + 2*uint64(uint32(v1))*uint64(uint32(v5))
-	v13 = bits.RotateLeft64(v13^v1, -32)
-	v9 += v13 + 2*uint64(uint32(v9))*uint64(uint32(v13))
-	v5 = bits.RotateLeft64(v5^v9, -24)
-	v1 += v5 + 2*uint64(uint32(v1))*uint64(uint32(v5))
-	v13 = bits.RotateLeft64(v13^v1, -16)
-	v9 += v13 + 2*uint64(uint32(v9))*uint64(uint32(v13))
-	v5 = bits.RotateLeft64(v5^v9, -63)
-	// GB(v2, v6, v10, v14)
-	v2 += v6 + 2*uint64(uint32(v2))*uint64(uint32(v6))
-	v14 = bits.RotateLeft64(v14^v2, -32)
-	v10 += v14 + 2*uint64(uint32(v10))*uint64(uint32(v14))
-	v6 = bits.RotateLeft64(v6^v10, -24)
-	v2 += v6 + 2*uint64(uint32(v2))*uint64(uint32(v6))
-	v14 = bits.RotateLeft64(v14^v2, -16)
-	v10 += v14 + 2*uint64(uint32(v10))*uint64(uint32(v14))
-	v6 = bits.RotateLeft64(v6^v10, -63)
-	// GB(v3, v7, v11, v15)
-	v3 += v7 + 2*uint64(uint32(v3))*uint64(uint32(v7))
-	v15 = bits.RotateLeft64(v15^v3, -32)
-	v11 += v15 + 2*uint64(uint32(v11))*uint64(uint32(v15))
-	v7 = bits.RotateLeft64(v7^v11, -24)
-	v3 += v7 + 2*uint64(uint32(v3))*uint64(uint32(v7))
-	v15 = bits.RotateLeft64(v15^v3, -16)
-	v11 += v15 + 2*uint64(uint32(v11))*uint64(uint32(v15))
-	v7 = bits.RotateLeft64(v7^v11, -63)
-	// GB(v0, v5, v10, v15)
-	v0 += v5 + 2*uint64(uint32(v0))*uint64(uint32(v5))
-	v15 = bits.RotateLeft64(v15^v0, -32)
-	v10 += v15 + 2*uint64(uint32(v10))*uint64(uint32(v15))
-	v5 = bits.RotateLeft64(v5^v10, -24)
-	v0 += v5 + 2*uint64(uint32(v0))*uint64(uint32(v5))
-	v15 = bits.RotateLeft64(v15^v0, -16)
-	v10 += v15 + 2*uint64(uint32(v10))*uint64(uint32(v15))
-	v5 = bits.RotateLeft64(v5^v10, -63)
-	// GB(v1, v6, v11, v12)
-	v1 += v6 + 2*uint64(uint32(v1))*uint64(uint32(v6))
-	v12 = bits.RotateLeft64(v12^v1, -32)
-	v11 += v12 + 2*uint64(uint32(v11))*uint64(uint32(v12))
-	v6 = bits.RotateLeft64(v6^v11, -24)
-	v1 += v6 + 2*uint64(uint32(v1))*uint64(uint32(v6))
-	v12 = bits.RotateLeft64(v12^v1, -16)
-	v11 += v12 + 2*uint64(uint32(v11))*uint64(uint32(v12))
-	v6 = bits.RotateLeft64(v6^v11, -63)
-	// GB(v2, v7, v8, v13)
-	v2 += v7 + 2*uint64(uint32(v2))*uint64(uint32(v7))
-	v13 = bits.RotateLeft64(v13^v2, -32)
-	v8 += v13 + 2*uint64(uint32(v8))*uint64(uint32(v13))
-	v7 = bits.RotateLeft64(v7^v8, -24)
-	v2 += v7 + 2*uint64(uint32(v2))*uint64(uint32(v7))
-	v13 = bits.RotateLeft64(v13^v2, -16)
-	v8 += v13 + 2*uint64(uint32(v8))*uint64(uint32(v13))
-	v7 = bits.RotateLeft64(v7^v8, -63)
-	// GB(v3, v4, v9, v14)
-	v3 += v4 + 2*uint64(uint32(v3))*uint64(uint32(v4))
-	v14 = bits.RotateLeft64(v14^v3, -32)
-	v9 += v14 + 2*uint64(uint32(v9))*uint64(uint32(v14))
-	v4 = bits.RotateLeft64(v4^v9, -24)
-	v3 += v4 + 2*uint64(uint32(v3))*uint64(uint32(v4))
-	v14 = bits.RotateLeft64(v14^v3, -16)
-	v9 += v14 + 2*uint64(uint32(v9))*uint64(uint32(v14))
-	v4 = bits.RotateLeft64(v4^v9, -63)
-	v[0], v[1], v[16], v[17], v[32], v[33], v[48], v[49] = v0, v1, v2, v3, v4, v5, v6, v7
-	v[64], v[65], v[80], v[81], v[96], v[97], v[112], v[113] = v8, v9, v10, v11, v12, v13, v14, v15
+	var c [16]uint64
+	for k := 0; k < 8; k++ {
+		c[2*k], c[2*k+1] = v[16*k], v[16*k+1]
+	}
+	permuteRow(&c)
+	for k := 0; k < 8; k++ {
+		v[16*k], v[16*k+1] = c[2*k], c[2*k+1]
+	}
 }
 
 // hPrime is Argon2's variable-length hash H' (RFC 9106, section 3.3) of

@@ -47,16 +47,11 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 		}
 		return nil, err
 	}
-	if hdr[0] != byte(len(hdr)) {
-		return nil, fmt.Errorf("%w: header length %d, want %d", ErrHeader, hdr[0], len(hdr))
-	}
-	c, g, err := k.segmentKey(hdr[1:1+p.KeySize], ad)
+	c, g, prefix, err := k.openHeader(hdr, ad)
 	if err != nil {
 		return nil, err
 	}
-	sr := &Reader{r: r, p: p, c: c, aead: g, ct: make([]byte, p.roundSegments()*p.SegmentSize+1)}
-	copy(sr.prefix[:], hdr[1+p.KeySize:])
-	return sr, nil
+	return &Reader{r: r, p: p, c: c, aead: g, prefix: prefix, ct: make([]byte, p.roundSegments()*p.SegmentSize+1)}, nil
 }
 
 // Read returns authenticated plaintext. When p has room for whole

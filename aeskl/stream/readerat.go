@@ -48,16 +48,12 @@ func (k *Key) NewReaderAt(ra io.ReaderAt, size int64, ad []byte) (*ReaderAt, err
 		}
 		return nil, err
 	}
-	if hdr[0] != byte(len(hdr)) {
-		return nil, fmt.Errorf("%w: header length %d, want %d", ErrHeader, hdr[0], len(hdr))
-	}
-	c, g, err := k.segmentKey(hdr[1:1+p.KeySize], ad)
+	c, g, pfx, err := k.openHeader(hdr, ad)
 	if err != nil {
 		return nil, err
 	}
-	r := &ReaderAt{ra: ra, p: p, c: c, aead: g, ns: ns, ctLen: size,
+	r := &ReaderAt{ra: ra, p: p, c: c, aead: g, pfx: pfx, ns: ns, ctLen: size,
 		size: size - int64(p.HeaderSize()) - int64(ns)*TagSize}
-	copy(r.pfx[:], hdr[1+p.KeySize:])
 	r.bufs.New = func() any { b := make([]byte, p.SegmentSize); return &b }
 	return r, nil
 }

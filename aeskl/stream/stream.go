@@ -261,6 +261,18 @@ func (k *Key) Close() {
 	}
 }
 
+// openHeader checks a stream header read in full (its length byte) and
+// derives the segment key from its salt: the start of every reader.
+func (k *Key) openHeader(hdr, ad []byte) (*aeskl.Cipher, cipher.AEAD, [NoncePrefixSize]byte, error) {
+	var prefix [NoncePrefixSize]byte
+	if hdr[0] != byte(len(hdr)) {
+		return nil, nil, prefix, fmt.Errorf("%w: header length %d, want %d", ErrHeader, hdr[0], len(hdr))
+	}
+	c, g, err := k.segmentKey(hdr[1:1+k.p.KeySize], ad)
+	copy(prefix[:], hdr[1+k.p.KeySize:])
+	return c, g, prefix, err
+}
+
 // segmentKey derives the AES key of a stream with the given salt and
 // associated data and returns it as a handle with GCM on it. Every buffer
 // that held the main key or a value derived from it is wiped before it

@@ -6,22 +6,8 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/go-keylocker/keylocker/internal/kernel"
-	"golang.org/x/sys/cpu"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
-
-// klSources is the sources argument for this CPU (klemu passes RDSEED and
-// RDRAND through: they are unprivileged and run natively).
-func klSources() int {
-	s := 0
-	if cpu.X86.HasRDSEED {
-		s |= kernel.RandRDSEED
-	}
-	if cpu.X86.HasRDRAND {
-		s |= kernel.RandRDRAND
-	}
-	return s
-}
 
 // klEncodeRandom calls EncodeRandom128 or EncodeRandom256.
 func klEncodeRandom(bits int, restrictions uint32, entropy *[32]byte, sources int, h *Handle) (uint32, bool) {
@@ -37,7 +23,7 @@ func klEncodeRandom(bits int, restrictions uint32, entropy *[32]byte, sources in
 // source allowed they return false and leave h untouched.
 func TestKLEncodeRandom(t *testing.T) {
 	klRequire(t, false)
-	src := klSources()
+	src := kerneltest.HostRandSources()
 	if src == 0 {
 		t.Skip("this CPU has neither RDSEED nor RDRAND")
 	}

@@ -7,28 +7,15 @@ import (
 	"testing"
 
 	"github.com/go-keylocker/keylocker/internal/handle"
-	"github.com/go-keylocker/keylocker/internal/kernel"
-	"golang.org/x/sys/cpu"
+	"github.com/go-keylocker/keylocker/internal/kernel/kerneltest"
 )
-
-// hostSources is the sources argument for this CPU.
-func hostSources() int {
-	s := 0
-	if cpu.X86.HasRDSEED {
-		s |= kernel.RandRDSEED
-	}
-	if cpu.X86.HasRDRAND {
-		s |= kernel.RandRDRAND
-	}
-	return s
-}
 
 // TestSealedEncodeRandom: a handle the reference unwraps, with the key
 // type and restrictions asked for, a different key each time, and, with no
 // source allowed, false with h untouched.
 func TestSealedEncodeRandom(t *testing.T) {
 	sealedRequireAESNI(t)
-	src := hostSources()
+	src := kerneltest.HostRandSources()
 	if src == 0 {
 		t.Skip("this CPU has neither RDSEED nor RDRAND")
 	}

@@ -7,6 +7,7 @@ import (
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 
+	"github.com/go-keylocker/keylocker/internal/asm/_asm/internal/gen"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -137,25 +138,11 @@ func (p *path) setup(alignR10 bool) {
 
 // Registers by number and width.
 var (
-	xr = []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15,
-		X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27, X28, X29, X30, X31}
-	yr = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
-	zr = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
-		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+	xr = gen.X
+	yr = gen.Y[:16] // the ymm path is VEX only (AVX2 CPUs without AVX-512)
+	zr = gen.Z
+	vr = gen.Vec
 )
-
-// vr returns register n at size bytes.
-func vr(n, size int) VecPhysical {
-	switch size {
-	case 16:
-		return xr[n]
-	case 32:
-		return yr[n]
-	case 64:
-		return zr[n]
-	}
-	panic(fmt.Sprintf("vr: size %d", size))
-}
 
 // regs returns registers 0..n-1 at size bytes.
 func regs(n, size int) []VecPhysical {
