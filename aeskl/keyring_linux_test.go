@@ -42,7 +42,9 @@ func TestKeyring(t *testing.T) {
 	if _, err := NewFromKeyring(kr); err == nil || !strings.Contains(err.Error(), `type "keyring"`) {
 		t.Errorf("a keyring instead of a user key: %v", err)
 	}
-	unix.KeyctlInt(unix.KEYCTL_REVOKE, id, 0, 0, 0)
+	if _, err := unix.KeyctlInt(unix.KEYCTL_REVOKE, id, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
 	if c, err := NewFromKeyring(id); err == nil || c != nil {
 		t.Errorf("a revoked key: %v", err)
 	}

@@ -86,7 +86,10 @@ func keySourcesNotInMemory(t *testing.T, s *Support) {
 // the test where the keyring is not available.
 func addUserKey(t *testing.T, payload []byte) int {
 	t.Helper()
-	id, err := unix.AddKey("user", fmt.Sprintf("aeskl-test-%d", len(payload)), payload, unix.KEY_SPEC_PROCESS_KEYRING)
+	// A description of its own: add_key with one already in the keyring
+	// updates (or replaces) that key instead of making a new one.
+	desc := fmt.Sprintf("aeskl-test-%s-%d-%x", t.Name(), len(payload), randBytes(8))
+	id, err := unix.AddKey("user", desc, payload, unix.KEY_SPEC_PROCESS_KEYRING)
 	if err != nil {
 		t.Skipf("SKIPPED: the kernel's keyring is not available here (add_key: %v)", err)
 	}
