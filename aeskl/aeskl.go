@@ -22,9 +22,10 @@ package aeskl
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/binary"
 	"errors"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -82,16 +83,19 @@ func (k KeySizeError) As(target any) bool {
 }
 
 // Cipher is an AES block cipher on a Key Locker handle. It implements
-// cipher.Block. A Cipher is safe for concurrent use, Close included: Close
-// waits for the calls in flight on the Cipher and on the modes made from it
-// (they finish normally), and every call that starts after it panics.
+// cipher.Block. A Cipher is safe for concurrent use, Close included: a call
+// on the Cipher or on a mode made from it that overlaps Close either
+// finishes normally or panics with "aeskl: use of a closed Cipher", and
+// every call that starts after Close returns panics.
 type Cipher struct {
-	h handle.Handle // the handle: metadata || tag || wrapped key
-	b backend       // zero once closed
-	r Restriction   // the restrictions the handle was made with
-	// mu is held for reading by every call that reads h or b (use, done)
-	// and for writing by Close.
-	mu sync.RWMutex
+	// hw is the handle (metadata || tag || wrapped key) in 8-byte words.
+	// Each call copies it with atomic loads (load) and works on its copy;
+	// Close wipes it with atomic stores. No call writes to the Cipher, so
+	// calls from many goroutines share its cache lines read-only.
+	hw     [handle.Size256 / 8]atomic.Uint64
+	closed atomic.Bool
+	b      backend     // set once by the constructor
+	r      Restriction // the restrictions the handle was made with
 }
 
 var _ cipher.Block = (*Cipher)(nil)
@@ -142,9 +146,19 @@ func newCipher(key []byte, cfg *config) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cipher{b: b, r: cfg.restrictions}
-	b.encodeKey(key, uint32(cfg.restrictions), &c.h)
-	return c, nil
+	var h handle.Handle
+	b.encodeKey(key, uint32(cfg.restrictions), &h)
+	return newFromHandle(b, cfg.restrictions, &h), nil
+}
+
+// newFromHandle returns the Cipher of the handle *h, which it wipes.
+func newFromHandle(b backend, r Restriction, h *handle.Handle) *Cipher {
+	c := &Cipher{b: b, r: r}
+	for i := range c.hw {
+		c.hw[i].Store(binary.LittleEndian.Uint64(h[8*i:]))
+	}
+	clear(h[:])
+	return c
 }
 
 var errEntropyNotRandom = errors.New("aeskl: WithEntropy applies to NewRandom and NewXTSRandom only")
@@ -162,37 +176,45 @@ func (c *Cipher) BlockSize() int { return BlockSize }
 
 // Implementation reports the implementation this Cipher runs on.
 func (c *Cipher) Implementation() Implementation {
-	c.use()
-	defer c.done()
+	c.check()
 	return c.b.impl
 }
 
-// Close wipes the handle. It first waits for the calls in flight on the
-// Cipher and on its modes to finish; any call that starts later panics
-// with "aeskl: use of a closed Cipher". Closing twice, or from several
-// goroutines at once, is harmless.
+// Close wipes the handle. A call that overlaps Close either finishes
+// normally (it copied the handle before the wipe began) or panics with
+// "aeskl: use of a closed Cipher"; every call that starts after Close
+// returns panics so. Closing twice, or from several goroutines at once, is
+// harmless.
 func (c *Cipher) Close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.h[:])
-	c.b = backend{}
-}
-
-// use starts a call that reads the handle: it panics if c is closed, and
-// otherwise keeps Close from wiping the handle until the matching done. A
-// call must not nest a second use of the same Cipher (a Close waiting in
-// between would deadlock it), so the code below use calls the backend
-// directly, never c's methods.
-func (c *Cipher) use() {
-	c.mu.RLock()
-	if c.b.impl == 0 {
-		c.mu.RUnlock()
-		panic("aeskl: use of a closed Cipher")
+	c.closed.Store(true)
+	for i := range c.hw {
+		c.hw[i].Store(0)
 	}
 }
 
-// done ends a call started by use.
-func (c *Cipher) done() { c.mu.RUnlock() }
+const closedMsg = "aeskl: use of a closed Cipher"
+
+// load copies the handle into *h for one call, and panics if c is closed.
+//
+// It copies first and reads the closed flag after; Close sets the flag
+// first and wipes after. sync/atomic operations are sequentially
+// consistent, so a call that finds the flag clear made its copy before
+// the wipe began: the copy is the whole handle, never a half-wiped one.
+// The copy is not secret (the key is wrapped in it) and lives on the
+// calling goroutine's stack.
+func (c *Cipher) load(h *handle.Handle) {
+	for i := range c.hw {
+		binary.LittleEndian.PutUint64(h[8*i:], c.hw[i].Load())
+	}
+	c.check()
+}
+
+// check panics if c is closed.
+func (c *Cipher) check() {
+	if c.closed.Load() {
+		panic(closedMsg)
+	}
+}
 
 // forbids reports whether the restriction c was made with forbids the
 // direction (the kernels would only say false, as for a lost wrapping key).
@@ -208,14 +230,14 @@ func (c *Cipher) forbids(decrypt bool) bool {
 // after zeroing the block of dst, with ErrRestricted for a NoEncrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
-	c.use()
-	defer c.done()
+	var h handle.Handle
+	c.load(&h)
 	checkBlock(dst, src)
 	if c.forbids(false) {
 		clear(dst[:BlockSize])
 		panic(ErrRestricted)
 	}
-	if !c.b.encrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
+	if !c.b.encrypt(&h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
 	}
@@ -226,14 +248,14 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 // after zeroing the block of dst, with ErrRestricted for a NoDecrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
-	c.use()
-	defer c.done()
+	var h handle.Handle
+	c.load(&h)
 	checkBlock(dst, src)
 	if c.forbids(true) {
 		clear(dst[:BlockSize])
 		panic(ErrRestricted)
 	}
-	if !c.b.decrypt(&c.h, dst[:BlockSize], src[:BlockSize]) {
+	if !c.b.decrypt(&h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
 		panic(ErrInvalidHandle)
 	}
@@ -246,8 +268,8 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // ErrRestricted; if the handle is rejected, dst[:len(src)] is zeroed and the
 // error is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
-	c.use()
-	defer c.done()
+	var h handle.Handle
+	c.load(&h)
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -258,7 +280,7 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 		clear(dst[:len(src)])
 		return ErrRestricted
 	}
-	if !c.b.encrypt(&c.h, dst[:len(src)], src) {
+	if !c.b.encrypt(&h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
 		return ErrInvalidHandle
 	}
@@ -268,8 +290,8 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
 // EncryptBlocks (ErrRestricted for a NoDecrypt handle).
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
-	c.use()
-	defer c.done()
+	var h handle.Handle
+	c.load(&h)
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -280,7 +302,7 @@ func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 		clear(dst[:len(src)])
 		return ErrRestricted
 	}
-	if !c.b.decrypt(&c.h, dst[:len(src)], src) {
+	if !c.b.decrypt(&h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
 		return ErrInvalidHandle
 	}

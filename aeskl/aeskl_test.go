@@ -246,7 +246,7 @@ func TestTamperedHandle(t *testing.T) {
 					size = 64
 				}
 				for _, bit := range []int{3, 8 * 3, 8*3 + 1, 8 * 15, 8*16 + 5, 8*31 + 7, 8 * 32, 8*size - 1} {
-					c.h[bit/8] ^= 1 << (bit % 8)
+					flipHandleBit(c, bit)
 					src := randBytes(16 * 9)
 					dst := bytes.Clone(src)
 					if err := c.EncryptBlocks(dst, dst); !errors.Is(err, ErrInvalidHandle) {
@@ -264,7 +264,7 @@ func TestTamperedHandle(t *testing.T) {
 					if !bytes.Equal(dst[:16], make([]byte, 16)) {
 						t.Errorf("bit %d: Encrypt output not zeroed", bit)
 					}
-					c.h[bit/8] ^= 1 << (bit % 8)
+					flipHandleBit(c, bit)
 				}
 				// Untampered again: works.
 				if err := c.EncryptBlocks(make([]byte, 32), make([]byte, 32)); err != nil {
@@ -347,7 +347,7 @@ func TestBadInput(t *testing.T) {
 			t.Error(err)
 		}
 		c.Close()
-		if c.h != (handle.Handle{}) {
+		if handleOf(c) != (handle.Handle{}) {
 			t.Error("Close did not wipe the handle")
 		}
 		expectPanic(t, "closed Cipher", func() { c.Encrypt(buf, buf) })

@@ -617,7 +617,8 @@ func FuzzHandle(f *testing.F) {
 				if !bytes.Equal(dst, saved) {
 					t.Fatalf("%s: a refused handle wrote through the kernel", v.name)
 				}
-				c := &Cipher{h: h, b: b}
+				hc := h
+				c := newFromHandle(b, 0, &hc)
 				out := bytes.Clone(src)
 				var err error
 				if dec {

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
 const (
@@ -27,8 +29,8 @@ var errOpen = errors.New("cipher: message authentication failed")
 // its output and panics with ErrInvalidHandle, and Open returns an error
 // wrapping ErrInvalidHandle.
 func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
-	c.use()
-	defer c.done()
+	var hd handle.Handle
+	c.load(&hd)
 	if tagSize < gcmMinimumTagSize || tagSize > gcmTagSize {
 		return nil, errors.New("cipher: incorrect tag size given to GCM")
 	}
@@ -40,7 +42,7 @@ func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrRestricted)
 	}
 	var h [16]byte
-	if !c.b.encrypt(&c.h, h[:], h[:]) {
+	if !c.b.encrypt(&hd, h[:], h[:]) {
 		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrInvalidHandle)
 	}
 	g := &gcm{c: c, nonceSize: nonceSize, tagSize: tagSize, gh: c.b.newGHASH(&h)}
@@ -111,12 +113,12 @@ const gcmGatherSize = 512
 
 // crypt runs the GCM keystream from j0 over src into dst and returns
 // E(j0) in tagMask; false if the handle was rejected.
-func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
+func (g *gcm) crypt(h *handle.Handle, dst, src []byte, j0, tagMask *[16]byte) bool {
 	b := &g.c.b
 	// The first call also produces the tag mask; later calls start from
 	// the counter after the blocks done so far.
 	first := min(len(src)&^15, chunk)
-	if !b.gcmCTR(&g.c.h, dst[:first], src[:first], j0, tagMask, b.flags) {
+	if !b.gcmCTR(h, dst[:first], src[:first], j0, tagMask, b.flags) {
 		return false
 	}
 	if first == len(src) {
@@ -124,14 +126,13 @@ func (g *gcm) crypt(dst, src []byte, j0, tagMask *[16]byte) bool {
 	}
 	ctr := *j0
 	inc32(&ctr, 1+uint32(first/16))
-	return g.ctrFrom(dst[first:], src[first:], &ctr)
+	return g.ctrFrom(h, dst[first:], src[first:], &ctr)
 }
 
 // ctrFrom XORs src with the keystream E(*ctr), E(inc32(*ctr)), ... into
 // dst, a partial last block included; false if the handle was rejected.
-func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
+func (g *gcm) ctrFrom(h *handle.Handle, dst, src []byte, ctr *[16]byte) bool {
 	b := &g.c.b
-	h := &g.c.h
 	n := len(src) &^ 15
 	for done := 0; done < n; {
 		m := min(n-done, chunk)
@@ -156,20 +157,20 @@ func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
 // returns the tag over the associated data and the ciphertext (out, or in
 // when decrypting: hashed before out overwrites it, so the two may be the
 // same memory) and E(J0) in mask; false if the handle was rejected.
-func (g *gcm) fused(out, in, ad []byte, n int, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
+func (g *gcm) fused(h *handle.Handle, out, in, ad []byte, n int, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
 	b := &g.c.b
 	f := b.flags
 	if decrypt {
 		f |= modeDecrypt
 	}
 	g.hashPadded(&tag, ad)
-	ok = b.gcmFused(&g.c.h, out[:n], in[:n], j0, mask, g.gh, &tag, f)
+	ok = b.gcmFused(h, out[:n], in[:n], j0, mask, g.gh, &tag, f)
 	if ok && decrypt {
 		g.hashPadded(&tag, in[n:])
 	}
 	ctr := *j0
 	inc32(&ctr, 1+uint32(n/16))
-	ok = ok && g.ctrFrom(out[n:], in[n:], &ctr)
+	ok = ok && g.ctrFrom(h, out[n:], in[n:], &ctr)
 	if ok && !decrypt {
 		g.hashPadded(&tag, out[n:len(in)])
 	}
@@ -187,8 +188,8 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if uint64(len(plaintext)) > uint64((1<<32)-2)*BlockSize {
 		panic("crypto/cipher: message too large for GCM")
 	}
-	g.c.use()
-	defer g.c.done()
+	var h handle.Handle
+	g.c.load(&h)
 	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
 	if inexactOverlap(out, plaintext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
@@ -200,8 +201,8 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	var tagMask, tag [16]byte
 	ok := true
 	if n := g.c.b.gcmFusedLen(g.gh, len(plaintext)); n > 0 {
-		tag, ok = g.fused(out, plaintext, additionalData, n, &j0, &tagMask, false)
-	} else if ok = g.crypt(out, plaintext, &j0, &tagMask); ok {
+		tag, ok = g.fused(&h, out, plaintext, additionalData, n, &j0, &tagMask, false)
+	} else if ok = g.crypt(&h, out, plaintext, &j0, &tagMask); ok {
 		tag = g.auth(additionalData, out[:len(plaintext)])
 	}
 	subtle.XORBytes(tag[:], tag[:], tagMask[:])
@@ -224,8 +225,8 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	if uint64(len(ciphertext)) > uint64((1<<32)-2)*BlockSize+uint64(g.tagSize) {
 		return nil, errOpen
 	}
-	g.c.use()
-	defer g.c.done()
+	var h handle.Handle
+	g.c.load(&h)
 	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
 	// The whole input, tag included, as crypto/cipher: an output over the
 	// tag would overwrite it before it is compared.
@@ -244,10 +245,10 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	var tagMask, want [16]byte
 	ok := true
 	if n := g.c.b.gcmFusedLen(g.gh, len(ciphertext)); n > 0 {
-		want, ok = g.fused(out, ciphertext, additionalData, n, &j0, &tagMask, true)
+		want, ok = g.fused(&h, out, ciphertext, additionalData, n, &j0, &tagMask, true)
 	} else {
 		want = g.auth(additionalData, ciphertext)
-		ok = g.crypt(out, ciphertext, &j0, &tagMask)
+		ok = g.crypt(&h, out, ciphertext, &j0, &tagMask)
 	}
 	subtle.XORBytes(want[:], want[:], tagMask[:])
 	clear(tagMask[:])

@@ -4,6 +4,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -29,8 +30,7 @@ const chunk = 256 << 10
 // with ErrRestricted for a NoEncrypt handle, with ErrInvalidHandle if the
 // handle is rejected.
 func (c *Cipher) NewCTR(iv []byte) cipher.Stream {
-	c.use()
-	c.done()
+	c.check()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCTR: IV length must equal block size")
 	}
@@ -53,8 +53,8 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	s.c.use()
-	defer s.c.done()
+	var h handle.Handle
+	s.c.load(&h)
 	out := dst[:len(src)]
 	if len(src) > 0 && s.c.forbids(false) {
 		// No keystream was ever made: CTR runs the cipher forward.
@@ -69,7 +69,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	b := &s.c.b
 	for len(src) >= BlockSize {
 		n := min(len(src)&^(BlockSize-1), chunk)
-		if !b.ctr(&s.c.h, dst[:n], src[:n], &s.ctr, b.flags) {
+		if !b.ctr(&h, dst[:n], src[:n], &s.ctr, b.flags) {
 			clear(out)
 			panic(ErrInvalidHandle)
 		}
@@ -77,7 +77,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	}
 	if len(src) > 0 {
 		clear(s.ks[:])
-		if !b.ctr(&s.c.h, s.ks[:], s.ks[:], &s.ctr, b.flags) {
+		if !b.ctr(&h, s.ks[:], s.ks[:], &s.ctr, b.flags) {
 			clear(out)
 			panic(ErrInvalidHandle)
 		}
@@ -96,8 +96,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 // ErrRestricted for a NoEncrypt handle, with ErrInvalidHandle if the handle
 // is rejected.
 func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
-	c.use()
-	c.done()
+	c.check()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCBCEncrypter: IV length must equal block size")
 	}
@@ -112,8 +111,7 @@ func (c *Cipher) NewCBCEncrypter(iv []byte) cipher.BlockMode {
 // ErrRestricted for a NoDecrypt handle, with ErrInvalidHandle if the handle
 // is rejected.
 func (c *Cipher) NewCBCDecrypter(iv []byte) cipher.BlockMode {
-	c.use()
-	c.done()
+	c.check()
 	if len(iv) != BlockSize {
 		panic("cipher.NewCBCDecrypter: IV length must equal block size")
 	}
@@ -148,8 +146,8 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	m.c.use()
-	defer m.c.done()
+	var h handle.Handle
+	m.c.load(&h)
 	out := dst[:len(src)]
 	if len(src) > 0 && m.c.forbids(m.dec) {
 		clear(out)
@@ -160,9 +158,9 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 		n := min(len(src), chunk)
 		var ok bool
 		if m.dec {
-			ok = b.cbcDecrypt(&m.c.h, dst[:n], src[:n], &m.iv, b.flags)
+			ok = b.cbcDecrypt(&h, dst[:n], src[:n], &m.iv, b.flags)
 		} else {
-			ok = b.cbcEncrypt(&m.c.h, dst[:n], src[:n], &m.iv, b.flags)
+			ok = b.cbcEncrypt(&h, dst[:n], src[:n], &m.iv, b.flags)
 		}
 		if !ok {
 			clear(out)

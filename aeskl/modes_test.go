@@ -328,8 +328,8 @@ func TestModesRejectedHandle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.h[20] ^= 1
-		x.data.h[40] ^= 1
+		flipHandleBit(c, 20*8)
+		flipHandleBit(x.data, 40*8)
 		src := bytes.Repeat([]byte("secret plaintext"), 20)
 		zero := make([]byte, len(src)+16)
 		check := func(name string, dst []byte) {
@@ -372,8 +372,8 @@ func TestModesRejectedHandle(t *testing.T) {
 			check("XTS decrypt", dst)
 		}
 		// A rejected tweak handle alone.
-		x.data.h[40] ^= 1
-		x.tweak.h[20] ^= 1
+		flipHandleBit(x.data, 40*8)
+		flipHandleBit(x.tweak, 20*8)
 		for _, n := range []int{16, 20, 200} {
 			dst = bytes.Clone(src[:n])
 			if err := x.Encrypt(dst, dst, 1); !errors.Is(err, ErrInvalidHandle) {

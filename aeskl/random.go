@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -120,11 +121,11 @@ func newRandom(keyLen int, cfg *config, ent *[32]byte) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cipher{b: b, r: cfg.restrictions}
-	if err := b.encodeRandom(keyLen, uint32(cfg.restrictions), ent, cfg.sources(), &c.h); err != nil {
+	var h handle.Handle
+	if err := b.encodeRandom(keyLen, uint32(cfg.restrictions), ent, cfg.sources(), &h); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return newFromHandle(b, cfg.restrictions, &h), nil
 }
 
 // sources returns what the random routines may execute: the CPU's RDSEED

@@ -90,7 +90,7 @@ func TestErrRestricted(t *testing.T) {
 		}
 
 		// A tampered handle in the allowed direction: not "restricted".
-		noDec.h[40] ^= 1
+		flipHandleBit(noDec, 40*8)
 		err = noDec.EncryptBlocks(out(), src)
 		if !errors.Is(err, ErrInvalidHandle) || errors.Is(err, ErrRestricted) {
 			t.Errorf("a tampered NoDecrypt handle encrypting: %v, want ErrInvalidHandle, not ErrRestricted", err)

@@ -68,14 +68,18 @@ func newXTS(half int, cfg config, mk func(tweak bool, cfg *config) (*Cipher, err
 // Implementation reports the implementation both handles run on.
 func (x *XTS) Implementation() Implementation { return x.data.Implementation() }
 
-// Close wipes both handles, after the calls in flight finish. Any later use
-// panics.
+// Close wipes both handles. As for a Cipher, a call that overlaps Close
+// finishes normally or panics, and every later call panics.
 func (x *XTS) Close() {
-	// The data handle first: every call holds the data Cipher (use) for
-	// its whole length, so once its Close returns no call reads the tweak
-	// handle either.
 	x.data.Close()
 	x.tweak.Close()
+}
+
+// load copies the data and tweak handles for one call; it panics if x is
+// closed.
+func (x *XTS) load(hd, ht *handle.Handle) {
+	x.data.load(hd)
+	x.tweak.load(ht)
 }
 
 // Encrypt encrypts src (at least 16 bytes) into dst with the tweak made of
@@ -154,8 +158,8 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 		return fmt.Errorf("aeskl: XTS input of %d bytes is not a whole number of %d-byte sectors", len(src), size)
 	}
 	checkXTSBuffers(dst, src)
-	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
-	defer x.data.done()
+	var hd, ht handle.Handle
+	x.load(&hd, &ht)
 	if len(src) > 0 && x.data.forbids(dec) {
 		clear(dst[:len(src)])
 		return ErrRestricted
@@ -169,7 +173,7 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 		// A sector larger than a kernel call may take: split inside it.
 		for off := 0; off < len(src); off += size {
 			t := sectorTweak(first + uint64(off/size)*stride)
-			ok := x.blocks(dst[off:off+size], src[off:off+size], &t, true, dec)
+			ok := x.blocks(&hd, &ht, dst[off:off+size], src[off:off+size], &t, dec)
 			clear(t[:]) // the encrypted tweak: derived from the tweak key
 			if !ok {
 				clear(dst[:len(src)])
@@ -182,7 +186,7 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 	per := chunk / size * size
 	for off := 0; off < len(src); off += per {
 		n := min(per, len(src)-off)
-		if !b.xtsSectors(&x.data.h, &x.tweak.h, dst[off:off+n], src[off:off+n], first+uint64(off/size)*stride, stride, size, flags) {
+		if !b.xtsSectors(&hd, &ht, dst[off:off+n], src[off:off+n], first+uint64(off/size)*stride, stride, size, flags) {
 			clear(dst[:len(src)])
 			return ErrInvalidHandle
 		}
@@ -192,21 +196,17 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 
 var errXTSShort = errors.New("aeskl: XTS needs at least 16 bytes")
 
-// blocks runs the XTS kernel over whole blocks; encTweak says *t is the
-// plain tweak (to be encrypted with the tweak key first).
-func (x *XTS) blocks(dst, src []byte, t *[16]byte, encTweak, dec bool) bool {
+// blocks runs the XTS kernel over whole blocks with the data handle hd;
+// *t is the plain tweak, encrypted first with the tweak handle ht.
+func (x *XTS) blocks(hd, ht *handle.Handle, dst, src []byte, t *[16]byte, dec bool) bool {
 	b := &x.data.b
 	flags := b.flags
 	if dec {
 		flags |= modeDecrypt
 	}
-	var ht *handle.Handle
-	if encTweak {
-		ht = &x.tweak.h
-	}
 	for first := true; first || len(src) > 0; first = false {
 		n := min(len(src), chunk)
-		if !b.xts(&x.data.h, ht, dst[:n], src[:n], t, flags) {
+		if !b.xts(hd, ht, dst[:n], src[:n], t, flags) {
 			return false
 		}
 		ht = nil
@@ -226,8 +226,8 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		return errXTSShort
 	}
 	checkXTSBuffers(dst, src)
-	x.data.use() // covers the tweak handle too: Close wipes it after the data handle
-	defer x.data.done()
+	var hd, ht handle.Handle
+	x.load(&hd, &ht)
 	out := dst[:len(src)]
 	if x.data.forbids(dec) {
 		clear(out)
@@ -239,7 +239,7 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		full -= BlockSize // the last full block is stolen from
 	}
 	t = tweak
-	if !x.blocks(dst[:full], src[:full], &t, true, dec) {
+	if !x.blocks(&hd, &ht, dst[:full], src[:full], &t, dec) {
 		clear(out)
 		return ErrInvalidHandle
 	}
@@ -264,14 +264,14 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	}
 	var a, b [16]byte
 	copy(a[:], src[full:full+BlockSize])
-	if !bk.xts(&x.data.h, nil, a[:], a[:], &first, flags) {
+	if !bk.xts(&hd, nil, a[:], a[:], &first, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
 	copy(b[:], src[full+BlockSize:]) // read the tail before dst (maybe src) is written
 	copy(b[r:], a[r:])
 	copy(dst[full+BlockSize:], a[:r])
-	if !bk.xts(&x.data.h, nil, b[:], b[:], &second, flags) {
+	if !bk.xts(&hd, nil, b[:], b[:], &second, flags) {
 		clear(out)
 		return ErrInvalidHandle
 	}
