@@ -346,8 +346,8 @@ func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := disk.NewCipher(k.Area.Encryption, derived, opts...)
-	clear(derived)
+	c, err := disk.NewCipher(k.Area.Encryption, derived.Bytes(), opts...)
+	derived.Close()
 	if err != nil {
 		return nil, err
 	}
