@@ -83,7 +83,8 @@ func (p *ptyCmd) output() string {
 	return p.out.String()
 }
 
-// waitFor waits until the terminal shows s (count times).
+// waitFor waits until the terminal shows s (count times) and is in raw
+// mode.
 func (p *ptyCmd) waitFor(t *testing.T, s string, count int) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); strings.Count(p.output(), s) < count; time.Sleep(5 * time.Millisecond) {
@@ -91,7 +92,19 @@ func (p *ptyCmd) waitFor(t *testing.T, s string, count int) {
 			t.Fatalf("the terminal does not show %q after a minute: %q", s, p.output())
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // from the prompt to the raw read
+	// Then until the prompt has put the terminal in raw mode (no echo).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
+		tio, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal still echoes a minute after %q", s)
+		}
+	}
 }
 
 // wait returns the exit status and checks that the terminal echoes
