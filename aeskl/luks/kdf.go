@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"hash"
 	"strings"
+
+	"github.com/go-keylocker/keylocker/internal/fallback"
+	"github.com/go-keylocker/keylocker/internal/kdf"
 )
 
 // hashes are the hash names of cryptsetup this package implements.
@@ -135,8 +138,10 @@ const (
 	maxIterations     = 1<<31 - 1
 )
 
-// derive runs a keyslot's KDF on the passphrase.
-func (k *KDF) derive(pass []byte, keyLen int) ([]byte, error) {
+// derive runs a keyslot's KDF on the passphrase, into scratch memory
+// (fallback.Scratch) that the caller closes, which wipes it. Argon2 writes
+// its key there directly; PBKDF2's is copied there and its own wiped.
+func (k *KDF) derive(pass []byte, keyLen int) (*fallback.Scratch, error) {
 	if len(k.Salt) == 0 {
 		return nil, errors.New("the KDF has no salt")
 	}
@@ -149,7 +154,18 @@ func (k *KDF) derive(pass []byte, keyLen int) ([]byte, error) {
 		if k.Iterations < 1 || k.Iterations > maxIterations {
 			return nil, fmt.Errorf("PBKDF2 iterations %d out of range", k.Iterations)
 		}
-		return pbkdf2(h, pass, k.Salt, k.Iterations, keyLen)
+		dk, err := pbkdf2(h, pass, k.Salt, k.Iterations, keyLen)
+		if err != nil {
+			return nil, err
+		}
+		key, err := fallback.NewScratch(keyLen)
+		if err != nil {
+			clear(dk)
+			return nil, err
+		}
+		copy(key.Bytes(), dk)
+		clear(dk)
+		return key, nil
 	case "argon2i", "argon2id":
 		if k.Time < 1 || k.Time > maxIterations {
 			return nil, fmt.Errorf("%s time cost %d out of range", k.Type, k.Time)
@@ -163,12 +179,20 @@ func (k *KDF) derive(pass []byte, keyLen int) ([]byte, error) {
 		if keyLen < 4 {
 			return nil, fmt.Errorf("%s output of %d bytes (at least 4)", k.Type, keyLen)
 		}
-		mode := argon2id
+		mode := kdf.Argon2id
 		if k.Type == "argon2i" {
-			mode = argon2i
+			mode = kdf.Argon2i
 		}
-		// This package's Argon2, which wipes its memory.
-		return argon2Key(mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), uint32(keyLen)), nil
+		// The repository's Argon2, whose memory is locked and wiped.
+		key, err := fallback.NewScratch(keyLen)
+		if err != nil {
+			return nil, err
+		}
+		if err := kdf.Argon2(key.Bytes(), mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs)); err != nil {
+			key.Close()
+			return nil, err
+		}
+		return key, nil
 	}
 	return nil, &UnsupportedError{Feature: fmt.Sprintf("KDF %q (supported: pbkdf2, argon2i, argon2id)", k.Type)}
 }

@@ -207,8 +207,9 @@ func (v *Volume) Length(devSize int64) (int64, error) {
 // segment's digest, and turns it into a disk.Cipher. r is the device the
 // header came from. Every buffer that held the key or material from which
 // it follows (the KDF's working memory: Argon2's blocks and its BLAKE2b
-// states, PBKDF2's HMAC states; the key derived from the passphrase, the
-// decrypted anti-forensic stripes, the volume key) is wiped before Unlock
+// states, in locked scratch memory of their own, PBKDF2's HMAC states; the
+// key derived from the passphrase, in scratch memory too, the decrypted
+// anti-forensic stripes, the volume key) is wiped before Unlock
 // returns; the passphrase is the caller's to wipe. Not wiped: what the Go
 // compiler spills to goroutine stacks during the computation (registers,
 // and the copies crypto/sha1, sha256 and sha512 make of their state in
@@ -346,8 +347,8 @@ func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := disk.NewCipher(k.Area.Encryption, derived, opts...)
-	clear(derived)
+	c, err := disk.NewCipher(k.Area.Encryption, derived.Bytes(), opts...)
+	derived.Close()
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,8 @@ import (
 
 	"github.com/go-keylocker/keylocker/aeskl/stream"
 	"github.com/go-keylocker/keylocker/internal/cliutil"
-	"golang.org/x/crypto/argon2"
+	"github.com/go-keylocker/keylocker/internal/fallback"
+	"github.com/go-keylocker/keylocker/internal/kdf"
 )
 
 // The file format of aeskl encrypt (README.md, "Encrypting files"): a
@@ -251,6 +252,9 @@ func runFile(op string, args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		if errors.Is(err, cliutil.ErrInterrupted) {
+			return 130 // Ctrl-C at the prompt, as SIGINT elsewhere
+		}
 		return 1
 	}
 	return 0
@@ -298,60 +302,78 @@ func readKeyFile(path string) (*cliutil.Secret, error) {
 	return k, nil
 }
 
-// readPassphraseFile reads a passphrase: the file without one trailing
-// "\n" or "\r\n". The caller wipes it.
-func readPassphraseFile(path string) ([]byte, error) {
-	pf, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// maxFilePassphrase is the longest passphrase encrypt and decrypt read
+// from a file or the terminal.
+const maxFilePassphrase = 64 << 10
+
+// readPassphraseFile reads a passphrase straight into locked scratch
+// memory: the file without one trailing "\n" or "\r\n". It returns the
+// Secret, which the caller closes (that wipes it), and the passphrase in
+// it.
+func readPassphraseFile(path string) (*cliutil.Secret, []byte, error) {
+	s, err := cliutil.ReadPassphraseFile(path, 0, 0, maxFilePassphrase)
+	if errors.Is(err, cliutil.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
+	} else if err != nil {
+		return nil, nil, err
 	}
-	defer pf.Close()
-	const limit = 64 << 10
-	buf := make([]byte, limit+1)
-	n, err := io.ReadFull(pf, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		clear(buf)
-		return nil, err
-	}
-	if n > limit {
-		clear(buf)
-		return nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
-	}
-	pw := buf[:n]
+	pw := s.Bytes()
 	if bytes.HasSuffix(pw, []byte("\r\n")) {
 		pw = pw[:len(pw)-2]
 	} else {
 		pw = bytes.TrimSuffix(pw, []byte("\n"))
 	}
 	if len(pw) == 0 {
-		clear(buf)
-		return nil, fmt.Errorf("passphrase file %s: empty passphrase", path)
+		s.Close()
+		return nil, nil, fmt.Errorf("passphrase file %s: empty passphrase", path)
 	}
-	return pw, nil
+	return s, pw, nil
 }
 
 // passphrase returns the passphrase from --passphrase-file or the
-// terminal. The caller wipes it.
-func (f *fileOp) passphrase(confirm bool) ([]byte, error) {
+// terminal (asked twice with confirm), in locked scratch memory: the
+// Secret, which the caller closes, and the passphrase in it.
+func (f *fileOp) passphrase(confirm bool) (*cliutil.Secret, []byte, error) {
 	if f.passFile != "" {
 		return readPassphraseFile(f.passFile)
 	}
-	pw, err := cliutil.PromptPassphrase("Passphrase: ", confirm)
+	s, err := cliutil.PromptSecret("Passphrase: ", maxFilePassphrase, confirm)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(s.Bytes()) == 0 {
+		s.Close()
+		return nil, nil, errors.New("empty passphrase")
+	}
+	return s, s.Bytes(), nil
+}
+
+// deriveKey is argon2id into dst (the tests' control child replaces it
+// with x/crypto/argon2, whose memory is not wiped).
+var deriveKey = func(dst, pw, salt []byte, a argon2Params) error {
+	return kdf.Argon2(dst, kdf.Argon2id, pw, salt, nil, nil, a.time, a.memory, a.threads)
+}
+
+// passphraseKey reads the passphrase and derives the main key of the
+// header's size from it with the header's parameters, all in locked
+// scratch memory (internal/kdf's for Argon2's working memory): the
+// passphrase is wiped before it returns, the key when the caller closes
+// it.
+func (f *fileOp) passphraseKey(h *fileHeader, confirm bool) (*fallback.Scratch, error) {
+	s, pw, err := f.passphrase(confirm)
 	if err != nil {
 		return nil, err
 	}
-	if len(pw) == 0 {
-		return nil, errors.New("empty passphrase")
+	defer s.Close()
+	mk, err := fallback.NewScratch(h.keySize)
+	if err != nil {
+		return nil, err
 	}
-	return pw, nil
-}
-
-// argon2Key derives a main key of size bytes from pw with the header's
-// parameters, and wipes pw.
-func argon2Key(pw []byte, h *fileHeader) []byte {
-	k := argon2.IDKey(pw, h.salt, h.argon2.time, h.argon2.memory, h.argon2.threads, uint32(h.keySize))
-	clear(pw)
-	return k
+	if err := deriveKey(mk.Bytes(), pw, h.salt, h.argon2); err != nil {
+		mk.Close()
+		return nil, err
+	}
+	return mk, nil
 }
 
 // openOutput starts OUT with plain's openOutput, whose outputs an
@@ -402,14 +424,15 @@ func (f *fileOp) encrypt() error {
 		defer k.Close()
 		h.kdf, h.keySize, mk = kdfKeyFile, len(k.Bytes()), k.Bytes()
 	} else {
-		pw, err := f.passphrase(true)
-		if err != nil {
-			return err
-		}
 		h.kdf, h.argon2 = kdfArgon2id, f.argon2
 		h.salt = make([]byte, argon2SaltLen)
 		rand.Read(h.salt)
-		mk = argon2Key(pw, h)
+		k, err := f.passphraseKey(h, true)
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		mk = k.Bytes()
 	}
 	key, err := stream.NewKey(mk, stream.Params{KeySize: h.keySize, SegmentSize: h.segmentSize})
 	clear(mk)
@@ -477,11 +500,12 @@ func (f *fileOp) decrypt() error {
 			return fmt.Errorf("%s was encrypted with a %d-byte key; %s holds %d bytes", f.in, h.keySize, f.keyFile, len(mk))
 		}
 	} else {
-		pw, err := f.passphrase(false)
+		k, err := f.passphraseKey(h, false)
 		if err != nil {
 			return err
 		}
-		mk = argon2Key(pw, h)
+		defer k.Close()
+		mk = k.Bytes()
 	}
 	p := stream.Params{KeySize: h.keySize, SegmentSize: h.segmentSize}
 	key, err := stream.NewKey(mk, p)

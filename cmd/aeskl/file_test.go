@@ -397,15 +397,24 @@ func TestPassphraseFile(t *testing.T) {
 		"pw\n\r\n": "pw\n",
 		" pw \t\n": " pw \t",
 	} {
-		got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content)))
+		s, got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content)))
 		if err != nil || string(got) != want {
 			t.Errorf("passphrase file %q: %q, %v; want %q", content, got, err, want)
 		}
+		if s != nil {
+			s.Close()
+		}
 	}
 	for _, content := range []string{"", "\n", "\r\n"} {
-		if got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content))); err == nil || !strings.Contains(err.Error(), "empty passphrase") {
+		if _, got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), []byte(content))); err == nil || !strings.Contains(err.Error(), "empty passphrase") {
 			t.Errorf("passphrase file %q: %q, %v; want an empty passphrase refused", content, got, err)
 		}
+	}
+	if _, _, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), make([]byte, 64<<10+1))); err == nil || !strings.Contains(err.Error(), "longer than 64 KiB") {
+		t.Errorf("a passphrase file of 64 KiB + 1: %v", err)
+	}
+	if _, got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), append(bytes.Repeat([]byte{'x'}, 64<<10-1), '\n'))); err != nil || len(got) != 64<<10-1 {
+		t.Errorf("a passphrase file of 64 KiB: %d bytes, %v", len(got), err)
 	}
 }
 

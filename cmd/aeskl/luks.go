@@ -108,6 +108,9 @@ func runLUKS(args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", prefix, err)
+		if errors.Is(err, cliutil.ErrInterrupted) {
+			return 130 // Ctrl-C at the prompt, as SIGINT elsewhere
+		}
 		return 1
 	}
 	return 0
@@ -143,7 +146,7 @@ const maxPassphrase = 512
 // which wipes it.
 func (f *luksFlags) passphrase(image string) (*cliutil.Secret, error) {
 	if f.keyFile == "" {
-		return cliutil.PromptSecret("Enter passphrase for "+image+": ", maxPassphrase)
+		return cliutil.PromptSecret("Enter passphrase for "+image+": ", maxPassphrase, false)
 	}
 	return cliutil.ReadPassphraseFile(f.keyFile, f.keyfileOffset, f.keyfileSize, maxKeyFile)
 }

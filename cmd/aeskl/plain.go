@@ -324,6 +324,7 @@ func (o *output) guard() {
 					fmt.Fprintf(os.Stderr, "aeskl: %v: %s was not written\n", sig, o.path)
 				}
 			}
+			cliutil.RestoreTerminal() // echo back on, if a prompt was under way
 			os.Exit(130)
 		}()
 	})

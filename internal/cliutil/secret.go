@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"golang.org/x/term"
-
 	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
@@ -86,6 +84,10 @@ func ReadKeyFile(path string, offset int64, n int) (*Secret, error) {
 	return s, nil
 }
 
+// ErrTooLarge is in ReadPassphraseFile's error for a file larger than its
+// max.
+var ErrTooLarge = errors.New("larger")
+
 // ReadPassphraseFile reads a passphrase from the key file at path as
 // cryptsetup does, straight into a Secret: starting offset bytes in,
 // exactly size bytes if size > 0 (fewer is an error), else the whole rest
@@ -119,7 +121,7 @@ func ReadPassphraseFile(path string, offset int64, size, max int) (*Secret, erro
 		return nil, fmt.Errorf("key file %s grew while it was read", path)
 	case n > limit:
 		s.Close()
-		return nil, fmt.Errorf("key file %s is larger than %d bytes (give --keyfile-size)", path, max)
+		return nil, fmt.Errorf("key file %s is %w than %d bytes (give --keyfile-size)", path, ErrTooLarge, max)
 	case size > 0 && n < size:
 		s.Close()
 		return nil, fmt.Errorf("key file %s: %d bytes, --keyfile-size asks for %d", path, n, size)
@@ -128,49 +130,10 @@ func ReadPassphraseFile(path string, offset int64, size, max int) (*Secret, erro
 	return s, nil
 }
 
-// PromptSecret asks for a passphrase (at most max bytes) on the
-// controlling terminal, without echo, and reads it byte by byte straight
-// into a Secret: the terminal is put in raw mode for the read, and the line
-// editing (backspace, Ctrl-U) is done there, so that no line buffer of this
-// process ever holds it. Ctrl-C and Ctrl-D on an empty line give an error.
-func PromptSecret(prompt string, max int) (*Secret, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, ErrNoTerminal
-	}
-	defer tty.Close()
-	fd := int(tty.Fd())
-	if !term.IsTerminal(fd) {
-		return nil, ErrNoTerminal
-	}
-	s, err := newSecret(max + 1) // the passphrase and the Enter that ends it
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprint(tty, prompt)
-	old, err := term.MakeRaw(fd)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	n, err := readLine(tty, s.s.Bytes())
-	term.Restore(fd, old)
-	fmt.Fprintln(tty)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.n = n
-	return s, nil
-}
-
-// errInterrupted is PromptSecret's error for Ctrl-C.
-var errInterrupted = errors.New("interrupted")
-
 // readLine reads a line typed on a raw terminal into b, one byte at a time
 // (each read straight into b), with the editing a cooked terminal would
 // do: backspace (DEL or BS) drops the last byte, Ctrl-U the whole line;
-// Enter (CR or LF) ends it; Ctrl-C is errInterrupted; Ctrl-D on an empty
+// Enter (CR or LF) ends it; Ctrl-C is ErrInterrupted; Ctrl-D on an empty
 // line is io.EOF. A line that does not fit in b with its Enter is an
 // error. Bytes dropped by editing are zeroed.
 func readLine(r io.Reader, b []byte) (int, error) {
@@ -206,7 +169,7 @@ func readLine(r io.Reader, b []byte) (int, error) {
 			n = 0
 		case 0x03: // Ctrl-C
 			clear(b)
-			return 0, errInterrupted
+			return 0, ErrInterrupted
 		case 0x04: // Ctrl-D
 			b[n] = 0
 			if n == 0 {

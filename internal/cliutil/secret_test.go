@@ -27,7 +27,7 @@ func TestReadLine(t *testing.T) {
 		{"\x08\x7fab\x08\x08cd\r", "cd", nil},
 		{"wrong\x15right\r", "right", nil},
 		{"\r", "", nil},
-		{"abc\x03", "", errInterrupted},
+		{"abc\x03", "", ErrInterrupted},
 		{"\x04", "", io.EOF},
 		{"ab\x04c\r", "abc", nil},
 		{"abc", "", io.ErrUnexpectedEOF},

@@ -1,26 +1,43 @@
-package luks
+// Package kdf derives keys from passphrases with Argon2 (RFC 9106,
+// version 0x13) in memory that is wiped: golang.org/x/crypto/argon2 leaves
+// its block array, every block of which follows from the passphrase, and
+// its output to the garbage collector. Here the passphrase's copies, the
+// blocks, the BLAKE2b states (blake2b.go: x/crypto/blake2b keeps its input
+// buffer and copies its state for each Sum), every buffer of H0 and H',
+// and the tag before it reaches dst live in one mapping of scratch memory
+// (fallback.Scratch: apart from the Go heap, locked against swap, out of
+// core dumps, zero in fork children, between guard pages, as far as the
+// system grants it), which is wiped and unmapped before Argon2 returns. The
+// tag goes to the caller's dst: the caller decides where it lives (scratch
+// memory of its own, say) and wipes it. What the Go compiler spills to the
+// goroutines' stacks while it computes (a block's words between two rounds
+// of the permutation, a BLAKE2b state) is not wiped: no Go code can reach
+// those.
+//
+// The reference for the tests is golang.org/x/crypto/argon2 (and RFC
+// 9106's test vectors); the package is not imported outside tests.
+package kdf
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
 	"math/bits"
-	"runtime"
 	"sync"
+	"unsafe"
+
+	"github.com/go-keylocker/keylocker/internal/fallback"
 )
 
-// Argon2 (RFC 9106, version 0x13) with memory this package allocates and
-// wipes: golang.org/x/crypto/argon2 leaves its block array, every block of
-// which follows from the passphrase, to the garbage collector. Here the
-// blocks, the BLAKE2b states and every buffer of H0 and H' live in heap
-// memory allocated by argon2Key, and are zeroed before it returns. What
-// the Go compiler spills to the goroutines' stacks while it computes (a
-// block's words between two rounds of the permutation, a BLAKE2b state) is
-// not: no Go code can reach those.
+// Mode is the Argon2 type (the y of RFC 9106).
+type Mode int
 
-// Argon2 types (the y of RFC 9106).
+// The Argon2 types.
 const (
-	argon2d  = 0
-	argon2i  = 1
-	argon2id = 2
+	Argon2d  Mode = 0
+	Argon2i  Mode = 1
+	Argon2id Mode = 2
 )
 
 const (
@@ -33,7 +50,7 @@ const (
 // little-endian).
 type argonBlock [blockWords]uint64
 
-// argonWork is the working memory of one argon2Key call besides the blocks;
+// argonWork is the working memory of one Argon2 call besides the blocks;
 // each lane has its own scratch blocks.
 type argonWork struct {
 	h    blake2b
@@ -50,27 +67,39 @@ type argonLane struct {
 	input     argonBlock // and the input block it is made from
 }
 
-// argon2Key derives keyLen bytes from the password and salt (and, for the
-// RFC's test vectors, a secret and associated data) with Argon2 of type
-// mode, time passes over memory KiB with threads lanes, computed by up to
-// threads goroutines. The arguments must be valid: time >= 1, threads >= 1,
-// memory >= 8*threads, keyLen >= 4. All its working memory is zeroed
-// before it returns.
-func argon2Key(mode int, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+// Argon2 writes the Argon2 tag of type mode of the password and salt (and,
+// for RFC 9106's test vectors, a secret and associated data, else nil) to
+// dst, which is the tag's length (at least 4 bytes): time passes over
+// memory KiB with threads lanes, computed by up to threads goroutines. It
+// needs time >= 1, threads >= 1 and memory >= 8*threads; the memory is
+// rounded down to a multiple of 4*threads KiB, as RFC 9106 says. All its
+// working memory is mapped for the call (scratch memory, see the package
+// documentation) and wiped before it returns; it fails only if that memory
+// cannot be mapped.
+func Argon2(dst []byte, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) error {
+	switch {
+	case mode != Argon2d && mode != Argon2i && mode != Argon2id:
+		return fmt.Errorf("kdf: Argon2 type %d", mode)
+	case time < 1:
+		return errors.New("kdf: Argon2 with no passes")
+	case threads < 1:
+		return errors.New("kdf: Argon2 with no lanes")
+	case memory < 8*uint32(threads):
+		return fmt.Errorf("kdf: Argon2 memory %d KiB, want at least %d KiB for %d lanes", memory, 8*uint32(threads), threads)
+	case len(dst) < 4 || uint64(len(dst)) > math.MaxUint32:
+		return fmt.Errorf("kdf: Argon2 tag of %d bytes, want at least 4", len(dst))
+	case uint64(len(password)) > math.MaxUint32 || uint64(len(salt)) > math.MaxUint32 ||
+		uint64(len(secret)) > math.MaxUint32 || uint64(len(data)) > math.MaxUint32:
+		return errors.New("kdf: Argon2 input longer than 2^32-1 bytes")
+	}
 	p := uint32(threads)
-	work := heapWork()
-	w := &work[0]
-	lanes := make([]argonLane, p)
-	b := make([]argonBlock, argon2Blocks(memory, p))
-	defer func() {
-		clear(b)
-		clear(lanes)
-		clear(work)
-		runtime.KeepAlive(b)
-		runtime.KeepAlive(lanes)
-		runtime.KeepAlive(work)
-	}()
-	argon2Fill(w, lanes, b, mode, password, salt, secret, data, time, memory, keyLen)
+	m, err := newArgonMemory(argon2Blocks(memory, p), p)
+	if err != nil {
+		return err
+	}
+	defer m.s.Close()
+	w, b := m.work, m.blocks
+	argon2Fill(w, m.lanes, b, mode, password, salt, secret, data, time, memory, uint32(len(dst)))
 	laneLen := uint32(len(b)) / p
 
 	// The tag: H' of the XOR of the lanes' last blocks.
@@ -81,20 +110,51 @@ func argon2Key(mode int, password, salt, secret, data []byte, time, memory uint3
 			w.last[k] ^= last[k]
 		}
 	}
-	for k, x := range w.last {
+	for k, x := range &w.last { // over a pointer: ranging over the array would copy it to the stack
 		binary.LittleEndian.PutUint64(w.out[8*k:], x)
 	}
-	key := make([]byte, keyLen)
-	w.hPrime(key, w.out[:])
-	return key
+	w.hPrime(dst, w.out[:])
+	return nil
 }
 
-// heapWork allocates an argonWork on the heap, where escape analysis would
-// otherwise let the compiler put it on the stack: a stack that grows is
-// copied, and the old copy is not wiped.
-//
-//go:noinline
-func heapWork() []argonWork { return make([]argonWork, 1) }
+// argonMemory is all the memory of one Argon2 call, in one Scratch: the
+// blocks from its first byte (a page boundary), then the lanes' scratch,
+// then the rest of the work. Closing s wipes and unmaps all of it.
+type argonMemory struct {
+	s      *fallback.Scratch
+	blocks []argonBlock
+	lanes  []argonLane
+	work   *argonWork
+}
+
+func newArgonMemory(blocks, lanes uint32) (*argonMemory, error) {
+	const (
+		blockSize = uint64(unsafe.Sizeof(argonBlock{}))
+		laneSize  = uint64(unsafe.Sizeof(argonLane{}))
+		workSize  = uint64(unsafe.Sizeof(argonWork{}))
+		page      = 4096
+	)
+	size := uint64(blocks)*blockSize + uint64(lanes)*laneSize + workSize
+	// A whole number of pages: the Scratch's bytes end at the end of its
+	// last page, so that they start at a page boundary, aligned for the
+	// words.
+	size = (size + page - 1) / page * page
+	if size > math.MaxInt/2 {
+		return nil, fmt.Errorf("kdf: Argon2 memory of %d KiB does not fit in this process's address space", blocks)
+	}
+	s, err := fallback.NewScratch(int(size))
+	if err != nil {
+		return nil, fmt.Errorf("kdf: Argon2 memory: %w", err)
+	}
+	mem := s.Bytes()
+	m := &argonMemory{s: s}
+	m.blocks = unsafe.Slice((*argonBlock)(unsafe.Pointer(&mem[0])), blocks)
+	off := uint64(blocks) * blockSize
+	m.lanes = unsafe.Slice((*argonLane)(unsafe.Pointer(&mem[off])), lanes)
+	off += uint64(lanes) * laneSize
+	m.work = (*argonWork)(unsafe.Pointer(&mem[off]))
+	return m, nil
+}
 
 // argon2Blocks is the number of blocks of Argon2's memory: memory KiB
 // rounded down to whole segments, at least 2 blocks per segment.
@@ -104,8 +164,8 @@ func argon2Blocks(memory, lanes uint32) uint32 {
 }
 
 // argon2Fill computes the blocks b (argon2Blocks of them, zero) of
-// argon2Key's memory, with len(lanes) lanes.
-func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode int, password, salt, secret, data []byte, time, memory, keyLen uint32) {
+// Argon2's memory, with len(lanes) lanes.
+func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode Mode, password, salt, secret, data []byte, time, memory, keyLen uint32) {
 	p := uint32(len(lanes))
 	laneLen := uint32(len(b)) / p
 	segLen := laneLen / syncPoints
@@ -165,8 +225,8 @@ func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode int, passw
 }
 
 // fillSegment computes the blocks of segment slice of lane l in pass pass.
-func fillSegment(b []argonBlock, s *argonLane, mode int, pass, slice, l, lanes, time, laneLen, segLen uint32) {
-	independent := mode == argon2i || (mode == argon2id && pass == 0 && slice < syncPoints/2)
+func fillSegment(b []argonBlock, s *argonLane, mode Mode, pass, slice, l, lanes, time, laneLen, segLen uint32) {
+	independent := mode == Argon2i || (mode == Argon2id && pass == 0 && slice < syncPoints/2)
 	if independent {
 		s.input = argonBlock{}
 		s.input[0] = uint64(pass)

@@ -1,4 +1,4 @@
-package luks
+package kdf
 
 import (
 	"encoding/binary"

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal pair with golang.org/x/sys/unix.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("ptsname: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("opening the pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
+}
+
+// ptyCmd is the aeskl command run on a pseudo-terminal as its
+// controlling terminal.
+type ptyCmd struct {
+	cmd    *exec.Cmd
+	master *os.File
+	slave  *os.File
+	mu     sync.Mutex
+	out    bytes.Buffer
+	done   chan error
+}
+
+func startOnPTY(t *testing.T, args ...string) *ptyCmd {
+	m, s := openPTY(t)
+	p := &ptyCmd{master: m, slave: s, done: make(chan error, 1)}
+	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = s, s, s
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := m.Read(b)
+			p.mu.Lock()
+			p.out.Write(b[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	return p
+}
+
+func (p *ptyCmd) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// waitFor waits until the terminal shows s (count times) and is in raw
+// mode.
+func (p *ptyCmd) waitFor(t *testing.T, s string, count int) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); strings.Count(p.output(), s) < count; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal does not show %q after a minute: %q", s, p.output())
+		}
+	}
+	// Then until the prompt has put the terminal in raw mode (no echo).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
+		tio, err := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the terminal still echoes a minute after %q", s)
+		}
+	}
+}
+
+// wait returns the exit status and checks that the terminal echoes
+// again, in canonical mode, as before the command.
+func (p *ptyCmd) wait(t *testing.T) int {
+	t.Helper()
+	var err error
+	select {
+	case err = <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the command did not end; terminal: %q", p.output())
+	}
+	time.Sleep(100 * time.Millisecond) // for the reader to drain the terminal
+	tio, terr := unix.IoctlGetTermios(int(p.slave.Fd()), unix.TCGETS)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	if tio.Lflag&unix.ECHO == 0 || tio.Lflag&unix.ICANON == 0 || tio.Lflag&unix.ISIG == 0 {
+		t.Errorf("the terminal is left without echo, canonical mode or signals (lflag %#x); terminal: %q", tio.Lflag, p.output())
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+// TestFilePrompt runs encrypt on a pseudo-terminal: the passphrase is
+// asked twice and the file decrypts with it; different answers, Ctrl-C
+// and SIGINT or SIGTERM at the prompt fail, leave no OUT, and the
+// terminal echoes again afterwards.
+func TestFilePrompt(t *testing.T) {
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("typed passphrase"))
+	out := filepath.Join(dir, "out")
+	cost := "--argon2=1,1,1"
+
+	p := startOnPTY(t, "encrypt", "--quiet", cost, in, out)
+	p.waitFor(t, "Passphrase: ", 1)
+	p.master.Write([]byte("pass word\r"))
+	p.waitFor(t, "Again: ", 1)
+	p.master.Write([]byte("pass word\r"))
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("encrypt: status %d; terminal: %q", code, p.output())
+	}
+	if strings.Contains(p.output(), "pass word") {
+		t.Errorf("the passphrase was echoed: %q", p.output())
+	}
+	pf := write(t, filepath.Join(dir, "pf"), []byte("pass word"))
+	if got := mustRunFile(t, nil, "decrypt", "--quiet", "--passphrase-file", pf, out, "-"); got != "typed passphrase" {
+		t.Errorf("decrypted %q", got)
+	}
+	os.Remove(out)
+
+	for _, c := range []struct {
+		name   string
+		typed  string // after the first prompt
+		sig    os.Signal
+		status int
+		says   string
+	}{
+		{"different answers", "one\rtwo\r", nil, 1, "the passphrases differ"},
+		{"Ctrl-C", "abc\x03", nil, 130, "interrupted"},
+		{"Ctrl-C at Again", "abc\rab\x03", nil, 130, "interrupted"},
+		{"SIGINT", "abc", os.Interrupt, 130, "was not written"},
+		{"SIGTERM", "", syscall.SIGTERM, 130, "was not written"},
+	} {
+		p := startOnPTY(t, "encrypt", "--quiet", cost, in, out)
+		p.waitFor(t, "Passphrase: ", 1)
+		p.master.Write([]byte(c.typed))
+		if c.sig != nil {
+			time.Sleep(100 * time.Millisecond)
+			p.cmd.Process.Signal(c.sig)
+		}
+		if code := p.wait(t); code != c.status || !strings.Contains(p.output(), c.says) {
+			t.Errorf("%s: status %d, terminal %q; want %d and %q", c.name, code, p.output(), c.status, c.says)
+		}
+		if names := dirNames(t, dir); len(names) != 2 {
+			t.Errorf("%s: files left: %v", c.name, names)
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package cliutil
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+// ErrNoTerminal is returned by PromptSecret when there is no terminal to
+// ask on.
+var ErrNoTerminal = errors.New("no terminal to ask for a passphrase on (give a key or passphrase file)")
+
+// ErrInterrupted is PromptSecret's error for Ctrl-C typed at the prompt,
+// and for a signal that arrived while it asked and did not end the
+// process. A command exits with status 130 on it, as on SIGINT.
+var ErrInterrupted = errors.New("interrupted")
+
+// ErrMismatch is PromptSecret's error when the two answers of a confirmed
+// prompt differ.
+var ErrMismatch = errors.New("the passphrases differ")
+
+// PromptSecret asks for a passphrase (at most max bytes) on the
+// controlling terminal, without echo, and reads it byte by byte straight
+// into a Secret: the terminal is put in raw mode for the read, and the line
+// editing (backspace, Ctrl-U) is done there, so that no line buffer of this
+// process ever holds it. With confirm it asks again ("Again: "), into a
+// second Secret, compares the two in constant time, and wipes the second:
+// ErrMismatch if they differ. Ctrl-C gives ErrInterrupted, Ctrl-D on an
+// empty line io.EOF.
+//
+// The terminal is restored before PromptSecret returns, and before the
+// process ends on a signal that arrives while it asks (SIGINT, SIGTERM,
+// SIGHUP, unless ignored): PromptSecret restores it, then raises the
+// signal again, which ends the process as it would have (or reaches the
+// command's own handler, which calls RestoreTerminal too); if it does not
+// end the process, PromptSecret returns ErrInterrupted.
+func PromptSecret(prompt string, max int, confirm bool) (*Secret, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, ErrNoTerminal
+	}
+	defer tty.Close()
+	fd := int(tty.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, ErrNoTerminal
+	}
+	t := &ttyTerminal{File: tty, fd: fd}
+	return promptSecret(t, prompt, max, confirm, realSignals)
+}
+
+// A terminal is what PromptSecret needs of the controlling terminal (an
+// interface, for the tests).
+type terminal interface {
+	io.ReadWriter
+	// makeRaw puts the terminal in raw mode (no echo, no signals from
+	// Ctrl-C) and returns what puts it back.
+	makeRaw() (restore func(), err error)
+	// interrupt makes a read under way, and every later one, fail.
+	interrupt()
+}
+
+type ttyTerminal struct {
+	*os.File
+	fd int
+}
+
+func (t *ttyTerminal) makeRaw() (func(), error) {
+	old, err := term.MakeRaw(t.fd)
+	if err != nil {
+		return nil, err
+	}
+	return func() { term.Restore(t.fd, old) }, nil
+}
+
+// interrupt closes the terminal: a read under way returns (/dev/tty is
+// read through the runtime's poller) with an error.
+func (t *ttyTerminal) interrupt() { t.File.Close() }
+
+// signals is how the prompt hears of signals and raises them again: the
+// os/signal functions, or the tests' fakes.
+type signals struct {
+	notify func(chan<- os.Signal, ...os.Signal)
+	stop   func(chan<- os.Signal)
+	raise  func(os.Signal)
+}
+
+var realSignals = signals{notify: signal.Notify, stop: signal.Stop, raise: func(sig os.Signal) {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Signal(sig)
+	}
+}}
+
+// The signals a prompt restores the terminal on.
+var promptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+func promptSecret(t terminal, prompt string, max int, confirm bool, sigs signals) (*Secret, error) {
+	s, err := newSecret(max + 1) // the passphrase and the Enter that ends it
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprint(t, prompt)
+	restore, err := t.makeRaw()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	g := guardTerminal(t, restore, sigs)
+	n, err := readLine(t, s.s.Bytes())
+	if err == nil && confirm {
+		fmt.Fprint(t, "\r\nAgain: ")
+		err = confirmLine(t, s.s.Bytes()[:n], max)
+	}
+	interrupted := g.done()
+	fmt.Fprintln(t)
+	if interrupted {
+		err = ErrInterrupted
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.n = n
+	return s, nil
+}
+
+// confirmLine reads a second line into a Secret of its own and compares it
+// with first in constant time (but for the length); it wipes the second.
+func confirmLine(t terminal, first []byte, max int) error {
+	again, err := newSecret(max + 1)
+	if err != nil {
+		return err
+	}
+	defer again.Close()
+	n, err := readLine(t, again.s.Bytes())
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(first, again.s.Bytes()[:n]) != 1 {
+		return ErrMismatch
+	}
+	return nil
+}
+
+// The restore of the terminal a prompt has changed, nil when no prompt
+// is under way.
+var (
+	ttyMu      sync.Mutex
+	ttyRestore func()
+)
+
+// RestoreTerminal puts back the terminal a prompt under way has put in
+// raw mode (echo off); it does nothing when no prompt is under way. A
+// signal handler that ends the process (os.Exit) calls it first.
+func RestoreTerminal() {
+	ttyMu.Lock()
+	defer ttyMu.Unlock()
+	if ttyRestore != nil {
+		ttyRestore()
+		ttyRestore = nil
+	}
+}
+
+// A promptGuard restores the terminal of a prompt on a signal.
+type promptGuard struct {
+	ch          chan os.Signal
+	quit        chan struct{}
+	finished    chan struct{}
+	sigs        signals
+	interrupted bool
+}
+
+// guardTerminal registers restore with RestoreTerminal and, until done,
+// answers the signals of promptSignals (those not ignored) by restoring
+// the terminal, ending the prompt's reads (t.interrupt) and raising the
+// signal again.
+func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
+	ttyMu.Lock()
+	ttyRestore = restore
+	ttyMu.Unlock()
+	g := &promptGuard{ch: make(chan os.Signal, 1), quit: make(chan struct{}), finished: make(chan struct{}), sigs: sigs}
+	var watch []os.Signal
+	for _, sig := range promptSignals {
+		if !signal.Ignored(sig) {
+			watch = append(watch, sig)
+		}
+	}
+	sigs.notify(g.ch, watch...)
+	go func() {
+		defer close(g.finished)
+		select {
+		case sig := <-g.ch:
+			g.interrupted = true
+			RestoreTerminal()
+			fmt.Fprint(t, "\r\n")
+			t.interrupt()
+			sigs.stop(g.ch)
+			sigs.raise(sig)
+		case <-g.quit:
+			// A signal that came as the prompt ended: raised again, not
+			// swallowed.
+			select {
+			case sig := <-g.ch:
+				sigs.raise(sig)
+			default:
+			}
+		}
+	}()
+	return g
+}
+
+// done stops the guard, restores the terminal (if the guard has not) and
+// reports whether a signal interrupted the prompt.
+func (g *promptGuard) done() bool {
+	g.sigs.stop(g.ch)
+	close(g.quit)
+	<-g.finished
+	RestoreTerminal()
+	return g.interrupted
+}
