@@ -17,8 +17,13 @@ import (
 // (IEEE 1619: little-endian, x^128 = x^7+x^2+x+1). The xmm path keeps the
 // 8 tweaks of a batch at tweakBatch, the ymm path the 8 tweak pairs there
 // (both wiped before return), the zmm path the 8 tweak quadruples in
-// Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31: Z9 = Z31 * x^4,
-// the others from Z8 and Z9 by whole bytes (mulBytes).
+// Z8-Z15: a batch starts with Z31 = (T_i .. T_(i+3)) and Z9 = Z31 * x^4,
+// Z8 = Z31, the others come from Z8 and Z9 by whole bytes (mulBytes), and
+// so do the next batch's Z31 and Z9. The tweaks of the batches (and of a
+// sector's start) are computed on port 5 (byte shifts, VPCLMULQDQ) and with
+// XORs, none on port 0, where the zmm AES rounds queue: a tweak chain
+// waiting there would wait for the rounds issued before it, and at every
+// sector's start in SealedXTSSectors the rounds would wait for the chain.
 
 const (
 	tweakSlot  = 240 // the tweak T
@@ -101,6 +106,19 @@ func mulX(k int, s, d, t1, t2 VecPhysical) {
 	VPXOR(t2, d, d)
 }
 
+// mulLanes: d = t * c in each 128-bit lane, c the lanes' factors x^k
+// (0 <= k <= 63) in their low qwords (xtsPow): both halves of t
+// multiplied by x^k with VPCLMULQDQ, the bits past x^127 folded back
+// times 0x87. All on port 5 but the final XOR. t1, t2 scratch; d differs
+// from t.
+func mulLanes(c Mem, t, d, t1, t2 VecPhysical) {
+	VPCLMULQDQ(U8(0x00), c, t, d)
+	VPCLMULQDQ(U8(0x01), c, t, t1)
+	VPCLMULQDQ(U8(0x01), gfPoly, t1, t2)
+	VPSLLDQ(U8(8), t1, t1)
+	VPTERNLOGD(U8(0x96), t2, t1, d)
+}
+
 // mulBytes: d = s * x^(8k) in each 128-bit lane (1 <= k <= 7) with byte
 // shifts only: the top k bytes of each lane times 0x87 (VPCLMULQDQ; the
 // product fits in the low qword) XORed into the lane shifted up by k
@@ -146,7 +164,7 @@ func xtsPath(p *path, sectors bool) {
 		tw = Mem{Base: R12}
 	}
 	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
-	// (T_i .. T_i+3).
+	// (T_i .. T_i+3) and Z9 = (T_i+4 .. T_i+7).
 	switch p {
 	case aesni:
 		MOVO(Mem{Base: R10, Disp: tweakSlot}, X9)
@@ -156,15 +174,12 @@ func xtsPath(p *path, sectors bool) {
 		dbl(e, X10, X11)
 		VINSERTI128(U8(1), X10, Y9, Y9)
 	case vaes512:
-		// Z31 = T in every lane, then lane k times x^k in one step (per-qword
-		// shift counts): a short dependency chain, which matters once per
-		// sector in SealedXTSSectors.
-		VBROADCASTI32X4(tw, Z31)
-		VPSRLVQ(xtsShR, Z31, Z10)
-		VPCLMULQDQ(U8(0x01), gfPoly, Z10, Z11)
-		VPSLLDQ(U8(8), Z10, Z10)
-		VPSLLVQ(xtsShL, Z31, Z31)
-		VPTERNLOGD(U8(0x96), Z11, Z10, Z31)
+		// T in every lane of Z10, then Z31 and Z9 from it, lane k times
+		// x^k and x^(k+4): two independent chains of two multiplications,
+		// off port 0 (see above).
+		VBROADCASTI32X4(tw, Z10)
+		mulLanes(xtsPow, Z10, Z31, Z11, Z12)
+		mulLanes(xtsPow.Offset(64), Z10, Z9, Z13, Z14)
 	}
 	crypt := func(b batch) {
 		byDirection(func() { b.crypt(false) }, func() { b.crypt(true) })
@@ -200,21 +215,18 @@ func xtsPath(p *path, sectors bool) {
 				mulX(2*len(rs), Y9, Y9, Y11, Y12)
 			}
 		case vaes512:
-			// Register i's tweaks are Z31 * x^4i: registers 0 and 1 from
-			// Z31, the others from them by whole bytes (x^8 per two
-			// registers), all in parallel.
-			VMOVDQA64(Z31, Z8)
-			if len(rs) > 1 {
-				mulX(4, Z31, Z9, Z0, Z1)
+			// Register i's tweaks are Z31 * x^4i: register 0's Z31,
+			// register 1's Z9 (already), the others from them by whole
+			// bytes (x^8 per two registers), all in parallel; then the
+			// next batch's Z31 (Z9 follows after the batch's last use).
+			if len(rs)%2 != 0 || len(rs) > 14 {
+				panic("xts: a zmm batch is an even number of registers, at most 14")
 			}
+			VMOVDQA64(Z31, Z8)
 			for i := 2; i < len(rs); i++ {
 				mulBytes(i/2, zr[8+i%2], zr[8+i], Z0, Z1)
 			}
-			if len(rs)%2 == 0 {
-				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
-			} else {
-				mulX(4*len(rs), Z31, Z31, Z0, Z1)
-			}
+			mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
 			for i, r := range rs {
 				VPXORQ(Mem{Base: RBX, Disp: 64 * i}, zr[8+i], r)
 			}
@@ -234,6 +246,9 @@ func xtsPath(p *path, sectors bool) {
 				}
 			}
 			storeRegs(e, RDX, rs)
+			if p == vaes512 {
+				mulBytes(len(rs)/2, Z9, Z9, Z0, Z1)
+			}
 		}
 		advance(16 * n)
 		SUBQ(imm(n), RCX)
