@@ -9634,101 +9634,97 @@ vaes512Loop237:
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x03, Z9, Z15
 	VPXORD     Z1, Z15, Z15
-	VPSRLDQ    $0x0c, Z8, Z0
-	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x04, Z8, Z31
-	VPXORD     Z1, Z31, Z31
-	VPXORQ     (BX), Z8, Z0
-	VPXORQ     64(BX), Z9, Z1
-	VPXORQ     128(BX), Z10, Z2
-	VPXORQ     192(BX), Z11, Z3
-	VPXORQ     256(BX), Z12, Z4
-	VPXORQ     320(BX), Z13, Z5
-	VPXORQ     384(BX), Z14, Z6
-	VPXORQ     448(BX), Z15, Z7
+	VMOVDQU64  (BX), Z0
+	VMOVDQU64  64(BX), Z1
+	VMOVDQU64  128(BX), Z2
+	VMOVDQU64  192(BX), Z3
+	VMOVDQU64  256(BX), Z4
+	VMOVDQU64  320(BX), Z5
+	VMOVDQU64  384(BX), Z6
+	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
 	JNZ        dec242
 	CMPQ       R11, $0x01
 	JEQ        k256_244
 	JA         k192_245
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
+	VPTERNLOGD $0x96, Z8, Z20, Z0
+	VPTERNLOGD $0x96, Z9, Z20, Z1
+	VPTERNLOGD $0x96, Z10, Z20, Z2
+	VPTERNLOGD $0x96, Z11, Z20, Z3
+	VPTERNLOGD $0x96, Z12, Z20, Z4
+	VPTERNLOGD $0x96, Z13, Z20, Z5
+	VPTERNLOGD $0x96, Z14, Z20, Z6
+	VPTERNLOGD $0x96, Z15, Z20, Z7
 	JMP        kdone246
 
 k192_245:
-	VPXORD  Z18, Z0, Z0
-	VPXORD  Z18, Z1, Z1
-	VPXORD  Z18, Z2, Z2
-	VPXORD  Z18, Z3, Z3
-	VPXORD  Z18, Z4, Z4
-	VPXORD  Z18, Z5, Z5
-	VPXORD  Z18, Z6, Z6
-	VPXORD  Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
-	JMP     kdone246
+	VPTERNLOGD $0x96, Z8, Z18, Z0
+	VPTERNLOGD $0x96, Z9, Z18, Z1
+	VPTERNLOGD $0x96, Z10, Z18, Z2
+	VPTERNLOGD $0x96, Z11, Z18, Z3
+	VPTERNLOGD $0x96, Z12, Z18, Z4
+	VPTERNLOGD $0x96, Z13, Z18, Z5
+	VPTERNLOGD $0x96, Z14, Z18, Z6
+	VPTERNLOGD $0x96, Z15, Z18, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
+	JMP        kdone246
 
 k256_244:
-	VPXORD  Z16, Z0, Z0
-	VPXORD  Z16, Z1, Z1
-	VPXORD  Z16, Z2, Z2
-	VPXORD  Z16, Z3, Z3
-	VPXORD  Z16, Z4, Z4
-	VPXORD  Z16, Z5, Z5
-	VPXORD  Z16, Z6, Z6
-	VPXORD  Z16, Z7, Z7
-	VAESENC Z17, Z0, Z0
-	VAESENC Z17, Z1, Z1
-	VAESENC Z17, Z2, Z2
-	VAESENC Z17, Z3, Z3
-	VAESENC Z17, Z4, Z4
-	VAESENC Z17, Z5, Z5
-	VAESENC Z17, Z6, Z6
-	VAESENC Z17, Z7, Z7
-	VAESENC Z18, Z0, Z0
-	VAESENC Z18, Z1, Z1
-	VAESENC Z18, Z2, Z2
-	VAESENC Z18, Z3, Z3
-	VAESENC Z18, Z4, Z4
-	VAESENC Z18, Z5, Z5
-	VAESENC Z18, Z6, Z6
-	VAESENC Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
+	VPTERNLOGD $0x96, Z8, Z16, Z0
+	VPTERNLOGD $0x96, Z9, Z16, Z1
+	VPTERNLOGD $0x96, Z10, Z16, Z2
+	VPTERNLOGD $0x96, Z11, Z16, Z3
+	VPTERNLOGD $0x96, Z12, Z16, Z4
+	VPTERNLOGD $0x96, Z13, Z16, Z5
+	VPTERNLOGD $0x96, Z14, Z16, Z6
+	VPTERNLOGD $0x96, Z15, Z16, Z7
+	VAESENC    Z17, Z0, Z0
+	VAESENC    Z17, Z1, Z1
+	VAESENC    Z17, Z2, Z2
+	VAESENC    Z17, Z3, Z3
+	VAESENC    Z17, Z4, Z4
+	VAESENC    Z17, Z5, Z5
+	VAESENC    Z17, Z6, Z6
+	VAESENC    Z17, Z7, Z7
+	VAESENC    Z18, Z0, Z0
+	VAESENC    Z18, Z1, Z1
+	VAESENC    Z18, Z2, Z2
+	VAESENC    Z18, Z3, Z3
+	VAESENC    Z18, Z4, Z4
+	VAESENC    Z18, Z5, Z5
+	VAESENC    Z18, Z6, Z6
+	VAESENC    Z18, Z7, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
 
 kdone246:
 	VAESENC     Z21, Z0, Z0
@@ -9814,14 +9810,14 @@ kdone246:
 	JMP         dirDone243
 
 dec242:
-	VPXORD      Z30, Z0, Z0
-	VPXORD      Z30, Z1, Z1
-	VPXORD      Z30, Z2, Z2
-	VPXORD      Z30, Z3, Z3
-	VPXORD      Z30, Z4, Z4
-	VPXORD      Z30, Z5, Z5
-	VPXORD      Z30, Z6, Z6
-	VPXORD      Z30, Z7, Z7
+	VPTERNLOGD  $0x96, Z8, Z30, Z0
+	VPTERNLOGD  $0x96, Z9, Z30, Z1
+	VPTERNLOGD  $0x96, Z10, Z30, Z2
+	VPTERNLOGD  $0x96, Z11, Z30, Z3
+	VPTERNLOGD  $0x96, Z12, Z30, Z4
+	VPTERNLOGD  $0x96, Z13, Z30, Z5
+	VPTERNLOGD  $0x96, Z14, Z30, Z6
+	VPTERNLOGD  $0x96, Z15, Z30, Z7
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z29, Z1, Z1
 	VAESDEC     Z29, Z2, Z2
@@ -9994,6 +9990,10 @@ dirDone243:
 	VMOVDQU64  Z5, 320(DX)
 	VMOVDQU64  Z6, 384(DX)
 	VMOVDQU64  Z7, 448(DX)
+	VPSRLDQ    $0x0c, Z8, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z8, Z31
+	VPXORD     Z1, Z31, Z31
 	VPSRLDQ    $0x0c, Z9, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x04, Z9, Z9
@@ -10008,39 +10008,39 @@ vaes512Tail238:
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd251
+	JZ    tweakEnd252
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit250
+	JBE   unit251
 	MOVQ  $0x00000004, R9
 
-unit250:
+unit251:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec254
+	JNZ         dec255
 	CMPQ        R11, $0x01
-	JEQ         k256_256
-	JA          k192_257
+	JEQ         k256_257
+	JA          k192_258
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone258
+	JMP         kdone259
 
-k192_257:
+k192_258:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone258
+	JMP     kdone259
 
-k256_256:
+k256_257:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone258:
+kdone259:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -10051,9 +10051,9 @@ kdone258:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone255
+	JMP         dirDone256
 
-dec254:
+dec255:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -10065,30 +10065,30 @@ dec254:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_259
-	JA          k192_260
+	JEQ         k256_260
+	JA          k192_261
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone261
+	JMP         kdone262
 
-k192_260:
+k192_261:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone261
+	JMP         kdone262
 
-k256_259:
+k256_260:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone261:
-dirDone255:
+kdone262:
+dirDone256:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial252
+	JB         partial253
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -10099,20 +10099,20 @@ dirDone255:
 	SUBQ       $0x04, CX
 	JMP        vaes512Tail238
 
-partial252:
+partial253:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl253:
+partialDbl254:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl253
+	JNZ     partialDbl254
 	JMP     vaes512Done240
 
-tweakEnd251:
+tweakEnd252:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
 vaes512Done240:
@@ -10221,7 +10221,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVQ flags+80(FP), R14
 	MOVQ path+88(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly263
+	JB   rejectEarly264
 	SHRQ $0x04, CX
 	ANDQ $0x08, R14
 	LEAQ 15(SP), R10
@@ -10229,20 +10229,20 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 
 	// The data key, for the direction of flags.
 	TESTQ R14, R14
-	JNZ   decKeys265
+	JNZ   decKeys266
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject262
+	JNZ             reject263
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             reject262
+	JNZ             reject263
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject262
+	JA              reject263
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -10288,8 +10288,8 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_267
-	JA              k192_268
+	JEQ             k256_268
+	JA              k192_269
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -10375,7 +10375,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -10477,9 +10477,9 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone269
+	JMP             kdone270
 
-k256_267:
+k256_268:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10597,7 +10597,7 @@ k256_267:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -10728,9 +10728,9 @@ k256_267:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone269
+	JMP             kdone270
 
-k192_268:
+k192_269:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10851,7 +10851,7 @@ k192_268:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -10985,22 +10985,22 @@ k192_268:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone269:
-	JMP keys266
+kdone270:
+	JMP keys267
 
-decKeys265:
+decKeys266:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject262
+	JNZ             reject263
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffd, R9
 	TESTQ           R9, AX
-	JNZ             reject262
+	JNZ             reject263
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject262
+	JA              reject263
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -11046,8 +11046,8 @@ decKeys265:
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_270
-	JA              k192_271
+	JEQ             k256_271
+	JA              k192_272
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -11133,7 +11133,7 @@ decKeys265:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -11244,9 +11244,9 @@ decKeys265:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone272
+	JMP             kdone273
 
-k256_270:
+k256_271:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11364,7 +11364,7 @@ k256_270:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -11508,9 +11508,9 @@ k256_270:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone272
+	JMP             kdone273
 
-k192_271:
+k192_272:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11631,7 +11631,7 @@ k192_271:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject263
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -11776,30 +11776,30 @@ k192_271:
 	AESIMC          X13, X13
 	AESIMC          X14, X14
 
-kdone272:
-keys266:
+kdone273:
+keys267:
 	// R13 = the number of sectors, R12 = their tweaks. A sector size that is
 	// not a positive multiple of 16 dividing len(src) is refused.
 	TESTQ CX, CX
-	JZ    noBlocks264
+	JZ    noBlocks265
 	MOVQ  CX, AX
 	SHLQ  $0x04, AX
 	XORL  DX, DX
 	MOVQ  sectorSize+72(FP), R9
 	TESTQ $0x0000000f, R9
-	JNZ   reject262
+	JNZ   reject263
 	TESTQ R9, R9
-	JZ    reject262
+	JZ    reject263
 	DIVQ  R9
 	TESTQ DX, DX
-	JNZ   reject262
+	JNZ   reject263
 	MOVQ  AX, R13
 	MOVQ  dst_base+16(FP), DX
 	MOVQ  tweaks+64(FP), R12
 	CMPQ  R8, $0x02
-	JEQ   vaes512_273
+	JEQ   vaes512_274
 	CMPQ  R8, $0x01
-	JEQ   vaes256_274
+	JEQ   vaes256_275
 
 	// aesni: 8 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
@@ -11819,7 +11819,7 @@ keys266:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-aesniSector279:
+aesniSector280:
 	MOVOU   (R12), X9
 	MOVOU   X9, 240(R10)
 	MOVQ    sectorSize+72(FP), CX
@@ -11828,9 +11828,9 @@ aesniSector279:
 	NOP
 	PCALIGN $0x20
 
-aesniLoop275:
+aesniLoop276:
 	CMPQ   CX, $0x08
-	JB     aesniTail276
+	JB     aesniTail277
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -11896,10 +11896,10 @@ aesniLoop275:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec280
+	JNZ    dec281
 	CMPQ   R11, $0x01
-	JEQ    k256_282
-	JA     k192_283
+	JEQ    k256_283
+	JA     k192_284
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11909,9 +11909,9 @@ aesniLoop275:
 	PXOR   X8, X5
 	PXOR   X8, X6
 	PXOR   X8, X7
-	JMP    kdone284
+	JMP    kdone285
 
-k192_283:
+k192_284:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11939,9 +11939,9 @@ k192_283:
 	AESENC X8, X5
 	AESENC X8, X6
 	AESENC X8, X7
-	JMP    kdone284
+	JMP    kdone285
 
-k256_282:
+k256_283:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11988,7 +11988,7 @@ k256_282:
 	AESENC X8, X6
 	AESENC X8, X7
 
-kdone284:
+kdone285:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12079,9 +12079,9 @@ kdone284:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	JMP        dirDone281
+	JMP        dirDone282
 
-dec280:
+dec281:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12173,8 +12173,8 @@ dec280:
 	AESDEC     X8, X6
 	AESDEC     X8, X7
 	CMPQ       R11, $0x01
-	JEQ        k256_285
-	JA         k192_286
+	JEQ        k256_286
+	JA         k192_287
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
@@ -12184,9 +12184,9 @@ dec280:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone287
+	JMP        kdone288
 
-k192_286:
+k192_287:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12214,9 +12214,9 @@ k192_286:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone287
+	JMP        kdone288
 
-k256_285:
+k256_286:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12263,8 +12263,8 @@ k256_285:
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
 
-kdone287:
-dirDone281:
+kdone288:
+dirDone282:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12284,11 +12284,11 @@ dirDone281:
 	ADDQ  $0x00000080, BX
 	ADDQ  $0x00000080, DX
 	SUBQ  $0x08, CX
-	JMP   aesniLoop275
+	JMP   aesniLoop276
 
-aesniTail276:
+aesniTail277:
 	CMPQ   CX, $0x04
-	JB     aesniTail1_288
+	JB     aesniTail1_289
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -12322,18 +12322,18 @@ aesniTail276:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec289
+	JNZ    dec290
 	CMPQ   R11, $0x01
-	JEQ    k256_291
-	JA     k192_292
+	JEQ    k256_292
+	JA     k192_293
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
 	PXOR   X8, X2
 	PXOR   X8, X3
-	JMP    kdone293
+	JMP    kdone294
 
-k192_292:
+k192_293:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12349,9 +12349,9 @@ k192_292:
 	AESENC X8, X1
 	AESENC X8, X2
 	AESENC X8, X3
-	JMP    kdone293
+	JMP    kdone294
 
-k256_291:
+k256_292:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12378,7 +12378,7 @@ k256_291:
 	AESENC X8, X2
 	AESENC X8, X3
 
-kdone293:
+kdone294:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12429,9 +12429,9 @@ kdone293:
 	AESENCLAST X8, X1
 	AESENCLAST X8, X2
 	AESENCLAST X8, X3
-	JMP        dirDone290
+	JMP        dirDone291
 
-dec289:
+dec290:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12483,16 +12483,16 @@ dec289:
 	AESDEC     X8, X2
 	AESDEC     X8, X3
 	CMPQ       R11, $0x01
-	JEQ        k256_294
-	JA         k192_295
+	JEQ        k256_295
+	JA         k192_296
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone296
+	JMP        kdone297
 
-k192_295:
+k192_296:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12508,9 +12508,9 @@ k192_295:
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone296
+	JMP        kdone297
 
-k256_294:
+k256_295:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12537,8 +12537,8 @@ k256_294:
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
 
-kdone296:
-dirDone290:
+kdone297:
+dirDone291:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12551,37 +12551,37 @@ dirDone290:
 	ADDQ  $0x40, DX
 	SUBQ  $0x04, CX
 
-aesniTail1_288:
+aesniTail1_289:
 	TESTQ   CX, CX
-	JZ      aesniDone278
+	JZ      aesniDone279
 	NOP
 	PCALIGN $0x20
 
-aesniOne277:
+aesniOne278:
 	MOVOU (BX), X0
 	PXOR  X9, X0
 	TESTQ R14, R14
-	JNZ   dec297
+	JNZ   dec298
 	CMPQ  R11, $0x01
-	JEQ   k256_299
-	JA    k192_300
+	JEQ   k256_300
+	JA    k192_301
 	PXOR  64(R10), X0
-	JMP   kdone301
+	JMP   kdone302
 
-k192_300:
+k192_301:
 	PXOR   32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
-	JMP    kdone301
+	JMP    kdone302
 
-k256_299:
+k256_300:
 	PXOR   (R10), X0
 	AESENC 16(R10), X0
 	AESENC 32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
 
-kdone301:
+kdone302:
 	AESENC     80(R10), X0
 	AESENC     96(R10), X0
 	AESENC     112(R10), X0
@@ -12592,9 +12592,9 @@ kdone301:
 	AESENC     192(R10), X0
 	AESENC     208(R10), X0
 	AESENCLAST 224(R10), X0
-	JMP        dirDone298
+	JMP        dirDone299
 
-dec297:
+dec298:
 	PXOR       224(R10), X0
 	AESDEC     208(R10), X0
 	AESDEC     192(R10), X0
@@ -12606,26 +12606,26 @@ dec297:
 	AESDEC     96(R10), X0
 	AESDEC     80(R10), X0
 	CMPQ       R11, $0x01
-	JEQ        k256_302
-	JA         k192_303
+	JEQ        k256_303
+	JA         k192_304
 	AESDECLAST 64(R10), X0
-	JMP        kdone304
+	JMP        kdone305
 
-k192_303:
+k192_304:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDECLAST 32(R10), X0
-	JMP        kdone304
+	JMP        kdone305
 
-k256_302:
+k256_303:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDEC     32(R10), X0
 	AESDEC     16(R10), X0
 	AESDECLAST (R10), X0
 
-kdone304:
-dirDone298:
+kdone305:
+dirDone299:
 	PXOR   X9, X0
 	MOVOU  X0, (DX)
 	PSHUFD $0x13, X9, X10
@@ -12636,12 +12636,12 @@ dirDone298:
 	ADDQ   $0x10, BX
 	ADDQ   $0x10, DX
 	DECQ   CX
-	JNZ    aesniOne277
+	JNZ    aesniOne278
 
-aesniDone278:
+aesniDone279:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  aesniSector279
+	JNZ  aesniSector280
 
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
@@ -12699,7 +12699,7 @@ aesniDone278:
 	CALL AX
 	RET
 
-vaes256_274:
+vaes256_275:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
 	MOVO X2, 16(R10)
@@ -12718,7 +12718,7 @@ vaes256_274:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes256Sector309:
+vaes256Sector310:
 	VMOVDQU     (R12), X9
 	VMOVDQU     X9, 240(R10)
 	MOVQ        sectorSize+72(FP), CX
@@ -12734,9 +12734,9 @@ vaes256Sector309:
 	NOP
 	PCALIGN     $0x20
 
-vaes256Loop305:
+vaes256Loop306:
 	CMPQ           CX, $0x10
-	JB             vaes256Tail306
+	JB             vaes256Tail307
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
 	VPSRLQ         $0x3e, Y9, Y11
@@ -12802,10 +12802,10 @@ vaes256Loop305:
 	VPXOR          Y11, Y9, Y9
 	VPXOR          Y12, Y9, Y9
 	TESTQ          R14, R14
-	JNZ            dec310
+	JNZ            dec311
 	CMPQ           R11, $0x01
-	JEQ            k256_312
-	JA             k192_313
+	JEQ            k256_313
+	JA             k192_314
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12815,9 +12815,9 @@ vaes256Loop305:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone314
+	JMP            kdone315
 
-k192_313:
+k192_314:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12845,9 +12845,9 @@ k192_313:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone314
+	JMP            kdone315
 
-k256_312:
+k256_313:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12894,7 +12894,7 @@ k256_312:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone314:
+kdone315:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -12985,9 +12985,9 @@ kdone314:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone311
+	JMP            dirDone312
 
-dec310:
+dec311:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -13079,8 +13079,8 @@ dec310:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_315
-	JA             k192_316
+	JEQ            k256_316
+	JA             k192_317
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -13090,9 +13090,9 @@ dec310:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone317
+	JMP            kdone318
 
-k192_316:
+k192_317:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13120,9 +13120,9 @@ k192_316:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone317
+	JMP            kdone318
 
-k256_315:
+k256_316:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13169,8 +13169,8 @@ k256_315:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone317:
-dirDone311:
+kdone318:
+dirDone312:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -13190,33 +13190,33 @@ dirDone311:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, DX
 	SUBQ    $0x10, CX
-	JMP     vaes256Loop305
+	JMP     vaes256Loop306
 	NOP
 	PCALIGN $0x20
 
-vaes256Tail306:
+vaes256Tail307:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_318
+	JB             vaes256Tail1_319
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec319
+	JNZ            dec320
 	CMPQ           R11, $0x01
-	JEQ            k256_321
-	JA             k192_322
+	JEQ            k256_322
+	JA             k192_323
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone323
+	JMP            kdone324
 
-k192_322:
+k192_323:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone323
+	JMP            kdone324
 
-k256_321:
+k256_322:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -13228,7 +13228,7 @@ k256_321:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone323:
+kdone324:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -13249,9 +13249,9 @@ kdone323:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone320
+	JMP            dirDone321
 
-dec319:
+dec320:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -13273,22 +13273,22 @@ dec319:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_324
-	JA             k192_325
+	JEQ            k256_325
+	JA             k192_326
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone326
+	JMP            kdone327
 
-k192_325:
+k192_326:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone326
+	JMP            kdone327
 
-k256_324:
+k256_325:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -13300,8 +13300,8 @@ k256_324:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone326:
-dirDone320:
+kdone327:
+dirDone321:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -13313,38 +13313,38 @@ dirDone320:
 	ADDQ       $0x20, BX
 	ADDQ       $0x20, DX
 	SUBQ       $0x02, CX
-	JMP        vaes256Tail306
+	JMP        vaes256Tail307
 
-vaes256Tail1_318:
+vaes256Tail1_319:
 	TESTQ   CX, CX
-	JZ      vaes256Done308
+	JZ      vaes256Done309
 	NOP
 	PCALIGN $0x20
 
-vaes256One307:
+vaes256One308:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec327
+	JNZ   dec328
 	CMPQ  R11, $0x01
-	JEQ   k256_329
-	JA    k192_330
+	JEQ   k256_330
+	JA    k192_331
 	VPXOR 64(R10), X0, X0
-	JMP   kdone331
+	JMP   kdone332
 
-k192_330:
+k192_331:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone331
+	JMP     kdone332
 
-k256_329:
+k256_330:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone331:
+kdone332:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -13355,9 +13355,9 @@ kdone331:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone328
+	JMP         dirDone329
 
-dec327:
+dec328:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -13369,26 +13369,26 @@ dec327:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_332
-	JA          k192_333
+	JEQ         k256_333
+	JA          k192_334
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone334
+	JMP         kdone335
 
-k192_333:
+k192_334:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone334
+	JMP         kdone335
 
-k256_332:
+k256_333:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone334:
-dirDone328:
+kdone335:
+dirDone329:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -13399,12 +13399,12 @@ dirDone328:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, DX
 	DECQ    CX
-	JNZ     vaes256One307
+	JNZ     vaes256One308
 
-vaes256Done308:
+vaes256Done309:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes256Sector309
+	JNZ  vaes256Sector310
 
 	// Zero every vector register used, then the stack area.
 	VZEROALL
@@ -13447,7 +13447,7 @@ vaes256Done308:
 	CALL AX
 	RET
 
-vaes512_273:
+vaes512_274:
 	// vaes512: 32 blocks per batch in Z0-Z7, the schedule broadcast in Z16-Z30.
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
 	VSHUFI64X2 $0x00, Z2, Z2, Z17
@@ -13466,7 +13466,7 @@ vaes512_273:
 	VSHUFI64X2 $0x00, Z15, Z15, Z30
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes512Sector339:
+vaes512Sector340:
 	MOVQ            sectorSize+72(FP), CX
 	SHRQ            $0x04, CX
 	VBROADCASTI32X4 (R12), Z10
@@ -13483,9 +13483,9 @@ vaes512Sector339:
 	NOP
 	PCALIGN         $0x20
 
-vaes512Loop335:
+vaes512Loop336:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail336
+	JB         vaes512Tail337
 	VMOVDQA64  Z31, Z8
 	VPSRLDQ    $0x0f, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
@@ -13511,103 +13511,99 @@ vaes512Loop335:
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x03, Z9, Z15
 	VPXORD     Z1, Z15, Z15
-	VPSRLDQ    $0x0c, Z8, Z0
-	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x04, Z8, Z31
-	VPXORD     Z1, Z31, Z31
-	VPXORQ     (BX), Z8, Z0
-	VPXORQ     64(BX), Z9, Z1
-	VPXORQ     128(BX), Z10, Z2
-	VPXORQ     192(BX), Z11, Z3
-	VPXORQ     256(BX), Z12, Z4
-	VPXORQ     320(BX), Z13, Z5
-	VPXORQ     384(BX), Z14, Z6
-	VPXORQ     448(BX), Z15, Z7
+	VMOVDQU64  (BX), Z0
+	VMOVDQU64  64(BX), Z1
+	VMOVDQU64  128(BX), Z2
+	VMOVDQU64  192(BX), Z3
+	VMOVDQU64  256(BX), Z4
+	VMOVDQU64  320(BX), Z5
+	VMOVDQU64  384(BX), Z6
+	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
-	JNZ        dec340
+	JNZ        dec341
 	CMPQ       R11, $0x01
-	JEQ        k256_342
-	JA         k192_343
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone344
+	JEQ        k256_343
+	JA         k192_344
+	VPTERNLOGD $0x96, Z8, Z20, Z0
+	VPTERNLOGD $0x96, Z9, Z20, Z1
+	VPTERNLOGD $0x96, Z10, Z20, Z2
+	VPTERNLOGD $0x96, Z11, Z20, Z3
+	VPTERNLOGD $0x96, Z12, Z20, Z4
+	VPTERNLOGD $0x96, Z13, Z20, Z5
+	VPTERNLOGD $0x96, Z14, Z20, Z6
+	VPTERNLOGD $0x96, Z15, Z20, Z7
+	JMP        kdone345
 
-k192_343:
-	VPXORD  Z18, Z0, Z0
-	VPXORD  Z18, Z1, Z1
-	VPXORD  Z18, Z2, Z2
-	VPXORD  Z18, Z3, Z3
-	VPXORD  Z18, Z4, Z4
-	VPXORD  Z18, Z5, Z5
-	VPXORD  Z18, Z6, Z6
-	VPXORD  Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
-	JMP     kdone344
+k192_344:
+	VPTERNLOGD $0x96, Z8, Z18, Z0
+	VPTERNLOGD $0x96, Z9, Z18, Z1
+	VPTERNLOGD $0x96, Z10, Z18, Z2
+	VPTERNLOGD $0x96, Z11, Z18, Z3
+	VPTERNLOGD $0x96, Z12, Z18, Z4
+	VPTERNLOGD $0x96, Z13, Z18, Z5
+	VPTERNLOGD $0x96, Z14, Z18, Z6
+	VPTERNLOGD $0x96, Z15, Z18, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
+	JMP        kdone345
 
-k256_342:
-	VPXORD  Z16, Z0, Z0
-	VPXORD  Z16, Z1, Z1
-	VPXORD  Z16, Z2, Z2
-	VPXORD  Z16, Z3, Z3
-	VPXORD  Z16, Z4, Z4
-	VPXORD  Z16, Z5, Z5
-	VPXORD  Z16, Z6, Z6
-	VPXORD  Z16, Z7, Z7
-	VAESENC Z17, Z0, Z0
-	VAESENC Z17, Z1, Z1
-	VAESENC Z17, Z2, Z2
-	VAESENC Z17, Z3, Z3
-	VAESENC Z17, Z4, Z4
-	VAESENC Z17, Z5, Z5
-	VAESENC Z17, Z6, Z6
-	VAESENC Z17, Z7, Z7
-	VAESENC Z18, Z0, Z0
-	VAESENC Z18, Z1, Z1
-	VAESENC Z18, Z2, Z2
-	VAESENC Z18, Z3, Z3
-	VAESENC Z18, Z4, Z4
-	VAESENC Z18, Z5, Z5
-	VAESENC Z18, Z6, Z6
-	VAESENC Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
+k256_343:
+	VPTERNLOGD $0x96, Z8, Z16, Z0
+	VPTERNLOGD $0x96, Z9, Z16, Z1
+	VPTERNLOGD $0x96, Z10, Z16, Z2
+	VPTERNLOGD $0x96, Z11, Z16, Z3
+	VPTERNLOGD $0x96, Z12, Z16, Z4
+	VPTERNLOGD $0x96, Z13, Z16, Z5
+	VPTERNLOGD $0x96, Z14, Z16, Z6
+	VPTERNLOGD $0x96, Z15, Z16, Z7
+	VAESENC    Z17, Z0, Z0
+	VAESENC    Z17, Z1, Z1
+	VAESENC    Z17, Z2, Z2
+	VAESENC    Z17, Z3, Z3
+	VAESENC    Z17, Z4, Z4
+	VAESENC    Z17, Z5, Z5
+	VAESENC    Z17, Z6, Z6
+	VAESENC    Z17, Z7, Z7
+	VAESENC    Z18, Z0, Z0
+	VAESENC    Z18, Z1, Z1
+	VAESENC    Z18, Z2, Z2
+	VAESENC    Z18, Z3, Z3
+	VAESENC    Z18, Z4, Z4
+	VAESENC    Z18, Z5, Z5
+	VAESENC    Z18, Z6, Z6
+	VAESENC    Z18, Z7, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
 
-kdone344:
+kdone345:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -13688,17 +13684,17 @@ kdone344:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone341
+	JMP         dirDone342
 
-dec340:
-	VPXORD      Z30, Z0, Z0
-	VPXORD      Z30, Z1, Z1
-	VPXORD      Z30, Z2, Z2
-	VPXORD      Z30, Z3, Z3
-	VPXORD      Z30, Z4, Z4
-	VPXORD      Z30, Z5, Z5
-	VPXORD      Z30, Z6, Z6
-	VPXORD      Z30, Z7, Z7
+dec341:
+	VPTERNLOGD  $0x96, Z8, Z30, Z0
+	VPTERNLOGD  $0x96, Z9, Z30, Z1
+	VPTERNLOGD  $0x96, Z10, Z30, Z2
+	VPTERNLOGD  $0x96, Z11, Z30, Z3
+	VPTERNLOGD  $0x96, Z12, Z30, Z4
+	VPTERNLOGD  $0x96, Z13, Z30, Z5
+	VPTERNLOGD  $0x96, Z14, Z30, Z6
+	VPTERNLOGD  $0x96, Z15, Z30, Z7
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z29, Z1, Z1
 	VAESDEC     Z29, Z2, Z2
@@ -13772,8 +13768,8 @@ dec340:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_345
-	JA          k192_346
+	JEQ         k256_346
+	JA          k192_347
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -13782,9 +13778,9 @@ dec340:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone347
+	JMP         kdone348
 
-k192_346:
+k192_347:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13809,9 +13805,9 @@ k192_346:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone347
+	JMP         kdone348
 
-k256_345:
+k256_346:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13853,8 +13849,8 @@ k256_345:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone347:
-dirDone341:
+kdone348:
+dirDone342:
 	VPXORQ     Z8, Z0, Z0
 	VPXORQ     Z9, Z1, Z1
 	VPXORQ     Z10, Z2, Z2
@@ -13871,53 +13867,61 @@ dirDone341:
 	VMOVDQU64  Z5, 320(DX)
 	VMOVDQU64  Z6, 384(DX)
 	VMOVDQU64  Z7, 448(DX)
+	CMPQ       CX, $0x20
+	JEQ        lastBatch349
+	VPSRLDQ    $0x0c, Z8, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z8, Z31
+	VPXORD     Z1, Z31, Z31
 	VPSRLDQ    $0x0c, Z9, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x04, Z9, Z9
 	VPXORD     Z1, Z9, Z9
-	ADDQ       $0x00000200, BX
-	ADDQ       $0x00000200, DX
-	SUBQ       $0x20, CX
-	JMP        vaes512Loop335
 
-vaes512Tail336:
+lastBatch349:
+	ADDQ $0x00000200, BX
+	ADDQ $0x00000200, DX
+	SUBQ $0x20, CX
+	JMP  vaes512Loop336
+
+vaes512Tail337:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd349
+	JZ    tweakEnd351
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit348
+	JBE   unit350
 	MOVQ  $0x00000004, R9
 
-unit348:
+unit350:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec352
+	JNZ         dec354
 	CMPQ        R11, $0x01
-	JEQ         k256_354
-	JA          k192_355
+	JEQ         k256_356
+	JA          k192_357
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone356
+	JMP         kdone358
 
-k192_355:
+k192_357:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone356
+	JMP     kdone358
 
-k256_354:
+k256_356:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone356:
+kdone358:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -13928,9 +13932,9 @@ kdone356:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone353
+	JMP         dirDone355
 
-dec352:
+dec354:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -13942,30 +13946,30 @@ dec352:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_357
-	JA          k192_358
+	JEQ         k256_359
+	JA          k192_360
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone359
+	JMP         kdone361
 
-k192_358:
+k192_360:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone359
+	JMP         kdone361
 
-k256_357:
+k256_359:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone359:
-dirDone353:
+kdone361:
+dirDone355:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial350
+	JB         partial352
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -13974,34 +13978,34 @@ dirDone353:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail336
+	JMP        vaes512Tail337
 
-partial350:
+partial352:
 	// The sector's last unit: move the cursors past it (the next
 	// sector brings its own tweak).
 	SHLQ $0x04, R9
 	ADDQ R9, BX
 	ADDQ R9, DX
-	JMP  vaes512Done338
+	JMP  vaes512Done339
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl351:
+partialDbl353:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl351
-	JMP     vaes512Done338
+	JNZ     partialDbl353
+	JMP     vaes512Done339
 
-tweakEnd349:
+tweakEnd351:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done338:
+vaes512Done339:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes512Sector339
+	JNZ  vaes512Sector340
 
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
@@ -14030,7 +14034,7 @@ vaes512Done338:
 	CALL AX
 	RET
 
-noBlocks264:
+noBlocks265:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14087,7 +14091,7 @@ noBlocks264:
 	CALL AX
 	RET
 
-reject262:
+reject263:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14138,7 +14142,7 @@ reject262:
 	MOVO X0, 480(R10)
 	MOVO X0, 496(R10)
 
-rejectEarly263:
+rejectEarly264:
 	MOVB $0x00, ret+96(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.
@@ -14160,23 +14164,23 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVQ src_len+48(FP), CX
 	MOVQ path+104(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly361
+	JB   rejectEarly363
 	SHRQ $0x04, CX
 	CMPQ R8, $0x02
-	JNE  rejectEarly361
+	JNE  rejectEarly363
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             rejectEarly361
+	JNZ             rejectEarly363
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             rejectEarly361
+	JNZ             rejectEarly363
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              rejectEarly361
+	JA              rejectEarly363
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -14222,8 +14226,8 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_362
-	JA              k192_363
+	JEQ             k256_364
+	JA              k192_365
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -14309,7 +14313,7 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject362
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -14411,9 +14415,9 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone364
+	JMP             kdone366
 
-k256_362:
+k256_364:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14531,7 +14535,7 @@ k256_362:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject362
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -14662,9 +14666,9 @@ k256_362:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone364
+	JMP             kdone366
 
-k192_363:
+k192_365:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14785,7 +14789,7 @@ k192_363:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject362
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -14919,7 +14923,7 @@ k192_363:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone364:
+kdone366:
 	// R13:R12 = the big-endian counter as an integer; *tagMask = E(*ctr).
 	MOVQ   ctr+64(FP), AX
 	MOVQ   8(AX), R12
@@ -14928,25 +14932,25 @@ kdone364:
 	BSWAPQ R13
 	MOVOU  (AX), X0
 	CMPQ   R11, $0x01
-	JEQ    k256_365
-	JA     k192_366
+	JEQ    k256_367
+	JA     k192_368
 	PXOR   X5, X0
-	JMP    kdone367
+	JMP    kdone369
 
-k192_366:
+k192_368:
 	PXOR   X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
-	JMP    kdone367
+	JMP    kdone369
 
-k256_365:
+k256_367:
 	PXOR   X1, X0
 	AESENC X2, X0
 	AESENC X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
 
-kdone367:
+kdone369:
 	AESENC     X6, X0
 	AESENC     X7, X0
 	AESENC     X8, X0
@@ -14990,11 +14994,11 @@ kdone367:
 	SHRQ      $0x05, CX
 	MOVQ      flags+96(FP), AX
 	TESTQ     $0x00000008, AX
-	JNZ       gcmDec368
+	JNZ       gcmDec370
 
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
-	JZ         gcmDone369
+	JZ         gcmDone371
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15015,8 +15019,8 @@ kdone367:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_370
-	JA         k192_371
+	JEQ        k256_372
+	JA         k192_373
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15025,9 +15029,9 @@ kdone367:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone372
+	JMP        kdone374
 
-k192_371:
+k192_373:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15052,9 +15056,9 @@ k192_371:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone372
+	JMP     kdone374
 
-k256_370:
+k256_372:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15096,7 +15100,7 @@ k256_370:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone372:
+kdone374:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -15196,26 +15200,26 @@ kdone372:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_373
+	JNZ         inc32_375
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced374
+	JMP         advanced376
 
-inc32_373:
+inc32_375:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced374:
+advanced376:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop375:
+gcmEncLoop377:
 	TESTQ      CX, CX
-	JZ         gcmEncLast376
+	JZ         gcmEncLast378
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15236,8 +15240,8 @@ gcmEncLoop375:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_377
-	JA         k192_378
+	JEQ        k256_379
+	JA         k192_380
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15246,9 +15250,9 @@ gcmEncLoop375:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone379
+	JMP        kdone381
 
-k192_378:
+k192_380:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15273,9 +15277,9 @@ k192_378:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone379
+	JMP     kdone381
 
-k256_377:
+k256_379:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15317,7 +15321,7 @@ k256_377:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone379:
+kdone381:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15515,23 +15519,23 @@ kdone379:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_380
+	JNZ           inc32_382
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced381
+	JMP           advanced383
 
-inc32_380:
+inc32_382:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced381:
+advanced383:
 	DECQ CX
-	JMP  gcmEncLoop375
+	JMP  gcmEncLoop377
 
-gcmEncLast376:
+gcmEncLast378:
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VPXORQ        Z15, Z8, Z8
@@ -15630,16 +15634,16 @@ gcmEncLast376:
 	VPSHUFD       $0x4e, X11, X11
 	VPXOR         X14, X11, X11
 	VPXOR         X12, X11, X15
-	JMP           gcmDone369
+	JMP           gcmDone371
 
 	// Decryption: each batch with the GHASH of its own ciphertext.
-gcmDec368:
+gcmDec370:
 	NOP
 	PCALIGN $0x20
 
-gcmDecLoop382:
+gcmDecLoop384:
 	TESTQ      CX, CX
-	JZ         gcmDone369
+	JZ         gcmDone371
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15660,8 +15664,8 @@ gcmDecLoop382:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_383
-	JA         k192_384
+	JEQ        k256_385
+	JA         k192_386
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15670,9 +15674,9 @@ gcmDecLoop382:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone385
+	JMP        kdone387
 
-k192_384:
+k192_386:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15697,9 +15701,9 @@ k192_384:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone385
+	JMP     kdone387
 
-k256_383:
+k256_385:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15741,7 +15745,7 @@ k256_383:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone385:
+kdone387:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15939,23 +15943,23 @@ kdone385:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_386
+	JNZ           inc32_388
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced387
+	JMP           advanced389
 
-inc32_386:
+inc32_388:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced387:
+advanced389:
 	DECQ CX
-	JMP  gcmDecLoop382
+	JMP  gcmDecLoop384
 
-gcmDone369:
+gcmDone371:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
@@ -15984,7 +15988,7 @@ gcmDone369:
 	CALL AX
 	RET
 
-reject360:
+reject362:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -16003,7 +16007,7 @@ reject360:
 	PXOR X14, X14
 	PXOR X15, X15
 
-rejectEarly361:
+rejectEarly363:
 	MOVB $0x00, ret+112(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

@@ -217,8 +217,8 @@ func xtsPath(p *path, sectors bool) {
 		case vaes512:
 			// Register i's tweaks are Z31 * x^4i: register 0's Z31,
 			// register 1's Z9 (already), the others from them by whole
-			// bytes (x^8 per two registers), all in parallel; then the
-			// next batch's Z31 (Z9 follows after the batch's last use).
+			// bytes (x^8 per two registers), all in parallel; the next
+			// batch's Z31 and Z9 follow after the stores.
 			if len(rs)%2 != 0 || len(rs) > 14 {
 				panic("xts: a zmm batch is an even number of registers, at most 14")
 			}
@@ -226,12 +226,14 @@ func xtsPath(p *path, sectors bool) {
 			for i := 2; i < len(rs); i++ {
 				mulBytes(i/2, zr[8+i%2], zr[8+i], Z0, Z1)
 			}
-			mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
-			for i, r := range rs {
-				VPXORQ(Mem{Base: RBX, Disp: 64 * i}, zr[8+i], r)
-			}
+			loadRegs(e, RBX, rs)
 		}
-		crypt(p.batch(rs...))
+		b := p.batch(rs...)
+		if p == vaes512 {
+			// The tweaks go in with the first round key.
+			b.add = zr[8 : 8+len(rs)]
+		}
+		crypt(b)
 		if p == vaes256 && len(rs) == 1 {
 			// A pair: the tweaks are still in Y9.
 			VPXOR(Y9, Y0, Y0)
@@ -247,7 +249,16 @@ func xtsPath(p *path, sectors bool) {
 			}
 			storeRegs(e, RDX, rs)
 			if p == vaes512 {
+				// The next batch's Z31 and Z9; a sector's last batch has
+				// none.
+				skip := label("lastBatch")
+				if sectors {
+					CMPQ(RCX, imm(n))
+					JEQ(skip)
+				}
+				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
 				mulBytes(len(rs)/2, Z9, Z9, Z0, Z1)
+				here(skip)
 			}
 		}
 		advance(16 * n)
