@@ -8836,104 +8836,111 @@ aesniDone180:
 
 vaes256_176:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
-	MOVO        X1, (R10)
-	MOVO        X2, 16(R10)
-	MOVO        X3, 32(R10)
-	MOVO        X4, 48(R10)
-	MOVO        X5, 64(R10)
-	MOVO        X6, 80(R10)
-	MOVO        X7, 96(R10)
-	MOVO        X8, 112(R10)
-	MOVO        X9, 128(R10)
-	MOVO        X10, 144(R10)
-	MOVO        X11, 160(R10)
-	MOVO        X12, 176(R10)
-	MOVO        X13, 192(R10)
-	MOVO        X14, 208(R10)
-	MOVO        X15, 224(R10)
-	VMOVDQU     240(R10), X9
-	VMOVDQA     X9, X10
-	VPSHUFD     $0x13, X10, X11
-	VPSRAD      $0x1f, X11, X11
-	VPAND       smXtsMask<>+0(SB), X11, X11
-	VPADDQ      X10, X10, X10
-	VPXOR       X11, X10, X10
-	VINSERTI128 $0x01, X10, Y9, Y9
+	MOVO           X1, (R10)
+	MOVO           X2, 16(R10)
+	MOVO           X3, 32(R10)
+	MOVO           X4, 48(R10)
+	MOVO           X5, 64(R10)
+	MOVO           X6, 80(R10)
+	MOVO           X7, 96(R10)
+	MOVO           X8, 112(R10)
+	MOVO           X9, 128(R10)
+	MOVO           X10, 144(R10)
+	MOVO           X11, 160(R10)
+	MOVO           X12, 176(R10)
+	MOVO           X13, 192(R10)
+	MOVO           X14, 208(R10)
+	MOVO           X15, 224(R10)
+	VBROADCASTI128 240(R10), Y10
+	VPCLMULQDQ     $0x00, smXtsPow<>+0(SB), Y10, Y9
+	VPCLMULQDQ     $0x01, smXtsPow<>+0(SB), Y10, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPXOR          Y11, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+
+	// A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.
+	CMPQ       CX, $0x10
+	JB         noBatch212
+	VPCLMULQDQ $0x00, smXtsPow<>+32(SB), Y10, Y13
+	VPCLMULQDQ $0x01, smXtsPow<>+32(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y13, Y13
+	VPXOR      Y12, Y13, Y13
+	VPCLMULQDQ $0x00, smXtsPow<>+64(SB), Y10, Y14
+	VPCLMULQDQ $0x01, smXtsPow<>+64(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y14, Y14
+	VPXOR      Y12, Y14, Y14
+	VPCLMULQDQ $0x00, smXtsPow<>+96(SB), Y10, Y15
+	VPCLMULQDQ $0x01, smXtsPow<>+96(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y15, Y15
+	VPXOR      Y12, Y15, Y15
+
+noBatch212:
 	NOP
-	PCALIGN     $0x20
+	PCALIGN $0x20
 
 vaes256Loop207:
 	CMPQ           CX, $0x10
 	JB             vaes256Tail208
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
-	VPSRLQ         $0x3e, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x02, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          32(BX), Y10, Y1
-	VMOVDQU        Y10, 288(R10)
-	VPSRLQ         $0x3c, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x04, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          64(BX), Y10, Y2
-	VMOVDQU        Y10, 320(R10)
-	VPSRLQ         $0x3a, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x06, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          96(BX), Y10, Y3
-	VMOVDQU        Y10, 352(R10)
-	VPSRLQ         $0x38, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x08, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPXOR          32(BX), Y13, Y1
+	VMOVDQU        Y13, 288(R10)
+	VPXOR          64(BX), Y14, Y2
+	VMOVDQU        Y14, 320(R10)
+	VPXOR          96(BX), Y15, Y3
+	VMOVDQU        Y15, 352(R10)
+	VPSRLDQ        $0x0f, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y9, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          128(BX), Y10, Y4
 	VMOVDQU        Y10, 384(R10)
-	VPSRLQ         $0x36, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0a, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y13, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          160(BX), Y10, Y5
 	VMOVDQU        Y10, 416(R10)
-	VPSRLQ         $0x34, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0c, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y14, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          192(BX), Y10, Y6
 	VMOVDQU        Y10, 448(R10)
-	VPSRLQ         $0x32, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0e, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y15, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          224(BX), Y10, Y7
 	VMOVDQU        Y10, 480(R10)
-	VPSRLQ         $0x30, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x10, Y9, Y9
-	VPXOR          Y11, Y9, Y9
+	VPSRLDQ        $0x0e, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y9, Y9
 	VPXOR          Y12, Y9, Y9
+	VPSRLDQ        $0x0e, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y13, Y13
+	VPXOR          Y12, Y13, Y13
+	VPSRLDQ        $0x0e, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y14, Y14
+	VPXOR          Y12, Y14, Y14
+	VPSRLDQ        $0x0e, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y15, Y15
+	VPXOR          Y12, Y15, Y15
 	TESTQ          R14, R14
-	JNZ            dec212
+	JNZ            dec213
 	CMPQ           R11, $0x01
-	JEQ            k256_214
-	JA             k192_215
+	JEQ            k256_215
+	JA             k192_216
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8943,9 +8950,9 @@ vaes256Loop207:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone216
+	JMP            kdone217
 
-k192_215:
+k192_216:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8973,9 +8980,9 @@ k192_215:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone216
+	JMP            kdone217
 
-k256_214:
+k256_215:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9022,7 +9029,7 @@ k256_214:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone216:
+kdone217:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -9113,9 +9120,9 @@ kdone216:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone213
+	JMP            dirDone214
 
-dec212:
+dec213:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9207,8 +9214,8 @@ dec212:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_217
-	JA             k192_218
+	JEQ            k256_218
+	JA             k192_219
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -9218,9 +9225,9 @@ dec212:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone219
+	JMP            kdone220
 
-k192_218:
+k192_219:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9248,9 +9255,9 @@ k192_218:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone219
+	JMP            kdone220
 
-k256_217:
+k256_218:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9297,8 +9304,8 @@ k256_217:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone219:
-dirDone213:
+kdone220:
+dirDone214:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -9324,27 +9331,27 @@ dirDone213:
 
 vaes256Tail208:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_220
+	JB             vaes256Tail1_221
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec221
+	JNZ            dec222
 	CMPQ           R11, $0x01
-	JEQ            k256_223
-	JA             k192_224
+	JEQ            k256_224
+	JA             k192_225
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone225
+	JMP            kdone226
 
-k192_224:
+k192_225:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone225
+	JMP            kdone226
 
-k256_223:
+k256_224:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -9356,7 +9363,7 @@ k256_223:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone225:
+kdone226:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -9377,9 +9384,9 @@ kdone225:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone222
+	JMP            dirDone223
 
-dec221:
+dec222:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -9401,22 +9408,22 @@ dec221:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_226
-	JA             k192_227
+	JEQ            k256_227
+	JA             k192_228
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone228
+	JMP            kdone229
 
-k192_227:
+k192_228:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone228
+	JMP            kdone229
 
-k256_226:
+k256_227:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -9428,8 +9435,8 @@ k256_226:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone228:
-dirDone222:
+kdone229:
+dirDone223:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -9443,7 +9450,7 @@ dirDone222:
 	SUBQ       $0x02, CX
 	JMP        vaes256Tail208
 
-vaes256Tail1_220:
+vaes256Tail1_221:
 	TESTQ   CX, CX
 	JZ      vaes256Done210
 	NOP
@@ -9452,27 +9459,27 @@ vaes256Tail1_220:
 vaes256One209:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec229
+	JNZ   dec230
 	CMPQ  R11, $0x01
-	JEQ   k256_231
-	JA    k192_232
+	JEQ   k256_232
+	JA    k192_233
 	VPXOR 64(R10), X0, X0
-	JMP   kdone233
+	JMP   kdone234
 
-k192_232:
+k192_233:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone233
+	JMP     kdone234
 
-k256_231:
+k256_232:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone233:
+kdone234:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -9483,9 +9490,9 @@ kdone233:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone230
+	JMP         dirDone231
 
-dec229:
+dec230:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -9497,26 +9504,26 @@ dec229:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_234
-	JA          k192_235
+	JEQ         k256_235
+	JA          k192_236
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone236
+	JMP         kdone237
 
-k192_235:
+k192_236:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone236
+	JMP         kdone237
 
-k256_234:
+k256_235:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone236:
-dirDone230:
+kdone237:
+dirDone231:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -9606,9 +9613,9 @@ vaes512_175:
 	NOP
 	PCALIGN         $0x20
 
-vaes512Loop237:
+vaes512Loop238:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail238
+	JB         vaes512Tail239
 	VMOVDQA64  Z31, Z8
 	VPSRLDQ    $0x0f, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
@@ -9643,10 +9650,10 @@ vaes512Loop237:
 	VMOVDQU64  384(BX), Z6
 	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
-	JNZ        dec242
+	JNZ        dec243
 	CMPQ       R11, $0x01
-	JEQ        k256_244
-	JA         k192_245
+	JEQ        k256_245
+	JA         k192_246
 	VPTERNLOGD $0x96, Z8, Z20, Z0
 	VPTERNLOGD $0x96, Z9, Z20, Z1
 	VPTERNLOGD $0x96, Z10, Z20, Z2
@@ -9655,9 +9662,9 @@ vaes512Loop237:
 	VPTERNLOGD $0x96, Z13, Z20, Z5
 	VPTERNLOGD $0x96, Z14, Z20, Z6
 	VPTERNLOGD $0x96, Z15, Z20, Z7
-	JMP        kdone246
+	JMP        kdone247
 
-k192_245:
+k192_246:
 	VPTERNLOGD $0x96, Z8, Z18, Z0
 	VPTERNLOGD $0x96, Z9, Z18, Z1
 	VPTERNLOGD $0x96, Z10, Z18, Z2
@@ -9682,9 +9689,9 @@ k192_245:
 	VAESENC    Z20, Z5, Z5
 	VAESENC    Z20, Z6, Z6
 	VAESENC    Z20, Z7, Z7
-	JMP        kdone246
+	JMP        kdone247
 
-k256_244:
+k256_245:
 	VPTERNLOGD $0x96, Z8, Z16, Z0
 	VPTERNLOGD $0x96, Z9, Z16, Z1
 	VPTERNLOGD $0x96, Z10, Z16, Z2
@@ -9726,7 +9733,7 @@ k256_244:
 	VAESENC    Z20, Z6, Z6
 	VAESENC    Z20, Z7, Z7
 
-kdone246:
+kdone247:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -9807,9 +9814,9 @@ kdone246:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone243
+	JMP         dirDone244
 
-dec242:
+dec243:
 	VPTERNLOGD  $0x96, Z8, Z30, Z0
 	VPTERNLOGD  $0x96, Z9, Z30, Z1
 	VPTERNLOGD  $0x96, Z10, Z30, Z2
@@ -9891,8 +9898,8 @@ dec242:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_247
-	JA          k192_248
+	JEQ         k256_248
+	JA          k192_249
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -9901,9 +9908,9 @@ dec242:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone249
+	JMP         kdone250
 
-k192_248:
+k192_249:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9928,9 +9935,9 @@ k192_248:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone249
+	JMP         kdone250
 
-k256_247:
+k256_248:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9972,8 +9979,8 @@ k256_247:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone249:
-dirDone243:
+kdone250:
+dirDone244:
 	VPXORQ     Z8, Z0, Z0
 	VPXORQ     Z9, Z1, Z1
 	VPXORQ     Z10, Z2, Z2
@@ -10001,46 +10008,46 @@ dirDone243:
 	ADDQ       $0x00000200, BX
 	ADDQ       $0x00000200, DX
 	SUBQ       $0x20, CX
-	JMP        vaes512Loop237
+	JMP        vaes512Loop238
 
-vaes512Tail238:
+vaes512Tail239:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd252
+	JZ    tweakEnd253
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit251
+	JBE   unit252
 	MOVQ  $0x00000004, R9
 
-unit251:
+unit252:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec255
+	JNZ         dec256
 	CMPQ        R11, $0x01
-	JEQ         k256_257
-	JA          k192_258
+	JEQ         k256_258
+	JA          k192_259
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone259
+	JMP         kdone260
 
-k192_258:
+k192_259:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone259
+	JMP     kdone260
 
-k256_257:
+k256_258:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone259:
+kdone260:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -10051,9 +10058,9 @@ kdone259:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone256
+	JMP         dirDone257
 
-dec255:
+dec256:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -10065,30 +10072,30 @@ dec255:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_260
-	JA          k192_261
+	JEQ         k256_261
+	JA          k192_262
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone262
+	JMP         kdone263
 
-k192_261:
+k192_262:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone262
+	JMP         kdone263
 
-k256_260:
+k256_261:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone262:
-dirDone256:
+kdone263:
+dirDone257:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial253
+	JB         partial254
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -10097,25 +10104,25 @@ dirDone256:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail238
+	JMP        vaes512Tail239
 
-partial253:
+partial254:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl254:
+partialDbl255:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl254
-	JMP     vaes512Done240
+	JNZ     partialDbl255
+	JMP     vaes512Done241
 
-tweakEnd252:
+tweakEnd253:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done240:
+vaes512Done241:
 	// *tweak = the next block's tweak.
 	MOVQ    tweak+72(FP), AX
 	VMOVDQU X9, (AX)
@@ -10221,7 +10228,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVQ flags+80(FP), R14
 	MOVQ path+88(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly264
+	JB   rejectEarly265
 	SHRQ $0x04, CX
 	ANDQ $0x08, R14
 	LEAQ 15(SP), R10
@@ -10229,20 +10236,20 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 
 	// The data key, for the direction of flags.
 	TESTQ R14, R14
-	JNZ   decKeys266
+	JNZ   decKeys267
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject263
+	JNZ             reject264
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             reject263
+	JNZ             reject264
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject263
+	JA              reject264
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -10288,8 +10295,8 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_268
-	JA              k192_269
+	JEQ             k256_269
+	JA              k192_270
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -10375,7 +10382,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -10477,9 +10484,9 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone270
+	JMP             kdone271
 
-k256_268:
+k256_269:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10597,7 +10604,7 @@ k256_268:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -10728,9 +10735,9 @@ k256_268:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone270
+	JMP             kdone271
 
-k192_269:
+k192_270:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10851,7 +10858,7 @@ k192_269:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -10985,22 +10992,22 @@ k192_269:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone270:
-	JMP keys267
+kdone271:
+	JMP keys268
 
-decKeys266:
+decKeys267:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject263
+	JNZ             reject264
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffd, R9
 	TESTQ           R9, AX
-	JNZ             reject263
+	JNZ             reject264
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject263
+	JA              reject264
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -11046,8 +11053,8 @@ decKeys266:
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_271
-	JA              k192_272
+	JEQ             k256_272
+	JA              k192_273
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -11133,7 +11140,7 @@ decKeys266:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -11244,9 +11251,9 @@ decKeys266:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone273
+	JMP             kdone274
 
-k256_271:
+k256_272:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11364,7 +11371,7 @@ k256_271:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -11508,9 +11515,9 @@ k256_271:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone273
+	JMP             kdone274
 
-k192_272:
+k192_273:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11631,7 +11638,7 @@ k192_272:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject263
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -11776,30 +11783,30 @@ k192_272:
 	AESIMC          X13, X13
 	AESIMC          X14, X14
 
-kdone273:
-keys267:
+kdone274:
+keys268:
 	// R13 = the number of sectors, R12 = their tweaks. A sector size that is
 	// not a positive multiple of 16 dividing len(src) is refused.
 	TESTQ CX, CX
-	JZ    noBlocks265
+	JZ    noBlocks266
 	MOVQ  CX, AX
 	SHLQ  $0x04, AX
 	XORL  DX, DX
 	MOVQ  sectorSize+72(FP), R9
 	TESTQ $0x0000000f, R9
-	JNZ   reject263
+	JNZ   reject264
 	TESTQ R9, R9
-	JZ    reject263
+	JZ    reject264
 	DIVQ  R9
 	TESTQ DX, DX
-	JNZ   reject263
+	JNZ   reject264
 	MOVQ  AX, R13
 	MOVQ  dst_base+16(FP), DX
 	MOVQ  tweaks+64(FP), R12
 	CMPQ  R8, $0x02
-	JEQ   vaes512_274
+	JEQ   vaes512_275
 	CMPQ  R8, $0x01
-	JEQ   vaes256_275
+	JEQ   vaes256_276
 
 	// aesni: 8 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
@@ -11819,7 +11826,7 @@ keys267:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-aesniSector280:
+aesniSector281:
 	MOVOU   (R12), X9
 	MOVOU   X9, 240(R10)
 	MOVQ    sectorSize+72(FP), CX
@@ -11828,9 +11835,9 @@ aesniSector280:
 	NOP
 	PCALIGN $0x20
 
-aesniLoop276:
+aesniLoop277:
 	CMPQ   CX, $0x08
-	JB     aesniTail277
+	JB     aesniTail278
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -11896,10 +11903,10 @@ aesniLoop276:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec281
+	JNZ    dec282
 	CMPQ   R11, $0x01
-	JEQ    k256_283
-	JA     k192_284
+	JEQ    k256_284
+	JA     k192_285
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11909,9 +11916,9 @@ aesniLoop276:
 	PXOR   X8, X5
 	PXOR   X8, X6
 	PXOR   X8, X7
-	JMP    kdone285
+	JMP    kdone286
 
-k192_284:
+k192_285:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11939,9 +11946,9 @@ k192_284:
 	AESENC X8, X5
 	AESENC X8, X6
 	AESENC X8, X7
-	JMP    kdone285
+	JMP    kdone286
 
-k256_283:
+k256_284:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11988,7 +11995,7 @@ k256_283:
 	AESENC X8, X6
 	AESENC X8, X7
 
-kdone285:
+kdone286:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12079,9 +12086,9 @@ kdone285:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	JMP        dirDone282
+	JMP        dirDone283
 
-dec281:
+dec282:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12173,8 +12180,8 @@ dec281:
 	AESDEC     X8, X6
 	AESDEC     X8, X7
 	CMPQ       R11, $0x01
-	JEQ        k256_286
-	JA         k192_287
+	JEQ        k256_287
+	JA         k192_288
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
@@ -12184,9 +12191,9 @@ dec281:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone288
+	JMP        kdone289
 
-k192_287:
+k192_288:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12214,9 +12221,9 @@ k192_287:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone288
+	JMP        kdone289
 
-k256_286:
+k256_287:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12263,8 +12270,8 @@ k256_286:
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
 
-kdone288:
-dirDone282:
+kdone289:
+dirDone283:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12284,11 +12291,11 @@ dirDone282:
 	ADDQ  $0x00000080, BX
 	ADDQ  $0x00000080, DX
 	SUBQ  $0x08, CX
-	JMP   aesniLoop276
+	JMP   aesniLoop277
 
-aesniTail277:
+aesniTail278:
 	CMPQ   CX, $0x04
-	JB     aesniTail1_289
+	JB     aesniTail1_290
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -12322,18 +12329,18 @@ aesniTail277:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec290
+	JNZ    dec291
 	CMPQ   R11, $0x01
-	JEQ    k256_292
-	JA     k192_293
+	JEQ    k256_293
+	JA     k192_294
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
 	PXOR   X8, X2
 	PXOR   X8, X3
-	JMP    kdone294
+	JMP    kdone295
 
-k192_293:
+k192_294:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12349,9 +12356,9 @@ k192_293:
 	AESENC X8, X1
 	AESENC X8, X2
 	AESENC X8, X3
-	JMP    kdone294
+	JMP    kdone295
 
-k256_292:
+k256_293:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12378,7 +12385,7 @@ k256_292:
 	AESENC X8, X2
 	AESENC X8, X3
 
-kdone294:
+kdone295:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12429,9 +12436,9 @@ kdone294:
 	AESENCLAST X8, X1
 	AESENCLAST X8, X2
 	AESENCLAST X8, X3
-	JMP        dirDone291
+	JMP        dirDone292
 
-dec290:
+dec291:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12483,16 +12490,16 @@ dec290:
 	AESDEC     X8, X2
 	AESDEC     X8, X3
 	CMPQ       R11, $0x01
-	JEQ        k256_295
-	JA         k192_296
+	JEQ        k256_296
+	JA         k192_297
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone297
+	JMP        kdone298
 
-k192_296:
+k192_297:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12508,9 +12515,9 @@ k192_296:
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone297
+	JMP        kdone298
 
-k256_295:
+k256_296:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12537,8 +12544,8 @@ k256_295:
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
 
-kdone297:
-dirDone291:
+kdone298:
+dirDone292:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12551,37 +12558,37 @@ dirDone291:
 	ADDQ  $0x40, DX
 	SUBQ  $0x04, CX
 
-aesniTail1_289:
+aesniTail1_290:
 	TESTQ   CX, CX
-	JZ      aesniDone279
+	JZ      aesniDone280
 	NOP
 	PCALIGN $0x20
 
-aesniOne278:
+aesniOne279:
 	MOVOU (BX), X0
 	PXOR  X9, X0
 	TESTQ R14, R14
-	JNZ   dec298
+	JNZ   dec299
 	CMPQ  R11, $0x01
-	JEQ   k256_300
-	JA    k192_301
+	JEQ   k256_301
+	JA    k192_302
 	PXOR  64(R10), X0
-	JMP   kdone302
+	JMP   kdone303
 
-k192_301:
+k192_302:
 	PXOR   32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
-	JMP    kdone302
+	JMP    kdone303
 
-k256_300:
+k256_301:
 	PXOR   (R10), X0
 	AESENC 16(R10), X0
 	AESENC 32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
 
-kdone302:
+kdone303:
 	AESENC     80(R10), X0
 	AESENC     96(R10), X0
 	AESENC     112(R10), X0
@@ -12592,9 +12599,9 @@ kdone302:
 	AESENC     192(R10), X0
 	AESENC     208(R10), X0
 	AESENCLAST 224(R10), X0
-	JMP        dirDone299
+	JMP        dirDone300
 
-dec298:
+dec299:
 	PXOR       224(R10), X0
 	AESDEC     208(R10), X0
 	AESDEC     192(R10), X0
@@ -12606,26 +12613,26 @@ dec298:
 	AESDEC     96(R10), X0
 	AESDEC     80(R10), X0
 	CMPQ       R11, $0x01
-	JEQ        k256_303
-	JA         k192_304
+	JEQ        k256_304
+	JA         k192_305
 	AESDECLAST 64(R10), X0
-	JMP        kdone305
+	JMP        kdone306
 
-k192_304:
+k192_305:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDECLAST 32(R10), X0
-	JMP        kdone305
+	JMP        kdone306
 
-k256_303:
+k256_304:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDEC     32(R10), X0
 	AESDEC     16(R10), X0
 	AESDECLAST (R10), X0
 
-kdone305:
-dirDone299:
+kdone306:
+dirDone300:
 	PXOR   X9, X0
 	MOVOU  X0, (DX)
 	PSHUFD $0x13, X9, X10
@@ -12636,12 +12643,12 @@ dirDone299:
 	ADDQ   $0x10, BX
 	ADDQ   $0x10, DX
 	DECQ   CX
-	JNZ    aesniOne278
+	JNZ    aesniOne279
 
-aesniDone279:
+aesniDone280:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  aesniSector280
+	JNZ  aesniSector281
 
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
@@ -12699,7 +12706,7 @@ aesniDone279:
 	CALL AX
 	RET
 
-vaes256_275:
+vaes256_276:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
 	MOVO X2, 16(R10)
@@ -12718,94 +12725,99 @@ vaes256_275:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes256Sector310:
-	VMOVDQU     (R12), X9
-	VMOVDQU     X9, 240(R10)
-	MOVQ        sectorSize+72(FP), CX
-	SHRQ        $0x04, CX
-	VMOVDQU     240(R10), X9
-	VMOVDQA     X9, X10
-	VPSHUFD     $0x13, X10, X11
-	VPSRAD      $0x1f, X11, X11
-	VPAND       smXtsMask<>+0(SB), X11, X11
-	VPADDQ      X10, X10, X10
-	VPXOR       X11, X10, X10
-	VINSERTI128 $0x01, X10, Y9, Y9
-	NOP
-	PCALIGN     $0x20
+vaes256Sector311:
+	MOVQ           sectorSize+72(FP), CX
+	SHRQ           $0x04, CX
+	VBROADCASTI128 (R12), Y10
+	VPCLMULQDQ     $0x00, smXtsPow<>+0(SB), Y10, Y9
+	VPCLMULQDQ     $0x01, smXtsPow<>+0(SB), Y10, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPXOR          Y11, Y9, Y9
+	VPXOR          Y12, Y9, Y9
 
-vaes256Loop306:
+	// A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.
+	CMPQ       CX, $0x10
+	JB         noBatch312
+	VPCLMULQDQ $0x00, smXtsPow<>+32(SB), Y10, Y13
+	VPCLMULQDQ $0x01, smXtsPow<>+32(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y13, Y13
+	VPXOR      Y12, Y13, Y13
+	VPCLMULQDQ $0x00, smXtsPow<>+64(SB), Y10, Y14
+	VPCLMULQDQ $0x01, smXtsPow<>+64(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y14, Y14
+	VPXOR      Y12, Y14, Y14
+	VPCLMULQDQ $0x00, smXtsPow<>+96(SB), Y10, Y15
+	VPCLMULQDQ $0x01, smXtsPow<>+96(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y15, Y15
+	VPXOR      Y12, Y15, Y15
+
+noBatch312:
+	NOP
+	PCALIGN $0x20
+
+vaes256Loop307:
 	CMPQ           CX, $0x10
-	JB             vaes256Tail307
+	JB             vaes256Tail308
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
-	VPSRLQ         $0x3e, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x02, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          32(BX), Y10, Y1
-	VMOVDQU        Y10, 288(R10)
-	VPSRLQ         $0x3c, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x04, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          64(BX), Y10, Y2
-	VMOVDQU        Y10, 320(R10)
-	VPSRLQ         $0x3a, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x06, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          96(BX), Y10, Y3
-	VMOVDQU        Y10, 352(R10)
-	VPSRLQ         $0x38, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x08, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPXOR          32(BX), Y13, Y1
+	VMOVDQU        Y13, 288(R10)
+	VPXOR          64(BX), Y14, Y2
+	VMOVDQU        Y14, 320(R10)
+	VPXOR          96(BX), Y15, Y3
+	VMOVDQU        Y15, 352(R10)
+	VPSRLDQ        $0x0f, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y9, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          128(BX), Y10, Y4
 	VMOVDQU        Y10, 384(R10)
-	VPSRLQ         $0x36, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0a, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y13, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          160(BX), Y10, Y5
 	VMOVDQU        Y10, 416(R10)
-	VPSRLQ         $0x34, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0c, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y14, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          192(BX), Y10, Y6
 	VMOVDQU        Y10, 448(R10)
-	VPSRLQ         $0x32, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0e, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y15, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          224(BX), Y10, Y7
 	VMOVDQU        Y10, 480(R10)
-	VPSRLQ         $0x30, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x10, Y9, Y9
-	VPXOR          Y11, Y9, Y9
+	VPSRLDQ        $0x0e, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y9, Y9
 	VPXOR          Y12, Y9, Y9
+	VPSRLDQ        $0x0e, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y13, Y13
+	VPXOR          Y12, Y13, Y13
+	VPSRLDQ        $0x0e, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y14, Y14
+	VPXOR          Y12, Y14, Y14
+	VPSRLDQ        $0x0e, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y15, Y15
+	VPXOR          Y12, Y15, Y15
 	TESTQ          R14, R14
-	JNZ            dec311
+	JNZ            dec313
 	CMPQ           R11, $0x01
-	JEQ            k256_313
-	JA             k192_314
+	JEQ            k256_315
+	JA             k192_316
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12815,9 +12827,9 @@ vaes256Loop306:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone315
+	JMP            kdone317
 
-k192_314:
+k192_316:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12845,9 +12857,9 @@ k192_314:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone315
+	JMP            kdone317
 
-k256_313:
+k256_315:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12894,7 +12906,7 @@ k256_313:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone315:
+kdone317:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -12985,9 +12997,9 @@ kdone315:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone312
+	JMP            dirDone314
 
-dec311:
+dec313:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -13079,8 +13091,8 @@ dec311:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_316
-	JA             k192_317
+	JEQ            k256_318
+	JA             k192_319
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -13090,9 +13102,9 @@ dec311:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone318
+	JMP            kdone320
 
-k192_317:
+k192_319:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13120,9 +13132,9 @@ k192_317:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone318
+	JMP            kdone320
 
-k256_316:
+k256_318:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13169,8 +13181,8 @@ k256_316:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone318:
-dirDone312:
+kdone320:
+dirDone314:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -13190,33 +13202,33 @@ dirDone312:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, DX
 	SUBQ    $0x10, CX
-	JMP     vaes256Loop306
+	JMP     vaes256Loop307
 	NOP
 	PCALIGN $0x20
 
-vaes256Tail307:
+vaes256Tail308:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_319
+	JB             vaes256Tail1_321
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec320
+	JNZ            dec322
 	CMPQ           R11, $0x01
-	JEQ            k256_322
-	JA             k192_323
+	JEQ            k256_324
+	JA             k192_325
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone324
+	JMP            kdone326
 
-k192_323:
+k192_325:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone324
+	JMP            kdone326
 
-k256_322:
+k256_324:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -13228,7 +13240,7 @@ k256_322:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone324:
+kdone326:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -13249,9 +13261,9 @@ kdone324:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone321
+	JMP            dirDone323
 
-dec320:
+dec322:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -13273,22 +13285,22 @@ dec320:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_325
-	JA             k192_326
+	JEQ            k256_327
+	JA             k192_328
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone327
+	JMP            kdone329
 
-k192_326:
+k192_328:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone327
+	JMP            kdone329
 
-k256_325:
+k256_327:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -13300,8 +13312,8 @@ k256_325:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone327:
-dirDone321:
+kdone329:
+dirDone323:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -13313,38 +13325,38 @@ dirDone321:
 	ADDQ       $0x20, BX
 	ADDQ       $0x20, DX
 	SUBQ       $0x02, CX
-	JMP        vaes256Tail307
+	JMP        vaes256Tail308
 
-vaes256Tail1_319:
+vaes256Tail1_321:
 	TESTQ   CX, CX
-	JZ      vaes256Done309
+	JZ      vaes256Done310
 	NOP
 	PCALIGN $0x20
 
-vaes256One308:
+vaes256One309:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec328
+	JNZ   dec330
 	CMPQ  R11, $0x01
-	JEQ   k256_330
-	JA    k192_331
+	JEQ   k256_332
+	JA    k192_333
 	VPXOR 64(R10), X0, X0
-	JMP   kdone332
+	JMP   kdone334
 
-k192_331:
+k192_333:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone332
+	JMP     kdone334
 
-k256_330:
+k256_332:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone332:
+kdone334:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -13355,9 +13367,9 @@ kdone332:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone329
+	JMP         dirDone331
 
-dec328:
+dec330:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -13369,26 +13381,26 @@ dec328:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_333
-	JA          k192_334
+	JEQ         k256_335
+	JA          k192_336
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone335
+	JMP         kdone337
 
-k192_334:
+k192_336:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone335
+	JMP         kdone337
 
-k256_333:
+k256_335:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone335:
-dirDone329:
+kdone337:
+dirDone331:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -13399,12 +13411,12 @@ dirDone329:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, DX
 	DECQ    CX
-	JNZ     vaes256One308
+	JNZ     vaes256One309
 
-vaes256Done309:
+vaes256Done310:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes256Sector310
+	JNZ  vaes256Sector311
 
 	// Zero every vector register used, then the stack area.
 	VZEROALL
@@ -13447,7 +13459,7 @@ vaes256Done309:
 	CALL AX
 	RET
 
-vaes512_274:
+vaes512_275:
 	// vaes512: 32 blocks per batch in Z0-Z7, the schedule broadcast in Z16-Z30.
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
 	VSHUFI64X2 $0x00, Z2, Z2, Z17
@@ -13466,7 +13478,7 @@ vaes512_274:
 	VSHUFI64X2 $0x00, Z15, Z15, Z30
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes512Sector340:
+vaes512Sector342:
 	MOVQ            sectorSize+72(FP), CX
 	SHRQ            $0x04, CX
 	VBROADCASTI32X4 (R12), Z10
@@ -13483,9 +13495,9 @@ vaes512Sector340:
 	NOP
 	PCALIGN         $0x20
 
-vaes512Loop336:
+vaes512Loop338:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail337
+	JB         vaes512Tail339
 	VMOVDQA64  Z31, Z8
 	VPSRLDQ    $0x0f, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
@@ -13520,10 +13532,10 @@ vaes512Loop336:
 	VMOVDQU64  384(BX), Z6
 	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
-	JNZ        dec341
+	JNZ        dec343
 	CMPQ       R11, $0x01
-	JEQ        k256_343
-	JA         k192_344
+	JEQ        k256_345
+	JA         k192_346
 	VPTERNLOGD $0x96, Z8, Z20, Z0
 	VPTERNLOGD $0x96, Z9, Z20, Z1
 	VPTERNLOGD $0x96, Z10, Z20, Z2
@@ -13532,9 +13544,9 @@ vaes512Loop336:
 	VPTERNLOGD $0x96, Z13, Z20, Z5
 	VPTERNLOGD $0x96, Z14, Z20, Z6
 	VPTERNLOGD $0x96, Z15, Z20, Z7
-	JMP        kdone345
+	JMP        kdone347
 
-k192_344:
+k192_346:
 	VPTERNLOGD $0x96, Z8, Z18, Z0
 	VPTERNLOGD $0x96, Z9, Z18, Z1
 	VPTERNLOGD $0x96, Z10, Z18, Z2
@@ -13559,9 +13571,9 @@ k192_344:
 	VAESENC    Z20, Z5, Z5
 	VAESENC    Z20, Z6, Z6
 	VAESENC    Z20, Z7, Z7
-	JMP        kdone345
+	JMP        kdone347
 
-k256_343:
+k256_345:
 	VPTERNLOGD $0x96, Z8, Z16, Z0
 	VPTERNLOGD $0x96, Z9, Z16, Z1
 	VPTERNLOGD $0x96, Z10, Z16, Z2
@@ -13603,7 +13615,7 @@ k256_343:
 	VAESENC    Z20, Z6, Z6
 	VAESENC    Z20, Z7, Z7
 
-kdone345:
+kdone347:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -13684,9 +13696,9 @@ kdone345:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone342
+	JMP         dirDone344
 
-dec341:
+dec343:
 	VPTERNLOGD  $0x96, Z8, Z30, Z0
 	VPTERNLOGD  $0x96, Z9, Z30, Z1
 	VPTERNLOGD  $0x96, Z10, Z30, Z2
@@ -13768,8 +13780,8 @@ dec341:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_346
-	JA          k192_347
+	JEQ         k256_348
+	JA          k192_349
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -13778,9 +13790,9 @@ dec341:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone348
+	JMP         kdone350
 
-k192_347:
+k192_349:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13805,9 +13817,9 @@ k192_347:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone348
+	JMP         kdone350
 
-k256_346:
+k256_348:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13849,8 +13861,8 @@ k256_346:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone348:
-dirDone342:
+kdone350:
+dirDone344:
 	VPXORQ     Z8, Z0, Z0
 	VPXORQ     Z9, Z1, Z1
 	VPXORQ     Z10, Z2, Z2
@@ -13868,7 +13880,7 @@ dirDone342:
 	VMOVDQU64  Z6, 384(DX)
 	VMOVDQU64  Z7, 448(DX)
 	CMPQ       CX, $0x20
-	JEQ        lastBatch349
+	JEQ        lastBatch351
 	VPSRLDQ    $0x0c, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x04, Z8, Z31
@@ -13878,50 +13890,50 @@ dirDone342:
 	VPSLLDQ    $0x04, Z9, Z9
 	VPXORD     Z1, Z9, Z9
 
-lastBatch349:
+lastBatch351:
 	ADDQ $0x00000200, BX
 	ADDQ $0x00000200, DX
 	SUBQ $0x20, CX
-	JMP  vaes512Loop336
+	JMP  vaes512Loop338
 
-vaes512Tail337:
+vaes512Tail339:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd351
+	JZ    tweakEnd353
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit350
+	JBE   unit352
 	MOVQ  $0x00000004, R9
 
-unit350:
+unit352:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec354
+	JNZ         dec356
 	CMPQ        R11, $0x01
-	JEQ         k256_356
-	JA          k192_357
+	JEQ         k256_358
+	JA          k192_359
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone358
+	JMP         kdone360
 
-k192_357:
+k192_359:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone358
+	JMP     kdone360
 
-k256_356:
+k256_358:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone358:
+kdone360:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -13932,9 +13944,9 @@ kdone358:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone355
+	JMP         dirDone357
 
-dec354:
+dec356:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -13946,30 +13958,30 @@ dec354:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_359
-	JA          k192_360
+	JEQ         k256_361
+	JA          k192_362
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone361
+	JMP         kdone363
 
-k192_360:
+k192_362:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone361
+	JMP         kdone363
 
-k256_359:
+k256_361:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone361:
-dirDone355:
+kdone363:
+dirDone357:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial352
+	JB         partial354
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -13978,34 +13990,34 @@ dirDone355:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail337
+	JMP        vaes512Tail339
 
-partial352:
+partial354:
 	// The sector's last unit: move the cursors past it (the next
 	// sector brings its own tweak).
 	SHLQ $0x04, R9
 	ADDQ R9, BX
 	ADDQ R9, DX
-	JMP  vaes512Done339
+	JMP  vaes512Done341
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl353:
+partialDbl355:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl353
-	JMP     vaes512Done339
+	JNZ     partialDbl355
+	JMP     vaes512Done341
 
-tweakEnd351:
+tweakEnd353:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done339:
+vaes512Done341:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes512Sector340
+	JNZ  vaes512Sector342
 
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
@@ -14034,7 +14046,7 @@ vaes512Done339:
 	CALL AX
 	RET
 
-noBlocks265:
+noBlocks266:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14091,7 +14103,7 @@ noBlocks265:
 	CALL AX
 	RET
 
-reject263:
+reject264:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14142,7 +14154,7 @@ reject263:
 	MOVO X0, 480(R10)
 	MOVO X0, 496(R10)
 
-rejectEarly264:
+rejectEarly265:
 	MOVB $0x00, ret+96(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.
@@ -14164,23 +14176,23 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVQ src_len+48(FP), CX
 	MOVQ path+104(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly363
+	JB   rejectEarly365
 	SHRQ $0x04, CX
 	CMPQ R8, $0x02
-	JNE  rejectEarly363
+	JNE  rejectEarly365
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             rejectEarly363
+	JNZ             rejectEarly365
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             rejectEarly363
+	JNZ             rejectEarly365
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              rejectEarly363
+	JA              rejectEarly365
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -14226,8 +14238,8 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_364
-	JA              k192_365
+	JEQ             k256_366
+	JA              k192_367
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -14313,7 +14325,7 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject362
+	JNZ             reject364
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -14415,9 +14427,9 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone366
+	JMP             kdone368
 
-k256_364:
+k256_366:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14535,7 +14547,7 @@ k256_364:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject362
+	JNZ             reject364
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -14666,9 +14678,9 @@ k256_364:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone366
+	JMP             kdone368
 
-k192_365:
+k192_367:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14789,7 +14801,7 @@ k192_365:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject362
+	JNZ             reject364
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -14923,7 +14935,7 @@ k192_365:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone366:
+kdone368:
 	// R13:R12 = the big-endian counter as an integer; *tagMask = E(*ctr).
 	MOVQ   ctr+64(FP), AX
 	MOVQ   8(AX), R12
@@ -14932,25 +14944,25 @@ kdone366:
 	BSWAPQ R13
 	MOVOU  (AX), X0
 	CMPQ   R11, $0x01
-	JEQ    k256_367
-	JA     k192_368
+	JEQ    k256_369
+	JA     k192_370
 	PXOR   X5, X0
-	JMP    kdone369
+	JMP    kdone371
 
-k192_368:
+k192_370:
 	PXOR   X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
-	JMP    kdone369
+	JMP    kdone371
 
-k256_367:
+k256_369:
 	PXOR   X1, X0
 	AESENC X2, X0
 	AESENC X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
 
-kdone369:
+kdone371:
 	AESENC     X6, X0
 	AESENC     X7, X0
 	AESENC     X8, X0
@@ -14994,11 +15006,11 @@ kdone369:
 	SHRQ      $0x05, CX
 	MOVQ      flags+96(FP), AX
 	TESTQ     $0x00000008, AX
-	JNZ       gcmDec370
+	JNZ       gcmDec372
 
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
-	JZ         gcmDone371
+	JZ         gcmDone373
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15019,8 +15031,8 @@ kdone369:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_372
-	JA         k192_373
+	JEQ        k256_374
+	JA         k192_375
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15029,9 +15041,9 @@ kdone369:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone374
+	JMP        kdone376
 
-k192_373:
+k192_375:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15056,9 +15068,9 @@ k192_373:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone374
+	JMP     kdone376
 
-k256_372:
+k256_374:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15100,7 +15112,7 @@ k256_372:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone374:
+kdone376:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -15200,26 +15212,26 @@ kdone374:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_375
+	JNZ         inc32_377
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced376
+	JMP         advanced378
 
-inc32_375:
+inc32_377:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced376:
+advanced378:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop377:
+gcmEncLoop379:
 	TESTQ      CX, CX
-	JZ         gcmEncLast378
+	JZ         gcmEncLast380
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15240,8 +15252,8 @@ gcmEncLoop377:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_379
-	JA         k192_380
+	JEQ        k256_381
+	JA         k192_382
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15250,9 +15262,9 @@ gcmEncLoop377:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone381
+	JMP        kdone383
 
-k192_380:
+k192_382:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15277,9 +15289,9 @@ k192_380:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone381
+	JMP     kdone383
 
-k256_379:
+k256_381:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15321,7 +15333,7 @@ k256_379:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone381:
+kdone383:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15519,23 +15531,23 @@ kdone381:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_382
+	JNZ           inc32_384
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced383
+	JMP           advanced385
 
-inc32_382:
+inc32_384:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced383:
+advanced385:
 	DECQ CX
-	JMP  gcmEncLoop377
+	JMP  gcmEncLoop379
 
-gcmEncLast378:
+gcmEncLast380:
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VPXORQ        Z15, Z8, Z8
@@ -15634,16 +15646,16 @@ gcmEncLast378:
 	VPSHUFD       $0x4e, X11, X11
 	VPXOR         X14, X11, X11
 	VPXOR         X12, X11, X15
-	JMP           gcmDone371
+	JMP           gcmDone373
 
 	// Decryption: each batch with the GHASH of its own ciphertext.
-gcmDec370:
+gcmDec372:
 	NOP
 	PCALIGN $0x20
 
-gcmDecLoop384:
+gcmDecLoop386:
 	TESTQ      CX, CX
-	JZ         gcmDone371
+	JZ         gcmDone373
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15664,8 +15676,8 @@ gcmDecLoop384:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_385
-	JA         k192_386
+	JEQ        k256_387
+	JA         k192_388
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15674,9 +15686,9 @@ gcmDecLoop384:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone387
+	JMP        kdone389
 
-k192_386:
+k192_388:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15701,9 +15713,9 @@ k192_386:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone387
+	JMP     kdone389
 
-k256_385:
+k256_387:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15745,7 +15757,7 @@ k256_385:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone387:
+kdone389:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15943,23 +15955,23 @@ kdone387:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_388
+	JNZ           inc32_390
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced389
+	JMP           advanced391
 
-inc32_388:
+inc32_390:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced389:
+advanced391:
 	DECQ CX
-	JMP  gcmDecLoop384
+	JMP  gcmDecLoop386
 
-gcmDone371:
+gcmDone373:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
@@ -15988,7 +16000,7 @@ gcmDone371:
 	CALL AX
 	RET
 
-reject362:
+reject364:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -16007,7 +16019,7 @@ reject362:
 	PXOR X14, X14
 	PXOR X15, X15
 
-rejectEarly363:
+rejectEarly365:
 	MOVB $0x00, ret+112(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

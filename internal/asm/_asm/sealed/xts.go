@@ -109,27 +109,32 @@ func mulX(k int, s, d, t1, t2 VecPhysical) {
 // mulLanes: d = t * c in each 128-bit lane, c the lanes' factors x^k
 // (0 <= k <= 63) in their low qwords (xtsPow): both halves of t
 // multiplied by x^k with VPCLMULQDQ, the bits past x^127 folded back
-// times 0x87. All on port 5 but the final XOR. t1, t2 scratch; d differs
-// from t.
+// times 0x87. All on port 5 but the final XOR(s). t1, t2 scratch; d
+// differs from t.
 func mulLanes(c Mem, t, d, t1, t2 VecPhysical) {
 	VPCLMULQDQ(U8(0x00), c, t, d)
 	VPCLMULQDQ(U8(0x01), c, t, t1)
 	VPCLMULQDQ(U8(0x01), gfPoly, t1, t2)
 	VPSLLDQ(U8(8), t1, t1)
-	VPTERNLOGD(U8(0x96), t2, t1, d)
+	if evex(d, t1, t2) {
+		VPTERNLOGD(U8(0x96), t2, t1, d)
+		return
+	}
+	VPXOR(t1, d, d)
+	VPXOR(t2, d, d)
 }
 
 // mulBytes: d = s * x^(8k) in each 128-bit lane (1 <= k <= 7) with byte
 // shifts only: the top k bytes of each lane times 0x87 (VPCLMULQDQ; the
 // product fits in the low qword) XORed into the lane shifted up by k
-// bytes. On Intel's zmm the byte shifts and VPCLMULQDQ run on port 5,
-// leaving port 0 to the AES rounds (qword shifts would take it). s == d
-// is allowed; t1, t2 scratch.
+// bytes. On Intel the byte shifts and VPCLMULQDQ run on port 5, leaving
+// the AES rounds' ports (0 on zmm, 0 and 1 on ymm) to them (qword shifts
+// would take those). s == d is allowed; t1, t2 scratch.
 func mulBytes(k int, s, d, t1, t2 VecPhysical) {
 	VPSRLDQ(U8(16-k), s, t1)
 	VPCLMULQDQ(U8(0x00), gfPoly, t1, t2)
 	VPSLLDQ(U8(k), s, d)
-	VPXORD(t2, d, d)
+	xorInto(vex, t2, d)
 }
 
 // xtsPath writes p's XTS loop. With sectors, it runs once per sector
@@ -149,30 +154,38 @@ func xtsPath(p *path, sectors bool) {
 	if sectors {
 		Comment("Each sector: T = its encrypted tweak (R12), CX = its blocks.")
 		here(sector)
-		if p != vaes512 {
+		if p == aesni {
 			load(e, Mem{Base: R12}, X9)
 			store(e, X9, Mem{Base: R10, Disp: tweakSlot})
 		}
 		Load(Param("sectorSize"), RCX)
 		SHRQ(U8(4), RCX)
 	}
-	// Where the tweak T is: the zmm path of the sectors broadcasts it
-	// straight from the caller's tweaks (no store and reload on the
+	// Where the tweak T is: the ymm and zmm paths of the sectors broadcast
+	// it straight from the caller's tweaks (no store and reload on the
 	// sector's critical path).
 	tw := Mem{Base: R10, Disp: tweakSlot}
 	if sectors {
 		tw = Mem{Base: R12}
 	}
-	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
-	// (T_i .. T_i+3) and Z9 = (T_i+4 .. T_i+7).
+	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1) (and in
+	// the main loop Y13-Y15 = Y9 * x^2, x^4, x^6); zmm Z31 = (T_i ..
+	// T_i+3) and Z9 = (T_i+4 .. T_i+7).
 	switch p {
 	case aesni:
 		MOVO(Mem{Base: R10, Disp: tweakSlot}, X9)
 	case vaes256:
-		VMOVDQU(Mem{Base: R10, Disp: tweakSlot}, X9)
-		VMOVDQA(X9, X10)
-		dbl(e, X10, X11)
-		VINSERTI128(U8(1), X10, Y9, Y9)
+		// T in both lanes of Y10, then lane k times x^k.
+		VBROADCASTI128(tw, Y10)
+		mulLanes(xtsPow, Y10, Y9, Y11, Y12)
+		skip := label("noBatch")
+		Comment("A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.")
+		CMPQ(RCX, imm(p.main()))
+		JB(skip)
+		for i, y := range []VecPhysical{Y13, Y14, Y15} {
+			mulLanes(xtsPow.Offset(32*(i+1)), Y10, y, Y11, Y12)
+		}
+		here(skip)
 	case vaes512:
 		// T in every lane of Z10, then Z31 and Z9 from it, lane k times
 		// x^k and x^(k+4): two independent chains of two multiplications,
@@ -203,16 +216,28 @@ func xtsPath(p *path, sectors bool) {
 			}
 		case vaes256:
 			// Register i's tweaks are Y9 * x^2i. A pair (one register)
-			// keeps them in Y9, a batch in the stack area.
+			// keeps them in Y9, a batch in the stack area: registers 0-3
+			// from Y9 and Y13-Y15, the others from them by a whole byte,
+			// then the four of the next batch (x^16, two bytes).
 			VPXOR(Mem{Base: RBX}, Y9, rs[0])
 			if len(rs) > 1 {
+				if len(rs) != batchRegs {
+					panic("xts: a ymm batch is a pair or 8 registers")
+				}
+				base := []VecPhysical{Y9, Y13, Y14, Y15}
 				VMOVDQU(Y9, saved(0).(Mem))
 				for i, r := range rs[1:] {
-					mulX(2*(i+1), Y9, Y10, Y11, Y12)
-					VPXOR(Mem{Base: RBX, Disp: 32 * (i + 1)}, Y10, r)
-					VMOVDQU(Y10, saved(i+1).(Mem))
+					t := base[(i+1)%4]
+					if i+1 >= 4 {
+						mulBytes(1, t, Y10, Y11, Y12)
+						t = Y10
+					}
+					VPXOR(Mem{Base: RBX, Disp: 32 * (i + 1)}, t, r)
+					VMOVDQU(t, saved(i+1).(Mem))
 				}
-				mulX(2*len(rs), Y9, Y9, Y11, Y12)
+				for _, b := range base {
+					mulBytes(2, b, b, Y11, Y12)
+				}
 			}
 		case vaes512:
 			// Register i's tweaks are Z31 * x^4i: register 0's Z31,
