@@ -16,14 +16,18 @@ import (
 // area at tweakSlot while the data handle is unwrapped; block i uses T*x^i
 // (IEEE 1619: little-endian, x^128 = x^7+x^2+x+1). The xmm path keeps the
 // 8 tweaks of a batch at tweakBatch, the ymm path the 8 tweak pairs there
-// (both wiped before return), the zmm path the 8 tweak quadruples in
-// Z8-Z15: a batch starts with Z31 = (T_i .. T_(i+3)) and Z9 = Z31 * x^4,
-// Z8 = Z31, the others come from Z8 and Z9 by whole bytes (mulBytes), and
-// so do the next batch's Z31 and Z9. The tweaks of the batches (and of a
-// sector's start) are computed on port 5 (byte shifts, VPCLMULQDQ) and with
-// XORs, none on port 0, where the zmm AES rounds queue: a tweak chain
-// waiting there would wait for the rounds issued before it, and at every
-// sector's start in SealedXTSSectors the rounds would wait for the chain.
+// (both wiped before return): a ymm batch starts with Y9 = (T_i, T_i+1)
+// and Y13-Y15 = Y9 * x^2, x^4, x^6, its registers 4-7 come from those by
+// a whole byte (mulBytes), the next batch's four by two bytes. The zmm
+// path keeps the 8 tweak quadruples in Z8-Z15: a batch starts with Z31 =
+// (T_i .. T_(i+3)) and Z9 = Z31 * x^4, Z8 = Z31, the others come from Z8
+// and Z9 by whole bytes, and so do the next batch's Z31 and Z9. The tweaks
+// of the batches (and of a sector's start, mulLanes) are computed on port
+// 5 (byte shifts, VPCLMULQDQ) and with XORs, off the ports of the AES
+// rounds (port 0 on zmm, 0 and 1 on ymm): a tweak chain waiting there would
+// wait for the rounds issued before it, and at every sector's start in
+// SealedXTSSectors the rounds would wait for the chain. (The tails, pairs
+// and single blocks, double with qword shifts: dbl, mulX.)
 
 const (
 	tweakSlot  = 240 // the tweak T
