@@ -249,17 +249,22 @@ func BenchmarkSealedModesXTSSectors64K(b *testing.B) {
 	region, _ := sealedRegion(b, nil)
 	src := sealedRand(size)
 	dst := make([]byte, size)
-	tweaks := sealedRand(16 * size / 16)
+	tweaks := sealedRand(16 * (size / 512)) // 16 bytes per sector
 	for _, n := range []int{16, 32} {
 		_, _, h, _ := smKeys(b, region, n)
 		for _, sector := range []int{512, 1024, 2048, 4096} {
-			b.Run(fmt.Sprintf("AES-%d/%d", 8*n, sector), func(b *testing.B) {
-				smBenchPaths(b, size, func(b *testing.B, path int) {
-					for b.Loop() {
-						SealedXTSSectors(region, h, dst, src, &tweaks[0], sector, 0, path)
-					}
+			for _, dir := range []struct {
+				name  string
+				flags int
+			}{{"enc", 0}, {"dec", kernel.ModeDecrypt}} {
+				b.Run(fmt.Sprintf("AES-%d/%d/%s", 8*n, sector, dir.name), func(b *testing.B) {
+					smBenchPaths(b, size, func(b *testing.B, path int) {
+						for b.Loop() {
+							SealedXTSSectors(region, h, dst, src, &tweaks[0], sector, dir.flags, path)
+						}
+					})
 				})
-			})
+			}
 		}
 	}
 }
