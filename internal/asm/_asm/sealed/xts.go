@@ -287,7 +287,9 @@ func xtsPath(p *path, sectors bool) {
 				}
 				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
 				mulBytes(len(rs)/2, Z9, Z9, Z0, Z1)
-				here(skip)
+				if sectors {
+					here(skip)
+				}
 			}
 		}
 		advance(16 * n)
