@@ -3,6 +3,8 @@
 package aeskl
 
 import (
+	"encoding/binary"
+
 	asmghash "github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"github.com/go-keylocker/keylocker/internal/asm/sealed"
@@ -170,9 +172,7 @@ func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first,
 	defer clear(tw[:])
 	for off := 0; off < len(src); {
 		g := min(sectorGroup, (len(src)-off)/size)
-		for i := range g {
-			*(*[16]byte)(tw[16*i:]) = sectorTweak(first + uint64(i)*stride)
-		}
+		putSectorTweaks(tw[:16*g], first, stride)
 		if !b.encrypt(ht, tw[:16*g], tw[:16*g]) {
 			return false
 		}
@@ -184,6 +184,18 @@ func (b *backend) sealedXTSSectors(h, ht *handle.Handle, dst, src []byte, first,
 		first += uint64(g) * stride
 	}
 	return true
+}
+
+// putSectorTweaks writes the plain tweaks of len(tw)/16 sectors numbered
+// from first by stride: each number as 16 little-endian bytes, written in
+// place (a [16]byte temporary would be stored in halves and reloaded whole,
+// a failed store forwarding per sector).
+func putSectorTweaks(tw []byte, first, stride uint64) {
+	for ; len(tw) >= 16; tw = tw[16:] {
+		binary.LittleEndian.PutUint64(tw, first)
+		binary.LittleEndian.PutUint64(tw[8:], 0)
+		first += stride
+	}
 }
 
 func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {

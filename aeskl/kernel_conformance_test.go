@@ -407,7 +407,7 @@ func TestKernelXTSSectors(t *testing.T) {
 		}
 		for _, keyLen := range ckKeyLens(v) {
 			k := ckNewKeys(t, v, keyLen, 0)
-			for _, size := range []int{16, 48, 512, 4096} {
+			for _, size := range []int{16, 48, 512, 528, 1040, 4096} {
 				for _, count := range []int{0, 1, 2, 3, 9, 33, 65} {
 					if emulated && size*count > 16<<10 {
 						continue

@@ -134,7 +134,7 @@ func SealedCBCDecrypt(region *Region, h *Handle, dst []byte, src []byte, iv *[16
 // updated so that consecutive calls chain.
 //
 // Registers: AX, BX, CX, DX, SI, DI, R8-R11, R14 (addresses, counts, the key
-// type, the flags only); X0-X15 on every path, Y0-Y12 on the ymm path, Z0-Z31 and K1 on the zmm path. Every vector register
+// type, the flags only); X0-X15 on every path, Y0-Y15 on the ymm path, Z0-Z31 and K1 on the zmm path. Every vector register
 // used is zero on return, on every path (X0-X15 by PXOR after SSE-only
 // code and on rejection, Z0-Z15 after the ymm path's VZEROALL, Z0-Z31 and
 // K1 after the zmm path). The round keys never leave the registers except,

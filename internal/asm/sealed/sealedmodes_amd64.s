@@ -130,25 +130,23 @@ DATA smPoly<>+48(SB)/8, $0x0000000000000087
 DATA smPoly<>+56(SB)/8, $0x0000000000000000
 GLOBL smPoly<>(SB), RODATA|NOPTR, $64
 
-DATA smXtsShL<>+0(SB)/8, $0x0000000000000000
-DATA smXtsShL<>+8(SB)/8, $0x0000000000000000
-DATA smXtsShL<>+16(SB)/8, $0x0000000000000001
-DATA smXtsShL<>+24(SB)/8, $0x0000000000000001
-DATA smXtsShL<>+32(SB)/8, $0x0000000000000002
-DATA smXtsShL<>+40(SB)/8, $0x0000000000000002
-DATA smXtsShL<>+48(SB)/8, $0x0000000000000003
-DATA smXtsShL<>+56(SB)/8, $0x0000000000000003
-GLOBL smXtsShL<>(SB), RODATA|NOPTR, $64
-
-DATA smXtsShR<>+0(SB)/8, $0x0000000000000040
-DATA smXtsShR<>+8(SB)/8, $0x0000000000000040
-DATA smXtsShR<>+16(SB)/8, $0x000000000000003f
-DATA smXtsShR<>+24(SB)/8, $0x000000000000003f
-DATA smXtsShR<>+32(SB)/8, $0x000000000000003e
-DATA smXtsShR<>+40(SB)/8, $0x000000000000003e
-DATA smXtsShR<>+48(SB)/8, $0x000000000000003d
-DATA smXtsShR<>+56(SB)/8, $0x000000000000003d
-GLOBL smXtsShR<>(SB), RODATA|NOPTR, $64
+DATA smXtsPow<>+0(SB)/8, $0x0000000000000001
+DATA smXtsPow<>+8(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+16(SB)/8, $0x0000000000000002
+DATA smXtsPow<>+24(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+32(SB)/8, $0x0000000000000004
+DATA smXtsPow<>+40(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+48(SB)/8, $0x0000000000000008
+DATA smXtsPow<>+56(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+64(SB)/8, $0x0000000000000010
+DATA smXtsPow<>+72(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+80(SB)/8, $0x0000000000000020
+DATA smXtsPow<>+88(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+96(SB)/8, $0x0000000000000040
+DATA smXtsPow<>+104(SB)/8, $0x0000000000000000
+DATA smXtsPow<>+112(SB)/8, $0x0000000000000080
+DATA smXtsPow<>+120(SB)/8, $0x0000000000000000
+GLOBL smXtsPow<>(SB), RODATA|NOPTR, $128
 
 // func sealedCTR(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, flags int, path int) bool
 // Requires: AES, AVX, AVX2, AVX512BW, AVX512F, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES
@@ -8838,104 +8836,111 @@ aesniDone180:
 
 vaes256_176:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
-	MOVO        X1, (R10)
-	MOVO        X2, 16(R10)
-	MOVO        X3, 32(R10)
-	MOVO        X4, 48(R10)
-	MOVO        X5, 64(R10)
-	MOVO        X6, 80(R10)
-	MOVO        X7, 96(R10)
-	MOVO        X8, 112(R10)
-	MOVO        X9, 128(R10)
-	MOVO        X10, 144(R10)
-	MOVO        X11, 160(R10)
-	MOVO        X12, 176(R10)
-	MOVO        X13, 192(R10)
-	MOVO        X14, 208(R10)
-	MOVO        X15, 224(R10)
-	VMOVDQU     240(R10), X9
-	VMOVDQA     X9, X10
-	VPSHUFD     $0x13, X10, X11
-	VPSRAD      $0x1f, X11, X11
-	VPAND       smXtsMask<>+0(SB), X11, X11
-	VPADDQ      X10, X10, X10
-	VPXOR       X11, X10, X10
-	VINSERTI128 $0x01, X10, Y9, Y9
+	MOVO           X1, (R10)
+	MOVO           X2, 16(R10)
+	MOVO           X3, 32(R10)
+	MOVO           X4, 48(R10)
+	MOVO           X5, 64(R10)
+	MOVO           X6, 80(R10)
+	MOVO           X7, 96(R10)
+	MOVO           X8, 112(R10)
+	MOVO           X9, 128(R10)
+	MOVO           X10, 144(R10)
+	MOVO           X11, 160(R10)
+	MOVO           X12, 176(R10)
+	MOVO           X13, 192(R10)
+	MOVO           X14, 208(R10)
+	MOVO           X15, 224(R10)
+	VBROADCASTI128 240(R10), Y10
+	VPCLMULQDQ     $0x00, smXtsPow<>+0(SB), Y10, Y9
+	VPCLMULQDQ     $0x01, smXtsPow<>+0(SB), Y10, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPXOR          Y11, Y9, Y9
+	VPXOR          Y12, Y9, Y9
+
+	// A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.
+	CMPQ       CX, $0x10
+	JB         noBatch212
+	VPCLMULQDQ $0x00, smXtsPow<>+32(SB), Y10, Y13
+	VPCLMULQDQ $0x01, smXtsPow<>+32(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y13, Y13
+	VPXOR      Y12, Y13, Y13
+	VPCLMULQDQ $0x00, smXtsPow<>+64(SB), Y10, Y14
+	VPCLMULQDQ $0x01, smXtsPow<>+64(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y14, Y14
+	VPXOR      Y12, Y14, Y14
+	VPCLMULQDQ $0x00, smXtsPow<>+96(SB), Y10, Y15
+	VPCLMULQDQ $0x01, smXtsPow<>+96(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y15, Y15
+	VPXOR      Y12, Y15, Y15
+
+noBatch212:
 	NOP
-	PCALIGN     $0x20
+	PCALIGN $0x20
 
 vaes256Loop207:
 	CMPQ           CX, $0x10
 	JB             vaes256Tail208
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
-	VPSRLQ         $0x3e, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x02, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          32(BX), Y10, Y1
-	VMOVDQU        Y10, 288(R10)
-	VPSRLQ         $0x3c, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x04, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          64(BX), Y10, Y2
-	VMOVDQU        Y10, 320(R10)
-	VPSRLQ         $0x3a, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x06, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          96(BX), Y10, Y3
-	VMOVDQU        Y10, 352(R10)
-	VPSRLQ         $0x38, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x08, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPXOR          32(BX), Y13, Y1
+	VMOVDQU        Y13, 288(R10)
+	VPXOR          64(BX), Y14, Y2
+	VMOVDQU        Y14, 320(R10)
+	VPXOR          96(BX), Y15, Y3
+	VMOVDQU        Y15, 352(R10)
+	VPSRLDQ        $0x0f, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y9, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          128(BX), Y10, Y4
 	VMOVDQU        Y10, 384(R10)
-	VPSRLQ         $0x36, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0a, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y13, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          160(BX), Y10, Y5
 	VMOVDQU        Y10, 416(R10)
-	VPSRLQ         $0x34, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0c, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y14, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          192(BX), Y10, Y6
 	VMOVDQU        Y10, 448(R10)
-	VPSRLQ         $0x32, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0e, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y15, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          224(BX), Y10, Y7
 	VMOVDQU        Y10, 480(R10)
-	VPSRLQ         $0x30, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x10, Y9, Y9
-	VPXOR          Y11, Y9, Y9
+	VPSRLDQ        $0x0e, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y9, Y9
 	VPXOR          Y12, Y9, Y9
+	VPSRLDQ        $0x0e, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y13, Y13
+	VPXOR          Y12, Y13, Y13
+	VPSRLDQ        $0x0e, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y14, Y14
+	VPXOR          Y12, Y14, Y14
+	VPSRLDQ        $0x0e, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y15, Y15
+	VPXOR          Y12, Y15, Y15
 	TESTQ          R14, R14
-	JNZ            dec212
+	JNZ            dec213
 	CMPQ           R11, $0x01
-	JEQ            k256_214
-	JA             k192_215
+	JEQ            k256_215
+	JA             k192_216
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8945,9 +8950,9 @@ vaes256Loop207:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone216
+	JMP            kdone217
 
-k192_215:
+k192_216:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -8975,9 +8980,9 @@ k192_215:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone216
+	JMP            kdone217
 
-k256_214:
+k256_215:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9024,7 +9029,7 @@ k256_214:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone216:
+kdone217:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -9115,9 +9120,9 @@ kdone216:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone213
+	JMP            dirDone214
 
-dec212:
+dec213:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -9209,8 +9214,8 @@ dec212:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_217
-	JA             k192_218
+	JEQ            k256_218
+	JA             k192_219
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -9220,9 +9225,9 @@ dec212:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone219
+	JMP            kdone220
 
-k192_218:
+k192_219:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9250,9 +9255,9 @@ k192_218:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone219
+	JMP            kdone220
 
-k256_217:
+k256_218:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -9299,8 +9304,8 @@ k256_217:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone219:
-dirDone213:
+kdone220:
+dirDone214:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -9326,27 +9331,27 @@ dirDone213:
 
 vaes256Tail208:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_220
+	JB             vaes256Tail1_221
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec221
+	JNZ            dec222
 	CMPQ           R11, $0x01
-	JEQ            k256_223
-	JA             k192_224
+	JEQ            k256_224
+	JA             k192_225
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone225
+	JMP            kdone226
 
-k192_224:
+k192_225:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone225
+	JMP            kdone226
 
-k256_223:
+k256_224:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -9358,7 +9363,7 @@ k256_223:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone225:
+kdone226:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -9379,9 +9384,9 @@ kdone225:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone222
+	JMP            dirDone223
 
-dec221:
+dec222:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -9403,22 +9408,22 @@ dec221:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_226
-	JA             k192_227
+	JEQ            k256_227
+	JA             k192_228
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone228
+	JMP            kdone229
 
-k192_227:
+k192_228:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone228
+	JMP            kdone229
 
-k256_226:
+k256_227:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -9430,8 +9435,8 @@ k256_226:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone228:
-dirDone222:
+kdone229:
+dirDone223:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -9445,7 +9450,7 @@ dirDone222:
 	SUBQ       $0x02, CX
 	JMP        vaes256Tail208
 
-vaes256Tail1_220:
+vaes256Tail1_221:
 	TESTQ   CX, CX
 	JZ      vaes256Done210
 	NOP
@@ -9454,27 +9459,27 @@ vaes256Tail1_220:
 vaes256One209:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec229
+	JNZ   dec230
 	CMPQ  R11, $0x01
-	JEQ   k256_231
-	JA    k192_232
+	JEQ   k256_232
+	JA    k192_233
 	VPXOR 64(R10), X0, X0
-	JMP   kdone233
+	JMP   kdone234
 
-k192_232:
+k192_233:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone233
+	JMP     kdone234
 
-k256_231:
+k256_232:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone233:
+kdone234:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -9485,9 +9490,9 @@ kdone233:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone230
+	JMP         dirDone231
 
-dec229:
+dec230:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -9499,26 +9504,26 @@ dec229:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_234
-	JA          k192_235
+	JEQ         k256_235
+	JA          k192_236
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone236
+	JMP         kdone237
 
-k192_235:
+k192_236:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone236
+	JMP         kdone237
 
-k256_234:
+k256_235:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone236:
-dirDone230:
+kdone237:
+dirDone231:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -9594,24 +9599,24 @@ vaes512_175:
 	VSHUFI64X2      $0x00, Z13, Z13, Z28
 	VSHUFI64X2      $0x00, Z14, Z14, Z29
 	VSHUFI64X2      $0x00, Z15, Z15, Z30
-	VBROADCASTI32X4 240(R10), Z31
-	VPSRLVQ         smXtsShR<>+0(SB), Z31, Z10
-	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z10, Z11
-	VPSLLDQ         $0x08, Z10, Z10
-	VPSLLVQ         smXtsShL<>+0(SB), Z31, Z31
-	VPTERNLOGD      $0x96, Z11, Z10, Z31
+	VBROADCASTI32X4 240(R10), Z10
+	VPCLMULQDQ      $0x00, smXtsPow<>+0(SB), Z10, Z31
+	VPCLMULQDQ      $0x01, smXtsPow<>+0(SB), Z10, Z11
+	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z11, Z12
+	VPSLLDQ         $0x08, Z11, Z11
+	VPTERNLOGD      $0x96, Z12, Z11, Z31
+	VPCLMULQDQ      $0x00, smXtsPow<>+64(SB), Z10, Z9
+	VPCLMULQDQ      $0x01, smXtsPow<>+64(SB), Z10, Z13
+	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z13, Z14
+	VPSLLDQ         $0x08, Z13, Z13
+	VPTERNLOGD      $0x96, Z14, Z13, Z9
 	NOP
 	PCALIGN         $0x20
 
-vaes512Loop237:
+vaes512Loop238:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail238
+	JB         vaes512Tail239
 	VMOVDQA64  Z31, Z8
-	VPSRLQ     $0x3c, Z31, Z0
-	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x08, Z0, Z0
-	VPSLLQ     $0x04, Z31, Z9
-	VPTERNLOGD $0x96, Z1, Z0, Z9
 	VPSRLDQ    $0x0f, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x01, Z8, Z10
@@ -9636,103 +9641,99 @@ vaes512Loop237:
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x03, Z9, Z15
 	VPXORD     Z1, Z15, Z15
-	VPSRLDQ    $0x0c, Z8, Z0
-	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x04, Z8, Z31
-	VPXORD     Z1, Z31, Z31
-	VPXORQ     (BX), Z8, Z0
-	VPXORQ     64(BX), Z9, Z1
-	VPXORQ     128(BX), Z10, Z2
-	VPXORQ     192(BX), Z11, Z3
-	VPXORQ     256(BX), Z12, Z4
-	VPXORQ     320(BX), Z13, Z5
-	VPXORQ     384(BX), Z14, Z6
-	VPXORQ     448(BX), Z15, Z7
+	VMOVDQU64  (BX), Z0
+	VMOVDQU64  64(BX), Z1
+	VMOVDQU64  128(BX), Z2
+	VMOVDQU64  192(BX), Z3
+	VMOVDQU64  256(BX), Z4
+	VMOVDQU64  320(BX), Z5
+	VMOVDQU64  384(BX), Z6
+	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
-	JNZ        dec242
+	JNZ        dec243
 	CMPQ       R11, $0x01
-	JEQ        k256_244
-	JA         k192_245
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone246
+	JEQ        k256_245
+	JA         k192_246
+	VPTERNLOGD $0x96, Z8, Z20, Z0
+	VPTERNLOGD $0x96, Z9, Z20, Z1
+	VPTERNLOGD $0x96, Z10, Z20, Z2
+	VPTERNLOGD $0x96, Z11, Z20, Z3
+	VPTERNLOGD $0x96, Z12, Z20, Z4
+	VPTERNLOGD $0x96, Z13, Z20, Z5
+	VPTERNLOGD $0x96, Z14, Z20, Z6
+	VPTERNLOGD $0x96, Z15, Z20, Z7
+	JMP        kdone247
 
-k192_245:
-	VPXORD  Z18, Z0, Z0
-	VPXORD  Z18, Z1, Z1
-	VPXORD  Z18, Z2, Z2
-	VPXORD  Z18, Z3, Z3
-	VPXORD  Z18, Z4, Z4
-	VPXORD  Z18, Z5, Z5
-	VPXORD  Z18, Z6, Z6
-	VPXORD  Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
-	JMP     kdone246
+k192_246:
+	VPTERNLOGD $0x96, Z8, Z18, Z0
+	VPTERNLOGD $0x96, Z9, Z18, Z1
+	VPTERNLOGD $0x96, Z10, Z18, Z2
+	VPTERNLOGD $0x96, Z11, Z18, Z3
+	VPTERNLOGD $0x96, Z12, Z18, Z4
+	VPTERNLOGD $0x96, Z13, Z18, Z5
+	VPTERNLOGD $0x96, Z14, Z18, Z6
+	VPTERNLOGD $0x96, Z15, Z18, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
+	JMP        kdone247
 
-k256_244:
-	VPXORD  Z16, Z0, Z0
-	VPXORD  Z16, Z1, Z1
-	VPXORD  Z16, Z2, Z2
-	VPXORD  Z16, Z3, Z3
-	VPXORD  Z16, Z4, Z4
-	VPXORD  Z16, Z5, Z5
-	VPXORD  Z16, Z6, Z6
-	VPXORD  Z16, Z7, Z7
-	VAESENC Z17, Z0, Z0
-	VAESENC Z17, Z1, Z1
-	VAESENC Z17, Z2, Z2
-	VAESENC Z17, Z3, Z3
-	VAESENC Z17, Z4, Z4
-	VAESENC Z17, Z5, Z5
-	VAESENC Z17, Z6, Z6
-	VAESENC Z17, Z7, Z7
-	VAESENC Z18, Z0, Z0
-	VAESENC Z18, Z1, Z1
-	VAESENC Z18, Z2, Z2
-	VAESENC Z18, Z3, Z3
-	VAESENC Z18, Z4, Z4
-	VAESENC Z18, Z5, Z5
-	VAESENC Z18, Z6, Z6
-	VAESENC Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
+k256_245:
+	VPTERNLOGD $0x96, Z8, Z16, Z0
+	VPTERNLOGD $0x96, Z9, Z16, Z1
+	VPTERNLOGD $0x96, Z10, Z16, Z2
+	VPTERNLOGD $0x96, Z11, Z16, Z3
+	VPTERNLOGD $0x96, Z12, Z16, Z4
+	VPTERNLOGD $0x96, Z13, Z16, Z5
+	VPTERNLOGD $0x96, Z14, Z16, Z6
+	VPTERNLOGD $0x96, Z15, Z16, Z7
+	VAESENC    Z17, Z0, Z0
+	VAESENC    Z17, Z1, Z1
+	VAESENC    Z17, Z2, Z2
+	VAESENC    Z17, Z3, Z3
+	VAESENC    Z17, Z4, Z4
+	VAESENC    Z17, Z5, Z5
+	VAESENC    Z17, Z6, Z6
+	VAESENC    Z17, Z7, Z7
+	VAESENC    Z18, Z0, Z0
+	VAESENC    Z18, Z1, Z1
+	VAESENC    Z18, Z2, Z2
+	VAESENC    Z18, Z3, Z3
+	VAESENC    Z18, Z4, Z4
+	VAESENC    Z18, Z5, Z5
+	VAESENC    Z18, Z6, Z6
+	VAESENC    Z18, Z7, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
 
-kdone246:
+kdone247:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -9813,17 +9814,17 @@ kdone246:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone243
+	JMP         dirDone244
 
-dec242:
-	VPXORD      Z30, Z0, Z0
-	VPXORD      Z30, Z1, Z1
-	VPXORD      Z30, Z2, Z2
-	VPXORD      Z30, Z3, Z3
-	VPXORD      Z30, Z4, Z4
-	VPXORD      Z30, Z5, Z5
-	VPXORD      Z30, Z6, Z6
-	VPXORD      Z30, Z7, Z7
+dec243:
+	VPTERNLOGD  $0x96, Z8, Z30, Z0
+	VPTERNLOGD  $0x96, Z9, Z30, Z1
+	VPTERNLOGD  $0x96, Z10, Z30, Z2
+	VPTERNLOGD  $0x96, Z11, Z30, Z3
+	VPTERNLOGD  $0x96, Z12, Z30, Z4
+	VPTERNLOGD  $0x96, Z13, Z30, Z5
+	VPTERNLOGD  $0x96, Z14, Z30, Z6
+	VPTERNLOGD  $0x96, Z15, Z30, Z7
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z29, Z1, Z1
 	VAESDEC     Z29, Z2, Z2
@@ -9897,8 +9898,8 @@ dec242:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_247
-	JA          k192_248
+	JEQ         k256_248
+	JA          k192_249
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -9907,9 +9908,9 @@ dec242:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone249
+	JMP         kdone250
 
-k192_248:
+k192_249:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9934,9 +9935,9 @@ k192_248:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone249
+	JMP         kdone250
 
-k256_247:
+k256_248:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -9978,67 +9979,75 @@ k256_247:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone249:
-dirDone243:
-	VPXORQ    Z8, Z0, Z0
-	VPXORQ    Z9, Z1, Z1
-	VPXORQ    Z10, Z2, Z2
-	VPXORQ    Z11, Z3, Z3
-	VPXORQ    Z12, Z4, Z4
-	VPXORQ    Z13, Z5, Z5
-	VPXORQ    Z14, Z6, Z6
-	VPXORQ    Z15, Z7, Z7
-	VMOVDQU64 Z0, (DX)
-	VMOVDQU64 Z1, 64(DX)
-	VMOVDQU64 Z2, 128(DX)
-	VMOVDQU64 Z3, 192(DX)
-	VMOVDQU64 Z4, 256(DX)
-	VMOVDQU64 Z5, 320(DX)
-	VMOVDQU64 Z6, 384(DX)
-	VMOVDQU64 Z7, 448(DX)
-	ADDQ      $0x00000200, BX
-	ADDQ      $0x00000200, DX
-	SUBQ      $0x20, CX
-	JMP       vaes512Loop237
+kdone250:
+dirDone244:
+	VPXORQ     Z8, Z0, Z0
+	VPXORQ     Z9, Z1, Z1
+	VPXORQ     Z10, Z2, Z2
+	VPXORQ     Z11, Z3, Z3
+	VPXORQ     Z12, Z4, Z4
+	VPXORQ     Z13, Z5, Z5
+	VPXORQ     Z14, Z6, Z6
+	VPXORQ     Z15, Z7, Z7
+	VMOVDQU64  Z0, (DX)
+	VMOVDQU64  Z1, 64(DX)
+	VMOVDQU64  Z2, 128(DX)
+	VMOVDQU64  Z3, 192(DX)
+	VMOVDQU64  Z4, 256(DX)
+	VMOVDQU64  Z5, 320(DX)
+	VMOVDQU64  Z6, 384(DX)
+	VMOVDQU64  Z7, 448(DX)
+	VPSRLDQ    $0x0c, Z8, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z8, Z31
+	VPXORD     Z1, Z31, Z31
+	VPSRLDQ    $0x0c, Z9, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z9, Z9
+	VPXORD     Z1, Z9, Z9
+	ADDQ       $0x00000200, BX
+	ADDQ       $0x00000200, DX
+	SUBQ       $0x20, CX
+	JMP        vaes512Loop238
 
-vaes512Tail238:
+vaes512Tail239:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd251
+	JZ    tweakEnd253
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit250
+	JBE   unit252
 	MOVQ  $0x00000004, R9
 
-unit250:
+unit252:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec254
+	JNZ         dec256
 	CMPQ        R11, $0x01
-	JEQ         k256_256
-	JA          k192_257
+	JEQ         k256_258
+	JA          k192_259
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone258
+	JMP         kdone260
 
-k192_257:
+k192_259:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone258
+	JMP     kdone260
 
-k256_256:
+k256_258:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone258:
+kdone260:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -10049,9 +10058,9 @@ kdone258:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone255
+	JMP         dirDone257
 
-dec254:
+dec256:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -10063,30 +10072,30 @@ dec254:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_259
-	JA          k192_260
+	JEQ         k256_261
+	JA          k192_262
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone261
+	JMP         kdone263
 
-k192_260:
+k192_262:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone261
+	JMP         kdone263
 
-k256_259:
+k256_261:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone261:
-dirDone255:
+kdone263:
+dirDone257:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial252
+	JB         partial254
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -10095,25 +10104,25 @@ dirDone255:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail238
+	JMP        vaes512Tail239
 
-partial252:
+partial254:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl253:
+partialDbl255:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl253
-	JMP     vaes512Done240
+	JNZ     partialDbl255
+	JMP     vaes512Done241
 
-tweakEnd251:
+tweakEnd253:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done240:
+vaes512Done241:
 	// *tweak = the next block's tweak.
 	MOVQ    tweak+72(FP), AX
 	VMOVDQU X9, (AX)
@@ -10219,7 +10228,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVQ flags+80(FP), R14
 	MOVQ path+88(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly263
+	JB   rejectEarly265
 	SHRQ $0x04, CX
 	ANDQ $0x08, R14
 	LEAQ 15(SP), R10
@@ -10227,20 +10236,20 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 
 	// The data key, for the direction of flags.
 	TESTQ R14, R14
-	JNZ   decKeys265
+	JNZ   decKeys267
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject262
+	JNZ             reject264
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             reject262
+	JNZ             reject264
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject262
+	JA              reject264
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -10286,8 +10295,8 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_267
-	JA              k192_268
+	JEQ             k256_269
+	JA              k192_270
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -10373,7 +10382,7 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -10475,9 +10484,9 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone269
+	JMP             kdone271
 
-k256_267:
+k256_269:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10595,7 +10604,7 @@ k256_267:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -10726,9 +10735,9 @@ k256_267:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone269
+	JMP             kdone271
 
-k192_268:
+k192_270:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -10849,7 +10858,7 @@ k192_268:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -10983,22 +10992,22 @@ k192_268:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone269:
-	JMP keys266
+kdone271:
+	JMP keys268
 
-decKeys265:
+decKeys267:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             reject262
+	JNZ             reject264
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffd, R9
 	TESTQ           R9, AX
-	JNZ             reject262
+	JNZ             reject264
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              reject262
+	JA              reject264
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -11044,8 +11053,8 @@ decKeys265:
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_270
-	JA              k192_271
+	JEQ             k256_272
+	JA              k192_273
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -11131,7 +11140,7 @@ decKeys265:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -11242,9 +11251,9 @@ decKeys265:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone272
+	JMP             kdone274
 
-k256_270:
+k256_272:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11362,7 +11371,7 @@ k256_270:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -11506,9 +11515,9 @@ k256_270:
 	AESIMC          X12, X12
 	AESIMC          X13, X13
 	AESIMC          X14, X14
-	JMP             kdone272
+	JMP             kdone274
 
-k192_271:
+k192_273:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -11629,7 +11638,7 @@ k192_271:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject262
+	JNZ             reject264
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -11774,30 +11783,30 @@ k192_271:
 	AESIMC          X13, X13
 	AESIMC          X14, X14
 
-kdone272:
-keys266:
+kdone274:
+keys268:
 	// R13 = the number of sectors, R12 = their tweaks. A sector size that is
 	// not a positive multiple of 16 dividing len(src) is refused.
 	TESTQ CX, CX
-	JZ    noBlocks264
+	JZ    noBlocks266
 	MOVQ  CX, AX
 	SHLQ  $0x04, AX
 	XORL  DX, DX
 	MOVQ  sectorSize+72(FP), R9
 	TESTQ $0x0000000f, R9
-	JNZ   reject262
+	JNZ   reject264
 	TESTQ R9, R9
-	JZ    reject262
+	JZ    reject264
 	DIVQ  R9
 	TESTQ DX, DX
-	JNZ   reject262
+	JNZ   reject264
 	MOVQ  AX, R13
 	MOVQ  dst_base+16(FP), DX
 	MOVQ  tweaks+64(FP), R12
 	CMPQ  R8, $0x02
-	JEQ   vaes512_273
+	JEQ   vaes512_275
 	CMPQ  R8, $0x01
-	JEQ   vaes256_274
+	JEQ   vaes256_276
 
 	// aesni: 8 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
@@ -11817,7 +11826,7 @@ keys266:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-aesniSector279:
+aesniSector281:
 	MOVOU   (R12), X9
 	MOVOU   X9, 240(R10)
 	MOVQ    sectorSize+72(FP), CX
@@ -11826,9 +11835,9 @@ aesniSector279:
 	NOP
 	PCALIGN $0x20
 
-aesniLoop275:
+aesniLoop277:
 	CMPQ   CX, $0x08
-	JB     aesniTail276
+	JB     aesniTail278
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -11894,10 +11903,10 @@ aesniLoop275:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec280
+	JNZ    dec282
 	CMPQ   R11, $0x01
-	JEQ    k256_282
-	JA     k192_283
+	JEQ    k256_284
+	JA     k192_285
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11907,9 +11916,9 @@ aesniLoop275:
 	PXOR   X8, X5
 	PXOR   X8, X6
 	PXOR   X8, X7
-	JMP    kdone284
+	JMP    kdone286
 
-k192_283:
+k192_285:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11937,9 +11946,9 @@ k192_283:
 	AESENC X8, X5
 	AESENC X8, X6
 	AESENC X8, X7
-	JMP    kdone284
+	JMP    kdone286
 
-k256_282:
+k256_284:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -11986,7 +11995,7 @@ k256_282:
 	AESENC X8, X6
 	AESENC X8, X7
 
-kdone284:
+kdone286:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12077,9 +12086,9 @@ kdone284:
 	AESENCLAST X8, X5
 	AESENCLAST X8, X6
 	AESENCLAST X8, X7
-	JMP        dirDone281
+	JMP        dirDone283
 
-dec280:
+dec282:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12171,8 +12180,8 @@ dec280:
 	AESDEC     X8, X6
 	AESDEC     X8, X7
 	CMPQ       R11, $0x01
-	JEQ        k256_285
-	JA         k192_286
+	JEQ        k256_287
+	JA         k192_288
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
@@ -12182,9 +12191,9 @@ dec280:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone287
+	JMP        kdone289
 
-k192_286:
+k192_288:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12212,9 +12221,9 @@ k192_286:
 	AESDECLAST X8, X5
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
-	JMP        kdone287
+	JMP        kdone289
 
-k256_285:
+k256_287:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12261,8 +12270,8 @@ k256_285:
 	AESDECLAST X8, X6
 	AESDECLAST X8, X7
 
-kdone287:
-dirDone281:
+kdone289:
+dirDone283:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12282,11 +12291,11 @@ dirDone281:
 	ADDQ  $0x00000080, BX
 	ADDQ  $0x00000080, DX
 	SUBQ  $0x08, CX
-	JMP   aesniLoop275
+	JMP   aesniLoop277
 
-aesniTail276:
+aesniTail278:
 	CMPQ   CX, $0x04
-	JB     aesniTail1_288
+	JB     aesniTail1_290
 	MOVOU  (BX), X0
 	PXOR   X9, X0
 	MOVO   X9, 256(R10)
@@ -12320,18 +12329,18 @@ aesniTail276:
 	PADDQ  X9, X9
 	PXOR   X10, X9
 	TESTQ  R14, R14
-	JNZ    dec289
+	JNZ    dec291
 	CMPQ   R11, $0x01
-	JEQ    k256_291
-	JA     k192_292
+	JEQ    k256_293
+	JA     k192_294
 	MOVO   64(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
 	PXOR   X8, X2
 	PXOR   X8, X3
-	JMP    kdone293
+	JMP    kdone295
 
-k192_292:
+k192_294:
 	MOVO   32(R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12347,9 +12356,9 @@ k192_292:
 	AESENC X8, X1
 	AESENC X8, X2
 	AESENC X8, X3
-	JMP    kdone293
+	JMP    kdone295
 
-k256_291:
+k256_293:
 	MOVO   (R10), X8
 	PXOR   X8, X0
 	PXOR   X8, X1
@@ -12376,7 +12385,7 @@ k256_291:
 	AESENC X8, X2
 	AESENC X8, X3
 
-kdone293:
+kdone295:
 	MOVO       80(R10), X8
 	AESENC     X8, X0
 	AESENC     X8, X1
@@ -12427,9 +12436,9 @@ kdone293:
 	AESENCLAST X8, X1
 	AESENCLAST X8, X2
 	AESENCLAST X8, X3
-	JMP        dirDone290
+	JMP        dirDone292
 
-dec289:
+dec291:
 	MOVO       224(R10), X8
 	PXOR       X8, X0
 	PXOR       X8, X1
@@ -12481,16 +12490,16 @@ dec289:
 	AESDEC     X8, X2
 	AESDEC     X8, X3
 	CMPQ       R11, $0x01
-	JEQ        k256_294
-	JA         k192_295
+	JEQ        k256_296
+	JA         k192_297
 	MOVO       64(R10), X8
 	AESDECLAST X8, X0
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone296
+	JMP        kdone298
 
-k192_295:
+k192_297:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12506,9 +12515,9 @@ k192_295:
 	AESDECLAST X8, X1
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
-	JMP        kdone296
+	JMP        kdone298
 
-k256_294:
+k256_296:
 	MOVO       64(R10), X8
 	AESDEC     X8, X0
 	AESDEC     X8, X1
@@ -12535,8 +12544,8 @@ k256_294:
 	AESDECLAST X8, X2
 	AESDECLAST X8, X3
 
-kdone296:
-dirDone290:
+kdone298:
+dirDone292:
 	PXOR  256(R10), X0
 	PXOR  272(R10), X1
 	PXOR  288(R10), X2
@@ -12549,37 +12558,37 @@ dirDone290:
 	ADDQ  $0x40, DX
 	SUBQ  $0x04, CX
 
-aesniTail1_288:
+aesniTail1_290:
 	TESTQ   CX, CX
-	JZ      aesniDone278
+	JZ      aesniDone280
 	NOP
 	PCALIGN $0x20
 
-aesniOne277:
+aesniOne279:
 	MOVOU (BX), X0
 	PXOR  X9, X0
 	TESTQ R14, R14
-	JNZ   dec297
+	JNZ   dec299
 	CMPQ  R11, $0x01
-	JEQ   k256_299
-	JA    k192_300
+	JEQ   k256_301
+	JA    k192_302
 	PXOR  64(R10), X0
-	JMP   kdone301
+	JMP   kdone303
 
-k192_300:
+k192_302:
 	PXOR   32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
-	JMP    kdone301
+	JMP    kdone303
 
-k256_299:
+k256_301:
 	PXOR   (R10), X0
 	AESENC 16(R10), X0
 	AESENC 32(R10), X0
 	AESENC 48(R10), X0
 	AESENC 64(R10), X0
 
-kdone301:
+kdone303:
 	AESENC     80(R10), X0
 	AESENC     96(R10), X0
 	AESENC     112(R10), X0
@@ -12590,9 +12599,9 @@ kdone301:
 	AESENC     192(R10), X0
 	AESENC     208(R10), X0
 	AESENCLAST 224(R10), X0
-	JMP        dirDone298
+	JMP        dirDone300
 
-dec297:
+dec299:
 	PXOR       224(R10), X0
 	AESDEC     208(R10), X0
 	AESDEC     192(R10), X0
@@ -12604,26 +12613,26 @@ dec297:
 	AESDEC     96(R10), X0
 	AESDEC     80(R10), X0
 	CMPQ       R11, $0x01
-	JEQ        k256_302
-	JA         k192_303
+	JEQ        k256_304
+	JA         k192_305
 	AESDECLAST 64(R10), X0
-	JMP        kdone304
+	JMP        kdone306
 
-k192_303:
+k192_305:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDECLAST 32(R10), X0
-	JMP        kdone304
+	JMP        kdone306
 
-k256_302:
+k256_304:
 	AESDEC     64(R10), X0
 	AESDEC     48(R10), X0
 	AESDEC     32(R10), X0
 	AESDEC     16(R10), X0
 	AESDECLAST (R10), X0
 
-kdone304:
-dirDone298:
+kdone306:
+dirDone300:
 	PXOR   X9, X0
 	MOVOU  X0, (DX)
 	PSHUFD $0x13, X9, X10
@@ -12634,12 +12643,12 @@ dirDone298:
 	ADDQ   $0x10, BX
 	ADDQ   $0x10, DX
 	DECQ   CX
-	JNZ    aesniOne277
+	JNZ    aesniOne279
 
-aesniDone278:
+aesniDone280:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  aesniSector279
+	JNZ  aesniSector281
 
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
@@ -12697,7 +12706,7 @@ aesniDone278:
 	CALL AX
 	RET
 
-vaes256_274:
+vaes256_276:
 	// vaes256: 16 blocks per batch, the schedule spilled to the aligned stack area at R10 (wiped before return).
 	MOVO X1, (R10)
 	MOVO X2, 16(R10)
@@ -12716,94 +12725,99 @@ vaes256_274:
 	MOVO X15, 224(R10)
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes256Sector309:
-	VMOVDQU     (R12), X9
-	VMOVDQU     X9, 240(R10)
-	MOVQ        sectorSize+72(FP), CX
-	SHRQ        $0x04, CX
-	VMOVDQU     240(R10), X9
-	VMOVDQA     X9, X10
-	VPSHUFD     $0x13, X10, X11
-	VPSRAD      $0x1f, X11, X11
-	VPAND       smXtsMask<>+0(SB), X11, X11
-	VPADDQ      X10, X10, X10
-	VPXOR       X11, X10, X10
-	VINSERTI128 $0x01, X10, Y9, Y9
-	NOP
-	PCALIGN     $0x20
+vaes256Sector311:
+	MOVQ           sectorSize+72(FP), CX
+	SHRQ           $0x04, CX
+	VBROADCASTI128 (R12), Y10
+	VPCLMULQDQ     $0x00, smXtsPow<>+0(SB), Y10, Y9
+	VPCLMULQDQ     $0x01, smXtsPow<>+0(SB), Y10, Y11
+	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x08, Y11, Y11
+	VPXOR          Y11, Y9, Y9
+	VPXOR          Y12, Y9, Y9
 
-vaes256Loop305:
+	// A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.
+	CMPQ       CX, $0x10
+	JB         noBatch312
+	VPCLMULQDQ $0x00, smXtsPow<>+32(SB), Y10, Y13
+	VPCLMULQDQ $0x01, smXtsPow<>+32(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y13, Y13
+	VPXOR      Y12, Y13, Y13
+	VPCLMULQDQ $0x00, smXtsPow<>+64(SB), Y10, Y14
+	VPCLMULQDQ $0x01, smXtsPow<>+64(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y14, Y14
+	VPXOR      Y12, Y14, Y14
+	VPCLMULQDQ $0x00, smXtsPow<>+96(SB), Y10, Y15
+	VPCLMULQDQ $0x01, smXtsPow<>+96(SB), Y10, Y11
+	VPCLMULQDQ $0x01, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ    $0x08, Y11, Y11
+	VPXOR      Y11, Y15, Y15
+	VPXOR      Y12, Y15, Y15
+
+noBatch312:
+	NOP
+	PCALIGN $0x20
+
+vaes256Loop307:
 	CMPQ           CX, $0x10
-	JB             vaes256Tail306
+	JB             vaes256Tail308
 	VPXOR          (BX), Y9, Y0
 	VMOVDQU        Y9, 256(R10)
-	VPSRLQ         $0x3e, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x02, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          32(BX), Y10, Y1
-	VMOVDQU        Y10, 288(R10)
-	VPSRLQ         $0x3c, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x04, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          64(BX), Y10, Y2
-	VMOVDQU        Y10, 320(R10)
-	VPSRLQ         $0x3a, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x06, Y9, Y10
-	VPXOR          Y11, Y10, Y10
-	VPXOR          Y12, Y10, Y10
-	VPXOR          96(BX), Y10, Y3
-	VMOVDQU        Y10, 352(R10)
-	VPSRLQ         $0x38, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x08, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPXOR          32(BX), Y13, Y1
+	VMOVDQU        Y13, 288(R10)
+	VPXOR          64(BX), Y14, Y2
+	VMOVDQU        Y14, 320(R10)
+	VPXOR          96(BX), Y15, Y3
+	VMOVDQU        Y15, 352(R10)
+	VPSRLDQ        $0x0f, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y9, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          128(BX), Y10, Y4
 	VMOVDQU        Y10, 384(R10)
-	VPSRLQ         $0x36, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0a, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y13, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          160(BX), Y10, Y5
 	VMOVDQU        Y10, 416(R10)
-	VPSRLQ         $0x34, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0c, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y14, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          192(BX), Y10, Y6
 	VMOVDQU        Y10, 448(R10)
-	VPSRLQ         $0x32, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x0e, Y9, Y10
-	VPXOR          Y11, Y10, Y10
+	VPSRLDQ        $0x0f, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x01, Y15, Y10
 	VPXOR          Y12, Y10, Y10
 	VPXOR          224(BX), Y10, Y7
 	VMOVDQU        Y10, 480(R10)
-	VPSRLQ         $0x30, Y9, Y11
-	VPCLMULQDQ     $0x01, smPoly<>+0(SB), Y11, Y12
-	VPSLLDQ        $0x08, Y11, Y11
-	VPSLLQ         $0x10, Y9, Y9
-	VPXOR          Y11, Y9, Y9
+	VPSRLDQ        $0x0e, Y9, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y9, Y9
 	VPXOR          Y12, Y9, Y9
+	VPSRLDQ        $0x0e, Y13, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y13, Y13
+	VPXOR          Y12, Y13, Y13
+	VPSRLDQ        $0x0e, Y14, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y14, Y14
+	VPXOR          Y12, Y14, Y14
+	VPSRLDQ        $0x0e, Y15, Y11
+	VPCLMULQDQ     $0x00, smPoly<>+0(SB), Y11, Y12
+	VPSLLDQ        $0x02, Y15, Y15
+	VPXOR          Y12, Y15, Y15
 	TESTQ          R14, R14
-	JNZ            dec310
+	JNZ            dec313
 	CMPQ           R11, $0x01
-	JEQ            k256_312
-	JA             k192_313
+	JEQ            k256_315
+	JA             k192_316
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12813,9 +12827,9 @@ vaes256Loop305:
 	VPXOR          Y8, Y5, Y5
 	VPXOR          Y8, Y6, Y6
 	VPXOR          Y8, Y7, Y7
-	JMP            kdone314
+	JMP            kdone317
 
-k192_313:
+k192_316:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12843,9 +12857,9 @@ k192_313:
 	VAESENC        Y8, Y5, Y5
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
-	JMP            kdone314
+	JMP            kdone317
 
-k256_312:
+k256_315:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -12892,7 +12906,7 @@ k256_312:
 	VAESENC        Y8, Y6, Y6
 	VAESENC        Y8, Y7, Y7
 
-kdone314:
+kdone317:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VAESENC        Y8, Y1, Y1
@@ -12983,9 +12997,9 @@ kdone314:
 	VAESENCLAST    Y8, Y5, Y5
 	VAESENCLAST    Y8, Y6, Y6
 	VAESENCLAST    Y8, Y7, Y7
-	JMP            dirDone311
+	JMP            dirDone314
 
-dec310:
+dec313:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VPXOR          Y8, Y1, Y1
@@ -13077,8 +13091,8 @@ dec310:
 	VAESDEC        Y8, Y6, Y6
 	VAESDEC        Y8, Y7, Y7
 	CMPQ           R11, $0x01
-	JEQ            k256_315
-	JA             k192_316
+	JEQ            k256_318
+	JA             k192_319
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 	VAESDECLAST    Y8, Y1, Y1
@@ -13088,9 +13102,9 @@ dec310:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone317
+	JMP            kdone320
 
-k192_316:
+k192_319:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13118,9 +13132,9 @@ k192_316:
 	VAESDECLAST    Y8, Y5, Y5
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
-	JMP            kdone317
+	JMP            kdone320
 
-k256_315:
+k256_318:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VAESDEC        Y8, Y1, Y1
@@ -13167,8 +13181,8 @@ k256_315:
 	VAESDECLAST    Y8, Y6, Y6
 	VAESDECLAST    Y8, Y7, Y7
 
-kdone317:
-dirDone311:
+kdone320:
+dirDone314:
 	VPXOR   256(R10), Y0, Y0
 	VPXOR   288(R10), Y1, Y1
 	VPXOR   320(R10), Y2, Y2
@@ -13188,33 +13202,33 @@ dirDone311:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, DX
 	SUBQ    $0x10, CX
-	JMP     vaes256Loop305
+	JMP     vaes256Loop307
 	NOP
 	PCALIGN $0x20
 
-vaes256Tail306:
+vaes256Tail308:
 	CMPQ           CX, $0x02
-	JB             vaes256Tail1_318
+	JB             vaes256Tail1_321
 	VPXOR          (BX), Y9, Y0
 	TESTQ          R14, R14
-	JNZ            dec319
+	JNZ            dec322
 	CMPQ           R11, $0x01
-	JEQ            k256_321
-	JA             k192_322
+	JEQ            k256_324
+	JA             k192_325
 	VBROADCASTI128 64(R10), Y8
 	VPXOR          Y8, Y0, Y0
-	JMP            kdone323
+	JMP            kdone326
 
-k192_322:
+k192_325:
 	VBROADCASTI128 32(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
-	JMP            kdone323
+	JMP            kdone326
 
-k256_321:
+k256_324:
 	VBROADCASTI128 (R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 16(R10), Y8
@@ -13226,7 +13240,7 @@ k256_321:
 	VBROADCASTI128 64(R10), Y8
 	VAESENC        Y8, Y0, Y0
 
-kdone323:
+kdone326:
 	VBROADCASTI128 80(R10), Y8
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 96(R10), Y8
@@ -13247,9 +13261,9 @@ kdone323:
 	VAESENC        Y8, Y0, Y0
 	VBROADCASTI128 224(R10), Y8
 	VAESENCLAST    Y8, Y0, Y0
-	JMP            dirDone320
+	JMP            dirDone323
 
-dec319:
+dec322:
 	VBROADCASTI128 224(R10), Y8
 	VPXOR          Y8, Y0, Y0
 	VBROADCASTI128 208(R10), Y8
@@ -13271,22 +13285,22 @@ dec319:
 	VBROADCASTI128 80(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	CMPQ           R11, $0x01
-	JEQ            k256_324
-	JA             k192_325
+	JEQ            k256_327
+	JA             k192_328
 	VBROADCASTI128 64(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone326
+	JMP            kdone329
 
-k192_325:
+k192_328:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 32(R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
-	JMP            kdone326
+	JMP            kdone329
 
-k256_324:
+k256_327:
 	VBROADCASTI128 64(R10), Y8
 	VAESDEC        Y8, Y0, Y0
 	VBROADCASTI128 48(R10), Y8
@@ -13298,8 +13312,8 @@ k256_324:
 	VBROADCASTI128 (R10), Y8
 	VAESDECLAST    Y8, Y0, Y0
 
-kdone326:
-dirDone320:
+kdone329:
+dirDone323:
 	VPXOR      Y9, Y0, Y0
 	VMOVDQU    Y0, (DX)
 	VPSRLQ     $0x3e, Y9, Y11
@@ -13311,38 +13325,38 @@ dirDone320:
 	ADDQ       $0x20, BX
 	ADDQ       $0x20, DX
 	SUBQ       $0x02, CX
-	JMP        vaes256Tail306
+	JMP        vaes256Tail308
 
-vaes256Tail1_318:
+vaes256Tail1_321:
 	TESTQ   CX, CX
-	JZ      vaes256Done308
+	JZ      vaes256Done310
 	NOP
 	PCALIGN $0x20
 
-vaes256One307:
+vaes256One309:
 	VPXOR (BX), X9, X0
 	TESTQ R14, R14
-	JNZ   dec327
+	JNZ   dec330
 	CMPQ  R11, $0x01
-	JEQ   k256_329
-	JA    k192_330
+	JEQ   k256_332
+	JA    k192_333
 	VPXOR 64(R10), X0, X0
-	JMP   kdone331
+	JMP   kdone334
 
-k192_330:
+k192_333:
 	VPXOR   32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
-	JMP     kdone331
+	JMP     kdone334
 
-k256_329:
+k256_332:
 	VPXOR   (R10), X0, X0
 	VAESENC 16(R10), X0, X0
 	VAESENC 32(R10), X0, X0
 	VAESENC 48(R10), X0, X0
 	VAESENC 64(R10), X0, X0
 
-kdone331:
+kdone334:
 	VAESENC     80(R10), X0, X0
 	VAESENC     96(R10), X0, X0
 	VAESENC     112(R10), X0, X0
@@ -13353,9 +13367,9 @@ kdone331:
 	VAESENC     192(R10), X0, X0
 	VAESENC     208(R10), X0, X0
 	VAESENCLAST 224(R10), X0, X0
-	JMP         dirDone328
+	JMP         dirDone331
 
-dec327:
+dec330:
 	VPXOR       224(R10), X0, X0
 	VAESDEC     208(R10), X0, X0
 	VAESDEC     192(R10), X0, X0
@@ -13367,26 +13381,26 @@ dec327:
 	VAESDEC     96(R10), X0, X0
 	VAESDEC     80(R10), X0, X0
 	CMPQ        R11, $0x01
-	JEQ         k256_332
-	JA          k192_333
+	JEQ         k256_335
+	JA          k192_336
 	VAESDECLAST 64(R10), X0, X0
-	JMP         kdone334
+	JMP         kdone337
 
-k192_333:
+k192_336:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDECLAST 32(R10), X0, X0
-	JMP         kdone334
+	JMP         kdone337
 
-k256_332:
+k256_335:
 	VAESDEC     64(R10), X0, X0
 	VAESDEC     48(R10), X0, X0
 	VAESDEC     32(R10), X0, X0
 	VAESDEC     16(R10), X0, X0
 	VAESDECLAST (R10), X0, X0
 
-kdone334:
-dirDone328:
+kdone337:
+dirDone331:
 	VPXOR   X9, X0, X0
 	VMOVDQU X0, (DX)
 	VPSHUFD $0x13, X9, X10
@@ -13397,12 +13411,12 @@ dirDone328:
 	ADDQ    $0x10, BX
 	ADDQ    $0x10, DX
 	DECQ    CX
-	JNZ     vaes256One307
+	JNZ     vaes256One309
 
-vaes256Done308:
+vaes256Done310:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes256Sector309
+	JNZ  vaes256Sector311
 
 	// Zero every vector register used, then the stack area.
 	VZEROALL
@@ -13445,7 +13459,7 @@ vaes256Done308:
 	CALL AX
 	RET
 
-vaes512_273:
+vaes512_275:
 	// vaes512: 32 blocks per batch in Z0-Z7, the schedule broadcast in Z16-Z30.
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
 	VSHUFI64X2 $0x00, Z2, Z2, Z17
@@ -13464,27 +13478,27 @@ vaes512_273:
 	VSHUFI64X2 $0x00, Z15, Z15, Z30
 
 	// Each sector: T = its encrypted tweak (R12), CX = its blocks.
-vaes512Sector339:
+vaes512Sector342:
 	MOVQ            sectorSize+72(FP), CX
 	SHRQ            $0x04, CX
-	VBROADCASTI32X4 (R12), Z31
-	VPSRLVQ         smXtsShR<>+0(SB), Z31, Z10
-	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z10, Z11
-	VPSLLDQ         $0x08, Z10, Z10
-	VPSLLVQ         smXtsShL<>+0(SB), Z31, Z31
-	VPTERNLOGD      $0x96, Z11, Z10, Z31
+	VBROADCASTI32X4 (R12), Z10
+	VPCLMULQDQ      $0x00, smXtsPow<>+0(SB), Z10, Z31
+	VPCLMULQDQ      $0x01, smXtsPow<>+0(SB), Z10, Z11
+	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z11, Z12
+	VPSLLDQ         $0x08, Z11, Z11
+	VPTERNLOGD      $0x96, Z12, Z11, Z31
+	VPCLMULQDQ      $0x00, smXtsPow<>+64(SB), Z10, Z9
+	VPCLMULQDQ      $0x01, smXtsPow<>+64(SB), Z10, Z13
+	VPCLMULQDQ      $0x01, smPoly<>+0(SB), Z13, Z14
+	VPSLLDQ         $0x08, Z13, Z13
+	VPTERNLOGD      $0x96, Z14, Z13, Z9
 	NOP
 	PCALIGN         $0x20
 
-vaes512Loop335:
+vaes512Loop338:
 	CMPQ       CX, $0x20
-	JB         vaes512Tail336
+	JB         vaes512Tail339
 	VMOVDQA64  Z31, Z8
-	VPSRLQ     $0x3c, Z31, Z0
-	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x08, Z0, Z0
-	VPSLLQ     $0x04, Z31, Z9
-	VPTERNLOGD $0x96, Z1, Z0, Z9
 	VPSRLDQ    $0x0f, Z8, Z0
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x01, Z8, Z10
@@ -13509,103 +13523,99 @@ vaes512Loop335:
 	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
 	VPSLLDQ    $0x03, Z9, Z15
 	VPXORD     Z1, Z15, Z15
-	VPSRLDQ    $0x0c, Z8, Z0
-	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
-	VPSLLDQ    $0x04, Z8, Z31
-	VPXORD     Z1, Z31, Z31
-	VPXORQ     (BX), Z8, Z0
-	VPXORQ     64(BX), Z9, Z1
-	VPXORQ     128(BX), Z10, Z2
-	VPXORQ     192(BX), Z11, Z3
-	VPXORQ     256(BX), Z12, Z4
-	VPXORQ     320(BX), Z13, Z5
-	VPXORQ     384(BX), Z14, Z6
-	VPXORQ     448(BX), Z15, Z7
+	VMOVDQU64  (BX), Z0
+	VMOVDQU64  64(BX), Z1
+	VMOVDQU64  128(BX), Z2
+	VMOVDQU64  192(BX), Z3
+	VMOVDQU64  256(BX), Z4
+	VMOVDQU64  320(BX), Z5
+	VMOVDQU64  384(BX), Z6
+	VMOVDQU64  448(BX), Z7
 	TESTQ      R14, R14
-	JNZ        dec340
+	JNZ        dec343
 	CMPQ       R11, $0x01
-	JEQ        k256_342
-	JA         k192_343
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone344
+	JEQ        k256_345
+	JA         k192_346
+	VPTERNLOGD $0x96, Z8, Z20, Z0
+	VPTERNLOGD $0x96, Z9, Z20, Z1
+	VPTERNLOGD $0x96, Z10, Z20, Z2
+	VPTERNLOGD $0x96, Z11, Z20, Z3
+	VPTERNLOGD $0x96, Z12, Z20, Z4
+	VPTERNLOGD $0x96, Z13, Z20, Z5
+	VPTERNLOGD $0x96, Z14, Z20, Z6
+	VPTERNLOGD $0x96, Z15, Z20, Z7
+	JMP        kdone347
 
-k192_343:
-	VPXORD  Z18, Z0, Z0
-	VPXORD  Z18, Z1, Z1
-	VPXORD  Z18, Z2, Z2
-	VPXORD  Z18, Z3, Z3
-	VPXORD  Z18, Z4, Z4
-	VPXORD  Z18, Z5, Z5
-	VPXORD  Z18, Z6, Z6
-	VPXORD  Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
-	JMP     kdone344
+k192_346:
+	VPTERNLOGD $0x96, Z8, Z18, Z0
+	VPTERNLOGD $0x96, Z9, Z18, Z1
+	VPTERNLOGD $0x96, Z10, Z18, Z2
+	VPTERNLOGD $0x96, Z11, Z18, Z3
+	VPTERNLOGD $0x96, Z12, Z18, Z4
+	VPTERNLOGD $0x96, Z13, Z18, Z5
+	VPTERNLOGD $0x96, Z14, Z18, Z6
+	VPTERNLOGD $0x96, Z15, Z18, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
+	JMP        kdone347
 
-k256_342:
-	VPXORD  Z16, Z0, Z0
-	VPXORD  Z16, Z1, Z1
-	VPXORD  Z16, Z2, Z2
-	VPXORD  Z16, Z3, Z3
-	VPXORD  Z16, Z4, Z4
-	VPXORD  Z16, Z5, Z5
-	VPXORD  Z16, Z6, Z6
-	VPXORD  Z16, Z7, Z7
-	VAESENC Z17, Z0, Z0
-	VAESENC Z17, Z1, Z1
-	VAESENC Z17, Z2, Z2
-	VAESENC Z17, Z3, Z3
-	VAESENC Z17, Z4, Z4
-	VAESENC Z17, Z5, Z5
-	VAESENC Z17, Z6, Z6
-	VAESENC Z17, Z7, Z7
-	VAESENC Z18, Z0, Z0
-	VAESENC Z18, Z1, Z1
-	VAESENC Z18, Z2, Z2
-	VAESENC Z18, Z3, Z3
-	VAESENC Z18, Z4, Z4
-	VAESENC Z18, Z5, Z5
-	VAESENC Z18, Z6, Z6
-	VAESENC Z18, Z7, Z7
-	VAESENC Z19, Z0, Z0
-	VAESENC Z19, Z1, Z1
-	VAESENC Z19, Z2, Z2
-	VAESENC Z19, Z3, Z3
-	VAESENC Z19, Z4, Z4
-	VAESENC Z19, Z5, Z5
-	VAESENC Z19, Z6, Z6
-	VAESENC Z19, Z7, Z7
-	VAESENC Z20, Z0, Z0
-	VAESENC Z20, Z1, Z1
-	VAESENC Z20, Z2, Z2
-	VAESENC Z20, Z3, Z3
-	VAESENC Z20, Z4, Z4
-	VAESENC Z20, Z5, Z5
-	VAESENC Z20, Z6, Z6
-	VAESENC Z20, Z7, Z7
+k256_345:
+	VPTERNLOGD $0x96, Z8, Z16, Z0
+	VPTERNLOGD $0x96, Z9, Z16, Z1
+	VPTERNLOGD $0x96, Z10, Z16, Z2
+	VPTERNLOGD $0x96, Z11, Z16, Z3
+	VPTERNLOGD $0x96, Z12, Z16, Z4
+	VPTERNLOGD $0x96, Z13, Z16, Z5
+	VPTERNLOGD $0x96, Z14, Z16, Z6
+	VPTERNLOGD $0x96, Z15, Z16, Z7
+	VAESENC    Z17, Z0, Z0
+	VAESENC    Z17, Z1, Z1
+	VAESENC    Z17, Z2, Z2
+	VAESENC    Z17, Z3, Z3
+	VAESENC    Z17, Z4, Z4
+	VAESENC    Z17, Z5, Z5
+	VAESENC    Z17, Z6, Z6
+	VAESENC    Z17, Z7, Z7
+	VAESENC    Z18, Z0, Z0
+	VAESENC    Z18, Z1, Z1
+	VAESENC    Z18, Z2, Z2
+	VAESENC    Z18, Z3, Z3
+	VAESENC    Z18, Z4, Z4
+	VAESENC    Z18, Z5, Z5
+	VAESENC    Z18, Z6, Z6
+	VAESENC    Z18, Z7, Z7
+	VAESENC    Z19, Z0, Z0
+	VAESENC    Z19, Z1, Z1
+	VAESENC    Z19, Z2, Z2
+	VAESENC    Z19, Z3, Z3
+	VAESENC    Z19, Z4, Z4
+	VAESENC    Z19, Z5, Z5
+	VAESENC    Z19, Z6, Z6
+	VAESENC    Z19, Z7, Z7
+	VAESENC    Z20, Z0, Z0
+	VAESENC    Z20, Z1, Z1
+	VAESENC    Z20, Z2, Z2
+	VAESENC    Z20, Z3, Z3
+	VAESENC    Z20, Z4, Z4
+	VAESENC    Z20, Z5, Z5
+	VAESENC    Z20, Z6, Z6
+	VAESENC    Z20, Z7, Z7
 
-kdone344:
+kdone347:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -13686,17 +13696,17 @@ kdone344:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	JMP         dirDone341
+	JMP         dirDone344
 
-dec340:
-	VPXORD      Z30, Z0, Z0
-	VPXORD      Z30, Z1, Z1
-	VPXORD      Z30, Z2, Z2
-	VPXORD      Z30, Z3, Z3
-	VPXORD      Z30, Z4, Z4
-	VPXORD      Z30, Z5, Z5
-	VPXORD      Z30, Z6, Z6
-	VPXORD      Z30, Z7, Z7
+dec343:
+	VPTERNLOGD  $0x96, Z8, Z30, Z0
+	VPTERNLOGD  $0x96, Z9, Z30, Z1
+	VPTERNLOGD  $0x96, Z10, Z30, Z2
+	VPTERNLOGD  $0x96, Z11, Z30, Z3
+	VPTERNLOGD  $0x96, Z12, Z30, Z4
+	VPTERNLOGD  $0x96, Z13, Z30, Z5
+	VPTERNLOGD  $0x96, Z14, Z30, Z6
+	VPTERNLOGD  $0x96, Z15, Z30, Z7
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z29, Z1, Z1
 	VAESDEC     Z29, Z2, Z2
@@ -13770,8 +13780,8 @@ dec340:
 	VAESDEC     Z21, Z6, Z6
 	VAESDEC     Z21, Z7, Z7
 	CMPQ        R11, $0x01
-	JEQ         k256_345
-	JA          k192_346
+	JEQ         k256_348
+	JA          k192_349
 	VAESDECLAST Z20, Z0, Z0
 	VAESDECLAST Z20, Z1, Z1
 	VAESDECLAST Z20, Z2, Z2
@@ -13780,9 +13790,9 @@ dec340:
 	VAESDECLAST Z20, Z5, Z5
 	VAESDECLAST Z20, Z6, Z6
 	VAESDECLAST Z20, Z7, Z7
-	JMP         kdone347
+	JMP         kdone350
 
-k192_346:
+k192_349:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13807,9 +13817,9 @@ k192_346:
 	VAESDECLAST Z18, Z5, Z5
 	VAESDECLAST Z18, Z6, Z6
 	VAESDECLAST Z18, Z7, Z7
-	JMP         kdone347
+	JMP         kdone350
 
-k256_345:
+k256_348:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z20, Z1, Z1
 	VAESDEC     Z20, Z2, Z2
@@ -13851,67 +13861,79 @@ k256_345:
 	VAESDECLAST Z16, Z6, Z6
 	VAESDECLAST Z16, Z7, Z7
 
-kdone347:
-dirDone341:
-	VPXORQ    Z8, Z0, Z0
-	VPXORQ    Z9, Z1, Z1
-	VPXORQ    Z10, Z2, Z2
-	VPXORQ    Z11, Z3, Z3
-	VPXORQ    Z12, Z4, Z4
-	VPXORQ    Z13, Z5, Z5
-	VPXORQ    Z14, Z6, Z6
-	VPXORQ    Z15, Z7, Z7
-	VMOVDQU64 Z0, (DX)
-	VMOVDQU64 Z1, 64(DX)
-	VMOVDQU64 Z2, 128(DX)
-	VMOVDQU64 Z3, 192(DX)
-	VMOVDQU64 Z4, 256(DX)
-	VMOVDQU64 Z5, 320(DX)
-	VMOVDQU64 Z6, 384(DX)
-	VMOVDQU64 Z7, 448(DX)
-	ADDQ      $0x00000200, BX
-	ADDQ      $0x00000200, DX
-	SUBQ      $0x20, CX
-	JMP       vaes512Loop335
+kdone350:
+dirDone344:
+	VPXORQ     Z8, Z0, Z0
+	VPXORQ     Z9, Z1, Z1
+	VPXORQ     Z10, Z2, Z2
+	VPXORQ     Z11, Z3, Z3
+	VPXORQ     Z12, Z4, Z4
+	VPXORQ     Z13, Z5, Z5
+	VPXORQ     Z14, Z6, Z6
+	VPXORQ     Z15, Z7, Z7
+	VMOVDQU64  Z0, (DX)
+	VMOVDQU64  Z1, 64(DX)
+	VMOVDQU64  Z2, 128(DX)
+	VMOVDQU64  Z3, 192(DX)
+	VMOVDQU64  Z4, 256(DX)
+	VMOVDQU64  Z5, 320(DX)
+	VMOVDQU64  Z6, 384(DX)
+	VMOVDQU64  Z7, 448(DX)
+	CMPQ       CX, $0x20
+	JEQ        lastBatch351
+	VPSRLDQ    $0x0c, Z8, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z8, Z31
+	VPXORD     Z1, Z31, Z31
+	VPSRLDQ    $0x0c, Z9, Z0
+	VPCLMULQDQ $0x00, smPoly<>+0(SB), Z0, Z1
+	VPSLLDQ    $0x04, Z9, Z9
+	VPXORD     Z1, Z9, Z9
 
-vaes512Tail336:
+lastBatch351:
+	ADDQ $0x00000200, BX
+	ADDQ $0x00000200, DX
+	SUBQ $0x20, CX
+	JMP  vaes512Loop338
+
+vaes512Tail339:
 	// Units of up to 4 blocks in Z0 under the mask K1 (R9 = n) with the tweaks Z31;
 	// after a unit of 4 Z31 *= x^4, after the last partial unit of n < 4 the next
 	// tweak is lane 0 of Z31 doubled n times.
 	TESTQ CX, CX
-	JZ    tweakEnd349
+	JZ    tweakEnd353
 	MOVQ  CX, R9
 	CMPQ  R9, $0x04
-	JBE   unit348
+	JBE   unit352
 	MOVQ  $0x00000004, R9
 
-unit348:
+unit352:
 	LEAQ        smMasks<>+0(SB), R8
 	KMOVW       (R8)(R9*2), K1
 	VMOVDQU64.Z (BX), K1, Z0
 	VPXORQ      Z31, Z0, Z0
 	TESTQ       R14, R14
-	JNZ         dec352
+	JNZ         dec356
 	CMPQ        R11, $0x01
-	JEQ         k256_354
-	JA          k192_355
+	JEQ         k256_358
+	JA          k192_359
 	VPXORD      Z20, Z0, Z0
-	JMP         kdone356
+	JMP         kdone360
 
-k192_355:
+k192_359:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone356
+	JMP     kdone360
 
-k256_354:
+k256_358:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone356:
+kdone360:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -13922,9 +13944,9 @@ kdone356:
 	VAESENC     Z28, Z0, Z0
 	VAESENC     Z29, Z0, Z0
 	VAESENCLAST Z30, Z0, Z0
-	JMP         dirDone353
+	JMP         dirDone357
 
-dec352:
+dec356:
 	VPXORD      Z30, Z0, Z0
 	VAESDEC     Z29, Z0, Z0
 	VAESDEC     Z28, Z0, Z0
@@ -13936,30 +13958,30 @@ dec352:
 	VAESDEC     Z22, Z0, Z0
 	VAESDEC     Z21, Z0, Z0
 	CMPQ        R11, $0x01
-	JEQ         k256_357
-	JA          k192_358
+	JEQ         k256_361
+	JA          k192_362
 	VAESDECLAST Z20, Z0, Z0
-	JMP         kdone359
+	JMP         kdone363
 
-k192_358:
+k192_362:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDECLAST Z18, Z0, Z0
-	JMP         kdone359
+	JMP         kdone363
 
-k256_357:
+k256_361:
 	VAESDEC     Z20, Z0, Z0
 	VAESDEC     Z19, Z0, Z0
 	VAESDEC     Z18, Z0, Z0
 	VAESDEC     Z17, Z0, Z0
 	VAESDECLAST Z16, Z0, Z0
 
-kdone359:
-dirDone353:
+kdone363:
+dirDone357:
 	VPXORQ     Z31, Z0, Z0
 	VMOVDQU64  Z0, K1, (DX)
 	CMPQ       R9, $0x04
-	JB         partial350
+	JB         partial354
 	VPSRLQ     $0x3c, Z31, Z1
 	VPCLMULQDQ $0x01, smPoly<>+0(SB), Z1, Z2
 	VPSLLDQ    $0x08, Z1, Z1
@@ -13968,34 +13990,34 @@ dirDone353:
 	ADDQ       $0x40, BX
 	ADDQ       $0x40, DX
 	SUBQ       $0x04, CX
-	JMP        vaes512Tail336
+	JMP        vaes512Tail339
 
-partial350:
+partial354:
 	// The sector's last unit: move the cursors past it (the next
 	// sector brings its own tweak).
 	SHLQ $0x04, R9
 	ADDQ R9, BX
 	ADDQ R9, DX
-	JMP  vaes512Done338
+	JMP  vaes512Done341
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-partialDbl351:
+partialDbl355:
 	VPSHUFD $0x13, X9, X10
 	VPSRAD  $0x1f, X10, X10
 	VPAND   smXtsMask<>+0(SB), X10, X10
 	VPADDQ  X9, X9, X9
 	VPXOR   X10, X9, X9
 	DECQ    R9
-	JNZ     partialDbl351
-	JMP     vaes512Done338
+	JNZ     partialDbl355
+	JMP     vaes512Done341
 
-tweakEnd349:
+tweakEnd353:
 	VEXTRACTI32X4 $0x00, Z31, X9
 
-vaes512Done338:
+vaes512Done341:
 	ADDQ $0x10, R12
 	DECQ R13
-	JNZ  vaes512Sector339
+	JNZ  vaes512Sector342
 
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
@@ -14024,7 +14046,7 @@ vaes512Done338:
 	CALL AX
 	RET
 
-noBlocks264:
+noBlocks266:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14081,7 +14103,7 @@ noBlocks264:
 	CALL AX
 	RET
 
-reject262:
+reject264:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -14132,7 +14154,7 @@ reject262:
 	MOVO X0, 480(R10)
 	MOVO X0, 496(R10)
 
-rejectEarly263:
+rejectEarly265:
 	MOVB $0x00, ret+96(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.
@@ -14154,23 +14176,23 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVQ src_len+48(FP), CX
 	MOVQ path+104(FP), R8
 	CMPQ R9, CX
-	JB   rejectEarly361
+	JB   rejectEarly365
 	SHRQ $0x04, CX
 	CMPQ R8, $0x02
-	JNE  rejectEarly361
+	JNE  rejectEarly365
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ            8(SI), AX
 	TESTQ           AX, AX
-	JNZ             rejectEarly361
+	JNZ             rejectEarly365
 	MOVQ            (SI), AX
 	MOVQ            $0xfffffffff0fffffb, R9
 	TESTQ           R9, AX
-	JNZ             rejectEarly361
+	JNZ             rejectEarly365
 	MOVQ            AX, R11
 	SHRQ            $0x18, R11
 	CMPQ            R11, $0x02
-	JA              rejectEarly361
+	JA              rejectEarly365
 	MOVOU           16(SI), X13
 	MOVOU           288(DI), X14
 	PXOR            X14, X13
@@ -14216,8 +14238,8 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVOU           64(DI), X14
 	AESDECLAST      X14, X13
 	CMPQ            R11, $0x01
-	JEQ             k256_362
-	JA              k192_363
+	JEQ             k256_366
+	JA              k192_367
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVOU           64(DI), X5
@@ -14303,7 +14325,7 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject364
 	MOVO            X1, X5
 	MOVO            X5, X6
 	MOVO            X6, X0
@@ -14405,9 +14427,9 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	AESKEYGENASSIST $0x36, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone364
+	JMP             kdone368
 
-k256_362:
+k256_366:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14525,7 +14547,7 @@ k256_362:
 	PAND            sealedClr127<>+0(SB), X8
 	PXOR            X13, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject364
 	MOVO            X1, X3
 	MOVO            X3, X0
 	PSLLDQ          $0x04, X0
@@ -14656,9 +14678,9 @@ k256_362:
 	AESKEYGENASSIST $0x40, X14, X0
 	PSHUFD          $0xff, X0, X0
 	PXOR            X0, X15
-	JMP             kdone364
+	JMP             kdone368
 
-k192_363:
+k192_367:
 	MOVOU           16(SI), X3
 	POR             sealedBit127<>+0(SB), X3
 	MOVO            X3, X4
@@ -14779,7 +14801,7 @@ k192_363:
 	PAND            sealedHiQ<>+0(SB), X7
 	POR             X7, X8
 	PTEST           X8, X8
-	JNZ             reject360
+	JNZ             reject364
 	MOVO            X1, X3
 	MOVO            X3, X1
 	MOVO            X1, X0
@@ -14913,7 +14935,7 @@ k192_363:
 	PSHUFD          $0x55, X0, X0
 	PXOR            X0, X15
 
-kdone364:
+kdone368:
 	// R13:R12 = the big-endian counter as an integer; *tagMask = E(*ctr).
 	MOVQ   ctr+64(FP), AX
 	MOVQ   8(AX), R12
@@ -14922,25 +14944,25 @@ kdone364:
 	BSWAPQ R13
 	MOVOU  (AX), X0
 	CMPQ   R11, $0x01
-	JEQ    k256_365
-	JA     k192_366
+	JEQ    k256_369
+	JA     k192_370
 	PXOR   X5, X0
-	JMP    kdone367
+	JMP    kdone371
 
-k192_366:
+k192_370:
 	PXOR   X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
-	JMP    kdone367
+	JMP    kdone371
 
-k256_365:
+k256_369:
 	PXOR   X1, X0
 	AESENC X2, X0
 	AESENC X3, X0
 	AESENC X4, X0
 	AESENC X5, X0
 
-kdone367:
+kdone371:
 	AESENC     X6, X0
 	AESENC     X7, X0
 	AESENC     X8, X0
@@ -14984,11 +15006,11 @@ kdone367:
 	SHRQ      $0x05, CX
 	MOVQ      flags+96(FP), AX
 	TESTQ     $0x00000008, AX
-	JNZ       gcmDec368
+	JNZ       gcmDec372
 
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
-	JZ         gcmDone369
+	JZ         gcmDone373
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15009,8 +15031,8 @@ kdone367:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_370
-	JA         k192_371
+	JEQ        k256_374
+	JA         k192_375
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15019,9 +15041,9 @@ kdone367:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone372
+	JMP        kdone376
 
-k192_371:
+k192_375:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15046,9 +15068,9 @@ k192_371:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone372
+	JMP     kdone376
 
-k256_370:
+k256_374:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15090,7 +15112,7 @@ k256_370:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone372:
+kdone376:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -15190,26 +15212,26 @@ kdone372:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_373
+	JNZ         inc32_377
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced374
+	JMP         advanced378
 
-inc32_373:
+inc32_377:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced374:
+advanced378:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop375:
+gcmEncLoop379:
 	TESTQ      CX, CX
-	JZ         gcmEncLast376
+	JZ         gcmEncLast380
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15230,8 +15252,8 @@ gcmEncLoop375:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_377
-	JA         k192_378
+	JEQ        k256_381
+	JA         k192_382
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15240,9 +15262,9 @@ gcmEncLoop375:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone379
+	JMP        kdone383
 
-k192_378:
+k192_382:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15267,9 +15289,9 @@ k192_378:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone379
+	JMP     kdone383
 
-k256_377:
+k256_381:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15311,7 +15333,7 @@ k256_377:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone379:
+kdone383:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15509,23 +15531,23 @@ kdone379:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_380
+	JNZ           inc32_384
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced381
+	JMP           advanced385
 
-inc32_380:
+inc32_384:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced381:
+advanced385:
 	DECQ CX
-	JMP  gcmEncLoop375
+	JMP  gcmEncLoop379
 
-gcmEncLast376:
+gcmEncLast380:
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VPXORQ        Z15, Z8, Z8
@@ -15624,16 +15646,16 @@ gcmEncLast376:
 	VPSHUFD       $0x4e, X11, X11
 	VPXOR         X14, X11, X11
 	VPXOR         X12, X11, X15
-	JMP           gcmDone369
+	JMP           gcmDone373
 
 	// Decryption: each batch with the GHASH of its own ciphertext.
-gcmDec368:
+gcmDec372:
 	NOP
 	PCALIGN $0x20
 
-gcmDecLoop382:
+gcmDecLoop386:
 	TESTQ      CX, CX
-	JZ         gcmDone369
+	JZ         gcmDone373
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15654,8 +15676,8 @@ gcmDecLoop382:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_383
-	JA         k192_384
+	JEQ        k256_387
+	JA         k192_388
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15664,9 +15686,9 @@ gcmDecLoop382:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone385
+	JMP        kdone389
 
-k192_384:
+k192_388:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15691,9 +15713,9 @@ k192_384:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone385
+	JMP     kdone389
 
-k256_383:
+k256_387:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15735,7 +15757,7 @@ k256_383:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone385:
+kdone389:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15933,23 +15955,23 @@ kdone385:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_386
+	JNZ           inc32_390
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced387
+	JMP           advanced391
 
-inc32_386:
+inc32_390:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced387:
+advanced391:
 	DECQ CX
-	JMP  gcmDecLoop382
+	JMP  gcmDecLoop386
 
-gcmDone369:
+gcmDone373:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
@@ -15978,7 +16000,7 @@ gcmDone369:
 	CALL AX
 	RET
 
-reject360:
+reject364:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -15997,7 +16019,7 @@ reject360:
 	PXOR X14, X14
 	PXOR X15, X15
 
-rejectEarly361:
+rejectEarly365:
 	MOVB $0x00, ret+112(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

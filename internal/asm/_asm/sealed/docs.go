@@ -147,7 +147,7 @@ refused nothing is written and *tweak is untouched. Paths: 8 blocks per
 batch on the AES-NI path (then 4, then single blocks), 16 on ymm (then
 pairs, then one), 32 on zmm (then masked units of up to 4). The ymm and
 zmm paths also need VPCLMULQDQ (every CPU with VAES has it).
-` + fmt.Sprintf(docModes, "no-encrypt or no-decrypt (per direction)", "*tweak", "R8-R11, R14", ", the flags", "Y0-Y12 on the ymm path, Z0-Z31 and K1 on the zmm path",
+` + fmt.Sprintf(docModes, "no-encrypt or no-decrypt (per direction)", "*tweak", "R8-R11, R14", ", the flags", "Y0-Y15 on the ymm path, Z0-Z31 and K1 on the zmm path",
 	"\nThe tweak T, and on the AES-NI and ymm paths the tweaks of a batch,\nwait in that area too, zeroed before return.")
 
 var docXTSSectors = `

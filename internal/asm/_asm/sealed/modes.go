@@ -21,8 +21,7 @@ var (
 	masks   Mem // masks+2n: the K mask of n blocks (2n qwords) of a zmm register, n = 0..4
 	xtsMask Mem // the XTS doubling mask: 0x87 into the low qword, the carry into the high one
 	gfPoly  Mem // x^128 = x^7+x^2+x+1 (0x87) in the low qword of each lane (4 lanes)
-	xtsShL  Mem // per-qword shift counts k of lane k (k = 0..3): T*x^k in lane k
-	xtsShR  Mem // 64-k: the bits of each qword that T*x^k shifts out
+	xtsPow  Mem // x^k in the low qword of lane k (k = 0..7, two zmm vectors): the factors of T*x^k
 )
 
 // unitBlocks is the largest unit of the zmm tails (one register).
@@ -51,15 +50,10 @@ func modeConsts() {
 		DATA(16*l, U64(0x87))
 		DATA(16*l+8, U64(0))
 	}
-	xtsShL = GLOBL("smXtsShL", RODATA|NOPTR)
-	for l := 0; l < 4; l++ {
-		DATA(16*l, U64(l))
-		DATA(16*l+8, U64(l))
-	}
-	xtsShR = GLOBL("smXtsShR", RODATA|NOPTR)
-	for l := 0; l < 4; l++ {
-		DATA(16*l, U64(64-l))
-		DATA(16*l+8, U64(64-l))
+	xtsPow = GLOBL("smXtsPow", RODATA|NOPTR)
+	for l := 0; l < 8; l++ {
+		DATA(16*l, U64(1<<l))
+		DATA(16*l+8, U64(0))
 	}
 }
 

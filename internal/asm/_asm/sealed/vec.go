@@ -262,10 +262,13 @@ func aes(e encoding, op aesOp, k Op, dst VecPhysical) {
 }
 
 // batch is a set of data registers and where their rounds take the keys.
+// With add (keysZ only), the first round (opXor) XORs add[i] into regs[i]
+// along with the round key, in one VPTERNLOGD.
 type batch struct {
 	enc  encoding
 	keys keySrc
 	regs []VecPhysical
+	add  []VecPhysical
 }
 
 // batch returns the batch of the path with the given data registers.
@@ -282,7 +285,11 @@ func (b batch) round(op aesOp, s int) {
 		aes(b.enc, op, xr[s+1], r0)
 	case keysZ:
 		k := vr(16+s, size(r0))
-		for _, r := range b.regs {
+		for i, r := range b.regs {
+			if op == opXor && b.add != nil {
+				VPTERNLOGD(U8(0x96), b.add[i], k, r)
+				continue
+			}
 			aes(b.enc, op, k, r)
 		}
 	case keysSpill:

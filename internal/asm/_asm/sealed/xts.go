@@ -16,9 +16,18 @@ import (
 // area at tweakSlot while the data handle is unwrapped; block i uses T*x^i
 // (IEEE 1619: little-endian, x^128 = x^7+x^2+x+1). The xmm path keeps the
 // 8 tweaks of a batch at tweakBatch, the ymm path the 8 tweak pairs there
-// (both wiped before return), the zmm path the 8 tweak quadruples in
-// Z8-Z15, computed from the base (T_i .. T_(i+3)) in Z31: Z9 = Z31 * x^4,
-// the others from Z8 and Z9 by whole bytes (mulBytes).
+// (both wiped before return): a ymm batch starts with Y9 = (T_i, T_i+1)
+// and Y13-Y15 = Y9 * x^2, x^4, x^6, its registers 4-7 come from those by
+// a whole byte (mulBytes), the next batch's four by two bytes. The zmm
+// path keeps the 8 tweak quadruples in Z8-Z15: a batch starts with Z31 =
+// (T_i .. T_(i+3)) and Z9 = Z31 * x^4, Z8 = Z31, the others come from Z8
+// and Z9 by whole bytes, and so do the next batch's Z31 and Z9. The tweaks
+// of the batches (and of a sector's start, mulLanes) are computed on port
+// 5 (byte shifts, VPCLMULQDQ) and with XORs, off the ports of the AES
+// rounds (port 0 on zmm, 0 and 1 on ymm): a tweak chain waiting there would
+// wait for the rounds issued before it, and at every sector's start in
+// SealedXTSSectors the rounds would wait for the chain. (The tails, pairs
+// and single blocks, double with qword shifts: dbl, mulX.)
 
 const (
 	tweakSlot  = 240 // the tweak T
@@ -101,17 +110,35 @@ func mulX(k int, s, d, t1, t2 VecPhysical) {
 	VPXOR(t2, d, d)
 }
 
+// mulLanes: d = t * c in each 128-bit lane, c the lanes' factors x^k
+// (0 <= k <= 63) in their low qwords (xtsPow): both halves of t
+// multiplied by x^k with VPCLMULQDQ, the bits past x^127 folded back
+// times 0x87. All on port 5 but the final XOR(s). t1, t2 scratch; d
+// differs from t.
+func mulLanes(c Mem, t, d, t1, t2 VecPhysical) {
+	VPCLMULQDQ(U8(0x00), c, t, d)
+	VPCLMULQDQ(U8(0x01), c, t, t1)
+	VPCLMULQDQ(U8(0x01), gfPoly, t1, t2)
+	VPSLLDQ(U8(8), t1, t1)
+	if evex(d, t1, t2) {
+		VPTERNLOGD(U8(0x96), t2, t1, d)
+		return
+	}
+	VPXOR(t1, d, d)
+	VPXOR(t2, d, d)
+}
+
 // mulBytes: d = s * x^(8k) in each 128-bit lane (1 <= k <= 7) with byte
 // shifts only: the top k bytes of each lane times 0x87 (VPCLMULQDQ; the
 // product fits in the low qword) XORed into the lane shifted up by k
-// bytes. On Intel's zmm the byte shifts and VPCLMULQDQ run on port 5,
-// leaving port 0 to the AES rounds (qword shifts would take it). s == d
-// is allowed; t1, t2 scratch.
+// bytes. On Intel the byte shifts and VPCLMULQDQ run on port 5, leaving
+// the AES rounds' ports (0 on zmm, 0 and 1 on ymm) to them (qword shifts
+// would take those). s == d is allowed; t1, t2 scratch.
 func mulBytes(k int, s, d, t1, t2 VecPhysical) {
 	VPSRLDQ(U8(16-k), s, t1)
 	VPCLMULQDQ(U8(0x00), gfPoly, t1, t2)
 	VPSLLDQ(U8(k), s, d)
-	VPXORD(t2, d, d)
+	xorInto(vex, t2, d)
 }
 
 // xtsPath writes p's XTS loop. With sectors, it runs once per sector
@@ -131,40 +158,45 @@ func xtsPath(p *path, sectors bool) {
 	if sectors {
 		Comment("Each sector: T = its encrypted tweak (R12), CX = its blocks.")
 		here(sector)
-		if p != vaes512 {
+		if p == aesni {
 			load(e, Mem{Base: R12}, X9)
 			store(e, X9, Mem{Base: R10, Disp: tweakSlot})
 		}
 		Load(Param("sectorSize"), RCX)
 		SHRQ(U8(4), RCX)
 	}
-	// Where the tweak T is: the zmm path of the sectors broadcasts it
-	// straight from the caller's tweaks (no store and reload on the
+	// Where the tweak T is: the ymm and zmm paths of the sectors broadcast
+	// it straight from the caller's tweaks (no store and reload on the
 	// sector's critical path).
 	tw := Mem{Base: R10, Disp: tweakSlot}
 	if sectors {
 		tw = Mem{Base: R12}
 	}
-	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1); zmm Z31 =
-	// (T_i .. T_i+3).
+	// The tweak registers: xmm X9 = T_i; ymm Y9 = (T_i, T_i+1) (and in
+	// the main loop Y13-Y15 = Y9 * x^2, x^4, x^6); zmm Z31 = (T_i ..
+	// T_i+3) and Z9 = (T_i+4 .. T_i+7).
 	switch p {
 	case aesni:
 		MOVO(Mem{Base: R10, Disp: tweakSlot}, X9)
 	case vaes256:
-		VMOVDQU(Mem{Base: R10, Disp: tweakSlot}, X9)
-		VMOVDQA(X9, X10)
-		dbl(e, X10, X11)
-		VINSERTI128(U8(1), X10, Y9, Y9)
+		// T in both lanes of Y10, then lane k times x^k.
+		VBROADCASTI128(tw, Y10)
+		mulLanes(xtsPow, Y10, Y9, Y11, Y12)
+		skip := label("noBatch")
+		Comment("A batch ahead: Y13-Y15 = the tweak pairs of its registers 1-3.")
+		CMPQ(RCX, imm(p.main()))
+		JB(skip)
+		for i, y := range []VecPhysical{Y13, Y14, Y15} {
+			mulLanes(xtsPow.Offset(32*(i+1)), Y10, y, Y11, Y12)
+		}
+		here(skip)
 	case vaes512:
-		// Z31 = T in every lane, then lane k times x^k in one step (per-qword
-		// shift counts): a short dependency chain, which matters once per
-		// sector in SealedXTSSectors.
-		VBROADCASTI32X4(tw, Z31)
-		VPSRLVQ(xtsShR, Z31, Z10)
-		VPCLMULQDQ(U8(0x01), gfPoly, Z10, Z11)
-		VPSLLDQ(U8(8), Z10, Z10)
-		VPSLLVQ(xtsShL, Z31, Z31)
-		VPTERNLOGD(U8(0x96), Z11, Z10, Z31)
+		// T in every lane of Z10, then Z31 and Z9 from it, lane k times
+		// x^k and x^(k+4): two independent chains of two multiplications,
+		// off port 0 (see above).
+		VBROADCASTI32X4(tw, Z10)
+		mulLanes(xtsPow, Z10, Z31, Z11, Z12)
+		mulLanes(xtsPow.Offset(64), Z10, Z9, Z13, Z14)
 	}
 	crypt := func(b batch) {
 		byDirection(func() { b.crypt(false) }, func() { b.crypt(true) })
@@ -188,38 +220,49 @@ func xtsPath(p *path, sectors bool) {
 			}
 		case vaes256:
 			// Register i's tweaks are Y9 * x^2i. A pair (one register)
-			// keeps them in Y9, a batch in the stack area.
+			// keeps them in Y9, a batch in the stack area: registers 0-3
+			// from Y9 and Y13-Y15, the others from them by a whole byte,
+			// then the four of the next batch (x^16, two bytes).
 			VPXOR(Mem{Base: RBX}, Y9, rs[0])
 			if len(rs) > 1 {
+				if len(rs) != batchRegs {
+					panic("xts: a ymm batch is a pair or 8 registers")
+				}
+				base := []VecPhysical{Y9, Y13, Y14, Y15}
 				VMOVDQU(Y9, saved(0).(Mem))
 				for i, r := range rs[1:] {
-					mulX(2*(i+1), Y9, Y10, Y11, Y12)
-					VPXOR(Mem{Base: RBX, Disp: 32 * (i + 1)}, Y10, r)
-					VMOVDQU(Y10, saved(i+1).(Mem))
+					t := base[(i+1)%4]
+					if i+1 >= 4 {
+						mulBytes(1, t, Y10, Y11, Y12)
+						t = Y10
+					}
+					VPXOR(Mem{Base: RBX, Disp: 32 * (i + 1)}, t, r)
+					VMOVDQU(t, saved(i+1).(Mem))
 				}
-				mulX(2*len(rs), Y9, Y9, Y11, Y12)
+				for _, b := range base {
+					mulBytes(2, b, b, Y11, Y12)
+				}
 			}
 		case vaes512:
-			// Register i's tweaks are Z31 * x^4i: registers 0 and 1 from
-			// Z31, the others from them by whole bytes (x^8 per two
-			// registers), all in parallel.
-			VMOVDQA64(Z31, Z8)
-			if len(rs) > 1 {
-				mulX(4, Z31, Z9, Z0, Z1)
+			// Register i's tweaks are Z31 * x^4i: register 0's Z31,
+			// register 1's Z9 (already), the others from them by whole
+			// bytes (x^8 per two registers), all in parallel; the next
+			// batch's Z31 and Z9 follow after the stores.
+			if len(rs)%2 != 0 || len(rs) > 14 {
+				panic("xts: a zmm batch is an even number of registers, at most 14")
 			}
+			VMOVDQA64(Z31, Z8)
 			for i := 2; i < len(rs); i++ {
 				mulBytes(i/2, zr[8+i%2], zr[8+i], Z0, Z1)
 			}
-			if len(rs)%2 == 0 {
-				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
-			} else {
-				mulX(4*len(rs), Z31, Z31, Z0, Z1)
-			}
-			for i, r := range rs {
-				VPXORQ(Mem{Base: RBX, Disp: 64 * i}, zr[8+i], r)
-			}
+			loadRegs(e, RBX, rs)
 		}
-		crypt(p.batch(rs...))
+		b := p.batch(rs...)
+		if p == vaes512 {
+			// The tweaks go in with the first round key.
+			b.add = zr[8 : 8+len(rs)]
+		}
+		crypt(b)
 		if p == vaes256 && len(rs) == 1 {
 			// A pair: the tweaks are still in Y9.
 			VPXOR(Y9, Y0, Y0)
@@ -234,6 +277,20 @@ func xtsPath(p *path, sectors bool) {
 				}
 			}
 			storeRegs(e, RDX, rs)
+			if p == vaes512 {
+				// The next batch's Z31 and Z9; a sector's last batch has
+				// none.
+				skip := label("lastBatch")
+				if sectors {
+					CMPQ(RCX, imm(n))
+					JEQ(skip)
+				}
+				mulBytes(len(rs)/2, Z8, Z31, Z0, Z1)
+				mulBytes(len(rs)/2, Z9, Z9, Z0, Z1)
+				if sectors {
+					here(skip)
+				}
+			}
 		}
 		advance(16 * n)
 		SUBQ(imm(n), RCX)
