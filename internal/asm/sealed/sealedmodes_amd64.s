@@ -14141,7 +14141,7 @@ rejectEarly263:
 	RET
 
 // func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags int, path int) bool
-// Requires: AES, AVX, AVX2, AVX512BW, AVX512F, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES, VPCLMULQDQ
+// Requires: AES, AVX, AVX2, AVX512BW, AVX512F, CMOV, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES, VPCLMULQDQ
 TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	// Before any key byte is loaded: arm the signal-frame check.
 	MOVQ ·sigArm+0(SB), AX
@@ -14981,14 +14981,18 @@ kdone367:
 	VMOVDQU64 smBswap<>+0(SB), Z10
 	VMOVDQU   (DI), X15
 	VPSHUFB   X10, X15, X15
-	SHRQ      $0x05, CX
-	MOVQ      flags+96(FP), AX
-	TESTQ     $0x00000008, AX
-	JNZ       gcmDec368
+
+	// R10 = the bytes after the whole batches (the tail), CX = the batches.
+	MOVQ  src_len+48(FP), R10
+	ANDQ  $0x000001ff, R10
+	SHRQ  $0x05, CX
+	MOVQ  flags+96(FP), AX
+	TESTQ $0x00000008, AX
+	JNZ   gcmDec368
 
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
-	JZ         gcmDone369
+	JZ         gcmTailPlain370
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15009,8 +15013,8 @@ kdone367:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_370
-	JA         k192_371
+	JEQ        k256_372
+	JA         k192_373
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15019,9 +15023,9 @@ kdone367:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone372
+	JMP        kdone374
 
-k192_371:
+k192_373:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15046,9 +15050,9 @@ k192_371:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone372
+	JMP     kdone374
 
-k256_370:
+k256_372:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15090,7 +15094,7 @@ k256_370:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone372:
+kdone374:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -15190,26 +15194,26 @@ kdone372:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_373
+	JNZ         inc32_375
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced374
+	JMP         advanced376
 
-inc32_373:
+inc32_375:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced374:
+advanced376:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop375:
+gcmEncLoop377:
 	TESTQ      CX, CX
-	JZ         gcmEncLast376
+	JZ         gcmEncLast378
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15230,8 +15234,8 @@ gcmEncLoop375:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_377
-	JA         k192_378
+	JEQ        k256_380
+	JA         k192_381
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15240,9 +15244,9 @@ gcmEncLoop375:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone379
+	JMP        kdone382
 
-k192_378:
+k192_381:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15267,9 +15271,9 @@ k192_378:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone379
+	JMP     kdone382
 
-k256_377:
+k256_380:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15311,7 +15315,7 @@ k256_377:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone379:
+kdone382:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15509,23 +15513,25 @@ kdone379:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_380
+	JNZ           inc32_383
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced381
+	JMP           advanced384
 
-inc32_380:
+inc32_383:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced381:
+advanced384:
 	DECQ CX
-	JMP  gcmEncLoop375
+	JMP  gcmEncLoop377
 
-gcmEncLast376:
+gcmEncLast378:
+	TESTQ         R10, R10
+	JNZ           gcmEncTail379
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VPXORQ        Z15, Z8, Z8
@@ -15626,14 +15632,8 @@ gcmEncLast376:
 	VPXOR         X12, X11, X15
 	JMP           gcmDone369
 
-	// Decryption: each batch with the GHASH of its own ciphertext.
-gcmDec368:
-	NOP
-	PCALIGN $0x20
-
-gcmDecLoop382:
-	TESTQ      CX, CX
-	JZ         gcmDone369
+	// The tail's keystream with the GHASH of the last batch.
+gcmEncTail379:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15654,8 +15654,8 @@ gcmDecLoop382:
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
 	CMPQ       R11, $0x01
-	JEQ        k256_383
-	JA         k192_384
+	JEQ        k256_385
+	JA         k192_386
 	VPXORD     Z20, Z0, Z0
 	VPXORD     Z20, Z1, Z1
 	VPXORD     Z20, Z2, Z2
@@ -15664,9 +15664,9 @@ gcmDecLoop382:
 	VPXORD     Z20, Z5, Z5
 	VPXORD     Z20, Z6, Z6
 	VPXORD     Z20, Z7, Z7
-	JMP        kdone385
+	JMP        kdone387
 
-k192_384:
+k192_386:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15691,9 +15691,9 @@ k192_384:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone385
+	JMP     kdone387
 
-k256_383:
+k256_385:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15735,7 +15735,297 @@ k256_383:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone385:
+kdone387:
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	VMOVDQU64     -512(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VPXORQ        Z15, Z8, Z8
+	VMOVDQU64     (SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z11
+	VPCLMULQDQ    $0x11, Z31, Z8, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z13
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPXORQ        Z9, Z13, Z13
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	VMOVDQU64     -448(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     64(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	VMOVDQU64     -384(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     128(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	VMOVDQU64     -320(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     192(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	VMOVDQU64     -256(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     256(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	VMOVDQU64     -192(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     320(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	VMOVDQU64     -128(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     384(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z28, Z4, Z4
+	VAESENC       Z28, Z5, Z5
+	VAESENC       Z28, Z6, Z6
+	VAESENC       Z28, Z7, Z7
+	VMOVDQU64     -64(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     448(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENC       Z29, Z4, Z4
+	VAESENC       Z29, Z5, Z5
+	VAESENC       Z29, Z6, Z6
+	VAESENC       Z29, Z7, Z7
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	VAESENCLAST   Z30, Z4, Z4
+	VAESENCLAST   Z30, Z5, Z5
+	VAESENCLAST   Z30, Z6, Z6
+	VAESENCLAST   Z30, Z7, Z7
+	JMP           gcmEncUnits371
+
+	// Decryption: each batch with the GHASH of its own ciphertext.
+gcmDec368:
+	NOP
+	PCALIGN $0x20
+
+gcmDecLoop388:
+	TESTQ      CX, CX
+	JZ         gcmTailPlain370
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_389
+	JA         k192_390
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone391
+
+k192_390:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone391
+
+k256_389:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone391:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15933,27 +16223,649 @@ kdone385:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_386
+	JNZ           inc32_392
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced387
+	JMP           advanced393
 
-inc32_386:
+inc32_392:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced387:
+advanced393:
 	DECQ CX
-	JMP  gcmDecLoop382
+	JMP  gcmDecLoop388
+
+	// The tail's keystream alone (no batch before it, or decryption).
+gcmTailPlain370:
+	TESTQ      R10, R10
+	JZ         gcmDone369
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_394
+	JA         k192_395
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone396
+
+k192_395:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone396
+
+k256_394:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone396:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z21, Z1, Z1
+	VAESENC     Z21, Z2, Z2
+	VAESENC     Z21, Z3, Z3
+	VAESENC     Z21, Z4, Z4
+	VAESENC     Z21, Z5, Z5
+	VAESENC     Z21, Z6, Z6
+	VAESENC     Z21, Z7, Z7
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z22, Z1, Z1
+	VAESENC     Z22, Z2, Z2
+	VAESENC     Z22, Z3, Z3
+	VAESENC     Z22, Z4, Z4
+	VAESENC     Z22, Z5, Z5
+	VAESENC     Z22, Z6, Z6
+	VAESENC     Z22, Z7, Z7
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z23, Z1, Z1
+	VAESENC     Z23, Z2, Z2
+	VAESENC     Z23, Z3, Z3
+	VAESENC     Z23, Z4, Z4
+	VAESENC     Z23, Z5, Z5
+	VAESENC     Z23, Z6, Z6
+	VAESENC     Z23, Z7, Z7
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z24, Z1, Z1
+	VAESENC     Z24, Z2, Z2
+	VAESENC     Z24, Z3, Z3
+	VAESENC     Z24, Z4, Z4
+	VAESENC     Z24, Z5, Z5
+	VAESENC     Z24, Z6, Z6
+	VAESENC     Z24, Z7, Z7
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z25, Z1, Z1
+	VAESENC     Z25, Z2, Z2
+	VAESENC     Z25, Z3, Z3
+	VAESENC     Z25, Z4, Z4
+	VAESENC     Z25, Z5, Z5
+	VAESENC     Z25, Z6, Z6
+	VAESENC     Z25, Z7, Z7
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z26, Z1, Z1
+	VAESENC     Z26, Z2, Z2
+	VAESENC     Z26, Z3, Z3
+	VAESENC     Z26, Z4, Z4
+	VAESENC     Z26, Z5, Z5
+	VAESENC     Z26, Z6, Z6
+	VAESENC     Z26, Z7, Z7
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z27, Z1, Z1
+	VAESENC     Z27, Z2, Z2
+	VAESENC     Z27, Z3, Z3
+	VAESENC     Z27, Z4, Z4
+	VAESENC     Z27, Z5, Z5
+	VAESENC     Z27, Z6, Z6
+	VAESENC     Z27, Z7, Z7
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z28, Z1, Z1
+	VAESENC     Z28, Z2, Z2
+	VAESENC     Z28, Z3, Z3
+	VAESENC     Z28, Z4, Z4
+	VAESENC     Z28, Z5, Z5
+	VAESENC     Z28, Z6, Z6
+	VAESENC     Z28, Z7, Z7
+	VAESENC     Z29, Z0, Z0
+	VAESENC     Z29, Z1, Z1
+	VAESENC     Z29, Z2, Z2
+	VAESENC     Z29, Z3, Z3
+	VAESENC     Z29, Z4, Z4
+	VAESENC     Z29, Z5, Z5
+	VAESENC     Z29, Z6, Z6
+	VAESENC     Z29, Z7, Z7
+	VAESENCLAST Z30, Z0, Z0
+	VAESENCLAST Z30, Z1, Z1
+	VAESENCLAST Z30, Z2, Z2
+	VAESENCLAST Z30, Z3, Z3
+	VAESENCLAST Z30, Z4, Z4
+	VAESENCLAST Z30, Z5, Z5
+	VAESENCLAST Z30, Z6, Z6
+	VAESENCLAST Z30, Z7, Z7
+	MOVQ        flags+96(FP), AX
+	TESTQ       $0x00000008, AX
+	JNZ         gcmDecUnits397
+
+gcmEncUnits371:
+	// Encryption tail: the ciphertext is hashed as stored.
+	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
+	LEAQ 15(R10), R9
+	ANDQ $-16, R9
+	NEGQ R9
+	LEAQ 512(SI)(R9*1), R9
+	MOVQ $-1, R8
+
+	// Register 0: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (BX), K1, Z8
+	VPXORQ     Z0, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, (DX)
+	VPSHUFB    Z10, Z8, Z8
+	VPXORQ     Z15, Z8, Z8
+	VMOVDQU64  (R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z11
+	VPCLMULQDQ $0x11, Z31, Z8, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z13
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPXORQ     Z9, Z13, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 1: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 64(BX), K1, Z8
+	VPXORQ     Z1, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 64(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  64(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 2: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 128(BX), K1, Z8
+	VPXORQ     Z2, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 128(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  128(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 3: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 192(BX), K1, Z8
+	VPXORQ     Z3, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 192(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  192(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 4: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 256(BX), K1, Z8
+	VPXORQ     Z4, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 256(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  256(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 5: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 320(BX), K1, Z8
+	VPXORQ     Z5, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 320(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  320(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 6: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 384(BX), K1, Z8
+	VPXORQ     Z6, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 384(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  384(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold398
+
+	// Register 7: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 448(BX), K1, Z8
+	VPXORQ     Z7, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 448(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  448(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+
+gcmTailFold398:
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	JMP           gcmDone369
+
+gcmDecUnits397:
+	// Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).
+	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
+	LEAQ 15(R10), R9
+	ANDQ $-16, R9
+	NEGQ R9
+	LEAQ 512(SI)(R9*1), R9
+	MOVQ $-1, R8
+
+	// Register 0: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (BX), K1, Z8
+	VPXORQ     Z8, Z0, Z0
+	VMOVDQU8   Z0, K1, (DX)
+	VPSHUFB    Z10, Z8, Z8
+	VPXORQ     Z15, Z8, Z8
+	VMOVDQU64  (R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z11
+	VPCLMULQDQ $0x11, Z31, Z8, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z13
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPXORQ     Z9, Z13, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 1: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 64(BX), K1, Z8
+	VPXORQ     Z8, Z1, Z1
+	VMOVDQU8   Z1, K1, 64(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  64(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 2: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 128(BX), K1, Z8
+	VPXORQ     Z8, Z2, Z2
+	VMOVDQU8   Z2, K1, 128(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  128(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 3: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 192(BX), K1, Z8
+	VPXORQ     Z8, Z3, Z3
+	VMOVDQU8   Z3, K1, 192(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  192(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 4: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 256(BX), K1, Z8
+	VPXORQ     Z8, Z4, Z4
+	VMOVDQU8   Z4, K1, 256(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  256(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 5: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 320(BX), K1, Z8
+	VPXORQ     Z8, Z5, Z5
+	VMOVDQU8   Z5, K1, 320(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  320(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 6: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 384(BX), K1, Z8
+	VPXORQ     Z8, Z6, Z6
+	VMOVDQU8   Z6, K1, 384(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  384(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold399
+
+	// Register 7: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 448(BX), K1, Z8
+	VPXORQ     Z8, Z7, Z7
+	VMOVDQU8   Z7, K1, 448(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  448(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+
+gcmTailFold399:
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
 
 gcmDone369:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
 	// Zero every vector register used, then the stack area.
+	KXORW  K1, K1, K1
 	VZEROALL
 	VPXORD Z16, Z16, Z16
 	VPXORD Z17, Z17, Z17
