@@ -151,8 +151,9 @@ func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
 }
 
 // fused encrypts (or decrypts) in into out where the backend has a fused
-// kernel for the message (gcmFuses): the keystream and GHASH of all of in
-// run in one pass, one kernel call (one unwrap) per chunk. It returns the
+// kernel for the message (gcmFuses): the keystream and GHASH of all of in,
+// and the length block, run in one pass, one kernel call (one unwrap) per
+// chunk. It returns the
 // tag over the associated data and the ciphertext (out, or in when
 // decrypting: hashed before out overwrites it, so the two may be the same
 // memory) and E(J0) in mask; false if the handle was rejected.
@@ -163,11 +164,10 @@ func (g *gcm) fused(out, in, ad []byte, j0, mask *[16]byte, decrypt bool) (tag [
 		f |= modeDecrypt
 	}
 	g.hashPadded(&tag, ad)
-	ok = b.gcmFused(&g.c.h, out[:len(in)], in, j0, mask, g.gh, &tag, f)
 	var l [16]byte
 	binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
 	binary.BigEndian.PutUint64(l[8:], uint64(len(in))*8)
-	g.gh.update(&tag, l[:])
+	ok = b.gcmFused(&g.c.h, out[:len(in)], in, j0, mask, g.gh, &tag, &l, f)
 	return tag, ok
 }
 

@@ -210,9 +210,9 @@ func (b *backend) gcmFuses(g *ghash, n int) bool {
 // length, a partial last block included): it stores E(*j0) in *mask,
 // writes dst from the keystream from inc32(*j0) on and absorbs the
 // ciphertext (dst, or src with f&modeDecrypt), zero-padded to whole
-// blocks, into *acc; false if the handle was refused. Up to chunk bytes
-// take one kernel call (one unwrap).
-func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc *[16]byte, f int) bool {
+// blocks, then the length block *lens into *acc; false if the handle was
+// refused. Up to chunk bytes take one kernel call (one unwrap).
+func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc, lens *[16]byte, f int) bool {
 	// Calls of at most chunk bytes (whole batches but the last); each
 	// stores E(its counter) as the tag mask: the first one's is E(j0), the
 	// others' are scratch.
@@ -221,11 +221,14 @@ func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte
 	defer clear(scratch[:])
 	for off := 0; off < len(src); {
 		m := min(len(src)-off, chunk)
-		mk := mask
+		mk, ls := mask, lens
 		if off > 0 {
 			mk = &scratch
 		}
-		if !sealed.SealedGCM(b.region, h, dst[off:off+m], src[off:off+m], &ctr, mk, &g.t, acc, f, b.path) {
+		if off+m < len(src) {
+			ls = nil // the length block ends the last call
+		}
+		if !sealed.SealedGCM(b.region, h, dst[off:off+m], src[off:off+m], &ctr, mk, &g.t, acc, ls, f, b.path) {
 			return false
 		}
 		inc32(&ctr, uint32(m/16))

@@ -63,7 +63,7 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 // gcmFuses: no fused GCM kernel here (see the amd64 version).
 func (b *backend) gcmFuses(*ghash, int) bool { return false }
 
-func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc *[16]byte, f int) bool {
+func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc, lens *[16]byte, f int) bool {
 	panic("aeskl: no fused GCM kernel")
 }
 

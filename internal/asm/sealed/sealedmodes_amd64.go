@@ -185,7 +185,10 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 // register's ciphertext before storing it), with one reduction for the
 // whole tail. GHASH and the table's powers of H are not secret; the key
 // schedule and the keystream are. A chain of calls gives every call but the
-// last whole batches.
+// last whole batches. With lens not nil, *lens (GCM's length block) is
+// absorbed after the ciphertext, as one more block: the state is then
+// GHASH's result (the tag before the mask); pass it to the last call of a
+// chain only. *lens is not modified.
 //
 // The kernel unwraps its handle once per call in registers with the wrapping
 // key region, verifies the tag, checks the metadata itself (reserved bits,
@@ -211,4 +214,4 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 // every return, after the registers are zero (they use AX, CX, DX, DI).
 //
 //go:noescape
-func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags int, path int) bool
+func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, lens *[16]byte, flags int, path int) bool

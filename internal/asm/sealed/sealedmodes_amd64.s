@@ -14140,9 +14140,9 @@ rejectEarly263:
 	CALL AX
 	RET
 
-// func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags int, path int) bool
+// func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, lens *[16]byte, flags int, path int) bool
 // Requires: AES, AVX, AVX2, AVX512BW, AVX512F, CMOV, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES, VPCLMULQDQ
-TEXT ·sealedGCM(SB), NOSPLIT, $0-113
+TEXT ·sealedGCM(SB), NOSPLIT, $0-121
 	// Before any key byte is loaded: arm the signal-frame check.
 	MOVQ ·sigArm+0(SB), AX
 	CALL AX
@@ -14152,7 +14152,7 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-113
 	MOVQ dst_len+24(FP), R9
 	MOVQ src_base+40(FP), BX
 	MOVQ src_len+48(FP), CX
-	MOVQ path+104(FP), R8
+	MOVQ path+112(FP), R8
 	CMPQ R9, CX
 	JB   rejectEarly361
 	SHRQ $0x04, CX
@@ -14986,7 +14986,7 @@ kdone367:
 	MOVQ  src_len+48(FP), R10
 	ANDQ  $0x000001ff, R10
 	SHRQ  $0x05, CX
-	MOVQ  flags+96(FP), AX
+	MOVQ  flags+104(FP), AX
 	TESTQ $0x00000008, AX
 	JNZ   gcmDec368
 
@@ -16425,7 +16425,7 @@ kdone396:
 	VAESENCLAST Z30, Z5, Z5
 	VAESENCLAST Z30, Z6, Z6
 	VAESENCLAST Z30, Z7, Z7
-	MOVQ        flags+96(FP), AX
+	MOVQ        flags+104(FP), AX
 	TESTQ       $0x00000008, AX
 	JNZ         gcmDecUnits397
 
@@ -16861,6 +16861,31 @@ gcmTailFold399:
 	VPXOR         X12, X11, X15
 
 gcmDone369:
+	MOVQ       lens+96(FP), AX
+	TESTQ      AX, AX
+	JZ         gcmNoLens400
+	VMOVDQU    (AX), X8
+	VPSHUFB    X10, X8, X8
+	VPXOR      X15, X8, X8
+	VMOVDQU    496(SI), X0
+	VPCLMULQDQ $0x00, X0, X8, X11
+	VPCLMULQDQ $0x11, X0, X8, X12
+	VPCLMULQDQ $0x01, X0, X8, X13
+	VPCLMULQDQ $0x10, X0, X8, X9
+	VPXOR      X9, X13, X13
+	VPSLLDQ    $0x08, X13, X9
+	VPSRLDQ    $0x08, X13, X13
+	VPXOR      X9, X11, X11
+	VPXOR      X13, X12, X12
+	VPCLMULQDQ $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD    $0x4e, X11, X11
+	VPXOR      X14, X11, X11
+	VPCLMULQDQ $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD    $0x4e, X11, X11
+	VPXOR      X14, X11, X11
+	VPXOR      X12, X11, X15
+
+gcmNoLens400:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
@@ -16883,7 +16908,7 @@ gcmDone369:
 	VPXORD Z29, Z29, Z29
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
-	MOVB   $0x01, ret+112(FP)
+	MOVB   $0x01, ret+120(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.
 	MOVQ ·sigCheck+0(SB), AX
@@ -16910,7 +16935,7 @@ reject360:
 	PXOR X15, X15
 
 rejectEarly361:
-	MOVB $0x00, ret+112(FP)
+	MOVB $0x00, ret+120(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.
 	MOVQ ·sigCheck+0(SB), AX

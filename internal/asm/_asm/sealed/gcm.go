@@ -39,7 +39,7 @@ const (
 var gcmRegs = ghashgen.Regs{Lo: 11, Hi: 12, Mid: 13, T0: 9, T1: 14, T2: 9, T3: -1, T4: -1, St: gSt, Msk: gMsk}
 
 func gcm() {
-	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags, path int) bool", regionArg))
+	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc, lens *[16]byte, flags, path int) bool", regionArg))
 	Pragma("noescape")
 	Doc(gen.DocLines(docGCM)...)
 	poly := data16("smGhashPoly", 1, 0xc200000000000000)
@@ -129,6 +129,7 @@ func gcm() {
 	gcmTailUnits(m, true, done)
 
 	here(done)
+	gcmLengthBlock(poly)
 	m.Shuf(gSt, 16)
 	VMOVDQU(xr[gSt], Mem{Base: RDI})
 	epilogue("", usage{vec: 64, mask: true}, "", nil, resTrue)
@@ -239,4 +240,24 @@ func gcmTailUnits(m ghashgen.Mul, decrypt bool, done LabelRef) {
 	here(fold)
 	m.Fold()
 	JMP(done)
+}
+
+// gcmLengthBlock absorbs *lens, if lens is not nil, into the state: one
+// block multiplied by H^1 and reduced (GCM's length block, which ends the
+// GHASH of a message: its own GHASH call would cost more than the block).
+// The power goes in X0 (VEX loads reach X0-X15 only; the keystream is
+// done with).
+func gcmLengthBlock(poly Mem) {
+	skip := label("gcmNoLens")
+	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 16, Poly: poly}
+	Load(Param("lens"), RAX)
+	TESTQ(RAX, RAX)
+	JZ(skip)
+	m.Load(Mem{Base: RAX}, gD, 16)
+	m.Shuf(gD, 16)
+	m.Xor(gD, gSt, 16)
+	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 16*(kernel.GHASHPowers-1)}, 0, 16)
+	m.MulAcc(16, true, gD, ghashgen.R(0, 16))
+	m.Fold()
+	here(skip)
 }
