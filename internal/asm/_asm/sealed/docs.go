@@ -186,13 +186,15 @@ after the last whole batch (the tail) take one more batch of keystream,
 stored and hashed one register of 64 bytes at a time under a byte mask
 (nothing outside src and dst is read or written; decryption hashes each
 register's ciphertext before storing it), with one reduction for the
-whole tail. GHASH and the table's powers of H are not secret; the key
+whole tail. The batches prefetch the source %[3]d bytes ahead (PREFETCHT0,
+which never faults: past the end of src too). GHASH and the table's
+powers of H are not secret; the key
 schedule and the keystream are. A chain of calls gives every call but the
 last whole batches. With lens not nil, *lens (GCM's length block) is
 absorbed after the ciphertext, as one more block: the state is then
 GHASH's result (the tag before the mask); pass it to the last call of a
 chain only. *lens is not modified.
-`, 16*gcmBatch, gcmBatch) + anyLength(fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z31 and K1 on the zmm path", ""))
+`, 16*gcmBatch, gcmBatch, gcmPrefetch) + anyLength(fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z31 and K1 on the zmm path", ""))
 
 // anyLength turns docModes' whole-blocks rule into sealedGCM's: any
 // length.

@@ -26,6 +26,16 @@ import (
 // of the GHASH table cover it with one reduction).
 const gcmBatch = 32
 
+// gcmPrefetch is how far ahead of the batch the source is prefetched
+// (PREFETCHT0 of each of its 64-byte lines, one after each of 8 rounds):
+// a source coming from memory (a large buffer sealed in one pass) then
+// arrives before the batch that reads it, across the 4 KiB page
+// boundaries where the hardware prefetcher stops. A prefetch never faults
+// and reads nothing into registers, so one past the end of src (into
+// whatever follows it) is harmless. Measured on the 64 MiB stream
+// encryption: about 10% faster; 2 and 4 KiB ahead did the same.
+const gcmPrefetch = 2048
+
 // The registers of the interleaved GHASH (numbers, zmm): Z0-Z7 hold the
 // counter blocks and Z16-Z30 the round keys; Z9 is also ctrBlocks' base
 // and Z10 its byte-reversal mask, which GHASH shares.
@@ -138,7 +148,8 @@ func gcm() {
 
 // gcmBatchAES runs one batch: 32 counter blocks through AES, XORed with
 // src into dst, the cursors and the counter advanced; with hash, the GHASH
-// of the 32 blocks at *hash interleaved with the rounds. With tail, it
+// of the 32 blocks at *hash interleaved with the rounds, and the source
+// gcmPrefetch bytes ahead prefetched. With tail, it
 // stops after the rounds: the keystream of the tail is left in Z0-Z7 for
 // gcmTailUnits.
 func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
@@ -148,6 +159,9 @@ func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 	byKeyType(roundOrder, "", b.encPrefix)
 	for s := common; s < 14; s++ {
 		b.round(opEnc, s)
+		if i := s - common; !tail && i < batchRegs {
+			PREFETCHT0(Mem{Base: RBX, Disp: gcmPrefetch + 64*i})
+		}
 		if hash != nil {
 			gcmHashStep(m, *hash, s-common)
 		}
