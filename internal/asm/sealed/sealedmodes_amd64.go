@@ -183,8 +183,9 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 // stored and hashed one register of 64 bytes at a time under a byte mask
 // (nothing outside src and dst is read or written; decryption hashes each
 // register's ciphertext before storing it), with one reduction for the
-// whole tail. The batches prefetch the source 2048 bytes ahead (PREFETCHT0,
-// which never faults: past the end of src too). GHASH and the table's
+// whole tail. The batches prefetch the source and the destination 2048
+// bytes ahead (PREFETCHT0, which never faults: past the end of src and dst
+// too). GHASH and the table's
 // powers of H are not secret; the key
 // schedule and the keystream are. A chain of calls gives every call but the
 // last whole batches. With lens not nil, *lens (GCM's length block) is

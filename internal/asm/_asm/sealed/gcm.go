@@ -26,14 +26,18 @@ import (
 // of the GHASH table cover it with one reduction).
 const gcmBatch = 32
 
-// gcmPrefetch is how far ahead of the batch the source is prefetched
-// (PREFETCHT0 of each of its 64-byte lines, one after each of 8 rounds):
-// a source coming from memory (a large buffer sealed in one pass) then
-// arrives before the batch that reads it, across the 4 KiB page
-// boundaries where the hardware prefetcher stops. A prefetch never faults
-// and reads nothing into registers, so one past the end of src (into
-// whatever follows it) is harmless. Measured on the 64 MiB stream
-// encryption: about 10% faster; 2 and 4 KiB ahead did the same.
+// gcmPrefetch is how far ahead of the batch the source and the
+// destination are prefetched (PREFETCHT0 of each of their 64-byte lines,
+// one of each after each of 8 rounds): data coming from memory (a large
+// buffer sealed or opened in one pass) then arrives before the batch that
+// reads it, across the 4 KiB page boundaries where the hardware
+// prefetcher stops, and a destination line not cached elsewhere arrives
+// owned, so the batch's stores do not wait for it (Go's assembler has no
+// PREFETCHW). A prefetch never faults and reads nothing into registers,
+// so one past the end of src or dst (into whatever follows them) is
+// harmless. Measured on the 64 MiB stream encryption and decryption
+// (interleaved runs): the source's about 10% on encryption, the
+// destination's 4-15% more on both; 2 and 4 KiB ahead did the same.
 const gcmPrefetch = 2048
 
 // The registers of the interleaved GHASH (numbers, zmm): Z0-Z7 hold the
@@ -149,7 +153,7 @@ func gcm() {
 // gcmBatchAES runs one batch: 32 counter blocks through AES, XORed with
 // src into dst, the cursors and the counter advanced; with hash, the GHASH
 // of the 32 blocks at *hash interleaved with the rounds, and the source
-// gcmPrefetch bytes ahead prefetched. With tail, it
+// and destination gcmPrefetch bytes ahead prefetched. With tail, it
 // stops after the rounds: the keystream of the tail is left in Z0-Z7 for
 // gcmTailUnits.
 func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
@@ -161,6 +165,7 @@ func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 		b.round(opEnc, s)
 		if i := s - common; !tail && i < batchRegs {
 			PREFETCHT0(Mem{Base: RBX, Disp: gcmPrefetch + 64*i})
+			PREFETCHT0(Mem{Base: RDX, Disp: gcmPrefetch + 64*i})
 		}
 		if hash != nil {
 			gcmHashStep(m, *hash, s-common)
