@@ -20,7 +20,12 @@ import (
 // VPCLMULQDQ issue on different ports, so the multiplications fill the
 // AES latency. Decryption hashes the batch it decrypts (the ciphertext is
 // read before the batch is stored, so dst == src works); encryption hashes
-// the batch before it (just stored), then the last batch on its own.
+// the batch before it (just stored), then the last batch on its own or
+// with the rounds of the tail. The tail (the bytes after the last whole
+// batch, any length) takes one more batch of keystream and is stored and
+// hashed a register at a time under a byte mask (gcmTailUnits); the
+// length block, if given, comes last (gcmLengthBlock). One call is one
+// message: one unwrap.
 
 // gcmBatch is the number of blocks of one batch (the powers H^32 .. H^1
 // of the GHASH table cover it with one reduction).
@@ -213,6 +218,10 @@ func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
 // reduction for the whole tail, then it jumps to done. The keystream of
 // the registers past the tail is not used (the epilogue zeroes it).
 func gcmTailUnits(m ghashgen.Mul, decrypt bool, done LabelRef) {
+	// The last register of a tail reads at most 48 bytes past H^1.
+	if kernel.GHASHTableSize < kernel.GHASHTablePow+16*kernel.GHASHPowers+48 {
+		panic("gcmTailUnits: the GHASH table ends too soon after H^1")
+	}
 	if decrypt {
 		Comment("Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).")
 	} else {
