@@ -153,10 +153,10 @@ func (g *gcm) ctrFrom(dst, src []byte, ctr *[16]byte) bool {
 // fused encrypts (or decrypts) in into out where the backend has a fused
 // kernel for the message (gcmFuses): the keystream and GHASH of all of in,
 // and the length block, run in one pass, one kernel call (one unwrap) per
-// chunk. It returns the
-// tag over the associated data and the ciphertext (out, or in when
-// decrypting: hashed before out overwrites it, so the two may be the same
-// memory) and E(J0) in mask; false if the handle was rejected.
+// chunk. It returns the tag over the associated data and the ciphertext
+// (out, or in when decrypting: hashed before out overwrites it, so the two
+// may be the same memory) and E(J0) in mask; false if the handle was
+// rejected.
 func (g *gcm) fused(out, in, ad []byte, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
 	b := &g.c.b
 	f := b.flags
