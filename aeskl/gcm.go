@@ -152,32 +152,23 @@ func (g *gcm) ctrFrom(h *handle.Handle, dst, src []byte, ctr *[16]byte) bool {
 }
 
 // fused encrypts (or decrypts) in into out where the backend has a fused
-// kernel for its first n bytes (gcmFusedLen): the keystream and GHASH of
-// those run in one pass, the rest in a keystream pass and a GHASH pass. It
-// returns the tag over the associated data and the ciphertext (out, or in
-// when decrypting: hashed before out overwrites it, so the two may be the
-// same memory) and E(J0) in mask; false if the handle was rejected.
-func (g *gcm) fused(h *handle.Handle, out, in, ad []byte, n int, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
+// kernel for the message (gcmFuses): the keystream and GHASH of all of in,
+// and the length block, run in one pass, one kernel call (one unwrap) per
+// chunk. It returns the tag over the associated data and the ciphertext
+// (out, or in when decrypting: hashed before out overwrites it, so the two
+// may be the same memory) and E(J0) in mask; false if the handle was
+// rejected.
+func (g *gcm) fused(h *handle.Handle, out, in, ad []byte, j0, mask *[16]byte, decrypt bool) (tag [16]byte, ok bool) {
 	b := &g.c.b
 	f := b.flags
 	if decrypt {
 		f |= modeDecrypt
 	}
 	g.hashPadded(&tag, ad)
-	ok = b.gcmFused(h, out[:n], in[:n], j0, mask, g.gh, &tag, f)
-	if ok && decrypt {
-		g.hashPadded(&tag, in[n:])
-	}
-	ctr := *j0
-	inc32(&ctr, 1+uint32(n/16))
-	ok = ok && g.ctrFrom(h, out[n:], in[n:], &ctr)
-	if ok && !decrypt {
-		g.hashPadded(&tag, out[n:len(in)])
-	}
 	var l [16]byte
 	binary.BigEndian.PutUint64(l[:], uint64(len(ad))*8)
 	binary.BigEndian.PutUint64(l[8:], uint64(len(in))*8)
-	g.gh.update(&tag, l[:])
+	ok = b.gcmFused(h, out[:len(in)], in, j0, mask, g.gh, &tag, &l, f)
 	return tag, ok
 }
 
@@ -200,8 +191,8 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	j0 := g.j0(nonce)
 	var tagMask, tag [16]byte
 	ok := true
-	if n := g.c.b.gcmFusedLen(g.gh, len(plaintext)); n > 0 {
-		tag, ok = g.fused(&h, out, plaintext, additionalData, n, &j0, &tagMask, false)
+	if g.c.b.gcmFuses(g.gh, len(plaintext)) {
+		tag, ok = g.fused(&h, out, plaintext, additionalData, &j0, &tagMask, false)
 	} else if ok = g.crypt(&h, out, plaintext, &j0, &tagMask); ok {
 		tag = g.auth(additionalData, out[:len(plaintext)])
 	}
@@ -244,8 +235,8 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	// tag mismatch the output is cleared: no unauthenticated plaintext.
 	var tagMask, want [16]byte
 	ok := true
-	if n := g.c.b.gcmFusedLen(g.gh, len(ciphertext)); n > 0 {
-		want, ok = g.fused(&h, out, ciphertext, additionalData, n, &j0, &tagMask, true)
+	if g.c.b.gcmFuses(g.gh, len(ciphertext)) {
+		want, ok = g.fused(&h, out, ciphertext, additionalData, &j0, &tagMask, true)
 	} else {
 		want = g.auth(additionalData, ciphertext)
 		ok = g.crypt(&h, out, ciphertext, &j0, &tagMask)

@@ -208,33 +208,41 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
 
-// gcmFusedLen returns how many of n bytes gcmFused processes: the whole
-// batches where the backend has a fused GCM kernel (the sealed zmm path,
-// whose GHASH table g is the zmm one), else 0.
-func (b *backend) gcmFusedLen(g *ghash, n int) int {
-	if b.impl != AESNISealed || b.path != sealed.PathVAES512 || g.g != nil {
-		return 0
-	}
-	return n &^ (sealed.GCMBatch - 1)
+// gcmFuses reports whether a message of n bytes goes through gcmFused:
+// where the backend has a fused GCM kernel (the sealed zmm path, whose
+// GHASH table g is the zmm one) and n is at least a batch. Shorter
+// messages take the keystream kernel and one GHASH call over the gathered
+// associated data, ciphertext and length block (gcm.crypt and gcm.auth):
+// also one unwrap, no batch of keystream computed for a few blocks, and
+// measured as fast or faster there (BenchmarkSealedModesGCM at 64 and 256
+// bytes).
+func (b *backend) gcmFuses(g *ghash, n int) bool {
+	return b.impl == AESNISealed && b.path == sealed.PathVAES512 && g.g == nil && n >= sealed.GCMBatch
 }
 
-// gcmFused runs GCM's keystream and GHASH in one pass over src, whose
-// length gcmFusedLen returned: it stores E(*j0) in *mask, writes dst from
-// the keystream from inc32(*j0) on and absorbs the ciphertext (dst, or
-// src with f&modeDecrypt) into *acc; false if the handle was refused.
-func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc *[16]byte, f int) bool {
-	// Calls of at most chunk bytes; each stores E(its counter) as the tag
-	// mask: the first one's is E(j0), the others' are scratch.
+// gcmFused runs GCM's keystream and GHASH in one pass over src (any
+// length, a partial last block included): it stores E(*j0) in *mask,
+// writes dst from the keystream from inc32(*j0) on and absorbs the
+// ciphertext (dst, or src with f&modeDecrypt), zero-padded to whole
+// blocks, then the length block *lens into *acc; false if the handle was
+// refused. Up to chunk bytes take one kernel call (one unwrap).
+func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc, lens *[16]byte, f int) bool {
+	// Calls of at most chunk bytes (whole batches but the last); each
+	// stores E(its counter) as the tag mask: the first one's is E(j0), the
+	// others' are scratch.
 	ctr := *j0
 	var scratch [16]byte
 	defer clear(scratch[:])
 	for off := 0; off < len(src); {
 		m := min(len(src)-off, chunk)
-		mk := mask
+		mk, ls := mask, lens
 		if off > 0 {
 			mk = &scratch
 		}
-		if !sealed.SealedGCM(b.region, h, dst[off:off+m], src[off:off+m], &ctr, mk, &g.t, acc, f, b.path) {
+		if off+m < len(src) {
+			ls = nil // the length block ends the last call
+		}
+		if !sealed.SealedGCM(b.region, h, dst[off:off+m], src[off:off+m], &ctr, mk, &g.t, acc, ls, f, b.path) {
 			return false
 		}
 		inc32(&ctr, uint32(m/16))

@@ -60,10 +60,10 @@ func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, 
 	return b.genericGCMCTR(h, dst, src, j0, mask, f)
 }
 
-// gcmFusedLen: no fused GCM kernel here (see the amd64 version).
-func (b *backend) gcmFusedLen(*ghash, int) int { return 0 }
+// gcmFuses: no fused GCM kernel here (see the amd64 version).
+func (b *backend) gcmFuses(*ghash, int) bool { return false }
 
-func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc *[16]byte, f int) bool {
+func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc, lens *[16]byte, f int) bool {
 	panic("aeskl: no fused GCM kernel")
 }
 

@@ -12,8 +12,11 @@ import (
 )
 
 // A Writer or Reader whose caller's Write or Read is large enough works
-// in rounds: roundBytes of segments (at least two segments), which a
-// Writer seals on the calling goroutine and helpers. Reads from the
+// in rounds: roundBytes of segments, at least two for a Writer (which
+// seals them on the calling goroutine and helpers) and at least one for a
+// Reader (which opens a round right after reading it, on one goroutine:
+// a round of larger segments would no longer be in the core's cache when
+// its first segment is opened). Reads from the
 // underlying reader go in pieces of at most readPiece bytes, below the
 // size from which Go's memmove bypasses the cache, so that the segments
 // are still in cache when they are opened.
@@ -23,8 +26,11 @@ const (
 	maxWorkers = 8
 )
 
-// roundSegments is the number of segments of a round.
+// roundSegments is the number of segments of a Writer's round.
 func (p Params) roundSegments() int { return max(2, roundBytes/p.SegmentSize) }
+
+// readSegments is the number of segments of a Reader's round.
+func (p Params) readSegments() int { return max(1, roundBytes/p.SegmentSize) }
 
 // parallel runs f(i) for every i in [0, n) and returns the smallest i
 // for which f failed, with its error (-1 if none failed). The calling

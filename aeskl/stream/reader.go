@@ -17,21 +17,22 @@ import (
 // A Read into a buffer too small for a whole segment decrypts one segment
 // in place in the Reader's buffer and hands it out over several Reads. A
 // Read with room for whole segments reads one round of them (those that
-// fit, up to 512 KiB of them or two segments if that is more) and
+// fit, up to 512 KiB of them or one segment if that is more) and
 // decrypts them straight into its argument: a Read returns as soon as it
 // has plaintext, without waiting for more input. A Reader holds one round
 // of ciphertext. It is not safe for concurrent use.
 type Reader struct {
-	r      io.Reader
-	p      Params
-	c      *aeskl.Cipher
-	aead   cipher.AEAD
-	prefix [NoncePrefixSize]byte
-	seg    uint64 // number of the next segment
-	ct     []byte // one round of ciphertext and one byte more
-	ahead  byte   // the first byte of segment seg, read with the round before
-	pt     []byte // authenticated plaintext not yet returned (inside ct)
-	err    error  // sticky; io.EOF after the last segment
+	r     io.Reader
+	p     Params
+	c     *aeskl.Cipher
+	aead  cipher.AEAD
+	nonce [nonceSize]byte // the nonce prefix, then the last segment's number and flag
+	seg   uint64          // number of the next segment
+	ct    []byte          // one round of ciphertext and one byte more
+	ahead byte            // the first byte of segment seg, read with the round before
+	pt    []byte          // authenticated plaintext not yet returned (inside ct)
+	sizes []int           // fill's result, kept for the next round
+	err   error           // sticky; io.EOF after the last segment
 }
 
 // NewReader reads the header of a stream from r and returns a Reader of
@@ -51,7 +52,9 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{r: r, p: p, c: c, aead: g, prefix: prefix, ct: make([]byte, p.roundSegments()*p.SegmentSize+1)}, nil
+	rd := &Reader{r: r, p: p, c: c, aead: g, ct: make([]byte, p.readSegments()*p.SegmentSize+1)}
+	copy(rd.nonce[:], prefix[:])
+	return rd, nil
 }
 
 // Read returns authenticated plaintext. When p has room for whole
@@ -74,7 +77,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	// How many whole segments (up to a round) fit in p?
 	k, room := 0, len(p)
-	for k < r.p.roundSegments() {
+	for k < r.p.readSegments() {
 		lim := r.p.ptLimit(r.seg + uint64(k))
 		if lim > room {
 			break
@@ -126,12 +129,11 @@ func (r *Reader) openRound(p []byte, sizes []int, last bool) (int, error) {
 }
 
 // open decrypts segment i (ct) into dst[:0]; on failure dst is zeroed
-// (by Open).
+// (by Open). The nonce is built in the Reader: one on the stack would
+// escape through the interface call, an allocation per segment.
 func (r *Reader) open(dst, ct []byte, i uint64, last bool) error {
-	var nonce [nonceSize]byte
-	copy(nonce[:], r.prefix[:])
-	segmentNonce(&nonce, i, last)
-	_, err := r.aead.Open(dst, nonce[:], ct, nil)
+	segmentNonce(&r.nonce, i, last)
+	_, err := r.aead.Open(dst, r.nonce[:], ct, nil)
 	return err
 }
 
@@ -164,6 +166,7 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 	}
 	k = int(min(uint64(k), maxSegments-r.seg))
 	want := 0
+	sizes = r.sizes[:0]
 	for j := range k {
 		s := r.p.SegmentSize
 		if r.seg+uint64(j) == 0 {
@@ -172,6 +175,7 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 		sizes = append(sizes, s)
 		want += s
 	}
+	r.sizes = sizes
 	have := 0
 	if r.seg > 0 {
 		r.ct[0] = r.ahead

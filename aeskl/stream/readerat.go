@@ -27,7 +27,10 @@ type ReaderAt struct {
 	size  int64  // plaintext size
 	ctLen int64  // ciphertext size
 	pfx   [NoncePrefixSize]byte
-	bufs  sync.Pool // *[]byte of SegmentSize
+	// *[]byte of SegmentSize, then room for a nonce (built there: one on
+	// the stack would escape through the interface call, an allocation
+	// per segment)
+	bufs sync.Pool
 }
 
 var _ io.ReaderAt = (*ReaderAt)(nil)
@@ -54,7 +57,7 @@ func (k *Key) NewReaderAt(ra io.ReaderAt, size int64, ad []byte) (*ReaderAt, err
 	}
 	r := &ReaderAt{ra: ra, p: p, c: c, aead: g, pfx: pfx, ns: ns, ctLen: size,
 		size: size - int64(p.HeaderSize()) - int64(ns)*TagSize}
-	r.bufs.New = func() any { b := make([]byte, p.SegmentSize); return &b }
+	r.bufs.New = func() any { b := make([]byte, p.SegmentSize+nonceSize); return &b }
 	return r, nil
 }
 
@@ -121,9 +124,9 @@ func (r *ReaderAt) segment(i uint64, p []byte, within int) (int, error) {
 		}
 		return 0, err
 	}
-	var nonce [nonceSize]byte
+	nonce := (*[nonceSize]byte)((*bp)[r.p.SegmentSize:])
 	copy(nonce[:], r.pfx[:])
-	segmentNonce(&nonce, i, last)
+	segmentNonce(nonce, i, last)
 	// Straight into p when the whole segment is wanted; Open zeroes its
 	// output if the segment fails.
 	direct := within == 0 && want == ptLen

@@ -34,7 +34,8 @@
 // those values.
 //
 // Writer and Reader hold a bounded amount of data: a round of segments
-// (512 KiB, or two segments if that is more) and, for the Writer, one
+// (512 KiB, or two segments for a Writer and one for a Reader if that is
+// more) and, for the Writer, one
 // plaintext segment (and, during a Write whose argument lies in the
 // underlying writer's free space, a copy of that argument); a ReaderAt one
 // segment per ReadAt in progress. None of them returns plaintext of a

@@ -935,13 +935,19 @@ func (g *gateReader) Read(p []byte) (int, error) {
 
 // TestReaderReturnsWhatItHas: a Read with room for many rounds returns
 // the round it has authenticated without starting a read that would wait
-// for more input (a slow pipe), and the rest follows once it comes.
+// for more input (a slow pipe), and the rest follows once it comes: with
+// small segments a round of them, with segments larger than a round one.
 func TestReaderReturnsWhatItHas(t *testing.T) {
-	p := Params{16, 4096}
+	for _, p := range []Params{{16, 4096}, {16, 1 << 20}} {
+		t.Run(fmt.Sprint(p.SegmentSize), func(t *testing.T) { testReaderReturnsWhatItHas(t, p) })
+	}
+}
+
+func testReaderReturnsWhatItHas(t *testing.T, p Params) {
 	k := newKey(t, randBytes(16), p)
-	pt := plaintext(3 * p.roundSegments() * p.ptSeg())
+	pt := plaintext(3 * p.readSegments() * p.ptSeg())
 	ct := encrypt(t, k, pt, nil, 0)
-	round := p.roundSegments()
+	round := p.readSegments()
 	// The header, one round and the byte after it (the Reader reads one
 	// byte ahead to see where the stream ends).
 	avail := int(p.ctStart(uint64(round))) + 1

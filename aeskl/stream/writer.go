@@ -38,6 +38,9 @@ type Writer struct {
 	aead   cipher.AEAD
 	prefix [NoncePrefixSize]byte
 	seg    uint64 // number of the next segment
+	// nonces of a round's segments (segment i of the round at i), built
+	// here: one on the stack would escape through the interface call.
+	nonces [][nonceSize]byte
 	buf    []byte // buffered plaintext of the next segment
 	out    []byte // sealed segments not yet written
 	err    error  // sticky
@@ -75,6 +78,7 @@ func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, erro
 	}
 	sw.buf = make([]byte, 0, p.ptSeg())
 	sw.out = make([]byte, 0, p.roundSegments()*p.SegmentSize)
+	sw.nonces = make([][nonceSize]byte, p.roundSegments())
 	return sw, nil
 }
 
@@ -155,10 +159,10 @@ func (w *Writer) sealRound(p []byte) int {
 		ptOff := int(w.p.ptStart(j) - w.p.ptStart(first))
 		ctOff := ptOff + i*TagSize
 		lim := w.p.ptLimit(j)
-		var nonce [nonceSize]byte
+		nonce := &w.nonces[i]
 		copy(nonce[:], w.prefix[:])
-		segmentNonce(&nonce, j, false)
-		return seal(w.aead, dst[ctOff:ctOff+lim+TagSize], &nonce, p[ptOff:ptOff+lim])
+		segmentNonce(nonce, j, false)
+		return seal(w.aead, dst[ctOff:ctOff+lim+TagSize], nonce, p[ptOff:ptOff+lim])
 	})
 	if err != nil {
 		clear(dst)
@@ -215,10 +219,10 @@ func (w *Writer) sealOne(pt []byte, last bool) {
 			return
 		}
 	}
-	var nonce [nonceSize]byte
+	nonce := &w.nonces[0]
 	copy(nonce[:], w.prefix[:])
-	segmentNonce(&nonce, w.seg, last)
-	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], &nonce, pt); err != nil {
+	segmentNonce(nonce, w.seg, last)
+	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], nonce, pt); err != nil {
 		w.err = err
 		return
 	}

@@ -79,20 +79,22 @@ func SealedGCMCTR(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]b
 	return sealedCTR(region, h, dst, src, j0, tagMask, flags, path)
 }
 
-// GCMBatch is the unit of SealedGCM: it processes whole multiples of
-// GCMBatch bytes (32 blocks).
+// GCMBatch is SealedGCM's batch (32 blocks): a call that another call
+// continues (from the counter after its blocks, with its GHASH state)
+// must take a multiple of GCMBatch bytes; the last call takes any length.
 const GCMBatch = 512
 
 // SealedGCM is GCM's encryption (or, with flags&ModeDecrypt, decryption)
 // of src into dst in one pass: *tagMask = E(*j0), the keystream from
-// inc32(*j0) on, and the ciphertext absorbed into the GHASH state *acc
-// under t (filled by ghash.GHASHInit). It runs on PathVAES512 only and
-// takes whole batches: it panics if path is another one or len(src) is
-// not a positive multiple of GCMBatch. False: the handle was refused and
-// nothing was written. See sealedGCM for the contract.
-func SealedGCM(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags, path int) bool {
-	if path != PathVAES512 || len(src) == 0 || len(src)%GCMBatch != 0 {
-		panic("sealed: SealedGCM: needs PathVAES512 and whole batches")
+// inc32(*j0) on, and the ciphertext (its last block padded with zeros)
+// absorbed into the GHASH state *acc under t (filled by ghash.GHASHInit),
+// then, if lens is not nil, the length block *lens. Any length, a partial
+// last block included. It runs on PathVAES512 only: it panics on another
+// path. False: the handle was refused and nothing was written. See
+// sealedGCM for the contract.
+func SealedGCM(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte, t *GHASHTable, acc, lens *[16]byte, flags, path int) bool {
+	if path != PathVAES512 {
+		panic("sealed: SealedGCM: needs PathVAES512")
 	}
-	return sealedGCM(region, h, dst, src, j0, tagMask, t, acc, flags, path)
+	return sealedGCM(region, h, dst, src, j0, tagMask, t, acc, lens, flags, path)
 }

@@ -29,8 +29,9 @@ func gcmRequireZmm(t *testing.T) {
 }
 
 // gcmRef computes what SealedGCM must produce: the CTR output from
-// inc32(j0), E(j0) and the GHASH state after acc0 and the ciphertext (with
-// the xmm GHASH loop, another code path).
+// inc32(j0), E(j0) and the GHASH state after acc0 and the ciphertext
+// padded with zeros to whole blocks (with the xmm GHASH loop, another code
+// path).
 func gcmRef(key, src []byte, j0, acc0 [16]byte, hk *[16]byte, decrypt bool) (out []byte, mask, acc [16]byte) {
 	b, _ := aes.NewCipher(key)
 	b.Encrypt(mask[:], j0[:])
@@ -40,19 +41,29 @@ func gcmRef(key, src []byte, j0, acc0 [16]byte, hk *[16]byte, decrypt bool) (out
 	for i := 0; i < len(src); i += 16 {
 		binary.BigEndian.PutUint32(ctr[12:], binary.BigEndian.Uint32(ctr[12:])+1)
 		b.Encrypt(ks[:], ctr[:])
-		for j := range 16 {
+		for j := 0; j < 16 && i+j < len(src); j++ {
 			out[i+j] = src[i+j] ^ ks[j]
 		}
 	}
 	var t ghash.GHASHTable
 	ghash.GHASHInit(hk, &t, kernel.PathAESNI)
 	acc = acc0
+	ct := out
 	if decrypt {
-		ghash.GHASHUpdate(&t, &acc, src)
-	} else {
-		ghash.GHASHUpdate(&t, &acc, out)
+		ct = src
 	}
+	padded := make([]byte, (len(ct)+15)&^15)
+	copy(padded, ct)
+	ghash.GHASHUpdate(&t, &acc, padded)
 	return
+}
+
+// gcmAbsorb absorbs whole blocks b into acc under the GHASH key hk (the
+// xmm GHASH loop).
+func gcmAbsorb(hk, acc *[16]byte, b []byte) {
+	var t ghash.GHASHTable
+	ghash.GHASHInit(hk, &t, kernel.PathAESNI)
+	ghash.GHASHUpdate(&t, acc, b)
 }
 
 // TestSealedGCM checks SealedGCM against crypto/aes and the xmm GHASH for
@@ -87,7 +98,7 @@ func TestSealedGCM(t *testing.T) {
 						}
 						j, acc := j0, acc0
 						var mask [16]byte
-						if !SealedGCM(region, h, dst, src, &j, &mask, &tbl, &acc, flags, PathVAES512) {
+						if !SealedGCM(region, h, dst, src, &j, &mask, &tbl, &acc, nil, flags, PathVAES512) {
 							t.Fatalf("%s: refused", what)
 						}
 						if !bytes.Equal(dst, want) {
@@ -103,9 +114,101 @@ func TestSealedGCM(t *testing.T) {
 	}
 }
 
+// TestSealedGCMLengths checks SealedGCM on every length from 0 to two
+// batches and 17 bytes (the tail: whole and partial registers and blocks,
+// with and without batches before it) for every key size and direction,
+// separate and in place, a third of them with the counter wrapping, half
+// with a length block: the output, nothing written past it, E(j0) and the
+// GHASH state.
+func TestSealedGCMLengths(t *testing.T) {
+	gcmRequireZmm(t)
+	region, _ := sealedRegion(t, nil)
+	for _, n := range []int{16, 24, 32} {
+		key, _, h, _ := smKeys(t, region, n)
+		var hk [16]byte
+		b, _ := aes.NewCipher(key)
+		b.Encrypt(hk[:], hk[:])
+		var tbl GHASHTable
+		ghash.GHASHInit(&hk, &tbl, PathVAES512)
+		all := sealedRand(2*GCMBatch + 17)
+		for size := 0; size <= len(all); size++ {
+			for _, flags := range []int{0, kernel.ModeDecrypt} {
+				for _, inPlace := range []bool{false, true} {
+					what := fmt.Sprintf("AES-%d %d bytes flags %d in place %v", 8*n, size, flags, inPlace)
+					buf := bytes.Repeat([]byte{sealedSentinel}, size+65)
+					src := all[:size]
+					if inPlace {
+						copy(buf, src)
+						src = buf[:size]
+					}
+					var j0, acc0 [16]byte
+					copy(j0[:], all[size/2:])
+					copy(acc0[:], all[size/3:])
+					if size%3 == 0 { // the counter's low word wraps (inc32) inside the message
+						binary.BigEndian.PutUint32(j0[12:], 0xffffffff-uint32(size%40))
+					}
+					want, wantMask, wantAcc := gcmRef(key, src, j0, acc0, &hk, flags != 0)
+					// Every other size with a length block after the data.
+					var lens *[16]byte
+					if size%2 == 1 {
+						lens = new([16]byte)
+						copy(lens[:], all[size/4:])
+						gcmAbsorb(&hk, &wantAcc, lens[:])
+					}
+					j, acc := j0, acc0
+					var mask [16]byte
+					if !SealedGCM(region, h, buf[:size], src, &j, &mask, &tbl, &acc, lens, flags, PathVAES512) {
+						t.Fatalf("%s: refused", what)
+					}
+					if !bytes.Equal(buf[:size], want) {
+						t.Fatalf("%s: output differs", what)
+					}
+					if !bytes.Equal(buf[size:], bytes.Repeat([]byte{sealedSentinel}, 65)) {
+						t.Fatalf("%s: wrote past the output", what)
+					}
+					if mask != wantMask || acc != wantAcc || j != j0 {
+						t.Fatalf("%s: tag mask %v, GHASH %v, j0 kept %v", what, mask == wantMask, acc == wantAcc, j == j0)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSealedGCMGuardPages: the tail's masked loads and stores touch
+// nothing outside src and dst, with both against an inaccessible page on
+// either side.
+func TestSealedGCMGuardPages(t *testing.T) {
+	gcmRequireZmm(t)
+	region, _ := sealedRegion(t, nil)
+	key, _, h, _ := smKeys(t, region, 16)
+	var hk [16]byte
+	b, _ := aes.NewCipher(key)
+	b.Encrypt(hk[:], hk[:])
+	var tbl GHASHTable
+	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	for _, end := range []bool{true, false} {
+		for _, size := range []int{1, 15, 17, 63, 65, 100, 511, GCMBatch + 1, 2*GCMBatch + 100} {
+			src, freeSrc := smGuarded(t, size, end)
+			dst, freeDst := smGuarded(t, size, end)
+			copy(src, sealedRand(size))
+			for _, flags := range []int{0, kernel.ModeDecrypt} {
+				what := fmt.Sprintf("%d bytes flags %d at the end %v", size, flags, end)
+				var j0, acc, mask [16]byte
+				want, _, wantAcc := gcmRef(key, src, j0, acc, &hk, flags != 0)
+				if !SealedGCM(region, h, dst, src, &j0, &mask, &tbl, &acc, nil, flags, PathVAES512) || !bytes.Equal(dst, want) || acc != wantAcc {
+					t.Fatalf("%s: wrong", what)
+				}
+			}
+			freeSrc()
+			freeDst()
+		}
+	}
+}
+
 // TestSealedGCMRejects: a changed handle, a no-encrypt handle, a short dst
 // or another path: false, nothing written, *tagMask and *acc untouched;
-// SealedGCM panics on a length that is not whole batches.
+// SealedGCM panics on a path other than the zmm one.
 func TestSealedGCMRejects(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
@@ -126,7 +229,7 @@ func TestSealedGCMRejects(t *testing.T) {
 		var j0, mask, acc [16]byte
 		mask[0], acc[0] = 1, 2
 		for _, flags := range []int{0, kernel.ModeDecrypt} {
-			if sealedGCM(region, c.h, dst, src, &j0, &mask, &tbl, &acc, flags, PathVAES512) {
+			if sealedGCM(region, c.h, dst, src, &j0, &mask, &tbl, &acc, new([16]byte), flags, PathVAES512) {
 				t.Fatalf("%s: accepted", c.what)
 			}
 			if !bytes.Equal(dst, bytes.Repeat([]byte{sealedSentinel}, c.dst)) || mask != [16]byte{1} || acc != [16]byte{2} {
@@ -137,24 +240,25 @@ func TestSealedGCMRejects(t *testing.T) {
 	dst := make([]byte, len(src))
 	var j0, mask, acc [16]byte
 	for _, path := range []int{PathAESNI, PathVAES256, 7} {
-		if sealedGCM(region, good, dst, src, &j0, &mask, &tbl, &acc, 0, path) {
+		if sealedGCM(region, good, dst, src, &j0, &mask, &tbl, &acc, nil, 0, path) {
 			t.Fatalf("path %d: accepted", path)
 		}
 	}
-	for _, n := range []int{0, 16, GCMBatch + 16} {
+	for _, path := range []int{PathAESNI, PathVAES256} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("SealedGCM of %d bytes did not panic", n)
+					t.Errorf("SealedGCM on path %d did not panic", path)
 				}
 			}()
-			SealedGCM(region, good, dst, src[:n], &j0, &mask, &tbl, &acc, 0, PathVAES512)
+			SealedGCM(region, good, dst, src, &j0, &mask, &tbl, &acc, nil, 0, path)
 		}()
 	}
 }
 
-// TestSealedGCMRegsClear: after sealedGCM, for every key size, direction
-// and with a good or a changed handle, Z0-Z31 are zero and neither the key
+// TestSealedGCMRegsClear: after sealedGCM, for every key size, direction,
+// with or without a tail and with a good or a changed handle, Z0-Z31 are
+// zero and neither the key
 // nor a round key is left in the stack below the caller.
 func TestSealedGCMRegsClear(t *testing.T) {
 	gcmRequireZmm(t)
@@ -168,19 +272,24 @@ func TestSealedGCMRegsClear(t *testing.T) {
 		bad[20] ^= 1
 		rks := sealedExpand(key)
 		for _, flags := range []int{0, kernel.ModeDecrypt} {
-			for _, hh := range []*Handle{h, &bad} {
-				what := fmt.Sprintf("AES-%d flags %d good %v", 8*n, flags, hh == h)
-				src := sealedRand(2 * GCMBatch)
+			for _, c := range []struct {
+				hh   *Handle
+				size int
+			}{{h, 2 * GCMBatch}, {h, 2*GCMBatch + 100}, {h, 100}, {&bad, 2*GCMBatch + 100}} {
+				hh := c.hh
+				what := fmt.Sprintf("AES-%d flags %d %d bytes good %v", 8*n, flags, c.size, hh == h)
+				src := sealedRand(c.size)
 				dst := make([]byte, len(src))
-				var j0, mask, acc [16]byte
+				var j0, mask, acc, lens [16]byte
 				var out [48][64]byte
 				w := append(append([]uint64{asmtest.Word(region), asmtest.Word(hh)}, asmtest.SliceWords(dst)...), asmtest.SliceWords(src)...)
-				w = append(w, asmtest.Word(&j0), asmtest.Word(&mask), asmtest.Word(&tbl), asmtest.Word(&acc), uint64(flags), uint64(PathVAES512))
+				w = append(w, asmtest.Word(&j0), asmtest.Word(&mask), asmtest.Word(&tbl), asmtest.Word(&acc), asmtest.Word(&lens), uint64(flags), uint64(PathVAES512))
 				f := callZ(t, asmtest.CallABI0Z, "sealedGCM", w, len(w)+1, &out)
 				runtime.KeepAlive(region)
 				runtime.KeepAlive(hh)
 				runtime.KeepAlive(dst)
 				runtime.KeepAlive(src)
+				runtime.KeepAlive(&lens)
 				if ok := f[len(w)]&0xFF != 0; ok != (hh == h) {
 					t.Fatalf("%s: returned %v", what, ok)
 				}

@@ -166,19 +166,32 @@ func SealedXTS(region *Region, h *Handle, hTweak *Handle, dst []byte, src []byte
 //go:noescape
 func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks *byte, sectorSize int, flags int, path int) bool
 
-// sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over the
-// first len(src)/512*512 bytes of src in one pass: it stores *tagMask =
-// E(*ctr) (the tag mask of J0 = *ctr), XORs src with the keystream from
-// inc32(*ctr) on into dst, and absorbs the ciphertext (dst when encrypting,
-// src when decrypting) into the GHASH state *acc (16 bytes, big-endian as in
-// SP 800-38D) under the table t (filled by internal/asm/ghash's GHASHInit;
-// its path word is not read). *ctr is not modified. It runs on the zmm path
-// only (needs AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other
-// path returns false with nothing written. Batches of 32 blocks, the
+// sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over
+// all of src in one pass, a partial last block included: it stores
+// *tagMask = E(*ctr) (the tag mask of J0 = *ctr), XORs src with the
+// keystream from inc32(*ctr) on into dst, and absorbs the ciphertext (dst
+// when encrypting, src when decrypting), its last block padded with zeros,
+// into the GHASH state *acc (16 bytes, big-endian as in SP 800-38D) under
+// the table t (filled by internal/asm/ghash's GHASHInit; its path word is
+// not read). *ctr is not modified. It runs on the zmm path only (needs
+// AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other path returns
+// false with nothing written. Batches of 32 blocks (512 bytes), the
 // GHASH multiplications of one batch interleaved with the AES rounds of the
 // same batch (decryption: its ciphertext is read before the batch is
-// stored, so dst == src works) or of the next one (encryption). GHASH and
-// the table's powers of H are not secret; the key schedule is.
+// stored, so dst == src works) or of the next one (encryption). The bytes
+// after the last whole batch (the tail) take one more batch of keystream,
+// stored and hashed one register of 64 bytes at a time under a byte mask
+// (nothing outside src and dst is read or written; decryption hashes each
+// register's ciphertext before storing it), with one reduction for the
+// whole tail. The batches prefetch the source and the destination 2048
+// bytes ahead (PREFETCHT0, which never faults: past the end of src and dst
+// too). GHASH and the table's
+// powers of H are not secret; the key
+// schedule and the keystream are. A chain of calls gives every call but the
+// last whole batches. With lens not nil, *lens (GCM's length block) is
+// absorbed after the ciphertext, as one more block: the state is then
+// GHASH's result (the tag before the mask); pass it to the last call of a
+// chain only. *lens is not modified.
 //
 // The kernel unwraps its handle once per call in registers with the wrapping
 // key region, verifies the tag, checks the metadata itself (reserved bits,
@@ -186,15 +199,15 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 // registers and runs the blocks on the given path (PathAESNI, PathVAES256,
 // PathVAES512; any other value is PathAESNI), as SealedEncrypt does. The key
 // type comes from the handle's metadata: flags&ModeKey256 and flags&ModeWide
-// are ignored. len(src)/16 whole blocks are processed; the caller
-// guarantees len(src)%16 == 0 and dst == src or no overlap. len(dst) <
+// are ignored. All of src is processed, a partial last block included;
+// the caller guarantees dst == src or no overlap. len(dst) <
 // len(src) returns false with nothing written. A handle that does not
 // verify or whose metadata forbids the use returns false: nothing is
 // written to dst and the state (*tagMask, *acc) is left untouched. On true the state is
 // updated so that consecutive calls chain.
 //
 // Registers: AX, BX, CX, DX, SI, DI, R8-R14 (addresses, counts, the key
-// type, the flags and the counter only); X0-X15 on every path, Z0-Z30 on the zmm path. Every vector register
+// type, the flags and the counter only); X0-X15 on every path, Z0-Z31 and K1 on the zmm path. Every vector register
 // used is zero on return, on every path (X0-X15 by PXOR after SSE-only
 // code and on rejection, Z0-Z15 after the ymm path's VZEROALL, Z0-Z31 and
 // K1 after the zmm path). The round keys never leave the registers except,
@@ -204,4 +217,4 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 // every return, after the registers are zero (they use AX, CX, DX, DI).
 //
 //go:noescape
-func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags int, path int) bool
+func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, lens *[16]byte, flags int, path int) bool

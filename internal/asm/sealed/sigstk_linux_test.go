@@ -81,7 +81,7 @@ func TestSignalFrameWipe(t *testing.T) {
 			},
 		}
 		if path == PathVAES512 && cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL {
-			calls["GCM"] = func() { SealedGCM(region, h, buf, buf, &ctr, &mask, &gt, &acc, 0, path) }
+			calls["GCM"] = func() { SealedGCM(region, h, buf, buf, &ctr, &mask, &gt, &acc, nil, 0, path) }
 		}
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {

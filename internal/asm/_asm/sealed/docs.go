@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
@@ -168,20 +169,43 @@ area are cleared as by SealedXTS.
 `
 
 var docGCM = fmt.Sprintf(`
-sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over the
-first len(src)/%[1]d*%[1]d bytes of src in one pass: it stores *tagMask =
-E(*ctr) (the tag mask of J0 = *ctr), XORs src with the keystream from
-inc32(*ctr) on into dst, and absorbs the ciphertext (dst when encrypting,
-src when decrypting) into the GHASH state *acc (16 bytes, big-endian as in
-SP 800-38D) under the table t (filled by internal/asm/ghash's GHASHInit;
-its path word is not read). *ctr is not modified. It runs on the zmm path
-only (needs AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other
-path returns false with nothing written. Batches of %[2]d blocks, the
+sealedGCM runs GCM's encryption or decryption (flags&ModeDecrypt) over
+all of src in one pass, a partial last block included: it stores
+*tagMask = E(*ctr) (the tag mask of J0 = *ctr), XORs src with the
+keystream from inc32(*ctr) on into dst, and absorbs the ciphertext (dst
+when encrypting, src when decrypting), its last block padded with zeros,
+into the GHASH state *acc (16 bytes, big-endian as in SP 800-38D) under
+the table t (filled by internal/asm/ghash's GHASHInit; its path word is
+not read). *ctr is not modified. It runs on the zmm path only (needs
+AVX512F, AVX512BW, AVX512VL, VAES and VPCLMULQDQ): any other path returns
+false with nothing written. Batches of %[2]d blocks (%[1]d bytes), the
 GHASH multiplications of one batch interleaved with the AES rounds of the
 same batch (decryption: its ciphertext is read before the batch is
-stored, so dst == src works) or of the next one (encryption). GHASH and
-the table's powers of H are not secret; the key schedule is.
-`, 16*gcmBatch, gcmBatch) + fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z30 on the zmm path", "")
+stored, so dst == src works) or of the next one (encryption). The bytes
+after the last whole batch (the tail) take one more batch of keystream,
+stored and hashed one register of 64 bytes at a time under a byte mask
+(nothing outside src and dst is read or written; decryption hashes each
+register's ciphertext before storing it), with one reduction for the
+whole tail. The batches prefetch the source and the destination %[3]d
+bytes ahead (PREFETCHT0, which never faults: past the end of src and dst
+too). GHASH and the table's
+powers of H are not secret; the key
+schedule and the keystream are. A chain of calls gives every call but the
+last whole batches. With lens not nil, *lens (GCM's length block) is
+absorbed after the ciphertext, as one more block: the state is then
+GHASH's result (the tag before the mask); pass it to the last call of a
+chain only. *lens is not modified.
+`, 16*gcmBatch, gcmBatch, gcmPrefetch) + anyLength(fmt.Sprintf(docModes, "no-encrypt", "*tagMask, *acc", "R8-R14", ", the flags and the counter", "Z0-Z31 and K1 on the zmm path", ""))
+
+// anyLength turns docModes' whole-blocks rule into sealedGCM's: any
+// length.
+func anyLength(doc string) string {
+	const blocks = "len(src)/16 whole blocks are processed; the caller\nguarantees len(src)%16 == 0 and dst == src or no overlap."
+	if !strings.Contains(doc, blocks) {
+		panic("docModes: the whole-blocks rule moved")
+	}
+	return strings.Replace(doc, blocks, "All of src is processed, a partial last block included;\nthe caller guarantees dst == src or no overlap.", 1)
+}
 
 const docEncodeRandom = `
 sealedEncodeRandom is sealedEncodeKey on a key that never exists in

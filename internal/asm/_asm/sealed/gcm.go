@@ -20,11 +20,30 @@ import (
 // VPCLMULQDQ issue on different ports, so the multiplications fill the
 // AES latency. Decryption hashes the batch it decrypts (the ciphertext is
 // read before the batch is stored, so dst == src works); encryption hashes
-// the batch before it (just stored), then the last batch on its own.
+// the batch before it (just stored), then the last batch on its own or
+// with the rounds of the tail. The tail (the bytes after the last whole
+// batch, any length) takes one more batch of keystream and is stored and
+// hashed a register at a time under a byte mask (gcmTailUnits); the
+// length block, if given, comes last (gcmLengthBlock). One call is one
+// message: one unwrap.
 
 // gcmBatch is the number of blocks of one batch (the powers H^32 .. H^1
 // of the GHASH table cover it with one reduction).
 const gcmBatch = 32
+
+// gcmPrefetch is how far ahead of the batch the source and the
+// destination are prefetched (PREFETCHT0 of each of their 64-byte lines,
+// one of each after each of 8 rounds): data coming from memory (a large
+// buffer sealed or opened in one pass) then arrives before the batch that
+// reads it, across the 4 KiB page boundaries where the hardware
+// prefetcher stops, and a destination line not cached elsewhere arrives
+// owned, so the batch's stores do not wait for it (Go's assembler has no
+// PREFETCHW). A prefetch never faults and reads nothing into registers,
+// so one past the end of src or dst (into whatever follows them) is
+// harmless. Measured on the 64 MiB stream encryption and decryption
+// (interleaved runs): the source's about 10% on encryption, the
+// destination's 4-15% more on both; 2 and 4 KiB ahead did the same.
+const gcmPrefetch = 2048
 
 // The registers of the interleaved GHASH (numbers, zmm): Z0-Z7 hold the
 // counter blocks and Z16-Z30 the round keys; Z9 is also ctrBlocks' base
@@ -39,7 +58,7 @@ const (
 var gcmRegs = ghashgen.Regs{Lo: 11, Hi: 12, Mid: 13, T0: 9, T1: 14, T2: 9, T3: -1, T4: -1, St: gSt, Msk: gMsk}
 
 func gcm() {
-	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, flags, path int) bool", regionArg))
+	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc, lens *[16]byte, flags, path int) bool", regionArg))
 	Pragma("noescape")
 	Doc(gen.DocLines(docGCM)...)
 	poly := data16("smGhashPoly", 1, 0xc200000000000000)
@@ -70,62 +89,97 @@ func gcm() {
 	load(vex, bswap, zr[gMsk])
 	VMOVDQU(Mem{Base: RDI}, xr[gSt])
 	m.Shuf(gSt, 16)
+	Comment("R10 = the bytes after the whole batches (the tail), CX = the batches.")
+	Load(Param("src").Len(), R10)
+	ANDQ(U32(16*gcmBatch-1), R10)
 	SHRQ(U8(5), RCX)
 	Load(Param("flags"), RAX)
 	TESTQ(U32(kernel.ModeDecrypt), RAX)
 	dec, done := label("gcmDec"), label("gcmDone")
+	tailPlain, encUnits := label("gcmTailPlain"), label("gcmEncUnits")
 	JNZ(dec)
 
 	Comment("Encryption: the first batch alone, then each batch with the GHASH of the one before.")
 	TESTQ(RCX, RCX)
-	JZ(done)
-	gcmBatchAES(m, nil)
+	JZ(tailPlain)
+	gcmBatchAES(m, nil, false)
 	DECQ(RCX)
-	encLoop, encLast := label("gcmEncLoop"), label("gcmEncLast")
+	encLoop, encLast, encTail := label("gcmEncLoop"), label("gcmEncLast"), label("gcmEncTail")
 	loopHead(encLoop)
 	TESTQ(RCX, RCX)
 	JZ(encLast)
-	gcmBatchAES(m, &Mem{Base: RDX, Disp: -16 * gcmBatch})
+	gcmBatchAES(m, &Mem{Base: RDX, Disp: -16 * gcmBatch}, false)
 	DECQ(RCX)
 	JMP(encLoop)
 	here(encLast)
+	TESTQ(R10, R10)
+	JNZ(encTail)
 	for i := 0; i <= 8; i++ {
 		gcmHashStep(m, Mem{Base: RDX, Disp: -16 * gcmBatch}, i)
 	}
 	JMP(done)
+	Comment("The tail's keystream with the GHASH of the last batch.")
+	here(encTail)
+	gcmBatchAES(m, &Mem{Base: RDX, Disp: -16 * gcmBatch}, true)
+	JMP(encUnits)
 
 	Comment("Decryption: each batch with the GHASH of its own ciphertext.")
 	here(dec)
 	decLoop := label("gcmDecLoop")
 	loopHead(decLoop)
 	TESTQ(RCX, RCX)
-	JZ(done)
-	gcmBatchAES(m, &Mem{Base: RBX})
+	JZ(tailPlain)
+	gcmBatchAES(m, &Mem{Base: RBX}, false)
 	DECQ(RCX)
 	JMP(decLoop)
 
+	Comment("The tail's keystream alone (no batch before it, or decryption).")
+	here(tailPlain)
+	TESTQ(R10, R10)
+	JZ(done)
+	gcmBatchAES(m, nil, true)
+	decUnits := label("gcmDecUnits")
+	Load(Param("flags"), RAX)
+	TESTQ(U32(kernel.ModeDecrypt), RAX)
+	JNZ(decUnits)
+	here(encUnits)
+	gcmTailUnits(m, false, done)
+	here(decUnits)
+	gcmTailUnits(m, true, done)
+
 	here(done)
+	gcmLengthBlock(poly)
 	m.Shuf(gSt, 16)
 	VMOVDQU(xr[gSt], Mem{Base: RDI})
-	epilogue("", usage{vec: 64}, "", nil, resTrue)
+	epilogue("", usage{vec: 64, mask: true}, "", nil, resTrue)
 	epilogue(reject, usage{vec: 16}, early, nil, resFalse)
 }
 
 // gcmBatchAES runs one batch: 32 counter blocks through AES, XORed with
 // src into dst, the cursors and the counter advanced; with hash, the GHASH
-// of the 32 blocks at *hash interleaved with the rounds.
-func gcmBatchAES(m ghashgen.Mul, hash *Mem) {
+// of the 32 blocks at *hash interleaved with the rounds, and the source
+// and destination gcmPrefetch bytes ahead prefetched. With tail, it
+// stops after the rounds: the keystream of the tail is left in Z0-Z7 for
+// gcmTailUnits.
+func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 	rs := regs(batchRegs, 64)
 	ctrBlocks(vaes512, rs)
 	b := vaes512.batch(rs...)
 	byKeyType(roundOrder, "", b.encPrefix)
 	for s := common; s < 14; s++ {
 		b.round(opEnc, s)
+		if i := s - common; !tail && i < batchRegs {
+			PREFETCHT0(Mem{Base: RBX, Disp: gcmPrefetch + 64*i})
+			PREFETCHT0(Mem{Base: RDX, Disp: gcmPrefetch + 64*i})
+		}
 		if hash != nil {
 			gcmHashStep(m, *hash, s-common)
 		}
 	}
 	b.round(opEncLast, 14)
+	if tail {
+		return
+	}
 	for i, r := range rs {
 		xorData(vex, Mem{Base: RBX, Disp: i * 64}, r)
 	}
@@ -151,4 +205,87 @@ func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
 	}
 	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*i}, gPow, 64)
 	m.MulAcc(64, i == 0, gD, ghashgen.R(gPow, 64))
+}
+
+// gcmTailUnits finishes the tail of R10 bytes (1 to 16*gcmBatch-1) whose
+// keystream is in Z0-Z7: register i takes the tail's bytes 64i to 64i+63
+// that exist, loaded and stored under the byte mask K1 (nothing outside
+// src and dst is read or written), and its ciphertext, zero past the end
+// (GCM pads the last block with zeros), is multiplied by the powers of H
+// for its blocks: with n blocks in the tail, block j by H^(n-j), read from
+// the table at R9 = &H^n. A register whose blocks stop before its end
+// reads powers past H^1, still inside the table, for its zero lanes. One
+// reduction for the whole tail, then it jumps to done. The keystream of
+// the registers past the tail is not used (the epilogue zeroes it).
+func gcmTailUnits(m ghashgen.Mul, decrypt bool, done LabelRef) {
+	// The last register of a tail reads at most 48 bytes past H^1.
+	if kernel.GHASHTableSize < kernel.GHASHTablePow+16*kernel.GHASHPowers+48 {
+		panic("gcmTailUnits: the GHASH table ends too soon after H^1")
+	}
+	if decrypt {
+		Comment("Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).")
+	} else {
+		Comment("Encryption tail: the ciphertext is hashed as stored.")
+	}
+	Comment("R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.")
+	LEAQ(Mem{Base: R10, Disp: 15}, R9)
+	ANDQ(I8(-16), R9)
+	NEGQ(R9)
+	LEAQ(Mem{Base: RSI, Index: R9, Scale: 1, Disp: kernel.GHASHTablePow + 16*kernel.GHASHPowers}, R9)
+	MOVQ(I32(-1), R8)
+	fold := label("gcmTailFold")
+	for i := 0; i < batchRegs; i++ {
+		ks := zr[i]
+		d := zr[gD]
+		Commentf("Register %d: K1 = the first min(R10, 64) bytes.", i)
+		MOVQ(R10, RCX)
+		MOVQ(I32(-1), RAX)
+		SHLQ(CL, RAX)
+		NOTQ(RAX)
+		CMPQ(R10, U8(64))
+		CMOVQCC(R8, RAX)
+		KMOVQ(RAX, K1)
+		VMOVDQU8_Z(Mem{Base: RBX, Disp: 64 * i}, K1, d)
+		if decrypt {
+			VPXORQ(d, ks, ks)
+			VMOVDQU8(ks, K1, Mem{Base: RDX, Disp: 64 * i})
+		} else {
+			VPXORQ(ks, d, d)
+			VMOVDQU8_Z(d, K1, d)
+			VMOVDQU8(d, K1, Mem{Base: RDX, Disp: 64 * i})
+		}
+		m.Shuf(gD, 64)
+		if i == 0 {
+			m.Xor(gD, gSt, 64)
+		}
+		m.Load(Mem{Base: R9, Disp: 64 * i}, gPow, 64)
+		m.MulAcc(64, i == 0, gD, ghashgen.R(gPow, 64))
+		if i < batchRegs-1 {
+			SUBQ(U8(64), R10)
+			JBE(fold)
+		}
+	}
+	here(fold)
+	m.Fold()
+	JMP(done)
+}
+
+// gcmLengthBlock absorbs *lens, if lens is not nil, into the state: one
+// block multiplied by H^1 and reduced (GCM's length block, which ends the
+// GHASH of a message: its own GHASH call would cost more than the block).
+// The power goes in X0 (VEX loads reach X0-X15 only; the keystream is
+// done with).
+func gcmLengthBlock(poly Mem) {
+	skip := label("gcmNoLens")
+	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 16, Poly: poly}
+	Load(Param("lens"), RAX)
+	TESTQ(RAX, RAX)
+	JZ(skip)
+	m.Load(Mem{Base: RAX}, gD, 16)
+	m.Shuf(gD, 16)
+	m.Xor(gD, gSt, 16)
+	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 16*(kernel.GHASHPowers-1)}, 0, 16)
+	m.MulAcc(16, true, gD, ghashgen.R(0, 16))
+	m.Fold()
+	here(skip)
 }
