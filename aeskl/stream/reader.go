@@ -16,14 +16,11 @@ import (
 //
 // A Read into a buffer too small for a whole segment decrypts one segment
 // in place in the Reader's buffer and hands it out over several Reads. A
-// Read with room for whole segments takes one round of them (those that
-// fit, up to 512 KiB of them or one segment if that is more): it reads
-// each straight into its argument at the segment's plaintext offset and
-// decrypts it there while the argument has room for the segment's tag
-// and one byte more, and the others through the Reader's buffer, which
-// holds one round of ciphertext. A Read returns as soon as it has
-// plaintext, without waiting for more input. A Reader is not safe for
-// concurrent use.
+// Read with room for whole segments reads one round of them (those that
+// fit, up to 512 KiB of them or one segment if that is more) and
+// decrypts them straight into its argument: a Read returns as soon as it
+// has plaintext, without waiting for more input. A Reader holds one round
+// of ciphertext. It is not safe for concurrent use.
 type Reader struct {
 	r     io.Reader
 	p     Params
@@ -62,10 +59,10 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 
 // Read returns authenticated plaintext. When p has room for whole
 // segments, Read reads as many as fit, up to a round, and decrypts them
-// into it; it returns once that round is done, without starting another
-// read. If a segment fails, Read returns the bytes of the segments before
-// it (and the error on the next call). Read uses p beyond the bytes it
-// returns as scratch and leaves there only zeros or what p held before.
+// straight into it; it returns once that round is done, without starting
+// another read. If a segment fails, Read returns the bytes of the
+// segments before it (and the error on the next call), and the part of p
+// the failed segment was decrypted into is zeroed.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(r.pt) > 0 {
 		n := copy(p, r.pt)
@@ -88,32 +85,6 @@ func (r *Reader) Read(p []byte) (int, error) {
 		room -= lim
 		k++
 	}
-	// The first of them go straight into p, as long as p has room for a
-	// segment's tag and the byte after it; the rest through r.ct.
-	n, j, used := r.readInPlace(p, k)
-	if j < k || k == 0 {
-		n += r.readRound(p[n:], k-j)
-	}
-	// Nothing but zeros is left beyond n of what was read into p: the
-	// ciphertext of a segment that failed or did not arrive whole, or
-	// the tag and the byte after the last segment read into p.
-	if used > n {
-		clear(p[n:used])
-	}
-	if n > 0 {
-		return n, nil
-	}
-	return 0, r.err
-}
-
-// readRound reads k segments (one if k is 0) into r.ct and decrypts them
-// into p; with k = 0 it hands out the first bytes of the one segment and
-// keeps the rest in r.pt. It returns the plaintext bytes that
-// authenticated (see openRound).
-func (r *Reader) readRound(p []byte, k int) int {
-	if r.err != nil {
-		return 0
-	}
 	n := 0
 	if sizes, last := r.fill(max(k, 1)); len(sizes) > 0 {
 		if k == 0 {
@@ -130,60 +101,10 @@ func (r *Reader) readRound(p []byte, k int) int {
 			n, _ = r.openRound(p, sizes, last)
 		}
 	}
-	return n
-}
-
-// readInPlace reads up to k segments from segment r.seg on straight into
-// p, each at its plaintext offset with its tag and the byte after it,
-// and opens each in place before reading the next over its tag. It stops
-// before a segment for which p has no room, or after one that fails (its
-// plaintext zeroed by Open), is the last, or ends the input early (then
-// r.err is set). It returns
-// the plaintext bytes that authenticated, the number of segments opened
-// and the end of the part of p it wrote.
-func (r *Reader) readInPlace(p []byte, k int) (n, j, used int) {
-	for ; j < k && r.seg < maxSegments; j++ {
-		s := r.p.SegmentSize
-		if r.seg == 0 {
-			s -= r.p.HeaderSize()
-		}
-		if n+s+1 > len(p) {
-			return n, j, used
-		}
-		seg := p[n : n+s+1]
-		used = n + s + 1
-		have := 0
-		if r.seg > 0 {
-			seg[0] = r.ahead
-			have = 1
-		}
-		m, err := readFull(r.r, seg[have:])
-		have += m
-		last := false
-		switch err {
-		case nil:
-			r.ahead = seg[s]
-		case io.EOF, io.ErrUnexpectedEOF:
-			if have < TagSize {
-				r.err = fmt.Errorf("%w: segment %d has %d bytes, less than its tag", ErrTruncated, r.seg, have)
-				return n, j, used
-			}
-			s, last = have, true
-		default:
-			r.err = err
-			return n, j, used
-		}
-		if err := r.open(seg[:0], seg[:s], r.seg, last); err != nil {
-			r.fail(err, r.seg)
-			return n, j, used
-		}
-		r.advance(1, last)
-		n += s - TagSize
-		if last {
-			return n, j + 1, used
-		}
+	if n > 0 {
+		return n, nil
 	}
-	return n, j, used
+	return 0, r.err
 }
 
 // openRound decrypts the segments of r.ct whose sizes are given into p
