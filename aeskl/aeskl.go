@@ -85,13 +85,14 @@ func (k KeySizeError) As(target any) bool {
 // Cipher is an AES block cipher on a Key Locker handle. It implements
 // cipher.Block. A Cipher is safe for concurrent use, Close included: a call
 // on the Cipher or on a mode made from it that overlaps Close either
-// finishes normally or panics with "aeskl: use of a closed Cipher", and
-// every call that starts after Close returns panics.
+// finishes normally or panics with "aeskl: use of a closed Cipher" (its
+// output zeroed), and every call that starts after Close returns panics.
 type Cipher struct {
-	// hw is the handle (metadata || tag || wrapped key) in 8-byte words.
-	// Each call copies it with atomic loads (load) and works on its copy;
-	// Close wipes it with atomic stores. No call writes to the Cipher, so
-	// calls from many goroutines share its cache lines read-only.
+	// hw is the handle (metadata || tag || wrapped key) in 8-byte words,
+	// written by the constructor before c is shared. The Key Locker and
+	// sealed kernels read it in place (hp); Close wipes it with atomic
+	// stores. No call writes to the Cipher, so calls from many goroutines
+	// share its cache lines read-only, and no call copies the handle.
 	hw     [handle.Size256 / 8]atomic.Uint64
 	closed atomic.Bool
 	b      backend     // set once by the constructor
@@ -146,19 +147,15 @@ func newCipher(key []byte, cfg *config) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h handle.Handle
-	b.encodeKey(key, uint32(cfg.restrictions), &h)
-	return newFromHandle(b, cfg.restrictions, &h), nil
+	c := &Cipher{b: b, r: cfg.restrictions}
+	b.encodeKey(key, uint32(cfg.restrictions), c.words())
+	return c, nil
 }
 
-// newFromHandle returns the Cipher of the handle *h, which it wipes.
-func newFromHandle(b backend, r Restriction, h *handle.Handle) *Cipher {
-	c := &Cipher{b: b, r: r}
-	for i := range c.hw {
-		c.hw[i].Store(binary.LittleEndian.Uint64(h[8*i:]))
-	}
-	clear(h[:])
-	return c
+// words is c's handle as the kernels read it. Only the constructors write
+// through it (before c is shared); calls go through hp.
+func (c *Cipher) words() *handle.Handle {
+	return (*handle.Handle)(unsafe.Pointer(&c.hw))
 }
 
 var errEntropyNotRandom = errors.New("aeskl: WithEntropy applies to NewRandom and NewXTSRandom only")
@@ -181,7 +178,7 @@ func (c *Cipher) Implementation() Implementation {
 }
 
 // Close wipes the handle. A call that overlaps Close either finishes
-// normally (it copied the handle before the wipe began) or panics with
+// normally (it read the whole handle before the wipe) or panics with
 // "aeskl: use of a closed Cipher"; every call that starts after Close
 // returns panics so. Closing twice, or from several goroutines at once, is
 // harmless.
@@ -194,19 +191,36 @@ func (c *Cipher) Close() {
 
 const closedMsg = "aeskl: use of a closed Cipher"
 
-// load copies the handle into *h for one call, and panics if c is closed.
+// hp returns the handle for one call's kernels, or panics if c is closed.
 //
-// It copies first and reads the closed flag after; Close sets the flag
-// first and wipes after. sync/atomic operations are sequentially
-// consistent, so a call that finds the flag clear made its copy before
-// the wipe began: the copy is the whole handle, never a half-wiped one.
-// The copy is not secret (the key is wrapped in it) and lives on the
-// calling goroutine's stack.
-func (c *Cipher) load(h *handle.Handle) {
-	for i := range c.hw {
-		binary.LittleEndian.PutUint64(h[8*i:], c.hw[i].Load())
-	}
+// The Key Locker and sealed kernels read c's words in place. Close sets the
+// closed flag and then wipes the words, so a kernel that runs while Close
+// wipes reads a handle that is partly or wholly zero: its tag (the CPU's,
+// or the sealed wrap's) no longer matches, the kernel refuses it, and the
+// call, seeing the flag set, panics as closed (rejected) with its output
+// zeroed. A kernel that accepted the handle read all of it before the
+// wipe: its output is right. No call copies the handle, so no copy is left
+// in a goroutine's stack, where a stack that moves would leave it behind.
+//
+// The generic implementation reads the handle in Go: it gets a copy made
+// with atomic loads in *tmp, which the caller clears.
+func (c *Cipher) hp(tmp *handle.Handle) *handle.Handle {
 	c.check()
+	if c.b.impl == Generic {
+		for i := range c.hw {
+			binary.LittleEndian.PutUint64(tmp[8*i:], c.hw[i].Load())
+		}
+		return tmp
+	}
+	return c.words()
+}
+
+// rejected is the failure of a kernel that refused c's handle: the panic
+// of a closed Cipher if Close ran meanwhile (the kernel read a wiped
+// handle), else ErrInvalidHandle.
+func (c *Cipher) rejected() error {
+	c.check()
+	return ErrInvalidHandle
 }
 
 // check panics if c is closed.
@@ -230,16 +244,17 @@ func (c *Cipher) forbids(decrypt bool) bool {
 // after zeroing the block of dst, with ErrRestricted for a NoEncrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
-	var h handle.Handle
-	c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := c.hp(&tmp)
 	checkBlock(dst, src)
 	if c.forbids(false) {
 		clear(dst[:BlockSize])
 		panic(ErrRestricted)
 	}
-	if !c.b.encrypt(&h, dst[:BlockSize], src[:BlockSize]) {
+	if !c.b.encrypt(h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
-		panic(ErrInvalidHandle)
+		panic(c.rejected())
 	}
 }
 
@@ -248,16 +263,17 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 // after zeroing the block of dst, with ErrRestricted for a NoDecrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
-	var h handle.Handle
-	c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := c.hp(&tmp)
 	checkBlock(dst, src)
 	if c.forbids(true) {
 		clear(dst[:BlockSize])
 		panic(ErrRestricted)
 	}
-	if !c.b.decrypt(&h, dst[:BlockSize], src[:BlockSize]) {
+	if !c.b.decrypt(h, dst[:BlockSize], src[:BlockSize]) {
 		clear(dst[:BlockSize])
-		panic(ErrInvalidHandle)
+		panic(c.rejected())
 	}
 }
 
@@ -268,8 +284,9 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // ErrRestricted; if the handle is rejected, dst[:len(src)] is zeroed and the
 // error is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
-	var h handle.Handle
-	c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := c.hp(&tmp)
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -280,9 +297,9 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 		clear(dst[:len(src)])
 		return ErrRestricted
 	}
-	if !c.b.encrypt(&h, dst[:len(src)], src) {
+	if !c.b.encrypt(h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
-		return ErrInvalidHandle
+		return c.rejected()
 	}
 	return nil
 }
@@ -290,8 +307,9 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
 // EncryptBlocks (ErrRestricted for a NoDecrypt handle).
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
-	var h handle.Handle
-	c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := c.hp(&tmp)
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -302,9 +320,9 @@ func (c *Cipher) DecryptBlocks(dst, src []byte) error {
 		clear(dst[:len(src)])
 		return ErrRestricted
 	}
-	if !c.b.decrypt(&h, dst[:len(src)], src) {
+	if !c.b.decrypt(h, dst[:len(src)], src) {
 		clear(dst[:len(src)])
-		return ErrInvalidHandle
+		return c.rejected()
 	}
 	return nil
 }

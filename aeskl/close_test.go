@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,49 +19,75 @@ import (
 
 // Close is safe against concurrent use: a call that overlaps it finishes
 // with the correct result or panics with "use of a closed Cipher", every
-// call that starts after it panics so, and no call ever sees a wiped
-// handle. Run these under -race: Close and the calls touch the handle only
-// with atomic operations, and the generic implementation reads a call's
-// copy in Go, so any other sharing is a race report.
+// call that starts after it panics so, and no call ever returns a result
+// made from a wiped handle. Run these under -race: Close touches the
+// handle only with atomic stores, the generic implementation copies it
+// with atomic loads, so any other sharing is a race report.
 
 const closedPanic = "aeskl: use of a closed Cipher"
 
-// TestCloseAgainstCopies pins the mechanism: a call works on its own copy
-// of the handle (load), so a Close while it runs wipes the Cipher's handle
-// and leaves the copy whole; the call finishes with the right result, and
-// every load after Close panics.
-func TestCloseAgainstCopies(t *testing.T) {
-	forEachOnce(t, 16, func(t *testing.T, v variant) {
-		key := randBytes(16)
-		c := mustNew(t, v, key)
-		saved := handleOf(c)
-		var h handle.Handle
-		c.load(&h) // a call starts
-		c.Close()
-		if h != saved {
-			t.Fatal("Close changed the copy of a call in flight")
-		}
-		if handleOf(c) != (handle.Handle{}) {
-			t.Fatal("Close did not wipe the handle")
-		}
-		src, got, want := randBytes(16), make([]byte, 16), make([]byte, 16)
-		if !c.b.encrypt(&h, got, src) {
-			t.Fatal("the call's copy was rejected after Close")
-		}
-		std, err := aes.NewCipher(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		std.Encrypt(want, src)
-		if !bytes.Equal(got, want) {
-			t.Fatalf("the call in flight got %x, want %x", got, want)
-		}
-		expectPanic(t, closedPanic, func() { c.Implementation() })
-		expectPanic(t, closedPanic, func() {
-			var h handle.Handle
-			c.load(&h)
+// TestCloseWipeRejected pins what the lock-free Close rests on: a kernel
+// that reads a handle while Close wipes it sees some words zero, and must
+// either refuse it or compute exactly what the whole handle gives (a word
+// that was zero already, as most of the metadata is, changes nothing);
+// never anything else. The call then panics as closed. Here the words are
+// zeroed as Close does, first without the closed flag (the moment a kernel
+// could see them): every prefix Close could have wiped, and each single
+// word; words that hold the tag or the wrapped key must be refused. With
+// the flag, the closed panic.
+func TestCloseWipeRejected(t *testing.T) {
+	for _, keyLen := range []int{16, 32} {
+		forEachOnce(t, keyLen, func(t *testing.T, v variant) {
+			key := randBytes(keyLen)
+			std, err := aes.NewCipher(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := randBytes(64)
+			want := make([]byte, len(src))
+			for i := 0; i < len(src); i += 16 {
+				std.Encrypt(want[i:], src[i:])
+			}
+			used := handle.Size128 / 8 // words of the handle the kernels read
+			if keyLen == 32 {
+				used = handle.Size256 / 8
+			}
+			var wipes [][]int
+			for n := 1; n <= used; n++ {
+				prefix := make([]int, n)
+				for i := range prefix {
+					prefix[i] = i
+				}
+				wipes = append(wipes, prefix, []int{n - 1})
+			}
+			for _, words := range wipes {
+				c := mustNew(t, v, key)
+				for _, i := range words {
+					c.hw[i].Store(0)
+				}
+				dst := make([]byte, len(src))
+				err := c.EncryptBlocks(dst, src)
+				secret := slices.ContainsFunc(words, func(i int) bool { return i >= 2 }) // tag or wrapped key
+				switch {
+				case err == nil && !secret && bytes.Equal(dst, want):
+				case errors.Is(err, ErrInvalidHandle) && bytes.Equal(dst, make([]byte, len(dst))):
+				default:
+					t.Errorf("words %v wiped: EncryptBlocks %v, output %x (the whole handle gives %x)", words, err, dst, want)
+				}
+				c.closed.Store(true)
+				expectPanic(t, closedPanic, func() { c.EncryptBlocks(dst, src) })
+				expectPanic(t, closedPanic, func() { c.Encrypt(dst, src) })
+			}
+			// A Cipher closed the ordinary way.
+			c := mustNew(t, v, key)
+			c.Close()
+			if handleOf(c) != (handle.Handle{}) {
+				t.Fatal("Close did not wipe the handle")
+			}
+			expectPanic(t, closedPanic, func() { c.Implementation() })
+			expectPanic(t, closedPanic, func() { c.DecryptBlocks(make([]byte, 16), make([]byte, 16)) })
 		})
-	})
+	}
 }
 
 // handleOf returns a copy of c's handle.

@@ -29,8 +29,9 @@ var errOpen = errors.New("cipher: message authentication failed")
 // its output and panics with ErrInvalidHandle, and Open returns an error
 // wrapping ErrInvalidHandle.
 func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
-	var hd handle.Handle
-	c.load(&hd)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	hd := c.hp(&tmp)
 	if tagSize < gcmMinimumTagSize || tagSize > gcmTagSize {
 		return nil, errors.New("cipher: incorrect tag size given to GCM")
 	}
@@ -42,8 +43,8 @@ func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrRestricted)
 	}
 	var h [16]byte
-	if !c.b.encrypt(&hd, h[:], h[:]) {
-		return nil, fmt.Errorf("aeskl: NewGCM: %w", ErrInvalidHandle)
+	if !c.b.encrypt(hd, h[:], h[:]) {
+		return nil, fmt.Errorf("aeskl: NewGCM: %w", c.rejected())
 	}
 	g := &gcm{c: c, nonceSize: nonceSize, tagSize: tagSize, gh: c.b.newGHASH(&h)}
 	clear(h[:])
@@ -179,8 +180,9 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if uint64(len(plaintext)) > uint64((1<<32)-2)*BlockSize {
 		panic("crypto/cipher: message too large for GCM")
 	}
-	var h handle.Handle
-	g.c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := g.c.hp(&tmp)
 	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
 	if inexactOverlap(out, plaintext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
@@ -192,15 +194,15 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	var tagMask, tag [16]byte
 	ok := true
 	if g.c.b.gcmFuses(g.gh, len(plaintext)) {
-		tag, ok = g.fused(&h, out, plaintext, additionalData, &j0, &tagMask, false)
-	} else if ok = g.crypt(&h, out, plaintext, &j0, &tagMask); ok {
+		tag, ok = g.fused(h, out, plaintext, additionalData, &j0, &tagMask, false)
+	} else if ok = g.crypt(h, out, plaintext, &j0, &tagMask); ok {
 		tag = g.auth(additionalData, out[:len(plaintext)])
 	}
 	subtle.XORBytes(tag[:], tag[:], tagMask[:])
 	clear(tagMask[:]) // E_K(J0): derived from the key, not left behind
 	if !ok {
 		clear(out)
-		panic(ErrInvalidHandle)
+		panic(g.c.rejected())
 	}
 	copy(out[len(plaintext):], tag[:g.tagSize])
 	return ret
@@ -216,8 +218,9 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	if uint64(len(ciphertext)) > uint64((1<<32)-2)*BlockSize+uint64(g.tagSize) {
 		return nil, errOpen
 	}
-	var h handle.Handle
-	g.c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := g.c.hp(&tmp)
 	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
 	// The whole input, tag included, as crypto/cipher: an output over the
 	// tag would overwrite it before it is compared.
@@ -236,16 +239,16 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	var tagMask, want [16]byte
 	ok := true
 	if g.c.b.gcmFuses(g.gh, len(ciphertext)) {
-		want, ok = g.fused(&h, out, ciphertext, additionalData, &j0, &tagMask, true)
+		want, ok = g.fused(h, out, ciphertext, additionalData, &j0, &tagMask, true)
 	} else {
 		want = g.auth(additionalData, ciphertext)
-		ok = g.crypt(&h, out, ciphertext, &j0, &tagMask)
+		ok = g.crypt(h, out, ciphertext, &j0, &tagMask)
 	}
 	subtle.XORBytes(want[:], want[:], tagMask[:])
 	clear(tagMask[:])
 	if !ok {
 		clear(out)
-		return nil, fmt.Errorf("aeskl: GCM Open: %w", ErrInvalidHandle)
+		return nil, fmt.Errorf("aeskl: GCM Open: %w", g.c.rejected())
 	}
 	if subtle.ConstantTimeCompare(want[:g.tagSize], tag) != 1 {
 		clear(out)

@@ -53,8 +53,9 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	var h handle.Handle
-	s.c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := s.c.hp(&tmp)
 	out := dst[:len(src)]
 	if len(src) > 0 && s.c.forbids(false) {
 		// No keystream was ever made: CTR runs the cipher forward.
@@ -69,17 +70,17 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	b := &s.c.b
 	for len(src) >= BlockSize {
 		n := min(len(src)&^(BlockSize-1), chunk)
-		if !b.ctr(&h, dst[:n], src[:n], &s.ctr, b.flags) {
+		if !b.ctr(h, dst[:n], src[:n], &s.ctr, b.flags) {
 			clear(out)
-			panic(ErrInvalidHandle)
+			panic(s.c.rejected())
 		}
 		dst, src = dst[n:], src[n:]
 	}
 	if len(src) > 0 {
 		clear(s.ks[:])
-		if !b.ctr(&h, s.ks[:], s.ks[:], &s.ctr, b.flags) {
+		if !b.ctr(h, s.ks[:], s.ks[:], &s.ctr, b.flags) {
 			clear(out)
-			panic(ErrInvalidHandle)
+			panic(s.c.rejected())
 		}
 		for i := range src {
 			dst[i] = src[i] ^ s.ks[i]
@@ -146,8 +147,9 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	var h handle.Handle
-	m.c.load(&h)
+	var tmp handle.Handle
+	defer clear(tmp[:])
+	h := m.c.hp(&tmp)
 	out := dst[:len(src)]
 	if len(src) > 0 && m.c.forbids(m.dec) {
 		clear(out)
@@ -158,13 +160,13 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 		n := min(len(src), chunk)
 		var ok bool
 		if m.dec {
-			ok = b.cbcDecrypt(&h, dst[:n], src[:n], &m.iv, b.flags)
+			ok = b.cbcDecrypt(h, dst[:n], src[:n], &m.iv, b.flags)
 		} else {
-			ok = b.cbcEncrypt(&h, dst[:n], src[:n], &m.iv, b.flags)
+			ok = b.cbcEncrypt(h, dst[:n], src[:n], &m.iv, b.flags)
 		}
 		if !ok {
 			clear(out)
-			panic(ErrInvalidHandle)
+			panic(m.c.rejected())
 		}
 		dst, src = dst[n:], src[n:]
 	}

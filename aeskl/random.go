@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -121,11 +120,11 @@ func newRandom(keyLen int, cfg *config, ent *[32]byte) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h handle.Handle
-	if err := b.encodeRandom(keyLen, uint32(cfg.restrictions), ent, cfg.sources(), &h); err != nil {
+	c := &Cipher{b: b, r: cfg.restrictions}
+	if err := b.encodeRandom(keyLen, uint32(cfg.restrictions), ent, cfg.sources(), c.words()); err != nil {
 		return nil, err
 	}
-	return newFromHandle(b, cfg.restrictions, &h), nil
+	return c, nil
 }
 
 // sources returns what the random routines may execute: the CPU's RDSEED

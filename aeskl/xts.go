@@ -75,11 +75,10 @@ func (x *XTS) Close() {
 	x.tweak.Close()
 }
 
-// load copies the data and tweak handles for one call; it panics if x is
-// closed.
-func (x *XTS) load(hd, ht *handle.Handle) {
-	x.data.load(hd)
-	x.tweak.load(ht)
+// rejected is Cipher.rejected for both handles.
+func (x *XTS) rejected() error {
+	x.tweak.check()
+	return x.data.rejected()
 }
 
 // Encrypt encrypts src (at least 16 bytes) into dst with the tweak made of
@@ -158,8 +157,10 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 		return fmt.Errorf("aeskl: XTS input of %d bytes is not a whole number of %d-byte sectors", len(src), size)
 	}
 	checkXTSBuffers(dst, src)
-	var hd, ht handle.Handle
-	x.load(&hd, &ht)
+	var tmpd, tmpt handle.Handle
+	defer clear(tmpd[:])
+	defer clear(tmpt[:])
+	hd, ht := x.data.hp(&tmpd), x.tweak.hp(&tmpt)
 	if len(src) > 0 && x.data.forbids(dec) {
 		clear(dst[:len(src)])
 		return ErrRestricted
@@ -173,11 +174,11 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 		// A sector larger than a kernel call may take: split inside it.
 		for off := 0; off < len(src); off += size {
 			t := sectorTweak(first + uint64(off/size)*stride)
-			ok := x.blocks(&hd, &ht, dst[off:off+size], src[off:off+size], &t, dec)
+			ok := x.blocks(hd, ht, dst[off:off+size], src[off:off+size], &t, dec)
 			clear(t[:]) // the encrypted tweak: derived from the tweak key
 			if !ok {
 				clear(dst[:len(src)])
-				return ErrInvalidHandle
+				return x.rejected()
 			}
 		}
 		return nil
@@ -186,9 +187,9 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 	per := chunk / size * size
 	for off := 0; off < len(src); off += per {
 		n := min(per, len(src)-off)
-		if !b.xtsSectors(&hd, &ht, dst[off:off+n], src[off:off+n], first+uint64(off/size)*stride, stride, size, flags) {
+		if !b.xtsSectors(hd, ht, dst[off:off+n], src[off:off+n], first+uint64(off/size)*stride, stride, size, flags) {
 			clear(dst[:len(src)])
-			return ErrInvalidHandle
+			return x.rejected()
 		}
 	}
 	return nil
@@ -226,8 +227,10 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		return errXTSShort
 	}
 	checkXTSBuffers(dst, src)
-	var hd, ht handle.Handle
-	x.load(&hd, &ht)
+	var tmpd, tmpt handle.Handle
+	defer clear(tmpd[:])
+	defer clear(tmpt[:])
+	hd, ht := x.data.hp(&tmpd), x.tweak.hp(&tmpt)
 	out := dst[:len(src)]
 	if x.data.forbids(dec) {
 		clear(out)
@@ -239,9 +242,9 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		full -= BlockSize // the last full block is stolen from
 	}
 	t = tweak
-	if !x.blocks(&hd, &ht, dst[:full], src[:full], &t, dec) {
+	if !x.blocks(hd, ht, dst[:full], src[:full], &t, dec) {
 		clear(out)
-		return ErrInvalidHandle
+		return x.rejected()
 	}
 	if r == 0 {
 		return nil
@@ -264,16 +267,16 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 	}
 	var a, b [16]byte
 	copy(a[:], src[full:full+BlockSize])
-	if !bk.xts(&hd, nil, a[:], a[:], &first, flags) {
+	if !bk.xts(hd, nil, a[:], a[:], &first, flags) {
 		clear(out)
-		return ErrInvalidHandle
+		return x.rejected()
 	}
 	copy(b[:], src[full+BlockSize:]) // read the tail before dst (maybe src) is written
 	copy(b[r:], a[r:])
 	copy(dst[full+BlockSize:], a[:r])
-	if !bk.xts(&hd, nil, b[:], b[:], &second, flags) {
+	if !bk.xts(hd, nil, b[:], b[:], &second, flags) {
 		clear(out)
-		return ErrInvalidHandle
+		return x.rejected()
 	}
 	copy(dst[full:], b[:])
 	return nil
