@@ -297,6 +297,14 @@ func (o *output) partial() string {
 // abort unregister it; a commit under way finishes before the handler
 // runs.
 func (o *output) guard() {
+	installInterrupt()
+	sigMu.Lock()
+	o.register()
+	sigMu.Unlock()
+}
+
+// installInterrupt installs the interrupt handler (once).
+func installInterrupt() {
 	sigOnce.Do(func() {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -328,10 +336,12 @@ func (o *output) guard() {
 			os.Exit(130)
 		}()
 	})
+}
+
+// register is guard with sigMu held.
+func (o *output) register() {
 	commit, abort := o.commit, o.abort
-	sigMu.Lock()
 	sigOuts[o] = abort
-	sigMu.Unlock()
 	o.commit = func() error {
 		sigMu.Lock()
 		defer sigMu.Unlock()
@@ -391,6 +401,11 @@ func openOutput(path string, force, inPlace bool, rangeAt int64, perm fs.FileMod
 		o.guard()
 		return o, nil
 	}
+	// A signal from the moment the temporary file exists waits (sigMu)
+	// until it is registered, so that the handler removes it.
+	installInterrupt()
+	sigMu.Lock()
+	defer sigMu.Unlock()
 	out, err := cliutil.CreateOutputMode(path, force, perm)
 	if err != nil {
 		return nil, err
@@ -404,7 +419,7 @@ func openOutput(path string, force, inPlace bool, rangeAt int64, perm fs.FileMod
 		o.w = out
 		return o, nil
 	}
-	o.guard()
+	o.register()
 	o.wa, o.at = out.File, rangeAt // a new file has zeros before rangeAt
 	return o, nil
 }
