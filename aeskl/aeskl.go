@@ -22,7 +22,6 @@ package aeskl
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"encoding/binary"
 	"errors"
 	"strconv"
 	"sync/atomic"
@@ -202,16 +201,10 @@ const closedMsg = "aeskl: use of a closed Cipher"
 // wipe: its output is right. No call copies the handle, so no copy is left
 // in a goroutine's stack, where a stack that moves would leave it behind.
 //
-// The generic implementation reads the handle in Go: it gets a copy made
-// with atomic loads in *tmp, which the caller clears.
-func (c *Cipher) hp(tmp *handle.Handle) *handle.Handle {
+// The generic implementation, which reads the handle in Go, copies it with
+// atomic loads (genericCopy).
+func (c *Cipher) hp() *handle.Handle {
 	c.check()
-	if c.b.impl == Generic {
-		for i := range c.hw {
-			binary.LittleEndian.PutUint64(tmp[8*i:], c.hw[i].Load())
-		}
-		return tmp
-	}
 	return c.words()
 }
 
@@ -244,9 +237,7 @@ func (c *Cipher) forbids(decrypt bool) bool {
 // after zeroing the block of dst, with ErrRestricted for a NoEncrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Encrypt(dst, src []byte) {
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := c.hp(&tmp)
+	h := c.hp()
 	checkBlock(dst, src)
 	if c.forbids(false) {
 		clear(dst[:BlockSize])
@@ -263,9 +254,7 @@ func (c *Cipher) Encrypt(dst, src []byte) {
 // after zeroing the block of dst, with ErrRestricted for a NoDecrypt handle
 // and ErrInvalidHandle if the handle is rejected.
 func (c *Cipher) Decrypt(dst, src []byte) {
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := c.hp(&tmp)
+	h := c.hp()
 	checkBlock(dst, src)
 	if c.forbids(true) {
 		clear(dst[:BlockSize])
@@ -284,9 +273,7 @@ func (c *Cipher) Decrypt(dst, src []byte) {
 // ErrRestricted; if the handle is rejected, dst[:len(src)] is zeroed and the
 // error is ErrInvalidHandle.
 func (c *Cipher) EncryptBlocks(dst, src []byte) error {
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := c.hp(&tmp)
+	h := c.hp()
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}
@@ -307,9 +294,7 @@ func (c *Cipher) EncryptBlocks(dst, src []byte) error {
 // DecryptBlocks decrypts src into dst in ECB mode, with the same rules as
 // EncryptBlocks (ErrRestricted for a NoDecrypt handle).
 func (c *Cipher) DecryptBlocks(dst, src []byte) error {
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := c.hp(&tmp)
+	h := c.hp()
 	if err := checkBlocks(dst, src); err != nil {
 		return err
 	}

@@ -29,9 +29,7 @@ var errOpen = errors.New("cipher: message authentication failed")
 // its output and panics with ErrInvalidHandle, and Open returns an error
 // wrapping ErrInvalidHandle.
 func (c *Cipher) NewGCM(nonceSize, tagSize int) (cipher.AEAD, error) {
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	hd := c.hp(&tmp)
+	hd := c.hp()
 	if tagSize < gcmMinimumTagSize || tagSize > gcmTagSize {
 		return nil, errors.New("cipher: incorrect tag size given to GCM")
 	}
@@ -180,9 +178,7 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	if uint64(len(plaintext)) > uint64((1<<32)-2)*BlockSize {
 		panic("crypto/cipher: message too large for GCM")
 	}
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := g.c.hp(&tmp)
+	h := g.c.hp()
 	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
 	if inexactOverlap(out, plaintext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
@@ -218,9 +214,7 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	if uint64(len(ciphertext)) > uint64((1<<32)-2)*BlockSize+uint64(g.tagSize) {
 		return nil, errOpen
 	}
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := g.c.hp(&tmp)
+	h := g.c.hp()
 	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
 	// The whole input, tag included, as crypto/cipher: an output over the
 	// tag would overwrite it before it is compared.

@@ -1,8 +1,11 @@
 package aeskl
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/handle"
@@ -144,30 +147,74 @@ func genericEncodeRandom(region *fallback.Region, keyLen int, r uint32, ent *[32
 	return err
 }
 
+// The generic implementation reads handles in Go: it works on copies that
+// genericCopy makes with atomic loads (a Cipher's words may be being wiped
+// by Close) and that are cleared when it returns.
+
 func (b *backend) genericEncrypt(h *handle.Handle, dst, src []byte) bool {
-	return fallback.GenericEncrypt(b.region, h, dst, src)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericEncrypt(b.region, genericCopy(&c, h), dst, src)
 }
 
 func (b *backend) genericDecrypt(h *handle.Handle, dst, src []byte) bool {
-	return fallback.GenericDecrypt(b.region, h, dst, src)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericDecrypt(b.region, genericCopy(&c, h), dst, src)
 }
 
 func (b *backend) genericCTR(h *handle.Handle, dst, src []byte, ctr *[16]byte, f int) bool {
-	return fallback.GenericCTR(b.region, h, dst, src, ctr, f)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericCTR(b.region, genericCopy(&c, h), dst, src, ctr, f)
 }
 
 func (b *backend) genericCBCEncrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
-	return fallback.GenericCBCEncrypt(b.region, h, dst, src, iv, f)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericCBCEncrypt(b.region, genericCopy(&c, h), dst, src, iv, f)
 }
 
 func (b *backend) genericCBCDecrypt(h *handle.Handle, dst, src []byte, iv *[16]byte, f int) bool {
-	return fallback.GenericCBCDecrypt(b.region, h, dst, src, iv, f)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericCBCDecrypt(b.region, genericCopy(&c, h), dst, src, iv, f)
 }
 
 func (b *backend) genericXTS(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int) bool {
-	return fallback.GenericXTS(b.region, h, ht, dst, src, t, f)
+	var c, ct handle.Handle
+	defer clear(c[:])
+	defer clear(ct[:])
+	return fallback.GenericXTS(b.region, genericCopy(&c, h), genericCopy(&ct, ht), dst, src, t, f)
+}
+
+func (b *backend) genericXTSSectors(h, ht *handle.Handle, dst, src []byte, first, stride uint64, size, f int) bool {
+	var c, ct handle.Handle
+	defer clear(c[:])
+	defer clear(ct[:])
+	return fallback.GenericXTSSectors(b.region, genericCopy(&c, h), genericCopy(&ct, ht), dst, src, first, stride, size, f)
 }
 
 func (b *backend) genericGCMCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {
-	return fallback.GenericGCMCTR(b.region, h, dst, src, j0, mask, f)
+	var c handle.Handle
+	defer clear(c[:])
+	return fallback.GenericGCMCTR(b.region, genericCopy(&c, h), dst, src, j0, mask, f)
+}
+
+// genericCopy copies *h into *c and returns c (nil for a nil h): with
+// atomic loads where h is 8-byte aligned, as a Cipher's words are.
+func genericCopy(c, h *handle.Handle) *handle.Handle {
+	if h == nil {
+		return nil
+	}
+	p := unsafe.Pointer(h)
+	if uintptr(p)%8 != 0 {
+		*c = *h
+		return c
+	}
+	w := (*[handle.Size256 / 8]uint64)(p)
+	for i := range w {
+		binary.LittleEndian.PutUint64(c[8*i:], atomic.LoadUint64(&w[i]))
+	}
+	return c
 }

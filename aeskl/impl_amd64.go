@@ -155,7 +155,7 @@ func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first, strid
 		}
 		return true
 	}
-	return fallback.GenericXTSSectors(b.region, h, ht, dst, src, first, stride, size, f)
+	return b.genericXTSSectors(h, ht, dst, src, first, stride, size, f)
 }
 
 // sectorGroup is how many sector tweaks the sealed path encrypts in one

@@ -53,7 +53,7 @@ func (b *backend) xts(h, ht *handle.Handle, dst, src []byte, t *[16]byte, f int)
 }
 
 func (b *backend) xtsSectors(h, ht *handle.Handle, dst, src []byte, first, stride uint64, size, f int) bool {
-	return fallback.GenericXTSSectors(b.region, h, ht, dst, src, first, stride, size, f)
+	return b.genericXTSSectors(h, ht, dst, src, first, stride, size, f)
 }
 
 func (b *backend) gcmCTR(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, f int) bool {

@@ -4,7 +4,6 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 
-	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -53,9 +52,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := s.c.hp(&tmp)
+	h := s.c.hp()
 	out := dst[:len(src)]
 	if len(src) > 0 && s.c.forbids(false) {
 		// No keystream was ever made: CTR runs the cipher forward.
@@ -147,9 +144,7 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	if inexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
-	var tmp handle.Handle
-	defer clear(tmp[:])
-	h := m.c.hp(&tmp)
+	h := m.c.hp()
 	out := dst[:len(src)]
 	if len(src) > 0 && m.c.forbids(m.dec) {
 		clear(out)

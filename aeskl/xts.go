@@ -157,10 +157,7 @@ func (x *XTS) sectors(dst, src []byte, first, stride uint64, size int, dec bool)
 		return fmt.Errorf("aeskl: XTS input of %d bytes is not a whole number of %d-byte sectors", len(src), size)
 	}
 	checkXTSBuffers(dst, src)
-	var tmpd, tmpt handle.Handle
-	defer clear(tmpd[:])
-	defer clear(tmpt[:])
-	hd, ht := x.data.hp(&tmpd), x.tweak.hp(&tmpt)
+	hd, ht := x.data.hp(), x.tweak.hp()
 	if len(src) > 0 && x.data.forbids(dec) {
 		clear(dst[:len(src)])
 		return ErrRestricted
@@ -227,10 +224,7 @@ func (x *XTS) crypt(dst, src []byte, tweak [16]byte, dec bool) error {
 		return errXTSShort
 	}
 	checkXTSBuffers(dst, src)
-	var tmpd, tmpt handle.Handle
-	defer clear(tmpd[:])
-	defer clear(tmpt[:])
-	hd, ht := x.data.hp(&tmpd), x.tweak.hp(&tmpt)
+	hd, ht := x.data.hp(), x.tweak.hp()
 	out := dst[:len(src)]
 	if x.data.forbids(dec) {
 		clear(out)
