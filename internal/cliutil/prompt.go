@@ -47,11 +47,18 @@ func PromptSecret(prompt string, max int, confirm bool) (*Secret, error) {
 		return nil, ErrNoTerminal
 	}
 	defer tty.Close()
-	fd := int(tty.Fd())
-	if !term.IsTerminal(fd) {
+	// The descriptor only through SyscallConn: tty.Fd() would put it in
+	// blocking mode, out of the runtime's poller, and then interrupt's
+	// Close would not end a read under way.
+	rc, err := tty.SyscallConn()
+	if err != nil {
 		return nil, ErrNoTerminal
 	}
-	t := &ttyTerminal{File: tty, fd: fd}
+	isTerm := false
+	if err := rc.Control(func(fd uintptr) { isTerm = term.IsTerminal(int(fd)) }); err != nil || !isTerm {
+		return nil, ErrNoTerminal
+	}
+	t := &ttyTerminal{File: tty, rc: rc}
 	return promptSecret(t, prompt, max, confirm, realSignals)
 }
 
@@ -66,21 +73,28 @@ type terminal interface {
 	interrupt()
 }
 
+// A ttyTerminal is /dev/tty, its descriptor reached through rc for the
+// termios calls (never through Fd, which would make it blocking).
 type ttyTerminal struct {
 	*os.File
-	fd int
+	rc syscall.RawConn
 }
 
 func (t *ttyTerminal) makeRaw() (func(), error) {
-	old, err := term.MakeRaw(t.fd)
+	var old *term.State
+	var err error
+	if cerr := t.rc.Control(func(fd uintptr) { old, err = term.MakeRaw(int(fd)) }); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}
-	return func() { term.Restore(t.fd, old) }, nil
+	return func() { t.rc.Control(func(fd uintptr) { term.Restore(int(fd), old) }) }, nil
 }
 
-// interrupt closes the terminal: a read under way returns (/dev/tty is
-// read through the runtime's poller) with an error.
+// interrupt closes the terminal: a read under way returns with an error
+// (/dev/tty is read through the runtime's poller, in non-blocking mode).
+// The terminal is restored before (the restore needs the descriptor).
 func (t *ttyTerminal) interrupt() { t.File.Close() }
 
 // signals is how the prompt hears of signals and raises them again: the
