@@ -217,24 +217,26 @@ func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
 			sigs.stop(g.ch)
 			sigs.raise(sig)
 		case <-g.quit:
-			// A signal that came as the prompt ended: raised again, not
-			// swallowed.
-			select {
-			case sig := <-g.ch:
-				sigs.raise(sig)
-			default:
-			}
 		}
 	}()
 	return g
 }
 
 // done stops the guard, restores the terminal (if the guard has not) and
-// reports whether a signal interrupted the prompt.
+// reports whether a signal interrupted the prompt. A signal that came as
+// the prompt ended (after the guard's goroutine left, before stop) is
+// raised again once the terminal is restored, not swallowed, and counts
+// as an interruption too.
 func (g *promptGuard) done() bool {
-	g.sigs.stop(g.ch)
 	close(g.quit)
 	<-g.finished
+	g.sigs.stop(g.ch)
 	RestoreTerminal()
+	select {
+	case sig := <-g.ch:
+		g.interrupted = true
+		g.sigs.raise(sig)
+	default:
+	}
 	return g.interrupted
 }

@@ -76,6 +76,7 @@ type fakeSignals struct {
 	ch         chan<- os.Signal
 	watched    []os.Signal
 	stopped    bool
+	atStop     os.Signal     // sent on the channel by the first stop: a signal as the prompt ends
 	notified   chan struct{} // closed by notify
 	raised     chan os.Signal
 	rawAtRaise bool // whether the terminal was still raw when the signal was raised
@@ -96,8 +97,16 @@ func (s *fakeSignals) signals() signals {
 		},
 		stop: func(chan<- os.Signal) {
 			s.mu.Lock()
+			first := !s.stopped
 			s.stopped = true
+			ch, sig := s.ch, s.atStop
 			s.mu.Unlock()
+			if first && sig != nil {
+				select {
+				case ch <- sig:
+				default:
+				}
+			}
 		},
 		raise: func(sig os.Signal) {
 			s.mu.Lock()
@@ -241,5 +250,36 @@ func TestRestoreTerminal(t *testing.T) {
 	<-done
 	if term.restores != 1 {
 		t.Errorf("restored %d times, want once", term.restores)
+	}
+}
+
+// TestPromptSignalAtEnd: a signal that arrives as the prompt ends (once
+// the answer is read, before the guard stops listening) is raised again
+// after the terminal is restored, not swallowed, and the prompt fails with
+// ErrInterrupted as for any signal that did not end the process.
+func TestPromptSignalAtEnd(t *testing.T) {
+	for range 20 {
+		term := &fakeTerm{r: strings.NewReader("secret\r")}
+		sigs := newFakeSignals(term)
+		sigs.atStop = syscall.SIGHUP
+		s, err := promptSecret(term, "Passphrase: ", 64, false, sigs.signals())
+		if s != nil {
+			s.Close()
+		}
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("%v, want ErrInterrupted", err)
+		}
+		select {
+		case sig := <-sigs.raised:
+			if sig != syscall.SIGHUP {
+				t.Errorf("raised %v, want SIGHUP", sig)
+			}
+		default:
+			t.Fatal("the signal was swallowed")
+		}
+		if sigs.rawAtRaise || term.isRaw() || term.restores != 1 {
+			t.Fatalf("raw at the raise %v, raw after %v, restored %d times; want the terminal restored once before the raise",
+				sigs.rawAtRaise, term.isRaw(), term.restores)
+		}
 	}
 }
