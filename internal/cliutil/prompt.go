@@ -105,11 +105,7 @@ type signals struct {
 	raise  func(os.Signal)
 }
 
-var realSignals = signals{notify: signal.Notify, stop: signal.Stop, raise: func(sig os.Signal) {
-	if p, err := os.FindProcess(os.Getpid()); err == nil {
-		p.Signal(sig)
-	}
-}}
+var realSignals = signals{notify: signal.Notify, stop: signal.Stop, raise: raise}
 
 // The signals a prompt restores the terminal on.
 var promptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
