@@ -377,8 +377,8 @@ func (f *fileOp) passphraseKey(h *fileHeader, confirm bool) (*fallback.Scratch, 
 }
 
 // openOutput starts OUT with plain's openOutput, whose outputs an
-// interrupt (SIGINT, SIGTERM) removes before the command exits with status
-// 130: a file goes to a temporary file renamed into place by commit,
+// interrupt (SIGINT, SIGTERM, SIGHUP) removes before the command exits
+// with status 130: a file goes to a temporary file renamed into place by commit,
 // standard output ("-") is written as it comes. Unlike plain's OUT, an
 // existing OUT must be a regular file: a device or pipe would be written
 // in place, and OUT must hold nothing until it holds the whole result.

@@ -51,11 +51,20 @@ type ptyCmd struct {
 }
 
 func startOnPTY(t *testing.T, args ...string) *ptyCmd {
+	return startOnPTYOut(t, nil, args...)
+}
+
+// startOnPTYOut is startOnPTY with standard output to stdout instead of
+// the terminal (nil: the terminal).
+func startOnPTYOut(t *testing.T, stdout *os.File, args ...string) *ptyCmd {
 	m, s := openPTY(t)
 	p := &ptyCmd{master: m, slave: s, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = s, s, s
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -107,7 +116,8 @@ func (p *ptyCmd) waitFor(t *testing.T, s string, count int) {
 	}
 }
 
-// wait returns the exit status and checks that the terminal echoes
+// wait returns the exit status (minus the signal's number if a signal
+// ended the command) and checks that the terminal echoes
 // again, in canonical mode, as before the command.
 func (p *ptyCmd) wait(t *testing.T) int {
 	t.Helper()
@@ -126,6 +136,9 @@ func (p *ptyCmd) wait(t *testing.T) int {
 		t.Errorf("the terminal is left without echo, canonical mode or signals (lflag %#x); terminal: %q", tio.Lflag, p.output())
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal())
+		}
 		return ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
@@ -135,8 +148,11 @@ func (p *ptyCmd) wait(t *testing.T) int {
 
 // TestFilePrompt runs encrypt on a pseudo-terminal: the passphrase is
 // asked twice and the file decrypts with it; different answers, Ctrl-C
-// and SIGINT or SIGTERM at the prompt fail, leave no OUT, and the
-// terminal echoes again afterwards.
+// and SIGINT, SIGTERM or SIGHUP at the prompt fail, leave no OUT, and the
+// terminal echoes again afterwards. With OUT a file the signals go
+// through the output's handler too (status 130); with OUT standard output
+// only the prompt's guard restores the terminal, and the signal, raised
+// again, ends the command.
 func TestFilePrompt(t *testing.T) {
 	dir := t.TempDir()
 	in := write(t, filepath.Join(dir, "in"), []byte("typed passphrase"))
@@ -172,6 +188,7 @@ func TestFilePrompt(t *testing.T) {
 		{"Ctrl-C at Again", "abc\rab\x03", nil, 130, "interrupted"},
 		{"SIGINT", "abc", os.Interrupt, 130, "was not written"},
 		{"SIGTERM", "", syscall.SIGTERM, 130, "was not written"},
+		{"SIGHUP", "abc\rab", syscall.SIGHUP, 130, "was not written"},
 	} {
 		p := startOnPTY(t, "encrypt", "--quiet", cost, in, out)
 		p.waitFor(t, "Passphrase: ", 1)
@@ -185,6 +202,30 @@ func TestFilePrompt(t *testing.T) {
 		}
 		if names := dirNames(t, dir); len(names) != 2 {
 			t.Errorf("%s: files left: %v", c.name, names)
+		}
+	}
+}
+
+// TestFilePromptStdout: a signal at the prompt of encrypt to standard
+// output (no output file, so no handler of the command's own) is answered
+// by the prompt's guard alone: the terminal echoes again, and the signal,
+// raised again, ends the command.
+func TestFilePromptStdout(t *testing.T) {
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("typed passphrase"))
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		stdout, err := os.Create(filepath.Join(dir, "stdout"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := startOnPTYOut(t, stdout, "encrypt", "--quiet", "--argon2=1,1,1", in, "-")
+		stdout.Close()
+		p.waitFor(t, "Passphrase: ", 1)
+		p.master.Write([]byte("abc"))
+		time.Sleep(100 * time.Millisecond)
+		p.cmd.Process.Signal(sig)
+		if code := p.wait(t); code != -int(sig) {
+			t.Errorf("%v: status %d, want the signal to end the command; terminal %q", sig, code, p.output())
 		}
 	}
 }
