@@ -194,7 +194,6 @@ func TestFilePrompt(t *testing.T) {
 		p.waitFor(t, "Passphrase: ", 1)
 		p.master.Write([]byte(c.typed))
 		if c.sig != nil {
-			time.Sleep(100 * time.Millisecond)
 			p.cmd.Process.Signal(c.sig)
 		}
 		if code := p.wait(t); code != c.status || !strings.Contains(p.output(), c.says) {
@@ -222,7 +221,6 @@ func TestFilePromptStdout(t *testing.T) {
 		stdout.Close()
 		p.waitFor(t, "Passphrase: ", 1)
 		p.master.Write([]byte("abc"))
-		time.Sleep(100 * time.Millisecond)
 		p.cmd.Process.Signal(sig)
 		if code := p.wait(t); code != -int(sig) {
 			t.Errorf("%v: status %d, want the signal to end the command; terminal %q", sig, code, p.output())

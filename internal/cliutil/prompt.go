@@ -116,12 +116,14 @@ func promptSecret(t terminal, prompt string, max int, confirm bool, sigs signals
 		return nil, err
 	}
 	fmt.Fprint(t, prompt)
-	restore, err := t.makeRaw()
-	if err != nil {
+	// The guard first: a signal from the moment the terminal is raw
+	// finds it listening.
+	g := guardTerminal(t, sigs)
+	if err := g.makeRaw(t); err != nil {
+		g.done()
 		s.Close()
 		return nil, err
 	}
-	g := guardTerminal(t, restore, sigs)
 	n, err := readLine(t, s.s.Bytes())
 	if err == nil && confirm {
 		fmt.Fprint(t, "\r\nAgain: ")
@@ -184,16 +186,14 @@ type promptGuard struct {
 	finished    chan struct{}
 	sigs        signals
 	interrupted bool
+	fired       bool // under ttyMu: a signal came, the terminal is not to be made raw
 }
 
-// guardTerminal registers restore with RestoreTerminal and, until done,
-// answers the signals of promptSignals (those not ignored) by restoring
-// the terminal, ending the prompt's reads (t.interrupt) and raising the
-// signal again.
-func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
-	ttyMu.Lock()
-	ttyRestore = restore
-	ttyMu.Unlock()
+// guardTerminal starts a guard that, until done, answers the signals of
+// promptSignals (those not ignored) by restoring the terminal (once
+// makeRaw has made it raw), ending the prompt's reads (t.interrupt) and
+// raising the signal again.
+func guardTerminal(t terminal, sigs signals) *promptGuard {
 	g := &promptGuard{ch: make(chan os.Signal, 1), quit: make(chan struct{}), finished: make(chan struct{}), sigs: sigs}
 	var watch []os.Signal
 	for _, sig := range promptSignals {
@@ -201,12 +201,17 @@ func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
 			watch = append(watch, sig)
 		}
 	}
-	sigs.notify(g.ch, watch...)
+	if len(watch) > 0 { // Notify with no signals would relay every one
+		sigs.notify(g.ch, watch...)
+	}
 	go func() {
 		defer close(g.finished)
 		select {
 		case sig := <-g.ch:
 			g.interrupted = true
+			ttyMu.Lock()
+			g.fired = true
+			ttyMu.Unlock()
 			RestoreTerminal()
 			fmt.Fprint(t, "\r\n")
 			t.interrupt()
@@ -216,6 +221,24 @@ func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
 		}
 	}()
 	return g
+}
+
+// makeRaw puts the terminal in raw mode and registers its restore with
+// RestoreTerminal, both under ttyMu: a signal the guard has answered
+// before leaves the terminal as it is (the prompt's reads fail, done
+// reports the interruption), one after finds the restore.
+func (g *promptGuard) makeRaw(t terminal) error {
+	ttyMu.Lock()
+	defer ttyMu.Unlock()
+	if g.fired {
+		return nil
+	}
+	restore, err := t.makeRaw()
+	if err != nil {
+		return err
+	}
+	ttyRestore = restore
+	return nil
 }
 
 // done stops the guard, restores the terminal (if the guard has not) and

@@ -16,6 +16,7 @@ import (
 type fakeTerm struct {
 	r          io.Reader
 	interrupts func() // what interrupt does besides recording it
+	onRaw      func() // called by makeRaw once the terminal is raw
 
 	mu          sync.Mutex
 	out         strings.Builder
@@ -39,8 +40,11 @@ func (f *fakeTerm) Write(p []byte) (int, error) {
 
 func (f *fakeTerm) makeRaw() (func(), error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.raw = true
+	f.mu.Unlock()
+	if f.onRaw != nil {
+		f.onRaw()
+	}
 	return func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -190,7 +194,7 @@ func TestPromptSignal(t *testing.T) {
 			done <- result{s, err}
 		}()
 		<-sigs.notified
-		if _, err := pw.Write([]byte(c.typed)); err != nil {
+		if _, err := pw.Write([]byte(c.typed)); err != nil { // the prompt reads, so the terminal is raw
 			t.Fatal(err)
 		}
 		if !term.isRaw() {
@@ -239,9 +243,7 @@ func TestRestoreTerminal(t *testing.T) {
 		done <- err
 	}()
 	<-sigs.notified
-	if !term.isRaw() {
-		t.Fatal("the terminal is not raw while the prompt reads")
-	}
+	waitRaw(t, term)
 	RestoreTerminal()
 	if term.isRaw() || term.restores != 1 {
 		t.Errorf("after RestoreTerminal: raw %v, restored %d times", term.isRaw(), term.restores)
@@ -281,5 +283,56 @@ func TestPromptSignalAtEnd(t *testing.T) {
 			t.Fatalf("raw at the raise %v, raw after %v, restored %d times; want the terminal restored once before the raise",
 				sigs.rawAtRaise, term.isRaw(), term.restores)
 		}
+	}
+}
+
+// waitRaw waits until the prompt has made term raw.
+func waitRaw(t *testing.T, term *fakeTerm) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !term.isRaw(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the terminal is not raw 10 s into the prompt")
+		}
+	}
+}
+
+// TestPromptSignalAtRaw: a signal the moment the terminal turns raw
+// finds the guard listening (else its default action would end the
+// process with the terminal raw): the terminal is restored before the
+// signal is raised again, and the prompt fails with ErrInterrupted.
+func TestPromptSignalAtRaw(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	term := &fakeTerm{r: pr, interrupts: func() { pr.CloseWithError(errors.New("interrupted")) }}
+	sigs := newFakeSignals(term)
+	term.onRaw = func() {
+		sigs.mu.Lock()
+		ch := sigs.ch
+		sigs.mu.Unlock()
+		if ch == nil {
+			t.Error("the terminal is raw and no guard listens: a signal now would end the process with the terminal raw")
+			pw.Close() // the prompt's read ends
+			return
+		}
+		ch <- syscall.SIGTERM
+	}
+	s, err := promptSecret(term, "Passphrase: ", 64, false, sigs.signals())
+	if s != nil {
+		s.Close()
+	}
+	if !errors.Is(err, ErrInterrupted) {
+		t.Errorf("%v, want ErrInterrupted", err)
+	}
+	select {
+	case sig := <-sigs.raised:
+		if sig != syscall.SIGTERM {
+			t.Errorf("raised %v, want SIGTERM", sig)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not raised again")
+	}
+	if sigs.rawAtRaise || term.isRaw() || term.restores != 1 {
+		t.Errorf("raw at the raise %v, raw after %v, restored %d times; want the terminal restored once before the raise",
+			sigs.rawAtRaise, term.isRaw(), term.restores)
 	}
 }
