@@ -227,3 +227,43 @@ func TestFilePromptStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestFileArgon2Unlocked: when argon2id's working memory is more than
+// RLIMIT_MEMLOCK lets the command lock (run as root, without
+// CAP_IPC_LOCK), encrypt says so once on stderr, and not when it fits.
+func TestFileArgon2Unlocked(t *testing.T) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY || rl.Cur >= 32<<20 {
+		t.Skipf("RLIMIT_MEMLOCK %d: 32 MiB of Argon2 memory would be locked", rl.Cur)
+	}
+	var prefix []string
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("root, and no setpriv to run without CAP_IPC_LOCK")
+		}
+		prefix = []string{setpriv, "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--"}
+	}
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("plaintext"))
+	pw := write(t, filepath.Join(dir, "pw"), []byte("pass word"))
+	for _, c := range []struct {
+		cost string
+		note bool
+	}{{"1,32,1", true}, {"1,1,1", false}} {
+		out := filepath.Join(dir, "out-"+c.cost)
+		args := append(append(append([]string(nil), prefix...), os.Args[0]), "encrypt", "--quiet", "--argon2="+c.cost, "--passphrase-file", pw, in, out)
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: %v: %s", c.cost, err, stderr.String())
+		}
+		n := strings.Count(stderr.String(), "is not locked")
+		if c.note && (n != 1 || !strings.Contains(stderr.String(), "32 MiB") || !strings.Contains(stderr.String(), "RLIMIT_MEMLOCK")) ||
+			!c.note && stderr.Len() != 0 {
+			t.Errorf("--argon2=%s: stderr %q, want the note %v (once)", c.cost, stderr.String(), c.note)
+		}
+	}
+}
