@@ -131,10 +131,17 @@ func pbkdf2(newHash func() hash.Hash, password, salt []byte, iter, keyLen int) (
 }
 
 // Limits on a keyslot's KDF parameters, against a header crafted to make
-// the unlock run out of memory or never end. cryptsetup's own limits are
-// the same or lower (4 GiB of memory, 4 threads).
+// the unlock run out of memory or for days. Argon2's memory: 4 GiB, the
+// most cryptsetup accepts. Its work, passes times memory: at most 2^32
+// KiB (4096 passes over 1 GiB, an hour or two of one lane at about 1 GiB
+// a second). cryptsetup accepts up to 2^32-1 passes itself, but its
+// benchmark, which sets the passes for an unlock of a few seconds, gives
+// headers orders of magnitude below that. PBKDF2's iterations: at most
+// 2^31-1 (with SHA-256, some minutes of one core per 32 bytes of key:
+// long, but it ends).
 const (
 	maxArgonMemoryKiB = 4 << 20
+	maxArgonWorkKiB   = 1 << 32
 	maxIterations     = 1<<31 - 1
 )
 
@@ -167,8 +174,8 @@ func (k *KDF) derive(pass []byte, keyLen int) (*fallback.Scratch, error) {
 		clear(dk)
 		return key, nil
 	case "argon2i", "argon2id":
-		if k.Time < 1 || k.Time > maxIterations {
-			return nil, fmt.Errorf("%s time cost %d out of range", k.Type, k.Time)
+		if k.Time < 1 || k.Memory > 0 && uint64(k.Time) > maxArgonWorkKiB/uint64(k.Memory) {
+			return nil, fmt.Errorf("%s time cost %d out of range (1 to 2^32 KiB of work over %d KiB)", k.Type, k.Time, k.Memory)
 		}
 		if k.CPUs < 1 || k.CPUs > 255 {
 			return nil, fmt.Errorf("%s parallelism %d out of range (1 to 255)", k.Type, k.CPUs)

@@ -12,6 +12,7 @@ import (
 	"hash"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl/disk"
 )
@@ -400,6 +401,22 @@ func TestKeyslotProblems(t *testing.T) {
 	h, _ := Read(bytes.NewReader(img))
 	if _, err := h.Unlock(bytes.NewReader(img), []byte("p"), -1); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Errorf("1 PiB of argon2 memory: %v", err)
+	}
+	// So is work (passes times memory) beyond the limit: 2^27 passes over
+	// 64 KiB would run for hours.
+	img, _, _ = testImage{kdf: "argon2id", pass: "p", keyLen: 32, sectorSize: 512, dataLen: 4096, edit: func(m map[string]any) {
+		ks(m)["kdf"].(map[string]any)["time"] = 1 << 27
+	}}.make(t)
+	h, _ = Read(bytes.NewReader(img))
+	done := make(chan error, 1)
+	go func() { _, err := h.Unlock(bytes.NewReader(img), []byte("p"), -1); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("2^27 argon2 passes over 64 KiB: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("2^27 argon2 passes over 64 KiB: still deriving after 5 s, not refused")
 	}
 }
 

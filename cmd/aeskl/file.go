@@ -348,10 +348,28 @@ func (f *fileOp) passphrase(confirm bool) (*cliutil.Secret, []byte, error) {
 	return s, s.Bytes(), nil
 }
 
-// deriveKey is argon2id into dst (the tests' control child replaces it
-// with x/crypto/argon2, whose memory is not wiped).
-var deriveKey = func(dst, pw, salt []byte, a argon2Params) error {
-	return kdf.Argon2(dst, kdf.Argon2id, pw, salt, nil, nil, a.time, a.memory, a.threads)
+// deriveKey is argon2id into dst, and the protections its working memory
+// got (the tests' control child replaces it with x/crypto/argon2, whose
+// memory is not wiped).
+var deriveKey = func(dst, pw, salt []byte, a argon2Params) (fallback.MemoryStatus, error) {
+	return kdf.Argon2Status(dst, kdf.Argon2id, pw, salt, nil, nil, a.time, a.memory, a.threads)
+}
+
+// unlockedNote is what the command says, once, when Argon2's working
+// memory could not be locked against swap ("" when it was).
+func unlockedNote(name string, a argon2Params, st fallback.MemoryStatus) string {
+	if st.Locked {
+		return ""
+	}
+	why := "mlock refused"
+	for _, n := range st.Notes {
+		if strings.HasPrefix(n, "mlock") || strings.HasPrefix(n, "not locked") {
+			why = n
+			break
+		}
+	}
+	return fmt.Sprintf("%s: note: argon2id's %d MiB of working memory is not locked and may be swapped out (it is still wiped): %s\n",
+		name, a.memory>>10, why)
 }
 
 // passphraseKey reads the passphrase and derives the main key of the
@@ -369,16 +387,18 @@ func (f *fileOp) passphraseKey(h *fileHeader, confirm bool) (*fallback.Scratch, 
 	if err != nil {
 		return nil, err
 	}
-	if err := deriveKey(mk.Bytes(), pw, h.salt, h.argon2); err != nil {
+	st, err := deriveKey(mk.Bytes(), pw, h.salt, h.argon2)
+	if err != nil {
 		mk.Close()
 		return nil, err
 	}
+	fmt.Fprint(os.Stderr, unlockedNote(f.name, h.argon2, st))
 	return mk, nil
 }
 
 // openOutput starts OUT with plain's openOutput, whose outputs an
-// interrupt (SIGINT, SIGTERM) removes before the command exits with status
-// 130: a file goes to a temporary file renamed into place by commit,
+// interrupt (SIGINT, SIGTERM, SIGHUP) removes before the command exits
+// with status 130: a file goes to a temporary file renamed into place by commit,
 // standard output ("-") is written as it comes. Unlike plain's OUT, an
 // existing OUT must be a regular file: a device or pipe would be written
 // in place, and OUT must hold nothing until it holds the whole result.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/memscan"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/blake2b"
@@ -24,11 +25,11 @@ const envXCryptoArgon2 = "AESKL_TEST_XCRYPTO_ARGON2"
 
 func init() {
 	if os.Getenv("AESKL_CMD_TEST") != "" && os.Getenv(envXCryptoArgon2) != "" {
-		deriveKey = func(dst, pw, salt []byte, a argon2Params) error {
+		deriveKey = func(dst, pw, salt []byte, a argon2Params) (fallback.MemoryStatus, error) {
 			k := argon2.IDKey(pw, salt, a.time, a.memory, a.threads, uint32(len(dst)))
 			copy(dst, k)
 			clear(k)
-			return nil
+			return fallback.MemoryStatus{Locked: true}, nil
 		}
 	}
 }

@@ -274,15 +274,23 @@ func (c countedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// While an output is open, an interrupt (SIGINT, SIGTERM) removes its
-// temporary file, or says how much of a device or of a file transformed in
-// place was written, before the command exits with status 130: no partial
-// output file is left behind.
+// While an output is open, an interrupt (SIGINT, SIGTERM, SIGHUP: those
+// of outputSignals not ignored) removes its temporary file, or says how
+// much of a device or of a file transformed in place was written, before
+// the command exits with status 130: no partial output file is left
+// behind.
 var (
 	sigOnce sync.Once
 	sigMu   sync.Mutex             // held by the handler from the signal to the exit
 	sigOuts = map[*output]func(){} // the outputs and their unguarded aborts
 )
+
+// The signals that end a command with an output open (status 130, the
+// output removed or its partial state said), unless ignored (nohup keeps
+// ignoring SIGHUP): those a prompt restores the terminal on too
+// (cliutil.PromptSecret), so that none of them leaves a temporary file
+// behind when it comes at a prompt.
+var outputSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // partial says what a direct output holds once its writes have stopped.
 func (o *output) partial() string {
@@ -307,7 +315,16 @@ func (o *output) guard() {
 func installInterrupt() {
 	sigOnce.Do(func() {
 		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		var watch []os.Signal
+		for _, sig := range outputSignals {
+			if !signal.Ignored(sig) {
+				watch = append(watch, sig)
+			}
+		}
+		if len(watch) == 0 {
+			return // all ignored (and Notify with none would relay every signal)
+		}
+		signal.Notify(ch, watch...)
 		go func() {
 			sig := <-ch
 			sigMu.Lock()

@@ -51,11 +51,20 @@ type ptyCmd struct {
 }
 
 func startOnPTY(t *testing.T, args ...string) *ptyCmd {
+	return startOnPTYOut(t, nil, args...)
+}
+
+// startOnPTYOut is startOnPTY with standard output to stdout instead of
+// the terminal (nil: the terminal).
+func startOnPTYOut(t *testing.T, stdout *os.File, args ...string) *ptyCmd {
 	m, s := openPTY(t)
 	p := &ptyCmd{master: m, slave: s, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = s, s, s
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -107,7 +116,8 @@ func (p *ptyCmd) waitFor(t *testing.T, s string, count int) {
 	}
 }
 
-// wait returns the exit status and checks that the terminal echoes
+// wait returns the exit status (minus the signal's number if a signal
+// ended the command) and checks that the terminal echoes
 // again, in canonical mode, as before the command.
 func (p *ptyCmd) wait(t *testing.T) int {
 	t.Helper()
@@ -126,6 +136,9 @@ func (p *ptyCmd) wait(t *testing.T) int {
 		t.Errorf("the terminal is left without echo, canonical mode or signals (lflag %#x); terminal: %q", tio.Lflag, p.output())
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal())
+		}
 		return ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
@@ -135,8 +148,11 @@ func (p *ptyCmd) wait(t *testing.T) int {
 
 // TestFilePrompt runs encrypt on a pseudo-terminal: the passphrase is
 // asked twice and the file decrypts with it; different answers, Ctrl-C
-// and SIGINT or SIGTERM at the prompt fail, leave no OUT, and the
-// terminal echoes again afterwards.
+// and SIGINT, SIGTERM or SIGHUP at the prompt fail, leave no OUT, and the
+// terminal echoes again afterwards. With OUT a file the signals go
+// through the output's handler too (status 130); with OUT standard output
+// only the prompt's guard restores the terminal, and the signal, raised
+// again, ends the command.
 func TestFilePrompt(t *testing.T) {
 	dir := t.TempDir()
 	in := write(t, filepath.Join(dir, "in"), []byte("typed passphrase"))
@@ -172,12 +188,12 @@ func TestFilePrompt(t *testing.T) {
 		{"Ctrl-C at Again", "abc\rab\x03", nil, 130, "interrupted"},
 		{"SIGINT", "abc", os.Interrupt, 130, "was not written"},
 		{"SIGTERM", "", syscall.SIGTERM, 130, "was not written"},
+		{"SIGHUP", "abc\rab", syscall.SIGHUP, 130, "was not written"},
 	} {
 		p := startOnPTY(t, "encrypt", "--quiet", cost, in, out)
 		p.waitFor(t, "Passphrase: ", 1)
 		p.master.Write([]byte(c.typed))
 		if c.sig != nil {
-			time.Sleep(100 * time.Millisecond)
 			p.cmd.Process.Signal(c.sig)
 		}
 		if code := p.wait(t); code != c.status || !strings.Contains(p.output(), c.says) {
@@ -185,6 +201,69 @@ func TestFilePrompt(t *testing.T) {
 		}
 		if names := dirNames(t, dir); len(names) != 2 {
 			t.Errorf("%s: files left: %v", c.name, names)
+		}
+	}
+}
+
+// TestFilePromptStdout: a signal at the prompt of encrypt to standard
+// output (no output file, so no handler of the command's own) is answered
+// by the prompt's guard alone: the terminal echoes again, and the signal,
+// raised again, ends the command.
+func TestFilePromptStdout(t *testing.T) {
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("typed passphrase"))
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		stdout, err := os.Create(filepath.Join(dir, "stdout"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := startOnPTYOut(t, stdout, "encrypt", "--quiet", "--argon2=1,1,1", in, "-")
+		stdout.Close()
+		p.waitFor(t, "Passphrase: ", 1)
+		p.master.Write([]byte("abc"))
+		p.cmd.Process.Signal(sig)
+		if code := p.wait(t); code != -int(sig) {
+			t.Errorf("%v: status %d, want the signal to end the command; terminal %q", sig, code, p.output())
+		}
+	}
+}
+
+// TestFileArgon2Unlocked: when argon2id's working memory is more than
+// RLIMIT_MEMLOCK lets the command lock (run as root, without
+// CAP_IPC_LOCK), encrypt says so once on stderr, and not when it fits.
+func TestFileArgon2Unlocked(t *testing.T) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY || rl.Cur >= 32<<20 {
+		t.Skipf("RLIMIT_MEMLOCK %d: 32 MiB of Argon2 memory would be locked", rl.Cur)
+	}
+	var prefix []string
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("root, and no setpriv to run without CAP_IPC_LOCK")
+		}
+		prefix = []string{setpriv, "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--"}
+	}
+	dir := t.TempDir()
+	in := write(t, filepath.Join(dir, "in"), []byte("plaintext"))
+	pw := write(t, filepath.Join(dir, "pw"), []byte("pass word"))
+	for _, c := range []struct {
+		cost string
+		note bool
+	}{{"1,32,1", true}, {"1,1,1", false}} {
+		out := filepath.Join(dir, "out-"+c.cost)
+		args := append(append(append([]string(nil), prefix...), os.Args[0]), "encrypt", "--quiet", "--argon2="+c.cost, "--passphrase-file", pw, in, out)
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: %v: %s", c.cost, err, stderr.String())
+		}
+		n := strings.Count(stderr.String(), "is not locked")
+		if c.note && (n != 1 || !strings.Contains(stderr.String(), "32 MiB") || !strings.Contains(stderr.String(), "RLIMIT_MEMLOCK")) ||
+			!c.note && stderr.Len() != 0 {
+			t.Errorf("--argon2=%s: stderr %q, want the note %v (once)", c.cost, stderr.String(), c.note)
 		}
 	}
 }

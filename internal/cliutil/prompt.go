@@ -47,11 +47,18 @@ func PromptSecret(prompt string, max int, confirm bool) (*Secret, error) {
 		return nil, ErrNoTerminal
 	}
 	defer tty.Close()
-	fd := int(tty.Fd())
-	if !term.IsTerminal(fd) {
+	// The descriptor only through SyscallConn: tty.Fd() would put it in
+	// blocking mode, out of the runtime's poller, and then interrupt's
+	// Close would not end a read under way.
+	rc, err := tty.SyscallConn()
+	if err != nil {
 		return nil, ErrNoTerminal
 	}
-	t := &ttyTerminal{File: tty, fd: fd}
+	isTerm := false
+	if err := rc.Control(func(fd uintptr) { isTerm = term.IsTerminal(int(fd)) }); err != nil || !isTerm {
+		return nil, ErrNoTerminal
+	}
+	t := &ttyTerminal{File: tty, rc: rc}
 	return promptSecret(t, prompt, max, confirm, realSignals)
 }
 
@@ -66,21 +73,28 @@ type terminal interface {
 	interrupt()
 }
 
+// A ttyTerminal is /dev/tty, its descriptor reached through rc for the
+// termios calls (never through Fd, which would make it blocking).
 type ttyTerminal struct {
 	*os.File
-	fd int
+	rc syscall.RawConn
 }
 
 func (t *ttyTerminal) makeRaw() (func(), error) {
-	old, err := term.MakeRaw(t.fd)
+	var old *term.State
+	var err error
+	if cerr := t.rc.Control(func(fd uintptr) { old, err = term.MakeRaw(int(fd)) }); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}
-	return func() { term.Restore(t.fd, old) }, nil
+	return func() { t.rc.Control(func(fd uintptr) { term.Restore(int(fd), old) }) }, nil
 }
 
-// interrupt closes the terminal: a read under way returns (/dev/tty is
-// read through the runtime's poller) with an error.
+// interrupt closes the terminal: a read under way returns with an error
+// (/dev/tty is read through the runtime's poller, in non-blocking mode).
+// The terminal is restored before (the restore needs the descriptor).
 func (t *ttyTerminal) interrupt() { t.File.Close() }
 
 // signals is how the prompt hears of signals and raises them again: the
@@ -91,11 +105,7 @@ type signals struct {
 	raise  func(os.Signal)
 }
 
-var realSignals = signals{notify: signal.Notify, stop: signal.Stop, raise: func(sig os.Signal) {
-	if p, err := os.FindProcess(os.Getpid()); err == nil {
-		p.Signal(sig)
-	}
-}}
+var realSignals = signals{notify: signal.Notify, stop: signal.Stop, raise: raise}
 
 // The signals a prompt restores the terminal on.
 var promptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
@@ -106,12 +116,14 @@ func promptSecret(t terminal, prompt string, max int, confirm bool, sigs signals
 		return nil, err
 	}
 	fmt.Fprint(t, prompt)
-	restore, err := t.makeRaw()
-	if err != nil {
+	// The guard first: a signal from the moment the terminal is raw
+	// finds it listening.
+	g := guardTerminal(t, sigs)
+	if err := g.makeRaw(t); err != nil {
+		g.done()
 		s.Close()
 		return nil, err
 	}
-	g := guardTerminal(t, restore, sigs)
 	n, err := readLine(t, s.s.Bytes())
 	if err == nil && confirm {
 		fmt.Fprint(t, "\r\nAgain: ")
@@ -174,16 +186,14 @@ type promptGuard struct {
 	finished    chan struct{}
 	sigs        signals
 	interrupted bool
+	fired       bool // under ttyMu: a signal came, the terminal is not to be made raw
 }
 
-// guardTerminal registers restore with RestoreTerminal and, until done,
-// answers the signals of promptSignals (those not ignored) by restoring
-// the terminal, ending the prompt's reads (t.interrupt) and raising the
-// signal again.
-func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
-	ttyMu.Lock()
-	ttyRestore = restore
-	ttyMu.Unlock()
+// guardTerminal starts a guard that, until done, answers the signals of
+// promptSignals (those not ignored) by restoring the terminal (once
+// makeRaw has made it raw), ending the prompt's reads (t.interrupt) and
+// raising the signal again.
+func guardTerminal(t terminal, sigs signals) *promptGuard {
 	g := &promptGuard{ch: make(chan os.Signal, 1), quit: make(chan struct{}), finished: make(chan struct{}), sigs: sigs}
 	var watch []os.Signal
 	for _, sig := range promptSignals {
@@ -191,36 +201,61 @@ func guardTerminal(t terminal, restore func(), sigs signals) *promptGuard {
 			watch = append(watch, sig)
 		}
 	}
-	sigs.notify(g.ch, watch...)
+	if len(watch) > 0 { // Notify with no signals would relay every one
+		sigs.notify(g.ch, watch...)
+	}
 	go func() {
 		defer close(g.finished)
 		select {
 		case sig := <-g.ch:
 			g.interrupted = true
+			ttyMu.Lock()
+			g.fired = true
+			ttyMu.Unlock()
 			RestoreTerminal()
 			fmt.Fprint(t, "\r\n")
 			t.interrupt()
 			sigs.stop(g.ch)
 			sigs.raise(sig)
 		case <-g.quit:
-			// A signal that came as the prompt ended: raised again, not
-			// swallowed.
-			select {
-			case sig := <-g.ch:
-				sigs.raise(sig)
-			default:
-			}
 		}
 	}()
 	return g
 }
 
+// makeRaw puts the terminal in raw mode and registers its restore with
+// RestoreTerminal, both under ttyMu: a signal the guard has answered
+// before leaves the terminal as it is (the prompt's reads fail, done
+// reports the interruption), one after finds the restore.
+func (g *promptGuard) makeRaw(t terminal) error {
+	ttyMu.Lock()
+	defer ttyMu.Unlock()
+	if g.fired {
+		return nil
+	}
+	restore, err := t.makeRaw()
+	if err != nil {
+		return err
+	}
+	ttyRestore = restore
+	return nil
+}
+
 // done stops the guard, restores the terminal (if the guard has not) and
-// reports whether a signal interrupted the prompt.
+// reports whether a signal interrupted the prompt. A signal that came as
+// the prompt ended (after the guard's goroutine left, before stop) is
+// raised again once the terminal is restored, not swallowed, and counts
+// as an interruption too.
 func (g *promptGuard) done() bool {
-	g.sigs.stop(g.ch)
 	close(g.quit)
 	<-g.finished
+	g.sigs.stop(g.ch)
 	RestoreTerminal()
+	select {
+	case sig := <-g.ch:
+		g.interrupted = true
+		g.sigs.raise(sig)
+	default:
+	}
 	return g.interrupted
 }

@@ -16,6 +16,7 @@ import (
 type fakeTerm struct {
 	r          io.Reader
 	interrupts func() // what interrupt does besides recording it
+	onRaw      func() // called by makeRaw once the terminal is raw
 
 	mu          sync.Mutex
 	out         strings.Builder
@@ -39,8 +40,11 @@ func (f *fakeTerm) Write(p []byte) (int, error) {
 
 func (f *fakeTerm) makeRaw() (func(), error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.raw = true
+	f.mu.Unlock()
+	if f.onRaw != nil {
+		f.onRaw()
+	}
 	return func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -76,6 +80,7 @@ type fakeSignals struct {
 	ch         chan<- os.Signal
 	watched    []os.Signal
 	stopped    bool
+	atStop     os.Signal     // sent on the channel by the first stop: a signal as the prompt ends
 	notified   chan struct{} // closed by notify
 	raised     chan os.Signal
 	rawAtRaise bool // whether the terminal was still raw when the signal was raised
@@ -96,8 +101,16 @@ func (s *fakeSignals) signals() signals {
 		},
 		stop: func(chan<- os.Signal) {
 			s.mu.Lock()
+			first := !s.stopped
 			s.stopped = true
+			ch, sig := s.ch, s.atStop
 			s.mu.Unlock()
+			if first && sig != nil {
+				select {
+				case ch <- sig:
+				default:
+				}
+			}
 		},
 		raise: func(sig os.Signal) {
 			s.mu.Lock()
@@ -181,7 +194,7 @@ func TestPromptSignal(t *testing.T) {
 			done <- result{s, err}
 		}()
 		<-sigs.notified
-		if _, err := pw.Write([]byte(c.typed)); err != nil {
+		if _, err := pw.Write([]byte(c.typed)); err != nil { // the prompt reads, so the terminal is raw
 			t.Fatal(err)
 		}
 		if !term.isRaw() {
@@ -230,9 +243,7 @@ func TestRestoreTerminal(t *testing.T) {
 		done <- err
 	}()
 	<-sigs.notified
-	if !term.isRaw() {
-		t.Fatal("the terminal is not raw while the prompt reads")
-	}
+	waitRaw(t, term)
 	RestoreTerminal()
 	if term.isRaw() || term.restores != 1 {
 		t.Errorf("after RestoreTerminal: raw %v, restored %d times", term.isRaw(), term.restores)
@@ -241,5 +252,87 @@ func TestRestoreTerminal(t *testing.T) {
 	<-done
 	if term.restores != 1 {
 		t.Errorf("restored %d times, want once", term.restores)
+	}
+}
+
+// TestPromptSignalAtEnd: a signal that arrives as the prompt ends (once
+// the answer is read, before the guard stops listening) is raised again
+// after the terminal is restored, not swallowed, and the prompt fails with
+// ErrInterrupted as for any signal that did not end the process.
+func TestPromptSignalAtEnd(t *testing.T) {
+	for range 20 {
+		term := &fakeTerm{r: strings.NewReader("secret\r")}
+		sigs := newFakeSignals(term)
+		sigs.atStop = syscall.SIGHUP
+		s, err := promptSecret(term, "Passphrase: ", 64, false, sigs.signals())
+		if s != nil {
+			s.Close()
+		}
+		if !errors.Is(err, ErrInterrupted) {
+			t.Errorf("%v, want ErrInterrupted", err)
+		}
+		select {
+		case sig := <-sigs.raised:
+			if sig != syscall.SIGHUP {
+				t.Errorf("raised %v, want SIGHUP", sig)
+			}
+		default:
+			t.Fatal("the signal was swallowed")
+		}
+		if sigs.rawAtRaise || term.isRaw() || term.restores != 1 {
+			t.Fatalf("raw at the raise %v, raw after %v, restored %d times; want the terminal restored once before the raise",
+				sigs.rawAtRaise, term.isRaw(), term.restores)
+		}
+	}
+}
+
+// waitRaw waits until the prompt has made term raw.
+func waitRaw(t *testing.T, term *fakeTerm) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !term.isRaw(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the terminal is not raw 10 s into the prompt")
+		}
+	}
+}
+
+// TestPromptSignalAtRaw: a signal the moment the terminal turns raw
+// finds the guard listening (else its default action would end the
+// process with the terminal raw): the terminal is restored before the
+// signal is raised again, and the prompt fails with ErrInterrupted.
+func TestPromptSignalAtRaw(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	term := &fakeTerm{r: pr, interrupts: func() { pr.CloseWithError(errors.New("interrupted")) }}
+	sigs := newFakeSignals(term)
+	term.onRaw = func() {
+		sigs.mu.Lock()
+		ch := sigs.ch
+		sigs.mu.Unlock()
+		if ch == nil {
+			t.Error("the terminal is raw and no guard listens: a signal now would end the process with the terminal raw")
+			pw.Close() // the prompt's read ends
+			return
+		}
+		ch <- syscall.SIGTERM
+	}
+	s, err := promptSecret(term, "Passphrase: ", 64, false, sigs.signals())
+	if s != nil {
+		s.Close()
+	}
+	if !errors.Is(err, ErrInterrupted) {
+		t.Errorf("%v, want ErrInterrupted", err)
+	}
+	select {
+	case sig := <-sigs.raised:
+		if sig != syscall.SIGTERM {
+			t.Errorf("raised %v, want SIGTERM", sig)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not raised again")
+	}
+	if sigs.rawAtRaise || term.isRaw() || term.restores != 1 {
+		t.Errorf("raw at the raise %v, raw after %v, restored %d times; want the terminal restored once before the raise",
+			sigs.rawAtRaise, term.isRaw(), term.restores)
 	}
 }

@@ -20,14 +20,3 @@ func advise(page []byte, st *MemoryStatus, what string) {
 		st.WipeOnFork = true
 	}
 }
-
-// largePages asks for transparent huge pages for a mapping of 2 MiB or
-// more (Argon2's memory, internal/kdf): a 64 MiB mapping then faults in,
-// is locked and is unmapped in 2 MiB pages rather than 4 KiB ones, a
-// third of the cost of a 64 MiB Argon2 pass otherwise. A refusal changes
-// nothing but the speed.
-func largePages(pages []byte) {
-	if len(pages) >= 2<<20 {
-		unix.Madvise(pages, unix.MADV_HUGEPAGE)
-	}
-}

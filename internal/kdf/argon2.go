@@ -77,27 +77,39 @@ type argonLane struct {
 // documentation) and wiped before it returns; it fails only if that memory
 // cannot be mapped.
 func Argon2(dst []byte, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) error {
+	_, err := Argon2Status(dst, mode, password, salt, secret, data, time, memory, threads)
+	return err
+}
+
+// Argon2Status is Argon2, and reports the protections its working memory
+// got (fallback.MemoryStatus: whether it was locked against swap, out of
+// core dumps, and Notes on what was refused). mlock locks all of it or
+// none: memory beyond RLIMIT_MEMLOCK (without CAP_IPC_LOCK) is not locked,
+// but it is wiped all the same.
+func Argon2Status(dst []byte, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) (fallback.MemoryStatus, error) {
+	var st fallback.MemoryStatus
 	switch {
 	case mode != Argon2d && mode != Argon2i && mode != Argon2id:
-		return fmt.Errorf("kdf: Argon2 type %d", mode)
+		return st, fmt.Errorf("kdf: Argon2 type %d", mode)
 	case time < 1:
-		return errors.New("kdf: Argon2 with no passes")
+		return st, errors.New("kdf: Argon2 with no passes")
 	case threads < 1:
-		return errors.New("kdf: Argon2 with no lanes")
+		return st, errors.New("kdf: Argon2 with no lanes")
 	case memory < 8*uint32(threads):
-		return fmt.Errorf("kdf: Argon2 memory %d KiB, want at least %d KiB for %d lanes", memory, 8*uint32(threads), threads)
+		return st, fmt.Errorf("kdf: Argon2 memory %d KiB, want at least %d KiB for %d lanes", memory, 8*uint32(threads), threads)
 	case len(dst) < 4 || uint64(len(dst)) > math.MaxUint32:
-		return fmt.Errorf("kdf: Argon2 tag of %d bytes, want at least 4", len(dst))
+		return st, fmt.Errorf("kdf: Argon2 tag of %d bytes, want at least 4", len(dst))
 	case uint64(len(password)) > math.MaxUint32 || uint64(len(salt)) > math.MaxUint32 ||
 		uint64(len(secret)) > math.MaxUint32 || uint64(len(data)) > math.MaxUint32:
-		return errors.New("kdf: Argon2 input longer than 2^32-1 bytes")
+		return st, errors.New("kdf: Argon2 input longer than 2^32-1 bytes")
 	}
 	p := uint32(threads)
 	m, err := newArgonMemory(argon2Blocks(memory, p), p)
 	if err != nil {
-		return err
+		return st, err
 	}
 	defer m.s.Close()
+	st = m.s.Status()
 	w, b := m.work, m.blocks
 	argon2Fill(w, m.lanes, b, mode, password, salt, secret, data, time, memory, uint32(len(dst)))
 	laneLen := uint32(len(b)) / p
@@ -114,7 +126,7 @@ func Argon2(dst []byte, mode Mode, password, salt, secret, data []byte, time, me
 		binary.LittleEndian.PutUint64(w.out[8*k:], x)
 	}
 	w.hPrime(dst, w.out[:])
-	return nil
+	return st, nil
 }
 
 // argonMemory is all the memory of one Argon2 call, in one Scratch: the
