@@ -418,11 +418,13 @@ func openOutput(path string, force, inPlace bool, rangeAt int64, perm fs.FileMod
 		o.guard()
 		return o, nil
 	}
-	// A signal from the moment the temporary file exists waits (sigMu)
-	// until it is registered, so that the handler removes it.
-	installInterrupt()
-	sigMu.Lock()
-	defer sigMu.Unlock()
+	if path != "-" {
+		// A signal from the moment the temporary file exists waits
+		// (sigMu) until it is registered, so that the handler removes it.
+		installInterrupt()
+		sigMu.Lock()
+		defer sigMu.Unlock()
+	}
 	out, err := cliutil.CreateOutputMode(path, force, perm)
 	if err != nil {
 		return nil, err
