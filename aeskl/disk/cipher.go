@@ -43,9 +43,9 @@ type SectorCipher interface {
 // A Cipher is a dm-crypt sector cipher whose keys are aeskl handles:
 // AES-XTS with the plain64 IV (the 64-bit little-endian IV number as the
 // XTS tweak), or AES-CBC with the plain64 or ESSIV (SHA-256) IV. It is
-// safe for concurrent use, Close included: Close waits for the calls in
-// flight on each handle, and a call that starts after it panics (a
-// Transformer returns that panic as an error).
+// safe for concurrent use, Close included: as for an aeskl.Cipher, a call
+// that overlaps Close finishes normally or panics, and a call that starts
+// after it panics (a Transformer returns that panic as an error).
 type Cipher struct {
 	spec  string
 	xts   *aeskl.XTS
