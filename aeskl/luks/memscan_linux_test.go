@@ -15,21 +15,6 @@ import (
 // The Argon2 of the scans below: argon2id, 1 MiB, one pass, two lanes.
 var scanKDF = KDF{Type: "argon2id", Time: 1, Memory: 1024, CPUs: 2, Salt: make([]byte, 32)}
 
-// scanChild runs helper in a child process with pass and returns the hits
-// of needles.
-func scanChild(t *testing.T, helper string, pass []byte, needles [][]byte) []memscan.Hit {
-	pid, release := memscan.RunChild(t, helper, pass)
-	res, err := memscan.ScanDetailed(pid, needles)
-	release()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Bytes < 1<<20 {
-		t.Fatalf("only %d bytes scanned: the scan proves nothing", res.Bytes)
-	}
-	return res.Hits
-}
-
 // TestArgon2KeyWiped scans a process that derived a keyslot key with
 // Argon2 (the memory of Argon2 itself is internal/kdf's test) and closed
 // it for the key, computed here with x/crypto/argon2: it is gone. The
@@ -41,10 +26,10 @@ func TestArgon2KeyWiped(t *testing.T) {
 	k := scanKDF
 	key := argon2.IDKey(pass, k.Salt, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs), 64)
 	needles := [][]byte{key[:16], key[16:32], key[32:48], key[48:]}
-	if hits := scanChild(t, "TestHelperArgon2", pass, needles); len(hits) != 0 {
+	if hits := memscan.ScanChild(t, "TestHelperArgon2", pass, needles); len(hits) != 0 {
 		t.Errorf("%d pieces of the keyslot key found in the process after it was derived and wiped", len(hits))
 	}
-	if hits := scanChild(t, "TestHelperArgon2Kept", pass, needles); len(hits) != len(needles) {
+	if hits := memscan.ScanChild(t, "TestHelperArgon2Kept", pass, needles); len(hits) != len(needles) {
 		t.Errorf("control: %d of the key's %d pieces found in the copy left on the heap, want all", len(hits), len(needles))
 	}
 }
@@ -69,7 +54,7 @@ func TestPBKDF2StatesWiped(t *testing.T) {
 		}
 		needles = append(needles, st[4:36])
 	}
-	if hits := scanChild(t, "TestHelperPBKDF2", pass, needles); len(hits) != 0 {
+	if hits := memscan.ScanChild(t, "TestHelperPBKDF2", pass, needles); len(hits) != 0 {
 		t.Errorf("%d HMAC states of the passphrase found in the process after the key was derived and wiped", len(hits))
 	}
 }

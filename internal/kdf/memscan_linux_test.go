@@ -53,21 +53,6 @@ func argon2Needles(t *testing.T, pass []byte) [][]byte {
 	return append(needles, argon2Key(t, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanThreads, scanKeyLen))
 }
 
-// scanArgon2Child runs helper in a child process with pass and returns
-// the hits of the Argon2 memory's needles.
-func scanArgon2Child(t *testing.T, helper string, pass []byte) []memscan.Hit {
-	pid, release := memscan.RunChild(t, helper, pass)
-	res, err := memscan.ScanDetailed(pid, argon2Needles(t, pass))
-	release()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Bytes < 1<<20 {
-		t.Fatalf("only %d bytes scanned: the scan proves nothing", res.Bytes)
-	}
-	return res.Hits
-}
-
 // TestArgon2MemoryWiped scans a process that derived a key with Argon2
 // (then wiped the key and its passphrase) for H0, the blocks, the block
 // the tag is made from, and the tag: none is left. The control,
@@ -75,10 +60,10 @@ func scanArgon2Child(t *testing.T, helper string, pass []byte) []memscan.Hit {
 // collector, and the scan finds them.
 func TestArgon2MemoryWiped(t *testing.T) {
 	pass := []byte("correct horse battery staple 123")
-	if hits := scanArgon2Child(t, "TestHelperArgon2", pass); len(hits) != 0 {
+	if hits := memscan.ScanChild(t, "TestHelperArgon2", pass, argon2Needles(t, pass)); len(hits) != 0 {
 		t.Errorf("%d pieces of the Argon2 memory found in the process after the key was derived and wiped (first: needle %d at %#x)", len(hits), hits[0].Needle, hits[0].Addr)
 	}
-	hits := scanArgon2Child(t, "TestHelperArgon2XCrypto", pass)
+	hits := memscan.ScanChild(t, "TestHelperArgon2XCrypto", pass, argon2Needles(t, pass))
 	t.Logf("control: %d pieces of x/crypto/argon2's memory found", len(hits))
 	if len(hits) < 10 {
 		t.Errorf("control: only %d pieces of x/crypto/argon2's memory found: the scan proves nothing", len(hits))

@@ -211,3 +211,21 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// ScanChild runs helperTestName in a child process (RunChild, with key),
+// searches all of its memory for needles (ScanDetailed), releases it and
+// returns the hits. It fails t if the scan cannot run or reads less than
+// 1 MiB: such a scan proves nothing.
+func ScanChild(t testing.TB, helperTestName string, key []byte, needles [][]byte) []Hit {
+	t.Helper()
+	pid, release := RunChild(t, helperTestName, key)
+	res, err := ScanDetailed(pid, needles)
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Bytes < 1<<20 {
+		t.Fatalf("memscan: only %d bytes scanned: the scan proves nothing", res.Bytes)
+	}
+	return res.Hits
+}
