@@ -91,7 +91,8 @@ type Cipher struct {
 	// written by the constructor before c is shared. The Key Locker and
 	// sealed kernels read it in place (hp); Close wipes it with atomic
 	// stores. No call writes to the Cipher, so calls from many goroutines
-	// share its cache lines read-only, and no call copies the handle.
+	// share its cache lines read-only, and no Key Locker or sealed call
+	// copies the handle (the generic one does: it reads the handle in Go).
 	hw     [handle.Size256 / 8]atomic.Uint64
 	closed atomic.Bool
 	b      backend     // set once by the constructor

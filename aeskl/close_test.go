@@ -93,7 +93,7 @@ func TestCloseWipeRejected(t *testing.T) {
 // handleOf returns a copy of c's handle.
 func handleOf(c *Cipher) (h handle.Handle) {
 	for i := range c.hw {
-		binary.LittleEndian.PutUint64(h[8*i:], c.hw[i].Load())
+		binary.NativeEndian.PutUint64(h[8*i:], c.hw[i].Load())
 	}
 	return h
 }
@@ -101,7 +101,10 @@ func handleOf(c *Cipher) (h handle.Handle) {
 // flipHandleBit flips bit number bit (bit%8 of byte bit/8) of c's handle.
 func flipHandleBit(c *Cipher, bit int) {
 	w := &c.hw[bit/64]
-	w.Store(w.Load() ^ 1<<(bit%64))
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], w.Load())
+	b[bit/8%8] ^= 1 << (bit % 8)
+	w.Store(binary.NativeEndian.Uint64(b[:]))
 }
 
 // closeOp is one public operation with its expected result.

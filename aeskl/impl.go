@@ -214,7 +214,7 @@ func genericCopy(c, h *handle.Handle) *handle.Handle {
 	}
 	w := (*[handle.Size256 / 8]uint64)(p)
 	for i := range w {
-		binary.LittleEndian.PutUint64(c[8*i:], atomic.LoadUint64(&w[i]))
+		binary.NativeEndian.PutUint64(c[8*i:], atomic.LoadUint64(&w[i]))
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package aeskl
 import (
 	"bytes"
 	"crypto/cipher"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -117,12 +118,13 @@ func TestHelperHandleGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The handles, masked, straight from the words (no unmasked copy).
-	var masked []byte
+	masked := make([]byte, 0, 3*64)
 	for _, h := range []*Cipher{c, x.data, x.tweak} {
 		for i := range h.hw {
-			w := h.hw[i].Load()
-			for j := range 8 {
-				masked = append(masked, byte(w>>(8*j))^handleMask)
+			var b [8]byte // 8 bytes of the handle: no needle fits in them
+			binary.NativeEndian.PutUint64(b[:], h.hw[i].Load())
+			for _, x := range b {
+				masked = append(masked, x^handleMask)
 			}
 		}
 	}

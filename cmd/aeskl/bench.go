@@ -142,14 +142,24 @@ func createShared(cmd, flagName, path string, force bool) (*sharedFile, int) {
 	if path == "" {
 		return nil, 0
 	}
+	if path != "-" {
+		// As openOutput: a signal once the temporary file exists waits
+		// until it is registered to be removed.
+		installInterrupt()
+		sigMu.Lock()
+	}
 	out, err := cliutil.CreateOutput(path, force)
 	if err != nil {
+		if path != "-" {
+			sigMu.Unlock()
+		}
 		fmt.Fprintf(os.Stderr, "%s: %s: %v\n", cmd, flagName, err)
 		return nil, 1
 	}
 	f := &sharedFile{out: out, o: &output{commit: out.Commit, abort: out.Abort, path: path}}
 	if path != "-" {
-		f.o.guard()
+		f.o.register()
+		sigMu.Unlock()
 		if err := out.Chmod(0o644); err != nil {
 			f.o.abort()
 			fmt.Fprintf(os.Stderr, "%s: %s: %v\n", cmd, flagName, err)
