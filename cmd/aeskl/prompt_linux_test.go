@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,32 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-keylocker/keylocker/internal/cliutil/ptytest"
 	"golang.org/x/sys/unix"
 )
-
-// openPTY opens a pseudo-terminal pair with golang.org/x/sys/unix.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		t.Skipf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		t.Skipf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("opening the pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
-}
 
 // ptyCmd is the aeskl command run on a pseudo-terminal as its
 // controlling terminal.
@@ -57,7 +33,7 @@ func startOnPTY(t *testing.T, args ...string) *ptyCmd {
 // startOnPTYOut is startOnPTY with standard output to stdout instead of
 // the terminal (nil: the terminal).
 func startOnPTYOut(t *testing.T, stdout *os.File, args ...string) *ptyCmd {
-	m, s := openPTY(t)
+	m, s := ptytest.Open(t)
 	p := &ptyCmd{master: m, slave: s, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1", "GORACE=atexit_sleep_ms=0")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-keylocker/keylocker/internal/cliutil/ptytest"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,37 +44,13 @@ func promptChild() {
 	}
 }
 
-// openPTY opens a pseudo-terminal pair with golang.org/x/sys/unix.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		t.Skipf("unlockpt: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		t.Skipf("ptsname: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		m.Close()
-		t.Skipf("opening the pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
-}
-
 // TestPromptSignalHandled: a SIGHUP at a real terminal's prompt, in a
 // process whose own handler does not end it, ends the prompt at once with
 // ErrInterrupted and the terminal echoing again; the signal reaches the
 // process's handler too. The read under way ends only if /dev/tty stays
 // in the runtime's poller (non-blocking), where closing it ends the read.
 func TestPromptSignalHandled(t *testing.T) {
-	m, s := openPTY(t)
+	m, s := ptytest.Open(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "CLIUTIL_PROMPT_CHILD=1", "GORACE=atexit_sleep_ms=0")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s
