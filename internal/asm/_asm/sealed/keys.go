@@ -334,6 +334,14 @@ func invMix(k *keySize) {
 // Unwrap compares S with the decrypted stored tag instead of encrypting S:
 // the AES-256 runs in parallel with the unwrap instead of after POLYVAL. AES
 // is a permutation, so S == Dec(tag) exactly when Enc(S) == tag.
+//
+// The handle may be wiped under the routine (aeskl's Close zeroes a
+// Cipher's words while a call may be reading them), and some words are
+// read twice (the metadata by metaCheck and again for POLYVAL). That is
+// safe: a word only ever goes from its value to zero, and everything the
+// key is derived from (the metadata and key blocks as POLYVAL reads them)
+// is authenticated against the tag read once into X13, so any mix of old
+// and zero words fails the tag check.
 func unwrapKeys(decrypt bool, rejMeta, rejTag LabelRef) {
 	Comment("Check the metadata, unwrap the key, verify the tag, expand the schedule.")
 	metaCheck(forbid(decrypt), rejMeta)
