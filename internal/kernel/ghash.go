@@ -24,3 +24,17 @@ const (
 	GHASHPathZmm = 1 // VPCLMULQDQ on zmm (EVEX), 32 blocks per reduction
 	GHASHPathYmm = 2 // VPCLMULQDQ on ymm (VEX), 16 blocks per reduction
 )
+
+// The message descriptor of the sealed multi-message GCM kernel
+// (internal/asm/sealed's GCMMessage): its layout, read and written by the
+// generated assembly at these byte offsets. The sealed package's tests
+// check the field offsets with unsafe.Offsetof.
+const (
+	GCMMsgDst  = 0  // *byte: where the output goes
+	GCMMsgSrc  = 8  // *byte: the input
+	GCMMsgLen  = 16 // int: the bytes of the input (and the output)
+	GCMMsgJ0   = 24 // [16]byte: the pre-counter block J0
+	GCMMsgAcc  = 40 // [16]byte: in, the GHASH state; out, the tag
+	GCMMsgLens = 56 // [16]byte: the length block
+	GCMMsgSize = 72 // the whole descriptor
+)

@@ -3,6 +3,8 @@
 package sealed
 
 import (
+	"unsafe"
+
 	"github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
@@ -97,4 +99,65 @@ func SealedGCM(region *Region, h *Handle, dst, src []byte, j0, tagMask *[16]byte
 		panic("sealed: SealedGCM: needs PathVAES512")
 	}
 	return sealedGCM(region, h, dst, src, j0, tagMask, t, acc, lens, flags, path)
+}
+
+// A GCMMessage describes one message of SealedGCMMessages (its layout is
+// internal/kernel's GCMMsg*, read and written by the kernel).
+type GCMMessage struct {
+	dst, src *byte
+	n        int
+	// J0 is the message's pre-counter block.
+	J0 [16]byte
+	// Acc is the GHASH state of the associated data on the way in (zero
+	// for none) and the message's whole tag, GHASH(A, C) XOR E(J0), on the
+	// way out.
+	Acc [16]byte
+	// Lens is the message's length block (the bit lengths of the
+	// associated data and of the ciphertext, big-endian).
+	Lens [16]byte
+}
+
+// SetData sets the message's output and input: len(src) bytes of src
+// into dst. It panics if dst is shorter than src or overlaps it other
+// than exactly.
+func (m *GCMMessage) SetData(dst, src []byte) {
+	if len(dst) < len(src) {
+		panic("sealed: GCMMessage.SetData: dst shorter than src")
+	}
+	dst = dst[:len(src)]
+	if len(src) > 0 && &dst[0] != &src[0] && overlaps(dst, src) {
+		panic("sealed: GCMMessage.SetData: dst and src overlap")
+	}
+	m.dst, m.src, m.n = unsafe.SliceData(dst), unsafe.SliceData(src), len(src)
+}
+
+// GCMMessagesMax is the most messages one SealedGCMMessages call takes:
+// it runs without preemption for all of them.
+const GCMMessagesMax = 16
+
+// SealedGCMMessages is SealedGCM over each of msgs in turn with one unwrap
+// of h for all of them: encryption (or, with flags&ModeDecrypt,
+// decryption) of each message's src into its dst with the keystream from
+// inc32(J0) on, its ciphertext and its length block absorbed into Acc,
+// then Acc replaced by the tag (the state XOR E(J0)); E(J0) is never
+// stored on its own. Decryption writes the plaintext before any tag is
+// compared: the caller compares each tag and clears the dst of a message
+// that fails. It runs on PathVAES512 only (it panics on another path) and
+// panics if msgs has more than GCMMessagesMax messages. False: the handle
+// was refused and nothing was written. See sealedGCMMessages for the
+// contract.
+func SealedGCMMessages(region *Region, h *Handle, msgs []GCMMessage, t *GHASHTable, flags, path int) bool {
+	if path != PathVAES512 {
+		panic("sealed: SealedGCMMessages: needs PathVAES512")
+	}
+	if len(msgs) > GCMMessagesMax {
+		panic("sealed: SealedGCMMessages: too many messages")
+	}
+	return sealedGCMMessages(region, h, unsafe.SliceData(msgs), len(msgs), t, flags, path)
+}
+
+// overlaps reports whether a and b (both not empty) share memory.
+func overlaps(a, b []byte) bool {
+	pa, pb := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
+	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }

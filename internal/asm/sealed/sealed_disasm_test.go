@@ -15,7 +15,7 @@ import (
 var sigstkHooked = []string{
 	"SealedInit", "sealedEncodeKey", "sealedEncodeRandom", "SealedEncrypt", "SealedDecrypt",
 	"sealedCTR", "SealedCBCEncrypt", "SealedCBCDecrypt", "SealedXTS", "SealedXTSSectors",
-	"sealedGCM",
+	"sealedGCM", "sealedGCMMessages",
 }
 
 // TestSignalFrameHooksDisasm checks, in the machine code of the test binary,

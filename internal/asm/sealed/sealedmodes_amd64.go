@@ -218,3 +218,45 @@ func SealedXTSSectors(region *Region, h *Handle, dst []byte, src []byte, tweaks 
 //
 //go:noescape
 func sealedGCM(region *Region, h *Handle, dst []byte, src []byte, ctr *[16]byte, tagMask *[16]byte, t *GHASHTable, acc *[16]byte, lens *[16]byte, flags int, path int) bool
+
+// sealedGCMMessages is sealedGCM over the n messages described at msgs
+// (n descriptors of internal/kernel's GCMMsg layout, the sealed package's
+// GCMMessage) with one unwrap of h for all of them: encryption, or
+// decryption with flags&ModeDecrypt. For each message in order, with J0
+// its pre-counter block: dst (len bytes) = src (len bytes, a partial last
+// block included) XOR the keystream from inc32(J0) on; the ciphertext
+// (dst when encrypting, src when decrypting), its last block padded with
+// zeros, then the message's length block, are absorbed into its GHASH
+// state (Acc: the state after the associated data, zero for none); then
+// Acc is replaced by the tag GHASH XOR E(J0), which the caller compares
+// (decryption: dst holds the plaintext before that; the caller clears it
+// if the tag does not match). J0, len and the length block are not
+// modified. Each message runs as in sealedGCM (batches of 32 blocks with
+// their GHASH interleaved, the tail under a byte mask, the prefetches);
+// E(J0) is computed in Z0 after the message and never stored but XORed
+// into the tag. It runs on the zmm path only (needs AVX512F, AVX512BW,
+// AVX512VL, VAES and VPCLMULQDQ): any other path returns false with
+// nothing written. n <= 0 returns true after checking the handle.
+//
+// The kernel unwraps its handle once per call in registers with the
+// wrapping key region, verifies the tag and checks the metadata itself
+// (reserved bits, key type, CPL0-only, and the no-encrypt restriction:
+// GCM runs the cipher forward in both directions), and expands the key
+// schedule into registers, as SealedEncrypt does. A handle that does not
+// verify or whose metadata forbids the use returns false: nothing is
+// written to any dst or descriptor. The caller guarantees that each
+// message's dst and src hold len bytes, are the same memory or do not
+// overlap, and do not overlap any descriptor; n bounds the time the call
+// runs without preemption (the sealed package's wrapper takes at most
+// GCMMessagesMax).
+//
+// Registers: AX, BX, CX, DX, SI, DI, R8-R14 (addresses, counts, the key
+// type, the flags and the counter only); X0-X15 in the prologue, Z0-Z31
+// and K1 on the zmm path; every one is zero on return (Z0-Z31 and K1 after
+// the zmm path, X0-X15 by PXOR on rejection). The round keys never leave
+// the registers: Z16-Z30. The n argument's slot is counted down to zero.
+// The signal-frame hooks are called first and right before every return,
+// after the registers are zero (they use AX, CX, DX, DI).
+//
+//go:noescape
+func sealedGCMMessages(region *Region, h *Handle, msgs *GCMMessage, n int, t *GHASHTable, flags int, path int) bool

@@ -15003,11 +15003,12 @@ kdone371:
 	VMOVDQU64 smBswap<>+0(SB), Z10
 	VMOVDQU   (DI), X15
 	VPSHUFB   X10, X15, X15
+	MOVQ      src_len+48(FP), R10
 
 	// R10 = the bytes after the whole batches (the tail), CX = the batches.
-	MOVQ  src_len+48(FP), R10
+	MOVQ  R10, CX
 	ANDQ  $0x000001ff, R10
-	SHRQ  $0x05, CX
+	SHRQ  $0x09, CX
 	MOVQ  flags+104(FP), AX
 	TESTQ $0x00000008, AX
 	JNZ   gcmDec372
@@ -17015,3 +17016,2854 @@ rejectEarly365:
 DATA smGhashPoly<>+0(SB)/8, $0x0000000000000001
 DATA smGhashPoly<>+8(SB)/8, $0xc200000000000000
 GLOBL smGhashPoly<>(SB), RODATA|NOPTR, $16
+
+// func sealedGCMMessages(region *Region, h *Handle, msgs *GCMMessage, n int, t *GHASHTable, flags int, path int) bool
+// Requires: AES, AVX, AVX2, AVX512BW, AVX512F, CMOV, MMX+, PCLMULQDQ, SSE2, SSE4.1, SSSE3, VAES, VPCLMULQDQ
+TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
+	// Before any key byte is loaded: arm the signal-frame check.
+	MOVQ ·sigArm+0(SB), AX
+	CALL AX
+	MOVQ region+0(FP), DI
+	MOVQ h+8(FP), SI
+	MOVQ path+48(FP), R8
+	CMPQ R8, $0x02
+	JNE  rejectEarly406
+
+	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
+	MOVQ            8(SI), AX
+	TESTQ           AX, AX
+	JNZ             rejectEarly406
+	MOVQ            (SI), AX
+	MOVQ            $0xfffffffff0fffffb, R9
+	TESTQ           R9, AX
+	JNZ             rejectEarly406
+	MOVQ            AX, R11
+	SHRQ            $0x18, R11
+	CMPQ            R11, $0x02
+	JA              rejectEarly406
+	MOVOU           16(SI), X13
+	MOVOU           288(DI), X14
+	PXOR            X14, X13
+	MOVOU           272(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           256(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           240(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           224(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           208(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           192(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           176(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           160(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           144(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           128(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           112(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           96(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           80(DI), X14
+	AESIMC          X14, X14
+	AESDEC          X14, X13
+	MOVOU           64(DI), X14
+	AESDECLAST      X14, X13
+	CMPQ            R11, $0x01
+	JEQ             k256_408
+	JA              k192_409
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           (SI), X6
+	MOVOU           336(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen128<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject405
+	MOVO            X1, X5
+	MOVO            X5, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x01, X5, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X6
+	MOVO            X6, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x02, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X7, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x04, X7, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X8
+	MOVO            X8, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X9, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x10, X9, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X10
+	MOVO            X10, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x20, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X11, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x40, X11, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X12
+	MOVO            X12, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x80, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X13, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x1b, X13, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X14
+	MOVO            X14, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x36, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	JMP             kdone410
+
+k256_408:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen256<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	PTEST           X8, X8
+	JNZ             reject405
+	MOVO            X1, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X3
+	MOVO            X3, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X3
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X3
+	MOVO            X2, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X4
+	MOVO            X4, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X4
+	AESKEYGENASSIST $0x00, X3, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X4
+	MOVO            X3, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X5
+	MOVO            X5, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X5
+	AESKEYGENASSIST $0x02, X4, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X5
+	MOVO            X4, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x00, X5, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X6
+	MOVO            X5, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X7
+	MOVO            X7, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X7
+	AESKEYGENASSIST $0x04, X6, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X7
+	MOVO            X6, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X8
+	MOVO            X8, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X8
+	AESKEYGENASSIST $0x00, X7, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X8
+	MOVO            X7, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X8, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X9
+	MOVO            X8, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X10
+	MOVO            X10, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X10
+	AESKEYGENASSIST $0x00, X9, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X10
+	MOVO            X9, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X11
+	MOVO            X11, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X11
+	AESKEYGENASSIST $0x10, X10, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X11
+	MOVO            X10, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x00, X11, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X12
+	MOVO            X11, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X13
+	MOVO            X13, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X13
+	AESKEYGENASSIST $0x20, X12, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X13
+	MOVO            X12, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X14
+	MOVO            X14, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X14
+	AESKEYGENASSIST $0x00, X13, X0
+	PSHUFD          $0xaa, X0, X0
+	PXOR            X0, X14
+	MOVO            X13, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x40, X14, X0
+	PSHUFD          $0xff, X0, X0
+	PXOR            X0, X15
+	JMP             kdone410
+
+k192_409:
+	MOVOU           16(SI), X3
+	POR             sealedBit127<>+0(SB), X3
+	MOVO            X3, X4
+	PADDD           sealedOne<>+0(SB), X4
+	MOVOU           64(DI), X5
+	PXOR            X5, X3
+	PXOR            X5, X4
+	MOVOU           80(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           96(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           112(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           128(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           144(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           160(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           176(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           192(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           208(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           224(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           240(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           256(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           272(DI), X5
+	AESENC          X5, X3
+	AESENC          X5, X4
+	MOVOU           288(DI), X5
+	AESENCLAST      X5, X3
+	AESENCLAST      X5, X4
+	MOVOU           32(SI), X1
+	PXOR            X3, X1
+	MOVOU           48(SI), X2
+	PXOR            X4, X2
+	MOVOU           (SI), X6
+	MOVOU           352(DI), X7
+	MOVO            X6, X8
+	PCLMULQDQ       $0x00, X7, X8
+	MOVO            X6, X9
+	PCLMULQDQ       $0x10, X7, X9
+	PXOR            X10, X10
+	MOVOU           304(DI), X7
+	MOVOU           sealedLen192<>+0(SB), X12
+	MOVO            X12, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X12, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X12, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X12, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           336(DI), X7
+	MOVO            X1, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X1, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X1, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X1, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVOU           320(DI), X7
+	MOVO            X2, X11
+	PCLMULQDQ       $0x00, X7, X11
+	PXOR            X11, X8
+	MOVO            X2, X11
+	PCLMULQDQ       $0x11, X7, X11
+	PXOR            X11, X10
+	MOVO            X2, X11
+	PCLMULQDQ       $0x01, X7, X11
+	PXOR            X11, X9
+	MOVO            X2, X11
+	PCLMULQDQ       $0x10, X7, X11
+	PXOR            X11, X9
+	MOVO            X9, X11
+	PSLLDQ          $0x08, X11
+	PXOR            X11, X8
+	PSRLDQ          $0x08, X9
+	PXOR            X9, X10
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	MOVO            X8, X11
+	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD          $0x4e, X8, X8
+	PXOR            X11, X8
+	PXOR            X10, X8
+	PAND            sealedClr127<>+0(SB), X8
+	PXOR            X13, X8
+	MOVO            X2, X7
+	PAND            sealedHiQ<>+0(SB), X7
+	POR             X7, X8
+	PTEST           X8, X8
+	JNZ             reject405
+	MOVO            X1, X3
+	MOVO            X3, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x01, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X4
+	PUNPCKLQDQ      X1, X4
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X5
+	PALIGNR         $0x08, X1, X5
+	MOVO            X1, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X6
+	MOVO            X6, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X6
+	AESKEYGENASSIST $0x02, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X6
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X6, X0
+	PXOR            X0, X2
+	MOVO            X6, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x04, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X7
+	PUNPCKLQDQ      X1, X7
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X8
+	PALIGNR         $0x08, X1, X8
+	MOVO            X1, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X9
+	MOVO            X9, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X9
+	AESKEYGENASSIST $0x08, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X9
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X9, X0
+	PXOR            X0, X2
+	MOVO            X9, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x10, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X10
+	PUNPCKLQDQ      X1, X10
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X11
+	PALIGNR         $0x08, X1, X11
+	MOVO            X1, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X12
+	MOVO            X12, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X12
+	AESKEYGENASSIST $0x20, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X12
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X12, X0
+	PXOR            X0, X2
+	MOVO            X12, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X1
+	MOVO            X1, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X1
+	AESKEYGENASSIST $0x40, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X1
+	MOVO            X2, X13
+	PUNPCKLQDQ      X1, X13
+	MOVO            X2, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X2
+	PSHUFD          $0xff, X1, X0
+	PXOR            X0, X2
+	MOVO            X2, X14
+	PALIGNR         $0x08, X1, X14
+	MOVO            X1, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x04, X0
+	PXOR            X0, X15
+	MOVO            X15, X0
+	PSLLDQ          $0x08, X0
+	PXOR            X0, X15
+	AESKEYGENASSIST $0x80, X2, X0
+	PSHUFD          $0x55, X0, X0
+	PXOR            X0, X15
+
+kdone410:
+	VSHUFI64X2 $0x00, Z1, Z1, Z16
+	VSHUFI64X2 $0x00, Z2, Z2, Z17
+	VSHUFI64X2 $0x00, Z3, Z3, Z18
+	VSHUFI64X2 $0x00, Z4, Z4, Z19
+	VSHUFI64X2 $0x00, Z5, Z5, Z20
+	VSHUFI64X2 $0x00, Z6, Z6, Z21
+	VSHUFI64X2 $0x00, Z7, Z7, Z22
+	VSHUFI64X2 $0x00, Z8, Z8, Z23
+	VSHUFI64X2 $0x00, Z9, Z9, Z24
+	VSHUFI64X2 $0x00, Z10, Z10, Z25
+	VSHUFI64X2 $0x00, Z11, Z11, Z26
+	VSHUFI64X2 $0x00, Z12, Z12, Z27
+	VSHUFI64X2 $0x00, Z13, Z13, Z28
+	VSHUFI64X2 $0x00, Z14, Z14, Z29
+	VSHUFI64X2 $0x00, Z15, Z15, Z30
+
+	// SI = the GHASH table, DI = the descriptor (the handle and region are done with).
+	MOVQ      t+32(FP), SI
+	MOVQ      msgs+16(FP), DI
+	VMOVDQU64 smBswap<>+0(SB), Z10
+	CMPQ      n+24(FP), $0x00
+	JLE       noMessages407
+	NOP
+	PCALIGN   $0x20
+
+gcmMessage411:
+	// The message: BX = src, DX = dst, R10 = its bytes, R13:R12 = inc32(J0), X15 = its GHASH state.
+	MOVQ    8(DI), BX
+	MOVQ    (DI), DX
+	MOVQ    16(DI), R10
+	MOVQ    32(DI), R12
+	BSWAPQ  R12
+	MOVQ    24(DI), R13
+	BSWAPQ  R13
+	MOVQ    $0x00000004, R14
+	MOVL    R12, AX
+	INCL    AX
+	SHRQ    $0x20, R12
+	SHLQ    $0x20, R12
+	ORQ     AX, R12
+	VMOVDQU 40(DI), X15
+	VPSHUFB X10, X15, X15
+
+	// R10 = the bytes after the whole batches (the tail), CX = the batches.
+	MOVQ  R10, CX
+	ANDQ  $0x000001ff, R10
+	SHRQ  $0x09, CX
+	MOVQ  flags+40(FP), AX
+	TESTQ $0x00000008, AX
+	JNZ   gcmDec412
+
+	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
+	TESTQ      CX, CX
+	JZ         gcmTailPlain414
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_416
+	JA         k192_417
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone418
+
+k192_417:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone418
+
+k256_416:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone418:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z21, Z1, Z1
+	VAESENC     Z21, Z2, Z2
+	VAESENC     Z21, Z3, Z3
+	VAESENC     Z21, Z4, Z4
+	VAESENC     Z21, Z5, Z5
+	VAESENC     Z21, Z6, Z6
+	VAESENC     Z21, Z7, Z7
+	PREFETCHT0  2048(BX)
+	PREFETCHT0  2048(DX)
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z22, Z1, Z1
+	VAESENC     Z22, Z2, Z2
+	VAESENC     Z22, Z3, Z3
+	VAESENC     Z22, Z4, Z4
+	VAESENC     Z22, Z5, Z5
+	VAESENC     Z22, Z6, Z6
+	VAESENC     Z22, Z7, Z7
+	PREFETCHT0  2112(BX)
+	PREFETCHT0  2112(DX)
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z23, Z1, Z1
+	VAESENC     Z23, Z2, Z2
+	VAESENC     Z23, Z3, Z3
+	VAESENC     Z23, Z4, Z4
+	VAESENC     Z23, Z5, Z5
+	VAESENC     Z23, Z6, Z6
+	VAESENC     Z23, Z7, Z7
+	PREFETCHT0  2176(BX)
+	PREFETCHT0  2176(DX)
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z24, Z1, Z1
+	VAESENC     Z24, Z2, Z2
+	VAESENC     Z24, Z3, Z3
+	VAESENC     Z24, Z4, Z4
+	VAESENC     Z24, Z5, Z5
+	VAESENC     Z24, Z6, Z6
+	VAESENC     Z24, Z7, Z7
+	PREFETCHT0  2240(BX)
+	PREFETCHT0  2240(DX)
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z25, Z1, Z1
+	VAESENC     Z25, Z2, Z2
+	VAESENC     Z25, Z3, Z3
+	VAESENC     Z25, Z4, Z4
+	VAESENC     Z25, Z5, Z5
+	VAESENC     Z25, Z6, Z6
+	VAESENC     Z25, Z7, Z7
+	PREFETCHT0  2304(BX)
+	PREFETCHT0  2304(DX)
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z26, Z1, Z1
+	VAESENC     Z26, Z2, Z2
+	VAESENC     Z26, Z3, Z3
+	VAESENC     Z26, Z4, Z4
+	VAESENC     Z26, Z5, Z5
+	VAESENC     Z26, Z6, Z6
+	VAESENC     Z26, Z7, Z7
+	PREFETCHT0  2368(BX)
+	PREFETCHT0  2368(DX)
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z27, Z1, Z1
+	VAESENC     Z27, Z2, Z2
+	VAESENC     Z27, Z3, Z3
+	VAESENC     Z27, Z4, Z4
+	VAESENC     Z27, Z5, Z5
+	VAESENC     Z27, Z6, Z6
+	VAESENC     Z27, Z7, Z7
+	PREFETCHT0  2432(BX)
+	PREFETCHT0  2432(DX)
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z28, Z1, Z1
+	VAESENC     Z28, Z2, Z2
+	VAESENC     Z28, Z3, Z3
+	VAESENC     Z28, Z4, Z4
+	VAESENC     Z28, Z5, Z5
+	VAESENC     Z28, Z6, Z6
+	VAESENC     Z28, Z7, Z7
+	PREFETCHT0  2496(BX)
+	PREFETCHT0  2496(DX)
+	VAESENC     Z29, Z0, Z0
+	VAESENC     Z29, Z1, Z1
+	VAESENC     Z29, Z2, Z2
+	VAESENC     Z29, Z3, Z3
+	VAESENC     Z29, Z4, Z4
+	VAESENC     Z29, Z5, Z5
+	VAESENC     Z29, Z6, Z6
+	VAESENC     Z29, Z7, Z7
+	VAESENCLAST Z30, Z0, Z0
+	VAESENCLAST Z30, Z1, Z1
+	VAESENCLAST Z30, Z2, Z2
+	VAESENCLAST Z30, Z3, Z3
+	VAESENCLAST Z30, Z4, Z4
+	VAESENCLAST Z30, Z5, Z5
+	VAESENCLAST Z30, Z6, Z6
+	VAESENCLAST Z30, Z7, Z7
+	VPXORD      (BX), Z0, Z0
+	VPXORD      64(BX), Z1, Z1
+	VPXORD      128(BX), Z2, Z2
+	VPXORD      192(BX), Z3, Z3
+	VPXORD      256(BX), Z4, Z4
+	VPXORD      320(BX), Z5, Z5
+	VPXORD      384(BX), Z6, Z6
+	VPXORD      448(BX), Z7, Z7
+	VMOVDQU64   Z0, (DX)
+	VMOVDQU64   Z1, 64(DX)
+	VMOVDQU64   Z2, 128(DX)
+	VMOVDQU64   Z3, 192(DX)
+	VMOVDQU64   Z4, 256(DX)
+	VMOVDQU64   Z5, 320(DX)
+	VMOVDQU64   Z6, 384(DX)
+	VMOVDQU64   Z7, 448(DX)
+	ADDQ        $0x00000200, BX
+	ADDQ        $0x00000200, DX
+	TESTQ       R14, R14
+	JNZ         inc32_419
+	ADDQ        $0x20, R12
+	ADCQ        $0x00, R13
+	JMP         advanced420
+
+inc32_419:
+	MOVL R12, AX
+	ADDL $0x20, AX
+	SHRQ $0x20, R12
+	SHLQ $0x20, R12
+	ORQ  AX, R12
+
+advanced420:
+	DECQ    CX
+	NOP
+	PCALIGN $0x20
+
+gcmEncLoop421:
+	TESTQ      CX, CX
+	JZ         gcmEncLast422
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_424
+	JA         k192_425
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone426
+
+k192_425:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone426
+
+k256_424:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone426:
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	PREFETCHT0    2048(BX)
+	PREFETCHT0    2048(DX)
+	VMOVDQU64     -512(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VPXORQ        Z15, Z8, Z8
+	VMOVDQU64     (SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z11
+	VPCLMULQDQ    $0x11, Z31, Z8, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z13
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPXORQ        Z9, Z13, Z13
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	PREFETCHT0    2112(BX)
+	PREFETCHT0    2112(DX)
+	VMOVDQU64     -448(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     64(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	PREFETCHT0    2176(BX)
+	PREFETCHT0    2176(DX)
+	VMOVDQU64     -384(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     128(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	PREFETCHT0    2240(BX)
+	PREFETCHT0    2240(DX)
+	VMOVDQU64     -320(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     192(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	PREFETCHT0    2304(BX)
+	PREFETCHT0    2304(DX)
+	VMOVDQU64     -256(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     256(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	PREFETCHT0    2368(BX)
+	PREFETCHT0    2368(DX)
+	VMOVDQU64     -192(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     320(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	PREFETCHT0    2432(BX)
+	PREFETCHT0    2432(DX)
+	VMOVDQU64     -128(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     384(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z28, Z4, Z4
+	VAESENC       Z28, Z5, Z5
+	VAESENC       Z28, Z6, Z6
+	VAESENC       Z28, Z7, Z7
+	PREFETCHT0    2496(BX)
+	PREFETCHT0    2496(DX)
+	VMOVDQU64     -64(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     448(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENC       Z29, Z4, Z4
+	VAESENC       Z29, Z5, Z5
+	VAESENC       Z29, Z6, Z6
+	VAESENC       Z29, Z7, Z7
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	VAESENCLAST   Z30, Z4, Z4
+	VAESENCLAST   Z30, Z5, Z5
+	VAESENCLAST   Z30, Z6, Z6
+	VAESENCLAST   Z30, Z7, Z7
+	VPXORD        (BX), Z0, Z0
+	VPXORD        64(BX), Z1, Z1
+	VPXORD        128(BX), Z2, Z2
+	VPXORD        192(BX), Z3, Z3
+	VPXORD        256(BX), Z4, Z4
+	VPXORD        320(BX), Z5, Z5
+	VPXORD        384(BX), Z6, Z6
+	VPXORD        448(BX), Z7, Z7
+	VMOVDQU64     Z0, (DX)
+	VMOVDQU64     Z1, 64(DX)
+	VMOVDQU64     Z2, 128(DX)
+	VMOVDQU64     Z3, 192(DX)
+	VMOVDQU64     Z4, 256(DX)
+	VMOVDQU64     Z5, 320(DX)
+	VMOVDQU64     Z6, 384(DX)
+	VMOVDQU64     Z7, 448(DX)
+	ADDQ          $0x00000200, BX
+	ADDQ          $0x00000200, DX
+	TESTQ         R14, R14
+	JNZ           inc32_427
+	ADDQ          $0x20, R12
+	ADCQ          $0x00, R13
+	JMP           advanced428
+
+inc32_427:
+	MOVL R12, AX
+	ADDL $0x20, AX
+	SHRQ $0x20, R12
+	SHLQ $0x20, R12
+	ORQ  AX, R12
+
+advanced428:
+	DECQ CX
+	JMP  gcmEncLoop421
+
+gcmEncLast422:
+	TESTQ         R10, R10
+	JNZ           gcmEncTail423
+	VMOVDQU64     -512(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VPXORQ        Z15, Z8, Z8
+	VMOVDQU64     (SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z11
+	VPCLMULQDQ    $0x11, Z31, Z8, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z13
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPXORQ        Z9, Z13, Z13
+	VMOVDQU64     -448(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     64(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -384(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     128(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -320(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     192(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -256(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     256(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -192(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     320(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -128(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     384(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VMOVDQU64     -64(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     448(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	JMP           gcmDone413
+
+	// The tail's keystream with the GHASH of the last batch.
+gcmEncTail423:
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_429
+	JA         k192_430
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone431
+
+k192_430:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone431
+
+k256_429:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone431:
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	VMOVDQU64     -512(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VPXORQ        Z15, Z8, Z8
+	VMOVDQU64     (SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z11
+	VPCLMULQDQ    $0x11, Z31, Z8, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z13
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPXORQ        Z9, Z13, Z13
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	VMOVDQU64     -448(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     64(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	VMOVDQU64     -384(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     128(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	VMOVDQU64     -320(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     192(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	VMOVDQU64     -256(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     256(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	VMOVDQU64     -192(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     320(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	VMOVDQU64     -128(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     384(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z28, Z4, Z4
+	VAESENC       Z28, Z5, Z5
+	VAESENC       Z28, Z6, Z6
+	VAESENC       Z28, Z7, Z7
+	VMOVDQU64     -64(DX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     448(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENC       Z29, Z4, Z4
+	VAESENC       Z29, Z5, Z5
+	VAESENC       Z29, Z6, Z6
+	VAESENC       Z29, Z7, Z7
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	VAESENCLAST   Z30, Z4, Z4
+	VAESENCLAST   Z30, Z5, Z5
+	VAESENCLAST   Z30, Z6, Z6
+	VAESENCLAST   Z30, Z7, Z7
+	JMP           gcmEncUnits415
+
+	// Decryption: each batch with the GHASH of its own ciphertext.
+gcmDec412:
+	NOP
+	PCALIGN $0x20
+
+gcmDecLoop432:
+	TESTQ      CX, CX
+	JZ         gcmTailPlain414
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_433
+	JA         k192_434
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone435
+
+k192_434:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone435
+
+k256_433:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone435:
+	VAESENC       Z21, Z0, Z0
+	VAESENC       Z21, Z1, Z1
+	VAESENC       Z21, Z2, Z2
+	VAESENC       Z21, Z3, Z3
+	VAESENC       Z21, Z4, Z4
+	VAESENC       Z21, Z5, Z5
+	VAESENC       Z21, Z6, Z6
+	VAESENC       Z21, Z7, Z7
+	PREFETCHT0    2048(BX)
+	PREFETCHT0    2048(DX)
+	VMOVDQU64     (BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VPXORQ        Z15, Z8, Z8
+	VMOVDQU64     (SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z11
+	VPCLMULQDQ    $0x11, Z31, Z8, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z13
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPXORQ        Z9, Z13, Z13
+	VAESENC       Z22, Z0, Z0
+	VAESENC       Z22, Z1, Z1
+	VAESENC       Z22, Z2, Z2
+	VAESENC       Z22, Z3, Z3
+	VAESENC       Z22, Z4, Z4
+	VAESENC       Z22, Z5, Z5
+	VAESENC       Z22, Z6, Z6
+	VAESENC       Z22, Z7, Z7
+	PREFETCHT0    2112(BX)
+	PREFETCHT0    2112(DX)
+	VMOVDQU64     64(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     64(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z23, Z0, Z0
+	VAESENC       Z23, Z1, Z1
+	VAESENC       Z23, Z2, Z2
+	VAESENC       Z23, Z3, Z3
+	VAESENC       Z23, Z4, Z4
+	VAESENC       Z23, Z5, Z5
+	VAESENC       Z23, Z6, Z6
+	VAESENC       Z23, Z7, Z7
+	PREFETCHT0    2176(BX)
+	PREFETCHT0    2176(DX)
+	VMOVDQU64     128(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     128(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z24, Z0, Z0
+	VAESENC       Z24, Z1, Z1
+	VAESENC       Z24, Z2, Z2
+	VAESENC       Z24, Z3, Z3
+	VAESENC       Z24, Z4, Z4
+	VAESENC       Z24, Z5, Z5
+	VAESENC       Z24, Z6, Z6
+	VAESENC       Z24, Z7, Z7
+	PREFETCHT0    2240(BX)
+	PREFETCHT0    2240(DX)
+	VMOVDQU64     192(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     192(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z25, Z0, Z0
+	VAESENC       Z25, Z1, Z1
+	VAESENC       Z25, Z2, Z2
+	VAESENC       Z25, Z3, Z3
+	VAESENC       Z25, Z4, Z4
+	VAESENC       Z25, Z5, Z5
+	VAESENC       Z25, Z6, Z6
+	VAESENC       Z25, Z7, Z7
+	PREFETCHT0    2304(BX)
+	PREFETCHT0    2304(DX)
+	VMOVDQU64     256(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     256(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z26, Z0, Z0
+	VAESENC       Z26, Z1, Z1
+	VAESENC       Z26, Z2, Z2
+	VAESENC       Z26, Z3, Z3
+	VAESENC       Z26, Z4, Z4
+	VAESENC       Z26, Z5, Z5
+	VAESENC       Z26, Z6, Z6
+	VAESENC       Z26, Z7, Z7
+	PREFETCHT0    2368(BX)
+	PREFETCHT0    2368(DX)
+	VMOVDQU64     320(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     320(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z27, Z0, Z0
+	VAESENC       Z27, Z1, Z1
+	VAESENC       Z27, Z2, Z2
+	VAESENC       Z27, Z3, Z3
+	VAESENC       Z27, Z4, Z4
+	VAESENC       Z27, Z5, Z5
+	VAESENC       Z27, Z6, Z6
+	VAESENC       Z27, Z7, Z7
+	PREFETCHT0    2432(BX)
+	PREFETCHT0    2432(DX)
+	VMOVDQU64     384(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     384(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z28, Z0, Z0
+	VAESENC       Z28, Z1, Z1
+	VAESENC       Z28, Z2, Z2
+	VAESENC       Z28, Z3, Z3
+	VAESENC       Z28, Z4, Z4
+	VAESENC       Z28, Z5, Z5
+	VAESENC       Z28, Z6, Z6
+	VAESENC       Z28, Z7, Z7
+	PREFETCHT0    2496(BX)
+	PREFETCHT0    2496(DX)
+	VMOVDQU64     448(BX), Z8
+	VPSHUFB       Z10, Z8, Z8
+	VMOVDQU64     448(SI), Z31
+	VPCLMULQDQ    $0x00, Z31, Z8, Z14
+	VPCLMULQDQ    $0x11, Z31, Z8, Z9
+	VPXORQ        Z14, Z11, Z11
+	VPXORQ        Z9, Z12, Z12
+	VPCLMULQDQ    $0x01, Z31, Z8, Z14
+	VPCLMULQDQ    $0x10, Z31, Z8, Z9
+	VPTERNLOGQ    $0x96, Z9, Z14, Z13
+	VAESENC       Z29, Z0, Z0
+	VAESENC       Z29, Z1, Z1
+	VAESENC       Z29, Z2, Z2
+	VAESENC       Z29, Z3, Z3
+	VAESENC       Z29, Z4, Z4
+	VAESENC       Z29, Z5, Z5
+	VAESENC       Z29, Z6, Z6
+	VAESENC       Z29, Z7, Z7
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	VAESENCLAST   Z30, Z0, Z0
+	VAESENCLAST   Z30, Z1, Z1
+	VAESENCLAST   Z30, Z2, Z2
+	VAESENCLAST   Z30, Z3, Z3
+	VAESENCLAST   Z30, Z4, Z4
+	VAESENCLAST   Z30, Z5, Z5
+	VAESENCLAST   Z30, Z6, Z6
+	VAESENCLAST   Z30, Z7, Z7
+	VPXORD        (BX), Z0, Z0
+	VPXORD        64(BX), Z1, Z1
+	VPXORD        128(BX), Z2, Z2
+	VPXORD        192(BX), Z3, Z3
+	VPXORD        256(BX), Z4, Z4
+	VPXORD        320(BX), Z5, Z5
+	VPXORD        384(BX), Z6, Z6
+	VPXORD        448(BX), Z7, Z7
+	VMOVDQU64     Z0, (DX)
+	VMOVDQU64     Z1, 64(DX)
+	VMOVDQU64     Z2, 128(DX)
+	VMOVDQU64     Z3, 192(DX)
+	VMOVDQU64     Z4, 256(DX)
+	VMOVDQU64     Z5, 320(DX)
+	VMOVDQU64     Z6, 384(DX)
+	VMOVDQU64     Z7, 448(DX)
+	ADDQ          $0x00000200, BX
+	ADDQ          $0x00000200, DX
+	TESTQ         R14, R14
+	JNZ           inc32_436
+	ADDQ          $0x20, R12
+	ADCQ          $0x00, R13
+	JMP           advanced437
+
+inc32_436:
+	MOVL R12, AX
+	ADDL $0x20, AX
+	SHRQ $0x20, R12
+	SHLQ $0x20, R12
+	ORQ  AX, R12
+
+advanced437:
+	DECQ CX
+	JMP  gcmDecLoop432
+
+	// The tail's keystream alone (no batch before it, or decryption).
+gcmTailPlain414:
+	TESTQ      R10, R10
+	JZ         gcmDone413
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAdd<>+0(SB), Z9, Z0
+	VPSHUFB    Z10, Z0, Z0
+	VPADDD     smAdd<>+64(SB), Z9, Z1
+	VPSHUFB    Z10, Z1, Z1
+	VPADDD     smAdd<>+128(SB), Z9, Z2
+	VPSHUFB    Z10, Z2, Z2
+	VPADDD     smAdd<>+192(SB), Z9, Z3
+	VPSHUFB    Z10, Z3, Z3
+	VPADDD     smAdd<>+256(SB), Z9, Z4
+	VPSHUFB    Z10, Z4, Z4
+	VPADDD     smAdd<>+320(SB), Z9, Z5
+	VPSHUFB    Z10, Z5, Z5
+	VPADDD     smAdd<>+384(SB), Z9, Z6
+	VPSHUFB    Z10, Z6, Z6
+	VPADDD     smAdd<>+448(SB), Z9, Z7
+	VPSHUFB    Z10, Z7, Z7
+	CMPQ       R11, $0x01
+	JEQ        k256_438
+	JA         k192_439
+	VPXORD     Z20, Z0, Z0
+	VPXORD     Z20, Z1, Z1
+	VPXORD     Z20, Z2, Z2
+	VPXORD     Z20, Z3, Z3
+	VPXORD     Z20, Z4, Z4
+	VPXORD     Z20, Z5, Z5
+	VPXORD     Z20, Z6, Z6
+	VPXORD     Z20, Z7, Z7
+	JMP        kdone440
+
+k192_439:
+	VPXORD  Z18, Z0, Z0
+	VPXORD  Z18, Z1, Z1
+	VPXORD  Z18, Z2, Z2
+	VPXORD  Z18, Z3, Z3
+	VPXORD  Z18, Z4, Z4
+	VPXORD  Z18, Z5, Z5
+	VPXORD  Z18, Z6, Z6
+	VPXORD  Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+	JMP     kdone440
+
+k256_438:
+	VPXORD  Z16, Z0, Z0
+	VPXORD  Z16, Z1, Z1
+	VPXORD  Z16, Z2, Z2
+	VPXORD  Z16, Z3, Z3
+	VPXORD  Z16, Z4, Z4
+	VPXORD  Z16, Z5, Z5
+	VPXORD  Z16, Z6, Z6
+	VPXORD  Z16, Z7, Z7
+	VAESENC Z17, Z0, Z0
+	VAESENC Z17, Z1, Z1
+	VAESENC Z17, Z2, Z2
+	VAESENC Z17, Z3, Z3
+	VAESENC Z17, Z4, Z4
+	VAESENC Z17, Z5, Z5
+	VAESENC Z17, Z6, Z6
+	VAESENC Z17, Z7, Z7
+	VAESENC Z18, Z0, Z0
+	VAESENC Z18, Z1, Z1
+	VAESENC Z18, Z2, Z2
+	VAESENC Z18, Z3, Z3
+	VAESENC Z18, Z4, Z4
+	VAESENC Z18, Z5, Z5
+	VAESENC Z18, Z6, Z6
+	VAESENC Z18, Z7, Z7
+	VAESENC Z19, Z0, Z0
+	VAESENC Z19, Z1, Z1
+	VAESENC Z19, Z2, Z2
+	VAESENC Z19, Z3, Z3
+	VAESENC Z19, Z4, Z4
+	VAESENC Z19, Z5, Z5
+	VAESENC Z19, Z6, Z6
+	VAESENC Z19, Z7, Z7
+	VAESENC Z20, Z0, Z0
+	VAESENC Z20, Z1, Z1
+	VAESENC Z20, Z2, Z2
+	VAESENC Z20, Z3, Z3
+	VAESENC Z20, Z4, Z4
+	VAESENC Z20, Z5, Z5
+	VAESENC Z20, Z6, Z6
+	VAESENC Z20, Z7, Z7
+
+kdone440:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z21, Z1, Z1
+	VAESENC     Z21, Z2, Z2
+	VAESENC     Z21, Z3, Z3
+	VAESENC     Z21, Z4, Z4
+	VAESENC     Z21, Z5, Z5
+	VAESENC     Z21, Z6, Z6
+	VAESENC     Z21, Z7, Z7
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z22, Z1, Z1
+	VAESENC     Z22, Z2, Z2
+	VAESENC     Z22, Z3, Z3
+	VAESENC     Z22, Z4, Z4
+	VAESENC     Z22, Z5, Z5
+	VAESENC     Z22, Z6, Z6
+	VAESENC     Z22, Z7, Z7
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z23, Z1, Z1
+	VAESENC     Z23, Z2, Z2
+	VAESENC     Z23, Z3, Z3
+	VAESENC     Z23, Z4, Z4
+	VAESENC     Z23, Z5, Z5
+	VAESENC     Z23, Z6, Z6
+	VAESENC     Z23, Z7, Z7
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z24, Z1, Z1
+	VAESENC     Z24, Z2, Z2
+	VAESENC     Z24, Z3, Z3
+	VAESENC     Z24, Z4, Z4
+	VAESENC     Z24, Z5, Z5
+	VAESENC     Z24, Z6, Z6
+	VAESENC     Z24, Z7, Z7
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z25, Z1, Z1
+	VAESENC     Z25, Z2, Z2
+	VAESENC     Z25, Z3, Z3
+	VAESENC     Z25, Z4, Z4
+	VAESENC     Z25, Z5, Z5
+	VAESENC     Z25, Z6, Z6
+	VAESENC     Z25, Z7, Z7
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z26, Z1, Z1
+	VAESENC     Z26, Z2, Z2
+	VAESENC     Z26, Z3, Z3
+	VAESENC     Z26, Z4, Z4
+	VAESENC     Z26, Z5, Z5
+	VAESENC     Z26, Z6, Z6
+	VAESENC     Z26, Z7, Z7
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z27, Z1, Z1
+	VAESENC     Z27, Z2, Z2
+	VAESENC     Z27, Z3, Z3
+	VAESENC     Z27, Z4, Z4
+	VAESENC     Z27, Z5, Z5
+	VAESENC     Z27, Z6, Z6
+	VAESENC     Z27, Z7, Z7
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z28, Z1, Z1
+	VAESENC     Z28, Z2, Z2
+	VAESENC     Z28, Z3, Z3
+	VAESENC     Z28, Z4, Z4
+	VAESENC     Z28, Z5, Z5
+	VAESENC     Z28, Z6, Z6
+	VAESENC     Z28, Z7, Z7
+	VAESENC     Z29, Z0, Z0
+	VAESENC     Z29, Z1, Z1
+	VAESENC     Z29, Z2, Z2
+	VAESENC     Z29, Z3, Z3
+	VAESENC     Z29, Z4, Z4
+	VAESENC     Z29, Z5, Z5
+	VAESENC     Z29, Z6, Z6
+	VAESENC     Z29, Z7, Z7
+	VAESENCLAST Z30, Z0, Z0
+	VAESENCLAST Z30, Z1, Z1
+	VAESENCLAST Z30, Z2, Z2
+	VAESENCLAST Z30, Z3, Z3
+	VAESENCLAST Z30, Z4, Z4
+	VAESENCLAST Z30, Z5, Z5
+	VAESENCLAST Z30, Z6, Z6
+	VAESENCLAST Z30, Z7, Z7
+	MOVQ        flags+40(FP), AX
+	TESTQ       $0x00000008, AX
+	JNZ         gcmDecUnits441
+
+gcmEncUnits415:
+	// Encryption tail: the ciphertext is hashed as stored.
+	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
+	LEAQ 15(R10), R9
+	ANDQ $-16, R9
+	NEGQ R9
+	LEAQ 512(SI)(R9*1), R9
+	MOVQ $-1, R8
+
+	// Register 0: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (BX), K1, Z8
+	VPXORQ     Z0, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, (DX)
+	VPSHUFB    Z10, Z8, Z8
+	VPXORQ     Z15, Z8, Z8
+	VMOVDQU64  (R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z11
+	VPCLMULQDQ $0x11, Z31, Z8, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z13
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPXORQ     Z9, Z13, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 1: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 64(BX), K1, Z8
+	VPXORQ     Z1, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 64(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  64(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 2: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 128(BX), K1, Z8
+	VPXORQ     Z2, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 128(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  128(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 3: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 192(BX), K1, Z8
+	VPXORQ     Z3, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 192(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  192(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 4: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 256(BX), K1, Z8
+	VPXORQ     Z4, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 256(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  256(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 5: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 320(BX), K1, Z8
+	VPXORQ     Z5, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 320(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  320(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 6: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 384(BX), K1, Z8
+	VPXORQ     Z6, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 384(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  384(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold442
+
+	// Register 7: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 448(BX), K1, Z8
+	VPXORQ     Z7, Z8, Z8
+	VMOVDQU8.Z Z8, K1, Z8
+	VMOVDQU8   Z8, K1, 448(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  448(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+
+gcmTailFold442:
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+	JMP           gcmDone413
+
+gcmDecUnits441:
+	// Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).
+	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
+	LEAQ 15(R10), R9
+	ANDQ $-16, R9
+	NEGQ R9
+	LEAQ 512(SI)(R9*1), R9
+	MOVQ $-1, R8
+
+	// Register 0: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (BX), K1, Z8
+	VPXORQ     Z8, Z0, Z0
+	VMOVDQU8   Z0, K1, (DX)
+	VPSHUFB    Z10, Z8, Z8
+	VPXORQ     Z15, Z8, Z8
+	VMOVDQU64  (R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z11
+	VPCLMULQDQ $0x11, Z31, Z8, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z13
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPXORQ     Z9, Z13, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 1: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 64(BX), K1, Z8
+	VPXORQ     Z8, Z1, Z1
+	VMOVDQU8   Z1, K1, 64(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  64(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 2: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 128(BX), K1, Z8
+	VPXORQ     Z8, Z2, Z2
+	VMOVDQU8   Z2, K1, 128(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  128(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 3: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 192(BX), K1, Z8
+	VPXORQ     Z8, Z3, Z3
+	VMOVDQU8   Z3, K1, 192(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  192(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 4: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 256(BX), K1, Z8
+	VPXORQ     Z8, Z4, Z4
+	VMOVDQU8   Z4, K1, 256(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  256(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 5: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 320(BX), K1, Z8
+	VPXORQ     Z8, Z5, Z5
+	VMOVDQU8   Z5, K1, 320(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  320(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 6: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 384(BX), K1, Z8
+	VPXORQ     Z8, Z6, Z6
+	VMOVDQU8   Z6, K1, 384(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  384(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+	SUBQ       $0x40, R10
+	JBE        gcmTailFold443
+
+	// Register 7: K1 = the first min(R10, 64) bytes.
+	MOVQ       R10, CX
+	MOVQ       $-1, AX
+	SHLQ       CL, AX
+	NOTQ       AX
+	CMPQ       R10, $0x40
+	CMOVQCC    R8, AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z 448(BX), K1, Z8
+	VPXORQ     Z8, Z7, Z7
+	VMOVDQU8   Z7, K1, 448(DX)
+	VPSHUFB    Z10, Z8, Z8
+	VMOVDQU64  448(R9), Z31
+	VPCLMULQDQ $0x00, Z31, Z8, Z14
+	VPCLMULQDQ $0x11, Z31, Z8, Z9
+	VPXORQ     Z14, Z11, Z11
+	VPXORQ     Z9, Z12, Z12
+	VPCLMULQDQ $0x01, Z31, Z8, Z14
+	VPCLMULQDQ $0x10, Z31, Z8, Z9
+	VPTERNLOGQ $0x96, Z9, Z14, Z13
+
+gcmTailFold443:
+	VPSLLDQ       $0x08, Z13, Z9
+	VPSRLDQ       $0x08, Z13, Z13
+	VPXORQ        Z9, Z11, Z11
+	VPXORQ        Z13, Z12, Z12
+	VEXTRACTI64X4 $0x01, Z11, Y14
+	VEXTRACTI64X4 $0x01, Z12, Y9
+	VPXOR         Y14, Y11, Y11
+	VPXOR         Y9, Y12, Y12
+	VEXTRACTI128  $0x01, Y11, X14
+	VEXTRACTI128  $0x01, Y12, X9
+	VPXOR         X14, X11, X11
+	VPXOR         X9, X12, X12
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD       $0x4e, X11, X11
+	VPXOR         X14, X11, X11
+	VPXOR         X12, X11, X15
+
+gcmDone413:
+	VMOVDQU    56(DI), X8
+	VPSHUFB    X10, X8, X8
+	VPXOR      X15, X8, X8
+	VMOVDQU    496(SI), X0
+	VPCLMULQDQ $0x00, X0, X8, X11
+	VPCLMULQDQ $0x11, X0, X8, X12
+	VPCLMULQDQ $0x01, X0, X8, X13
+	VPCLMULQDQ $0x10, X0, X8, X9
+	VPXOR      X9, X13, X13
+	VPSLLDQ    $0x08, X13, X9
+	VPSRLDQ    $0x08, X13, X13
+	VPXOR      X9, X11, X11
+	VPXOR      X13, X12, X12
+	VPCLMULQDQ $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD    $0x4e, X11, X11
+	VPXOR      X14, X11, X11
+	VPCLMULQDQ $0x10, smGhashPoly<>+0(SB), X11, X14
+	VPSHUFD    $0x4e, X11, X11
+	VPXOR      X14, X11, X11
+	VPXOR      X12, X11, X15
+	VPSHUFB    X10, X15, X15
+
+	// The tag: the state XOR E(J0), J0 encrypted in Z0 with the round keys in Z16-Z30.
+	VMOVDQU 24(DI), X0
+	CMPQ    R11, $0x01
+	JEQ     k256_444
+	JA      k192_445
+	VPXORD  Z20, Z0, Z0
+	JMP     kdone446
+
+k192_445:
+	VPXORD  Z18, Z0, Z0
+	VAESENC Z19, Z0, Z0
+	VAESENC Z20, Z0, Z0
+	JMP     kdone446
+
+k256_444:
+	VPXORD  Z16, Z0, Z0
+	VAESENC Z17, Z0, Z0
+	VAESENC Z18, Z0, Z0
+	VAESENC Z19, Z0, Z0
+	VAESENC Z20, Z0, Z0
+
+kdone446:
+	VAESENC     Z21, Z0, Z0
+	VAESENC     Z22, Z0, Z0
+	VAESENC     Z23, Z0, Z0
+	VAESENC     Z24, Z0, Z0
+	VAESENC     Z25, Z0, Z0
+	VAESENC     Z26, Z0, Z0
+	VAESENC     Z27, Z0, Z0
+	VAESENC     Z28, Z0, Z0
+	VAESENC     Z29, Z0, Z0
+	VAESENCLAST Z30, Z0, Z0
+	VPXOR       X0, X15, X15
+	VMOVDQU     X15, 40(DI)
+	ADDQ        $0x48, DI
+	DECQ        n+24(FP)
+	JNZ         gcmMessage411
+
+noMessages407:
+	// Zero every vector register used, then the stack area.
+	KXORW  K1, K1, K1
+	VZEROALL
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	MOVB   $0x01, ret+56(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET
+
+reject405:
+	// Zero every vector register used, then the stack area.
+	PXOR X0, X0
+	PXOR X1, X1
+	PXOR X2, X2
+	PXOR X3, X3
+	PXOR X4, X4
+	PXOR X5, X5
+	PXOR X6, X6
+	PXOR X7, X7
+	PXOR X8, X8
+	PXOR X9, X9
+	PXOR X10, X10
+	PXOR X11, X11
+	PXOR X12, X12
+	PXOR X13, X13
+	PXOR X14, X14
+	PXOR X15, X15
+
+rejectEarly406:
+	MOVB $0x00, ret+56(FP)
+
+	// Vector registers are zero: wipe the signal frame if a signal came.
+	MOVQ ·sigCheck+0(SB), AX
+	CALL AX
+	RET

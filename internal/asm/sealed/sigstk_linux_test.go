@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-keylocker/keylocker/internal/asm"
 	"github.com/go-keylocker/keylocker/internal/asm/ghash"
+	"github.com/go-keylocker/keylocker/internal/kernel"
 	"github.com/go-keylocker/keylocker/internal/memscan"
 	"golang.org/x/sys/cpu"
 )
@@ -82,6 +83,14 @@ func TestSignalFrameWipe(t *testing.T) {
 		}
 		if path == PathVAES512 && cpu.X86.HasAVX512VPCLMULQDQ && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL {
 			calls["GCM"] = func() { SealedGCM(region, h, buf, buf, &ctr, &mask, &gt, &acc, nil, 0, path) }
+			calls["GCMMessages"] = func() {
+				var msgs [GCMMessagesMax]GCMMessage
+				m := len(buf) / len(msgs)
+				for i := range msgs {
+					msgs[i].SetData(buf[i*m:(i+1)*m], buf[i*m:(i+1)*m])
+				}
+				SealedGCMMessages(region, h, msgs[:], &gt, kernel.ModeDecrypt, path)
+			}
 		}
 		for name, call := range calls {
 			t.Run(sealedPathNames[path]+"/"+name, func(t *testing.T) {

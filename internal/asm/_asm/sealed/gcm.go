@@ -55,13 +55,25 @@ const (
 	gPow = 31 // the powers of the register being multiplied
 )
 
+// gcmPoly returns GHASH's reduction constant (a static symbol of the
+// file, made by the first call).
+func gcmPoly() Mem {
+	if smGhashPoly == nil {
+		m := data16("smGhashPoly", 1, 0xc200000000000000)
+		smGhashPoly = &m
+	}
+	return *smGhashPoly
+}
+
+var smGhashPoly *Mem
+
 var gcmRegs = ghashgen.Regs{Lo: 11, Hi: 12, Mid: 13, T0: 9, T1: 14, T2: 9, T3: -1, T4: -1, St: gSt, Msk: gMsk}
 
 func gcm() {
 	TEXT("sealedGCM", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, dst, src []byte, ctr, tagMask *[16]byte, t *GHASHTable, acc, lens *[16]byte, flags, path int) bool", regionArg))
 	Pragma("noescape")
 	Doc(gen.DocLines(docGCM)...)
-	poly := data16("smGhashPoly", 1, 0xc200000000000000)
+	poly := gcmPoly()
 	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 64, Poly: poly}
 	reject, early := label("reject"), label("rejectEarly")
 	arm()
@@ -89,10 +101,31 @@ func gcm() {
 	load(vex, bswap, zr[gMsk])
 	VMOVDQU(Mem{Base: RDI}, xr[gSt])
 	m.Shuf(gSt, 16)
-	Comment("R10 = the bytes after the whole batches (the tail), CX = the batches.")
 	Load(Param("src").Len(), R10)
+	gcmCrypt(m)
+	skip := label("gcmNoLens")
+	Load(Param("lens"), RAX)
+	TESTQ(RAX, RAX)
+	JZ(skip)
+	gcmLengthBlock(poly, Mem{Base: RAX})
+	here(skip)
+	m.Shuf(gSt, 16)
+	VMOVDQU(xr[gSt], Mem{Base: RDI})
+	epilogue("", usage{vec: 64, mask: true}, "", nil, resTrue)
+	epilogue(reject, usage{vec: 16}, early, nil, resFalse)
+}
+
+// gcmCrypt runs GCM over one message of R10 bytes from BX (src) to DX
+// (dst), the counter R13:R12 at inc32(J0) with R14 = ModeInc32, the
+// round keys in Z16-Z30, the byte reversal in Z10, the table at SI and
+// the GHASH state (byte-reversed) in X15: the batches, then the tail,
+// each absorbed into the state. The direction comes from the flags
+// argument. It ends where the state holds the GHASH of the ciphertext.
+func gcmCrypt(m ghashgen.Mul) {
+	Comment("R10 = the bytes after the whole batches (the tail), CX = the batches.")
+	MOVQ(R10, RCX)
 	ANDQ(U32(16*gcmBatch-1), R10)
-	SHRQ(U8(5), RCX)
+	SHRQ(U8(9), RCX)
 	Load(Param("flags"), RAX)
 	TESTQ(U32(kernel.ModeDecrypt), RAX)
 	dec, done := label("gcmDec"), label("gcmDone")
@@ -148,11 +181,6 @@ func gcm() {
 	gcmTailUnits(m, true, done)
 
 	here(done)
-	gcmLengthBlock(poly)
-	m.Shuf(gSt, 16)
-	VMOVDQU(xr[gSt], Mem{Base: RDI})
-	epilogue("", usage{vec: 64, mask: true}, "", nil, resTrue)
-	epilogue(reject, usage{vec: 16}, early, nil, resFalse)
 }
 
 // gcmBatchAES runs one batch: 32 counter blocks through AES, XORed with
@@ -270,22 +298,80 @@ func gcmTailUnits(m ghashgen.Mul, decrypt bool, done LabelRef) {
 	JMP(done)
 }
 
-// gcmLengthBlock absorbs *lens, if lens is not nil, into the state: one
+// gcmLengthBlock absorbs the length block at lens into the state: one
 // block multiplied by H^1 and reduced (GCM's length block, which ends the
 // GHASH of a message: its own GHASH call would cost more than the block).
 // The power goes in X0 (VEX loads reach X0-X15 only; the keystream is
 // done with).
-func gcmLengthBlock(poly Mem) {
-	skip := label("gcmNoLens")
+func gcmLengthBlock(poly Mem, lens Mem) {
 	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 16, Poly: poly}
-	Load(Param("lens"), RAX)
-	TESTQ(RAX, RAX)
-	JZ(skip)
-	m.Load(Mem{Base: RAX}, gD, 16)
+	m.Load(lens, gD, 16)
 	m.Shuf(gD, 16)
 	m.Xor(gD, gSt, 16)
 	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 16*(kernel.GHASHPowers-1)}, 0, 16)
 	m.MulAcc(16, true, gD, ghashgen.R(0, 16))
 	m.Fold()
-	here(skip)
+}
+
+// gcmMessages is sealedGCM over many messages under one key: one unwrap
+// for all of them. Each descriptor (internal/kernel's GCMMsg* layout)
+// gives a message's dst, src, length, J0, GHASH state and length block;
+// the message runs as sealedGCM's body, then its length block, and the
+// tag GHASH ^ E(J0) replaces the state in the descriptor. E(J0) is
+// computed in Z0 after the message (the keystream registers are free
+// then) and never stored on its own.
+func gcmMessages() {
+	TEXT("sealedGCMMessages", NOSPLIT, fmt.Sprintf("func(region %s, h *Handle, msgs *GCMMessage, n int, t *GHASHTable, flags, path int) bool", regionArg))
+	Pragma("noescape")
+	Doc(gen.DocLines(docGCMMessages)...)
+	poly := gcmPoly()
+	m := ghashgen.Mul{Ops: ghashgen.Ops{Enc: ghashgen.EVEX}, Regs: gcmRegs, Bytes: 64, Poly: poly}
+	reject, early, none := label("reject"), label("rejectEarly"), label("noMessages")
+	arm()
+	Load(Param("region"), RDI)
+	Load(Param("h"), RSI)
+	Load(Param("path"), R8)
+	CMPQ(R8, U8(vaes512.id))
+	JNE(early)
+	unwrapKeys(false, early, reject)
+	vaes512.setup(false)
+	Comment("SI = the GHASH table, DI = the descriptor (the handle and region are done with).")
+	Load(Param("t"), RSI)
+	Load(Param("msgs"), RDI)
+	load(vex, bswap, zr[gMsk])
+	n, err := Param("n").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	CMPQ(n.Addr, U8(0))
+	JLE(none)
+	msg := label("gcmMessage")
+	loopHead(msg)
+	d := func(off int) Mem { return Mem{Base: RDI, Disp: off} }
+	Comment("The message: BX = src, DX = dst, R10 = its bytes, R13:R12 = inc32(J0), X15 = its GHASH state.")
+	MOVQ(d(kernel.GCMMsgSrc), RBX)
+	MOVQ(d(kernel.GCMMsgDst), RDX)
+	MOVQ(d(kernel.GCMMsgLen), R10)
+	MOVQ(d(kernel.GCMMsgJ0+8), R12)
+	BSWAPQ(R12)
+	MOVQ(d(kernel.GCMMsgJ0), R13)
+	BSWAPQ(R13)
+	MOVQ(U32(kernel.ModeInc32), R14)
+	inc32(func() { INCL(EAX) })
+	VMOVDQU(d(kernel.GCMMsgAcc), xr[gSt])
+	m.Shuf(gSt, 16)
+	gcmCrypt(m)
+	gcmLengthBlock(poly, d(kernel.GCMMsgLens))
+	m.Shuf(gSt, 16)
+	Comment("The tag: the state XOR E(J0), J0 encrypted in Z0 with the round keys in Z16-Z30.")
+	VMOVDQU(d(kernel.GCMMsgJ0), X0)
+	vaes512.batch(Z0).crypt(false)
+	VPXOR(X0, xr[gSt], xr[gSt])
+	VMOVDQU(xr[gSt], d(kernel.GCMMsgAcc))
+	ADDQ(U8(kernel.GCMMsgSize), RDI)
+	DECQ(n.Addr)
+	JNZ(msg)
+	here(none)
+	epilogue("", usage{vec: 64, mask: true}, "", nil, resTrue)
+	epilogue(reject, usage{vec: 16}, early, nil, resFalse)
 }

@@ -5,12 +5,12 @@
 // (and a stack area they wipe). With -part ecb it writes SealedInit,
 // sealedEncodeKey, SealedEncrypt and SealedDecrypt (sealed_amd64.s/.go),
 // with -part modes the mode kernels sealedCTR, SealedCBCEncrypt,
-// SealedCBCDecrypt, SealedXTS, SealedXTSSectors and sealedGCM
-// (sealedmodes_amd64.s/.go), with -part random sealedEncodeRandom
-// (sealedrandom_amd64.s/.go: the key drawn from RDSEED/RDRAND inside the
-// routine) and with -part random-test the same routine drawing from the
-// test source of builds with the aeskl_testrng tag
-// (sealedrandom_testrng_amd64.s/.go). Run it through go generate in
+// SealedCBCDecrypt, SealedXTS, SealedXTSSectors, sealedGCM and
+// sealedGCMMessages (sealedmodes_amd64.s/.go), with -part random
+// sealedEncodeRandom (sealedrandom_amd64.s/.go: the key drawn from
+// RDSEED/RDRAND inside the routine) and with -part random-test the same
+// routine drawing from the test source of builds with the aeskl_testrng
+// tag (sealedrandom_testrng_amd64.s/.go). Run it through go generate in
 // internal/asm/sealed.
 //
 // One source for every variant: the xmm (AES-NI, SSE), ymm (VAES, VEX) and
@@ -49,6 +49,8 @@ func main() {
 	gen.DeclareArrayType("Handle", 64)
 	gen.DeclareArrayType("Region", kernel.RegionSize)
 	gen.DeclareArrayType("GHASHTable", kernel.GHASHTableSize)
+	// A struct in the sealed package; only its pointer is passed.
+	gen.DeclareArrayType("GCMMessage", kernel.GCMMsgSize)
 	keyConsts()
 	switch *part {
 	case "ecb":
@@ -66,6 +68,7 @@ func main() {
 		xts()
 		xtsSectors()
 		gcm()
+		gcmMessages()
 	default:
 		log.Fatalf("sealed: unknown -part %q", *part)
 	}
