@@ -3,12 +3,14 @@
 package aeskl
 
 import (
+	"crypto/subtle"
 	"encoding/binary"
 
 	asmghash "github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/asm/kl"
 	"github.com/go-keylocker/keylocker/internal/asm/sealed"
 	"github.com/go-keylocker/keylocker/internal/fallback"
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
@@ -249,6 +251,61 @@ func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte
 		off += m
 	}
 	return true
+}
+
+// gcmBatches reports whether the backend runs GCM over several messages
+// in one kernel call (openBatch): the sealed zmm path, with the zmm GHASH
+// table.
+func (b *backend) gcmBatches(g *ghash) bool {
+	return b.impl == AESNISealed && b.path == sealed.PathVAES512 && g.g == nil
+}
+
+// openBatch opens a run of msgs, from msgs[0] (batchable) on, in one
+// kernel call (one unwrap): up to sealed.GCMMessagesMax batchable
+// messages of at most chunk bytes of ciphertext in all (the first always
+// goes). It returns the run's length k, the index of the first message of
+// the run whose tag did not match (k if none; the plaintext of that
+// message and of every later one of the run is zeroed) and false if the
+// handle was refused (nothing was written). The descriptors, which hold
+// the computed tags, are cleared before it returns.
+func (g *gcm) openBatch(msgs []gcmbatch.Msg) (k, failed int, ok bool) {
+	b := &g.c.b
+	h := g.c.hp()
+	var ms [sealed.GCMMessagesMax]sealed.GCMMessage
+	total := 0
+	for k < len(ms) && k < len(msgs) {
+		m := &msgs[k]
+		if k > 0 && !g.batchable(m) {
+			break
+		}
+		n := len(m.Src) - g.tagSize
+		if k > 0 && total+n > chunk {
+			break
+		}
+		total += n
+		d := &ms[k]
+		d.SetData(m.Dst[:n], m.Src[:n])
+		copy(d.J0[:], m.Nonce[:])
+		d.J0[15] = 1
+		binary.BigEndian.PutUint64(d.Lens[8:], uint64(n)*8)
+		k++
+	}
+	defer clear(ms[:k])
+	if !sealed.SealedGCMMessages(b.region, h, ms[:k], &g.gh.t, b.flags|modeDecrypt, b.path) {
+		return k, k, false
+	}
+	failed = k
+	for i := range k {
+		m := &msgs[i]
+		n := len(m.Src) - g.tagSize
+		if failed == k && subtle.ConstantTimeCompare(ms[i].Acc[:g.tagSize], m.Src[n:]) != 1 {
+			failed = i
+		}
+		if i >= failed {
+			clear(m.Dst[:n])
+		}
+	}
+	return k, failed, true
 }
 
 // ghash is GHASH under one key: PCLMULQDQ / VPCLMULQDQ assembly shared by

@@ -8,6 +8,7 @@ import (
 	"github.com/go-keylocker/keylocker/internal/handle"
 
 	"github.com/go-keylocker/keylocker/internal/fallback"
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
 const hasAsm = false
@@ -65,6 +66,14 @@ func (b *backend) gcmFuses(*ghash, int) bool { return false }
 
 func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte, g *ghash, acc, lens *[16]byte, f int) bool {
 	panic("aeskl: no fused GCM kernel")
+}
+
+// gcmBatches: no GCM kernel for several messages here (see the amd64
+// version).
+func (b *backend) gcmBatches(*ghash) bool { return false }
+
+func (g *gcm) openBatch([]gcmbatch.Msg) (int, int, bool) {
+	panic("aeskl: no GCM kernel for several messages")
 }
 
 // ghash is the constant-time Go GHASH.

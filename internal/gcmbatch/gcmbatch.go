@@ -1,0 +1,26 @@
+// Package gcmbatch lets aeskl/stream open many GCM messages of an aeskl
+// AEAD at once, which on the sealed zmm path means one kernel call (one
+// unwrap of the key) for up to 16 of them, without an API exported from
+// aeskl: package aeskl sets Open when it is initialized, and
+// aeskl/stream, which imports aeskl, calls it.
+package gcmbatch
+
+import "crypto/cipher"
+
+// A Msg is one message of a batch: Src holds the ciphertext and its tag,
+// the plaintext (len(Src) minus the tag's size) goes to the start of Dst,
+// which must have room for it. The messages have no associated data.
+type Msg struct {
+	Dst, Src []byte
+	Nonce    [12]byte
+}
+
+// Open opens msgs in order with aead, which takes 12-byte nonces (an aeskl
+// GCM opens them in batches, any other AEAD one message at a time), and
+// returns how many opened before the first that did not, and that
+// message's error (nil if all opened). The plaintext of every message
+// from the failed one on is zeroed where it was written: only
+// authenticated plaintext remains. It panics where the AEAD's Open would
+// (another nonce size, overlapping buffers) and if a Dst has no room for
+// its plaintext.
+var Open func(aead cipher.AEAD, msgs []Msg) (int, error)
