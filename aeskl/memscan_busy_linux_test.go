@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 	"github.com/go-keylocker/keylocker/internal/memscan"
 )
@@ -463,6 +464,18 @@ func busyOp(i int, b cipher.Block, x *XTS, g cipher.AEAD, buf, iv []byte) error 
 		short := g.Seal(nil, iv[:12], buf[:64], nil)
 		if _, err := g.Open(short[:0], iv[:12], short, nil); err != nil {
 			return fmt.Errorf("GCM 64 B: %v", err)
+		}
+		// Segments opened together (aeskl/stream's path: one kernel
+		// call for all of them on the sealed zmm path).
+		var msgs [5]gcmbatch.Msg
+		seg := len(buf) / 16
+		for j := range msgs {
+			msgs[j].Nonce[0] = byte(j)
+			msgs[j].Src = g.Seal(nil, msgs[j].Nonce[:], buf[j*seg:(j+1)*seg], nil)
+			msgs[j].Dst = msgs[j].Src
+		}
+		if n, err := gcmbatch.Open(g, msgs[:]); n != len(msgs) || err != nil {
+			return fmt.Errorf("GCM segments: %d opened, %v", n, err)
 		}
 	case 2:
 		cipher.NewCBCEncrypter(b, iv).CryptBlocks(buf, buf)
