@@ -7,26 +7,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 	"github.com/go-keylocker/keylocker/internal/handle"
 )
-
-func init() { gcmbatch.Open = openMessages }
-
-// openMessages is gcmbatch.Open: an aeskl GCM with 12-byte nonces opens
-// the messages with openMany, any other AEAD one Open at a time.
-func openMessages(aead cipher.AEAD, msgs []gcmbatch.Msg) (int, error) {
-	if g, ok := aead.(*gcm); ok && g.nonceSize == gcmStandardNonceSize {
-		return g.openMany(msgs)
-	}
-	for i := range msgs {
-		m := &msgs[i]
-		if _, err := aead.Open(m.Dst[:0], m.Nonce[:], m.Src, nil); err != nil {
-			return i, err
-		}
-	}
-	return len(msgs), nil
-}
 
 const (
 	gcmStandardNonceSize = 12
@@ -267,54 +249,6 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 		return nil, errOpen
 	}
 	return ret, nil
-}
-
-// openMany opens msgs (no associated data) in order, as gcmbatch.Open
-// says. Where the backend has the kernel (gcmBatches), runs of up to
-// gcmMessagesMax messages, each of at most chunk bytes, go through one
-// call (openBatch: one unwrap per run); any other message through Open.
-func (g *gcm) openMany(msgs []gcmbatch.Msg) (int, error) {
-	done := 0
-	for done < len(msgs) {
-		m := &msgs[done]
-		if g.c.b.gcmBatches(g.gh) && g.batchable(m) {
-			k, failed, ok := g.openBatch(msgs[done:])
-			if !ok {
-				return done, fmt.Errorf("aeskl: GCM Open: %w", g.c.rejected())
-			}
-			if failed < k {
-				return done + failed, errOpen
-			}
-			done += k
-			continue
-		}
-		if len(m.Src) >= g.tagSize && len(m.Dst) < len(m.Src)-g.tagSize {
-			panic("aeskl: GCM openMany: output shorter than the plaintext")
-		}
-		if _, err := g.Open(m.Dst[:0], m.Nonce[:], m.Src, nil); err != nil {
-			return done, err
-		}
-		done++
-	}
-	return done, nil
-}
-
-// batchable reports whether m can join a batch of openBatch: its
-// ciphertext holds a tag and is at most chunk bytes. It panics if the
-// output has no room for the plaintext or overlaps the input other than
-// exactly (as Open does).
-func (g *gcm) batchable(m *gcmbatch.Msg) bool {
-	if len(m.Src) < g.tagSize {
-		return false
-	}
-	n := len(m.Src) - g.tagSize
-	if len(m.Dst) < n {
-		panic("aeskl: GCM openMany: output shorter than the plaintext")
-	}
-	if inexactOverlap(m.Dst[:n], m.Src) {
-		panic("crypto/cipher: invalid buffer overlap of output and input")
-	}
-	return n <= chunk
 }
 
 // sliceForAppend extends in by n bytes (as crypto/internal/fips140/alias).

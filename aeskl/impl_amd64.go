@@ -260,25 +260,30 @@ func (b *backend) gcmBatches(g *ghash) bool {
 	return b.impl == AESNISealed && b.path == sealed.PathVAES512 && g.g == nil
 }
 
-// openBatch opens a run of msgs, from msgs[0] (batchable) on, in one
+// gcmBatch runs a run of msgs, from msgs[0] (batchable) on, through one
 // kernel call (one unwrap): up to sealed.GCMMessagesMax batchable
-// messages of at most chunk bytes of ciphertext in all (the first always
-// goes). It returns the run's length k, the index of the first message of
-// the run whose tag did not match (k if none; the plaintext of that
-// message and of every later one of the run is zeroed) and false if the
-// handle was refused (nothing was written). The descriptors, which hold
-// the computed tags, are cleared before it returns.
-func (g *gcm) openBatch(msgs []gcmbatch.Msg) (k, failed int, ok bool) {
+// messages with at most chunk bytes of data in all (the first always
+// goes). Sealing, it puts each tag after its ciphertext; opening, it
+// compares each tag. It returns the run's length k, the index of the
+// first message whose tag did not match (opening; k if none: the
+// plaintext of that message and of every later one of the run is zeroed)
+// and false if the handle was refused (nothing was written). The
+// descriptors, which hold the tags, are cleared before it returns.
+func (g *gcm) gcmBatch(msgs []gcmbatch.Msg, seal bool) (k, failed int, ok bool) {
 	b := &g.c.b
 	h := g.c.hp()
+	tag := g.tagSize
+	if seal {
+		tag = 0 // the data is all of Src
+	}
 	var ms [sealed.GCMMessagesMax]sealed.GCMMessage
 	total := 0
 	for k < len(ms) && k < len(msgs) {
 		m := &msgs[k]
-		if k > 0 && !g.batchable(m) {
+		if k > 0 && !g.batchable(m, seal) {
 			break
 		}
-		n := len(m.Src) - g.tagSize
+		n := len(m.Src) - tag
 		if k > 0 && total+n > chunk {
 			break
 		}
@@ -291,13 +296,21 @@ func (g *gcm) openBatch(msgs []gcmbatch.Msg) (k, failed int, ok bool) {
 		k++
 	}
 	defer clear(ms[:k])
-	if !sealed.SealedGCMMessages(b.region, h, ms[:k], &g.gh.t, b.flags|modeDecrypt, b.path) {
+	f := b.flags
+	if !seal {
+		f |= modeDecrypt
+	}
+	if !sealed.SealedGCMMessages(b.region, h, ms[:k], &g.gh.t, f, b.path) {
 		return k, k, false
 	}
 	failed = k
 	for i := range k {
 		m := &msgs[i]
-		n := len(m.Src) - g.tagSize
+		n := len(m.Src) - tag
+		if seal {
+			copy(m.Dst[n:n+g.tagSize], ms[i].Acc[:])
+			continue
+		}
 		if failed == k && subtle.ConstantTimeCompare(ms[i].Acc[:g.tagSize], m.Src[n:]) != 1 {
 			failed = i
 		}

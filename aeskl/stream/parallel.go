@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
 // A Writer or Reader whose caller's Write or Read is large enough works
@@ -125,20 +127,30 @@ func (p Params) grain() int { return max(1, (64<<10)/p.SegmentSize) }
 // seal seals one segment, turning the panic of a rejected handle into an
 // error: the Writer reports a rejected handle as an error, as the Reader
 // does (GCM's Open returns it). Any other panic goes on.
-func seal(g interface {
-	Seal(dst, nonce, plaintext, ad []byte) []byte
-}, dst []byte, nonce *[nonceSize]byte, pt []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(error)
-			if !ok || !errors.Is(e, aeskl.ErrInvalidHandle) {
-				panic(r)
-			}
-			err = fmt.Errorf("stream: %w", e)
-		}
-	}()
+func seal(g cipher.AEAD, dst []byte, nonce *[nonceSize]byte, pt []byte) (err error) {
+	defer rejectedAsError(&err)
 	g.Seal(dst[:0], nonce[:], pt, nil)
 	return nil
+}
+
+// sealSegments seals segments with gcmbatch.Seal, turning the panic of a
+// rejected handle into an error as seal does.
+func sealSegments(g cipher.AEAD, msgs []gcmbatch.Msg) (err error) {
+	defer rejectedAsError(&err)
+	gcmbatch.Seal(g, msgs)
+	return nil
+}
+
+// rejectedAsError, deferred, turns the panic of a rejected handle into
+// *err; any other panic goes on.
+func rejectedAsError(err *error) {
+	if r := recover(); r != nil {
+		e, ok := r.(error)
+		if !ok || !errors.Is(e, aeskl.ErrInvalidHandle) {
+			panic(r)
+		}
+		*err = fmt.Errorf("stream: %w", e)
+	}
 }
 
 // overlap reports whether a and b share memory.

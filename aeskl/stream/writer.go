@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
 // A Writer encrypts what is written to it into a stream on an underlying
@@ -38,9 +39,11 @@ type Writer struct {
 	aead   cipher.AEAD
 	prefix [NoncePrefixSize]byte
 	seg    uint64 // number of the next segment
-	// nonces of a round's segments (segment i of the round at i), built
-	// here: one on the stack would escape through the interface call.
-	nonces [][nonceSize]byte
+	// a round's segments (segment i of the round at i) for gcmbatch.Seal,
+	// and sealOne's nonce, built here: one on the stack would escape
+	// through the interface call.
+	msgs   []gcmbatch.Msg
+	nonce  [nonceSize]byte
 	buf    []byte // buffered plaintext of the next segment
 	out    []byte // sealed segments not yet written
 	err    error  // sticky
@@ -78,7 +81,7 @@ func (k *Key) newWriter(w io.Writer, ad []byte, random io.Reader) (*Writer, erro
 	}
 	sw.buf = make([]byte, 0, p.ptSeg())
 	sw.out = make([]byte, 0, p.roundSegments()*p.SegmentSize)
-	sw.nonces = make([][nonceSize]byte, p.roundSegments())
+	sw.msgs = make([]gcmbatch.Msg, p.roundSegments())
 	return sw, nil
 }
 
@@ -154,16 +157,23 @@ func (w *Writer) sealRound(p []byte) int {
 		return 0
 	}
 	first := w.seg
-	_, err := parallel(k, w.p.grain(), func(i int) error {
+	for i := range k {
 		j := first + uint64(i)
 		ptOff := int(w.p.ptStart(j) - w.p.ptStart(first))
 		ctOff := ptOff + i*TagSize
 		lim := w.p.ptLimit(j)
-		nonce := &w.nonces[i]
-		copy(nonce[:], w.prefix[:])
-		segmentNonce(nonce, j, false)
-		return seal(w.aead, dst[ctOff:ctOff+lim+TagSize], nonce, p[ptOff:ptOff+lim])
+		m := &w.msgs[i]
+		copy(m.Nonce[:], w.prefix[:])
+		segmentNonce(&m.Nonce, j, false)
+		m.Src, m.Dst = p[ptOff:ptOff+lim], dst[ctOff:ctOff+lim+TagSize]
+	}
+	// Each worker seals a grain of segments with one gcmbatch.Seal (aeskl:
+	// up to 16 per kernel call).
+	grain := w.p.grain()
+	_, err := parallel((k+grain-1)/grain, 1, func(c int) error {
+		return sealSegments(w.aead, w.msgs[c*grain:min(k, (c+1)*grain)])
 	})
+	clear(w.msgs[:k]) // not to hold on to p
 	if err != nil {
 		clear(dst)
 		w.err = err
@@ -219,10 +229,9 @@ func (w *Writer) sealOne(pt []byte, last bool) {
 			return
 		}
 	}
-	nonce := &w.nonces[0]
-	copy(nonce[:], w.prefix[:])
-	segmentNonce(nonce, w.seg, last)
-	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], nonce, pt); err != nil {
+	copy(w.nonce[:], w.prefix[:])
+	segmentNonce(&w.nonce, w.seg, last)
+	if err := seal(w.aead, w.out[len(w.out):len(w.out)+n], &w.nonce, pt); err != nil {
 		w.err = err
 		return
 	}

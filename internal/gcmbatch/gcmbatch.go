@@ -1,15 +1,17 @@
-// Package gcmbatch lets aeskl/stream open many GCM messages of an aeskl
-// AEAD at once, which on the sealed zmm path means one kernel call (one
-// unwrap of the key) for up to 16 of them, without an API exported from
-// aeskl: package aeskl sets Open when it is initialized, and
-// aeskl/stream, which imports aeskl, calls it.
+// Package gcmbatch lets aeskl/stream seal and open many GCM messages of
+// an aeskl AEAD at once, which on the sealed zmm path means one kernel
+// call (one unwrap of the key) for up to 16 of them, without an API
+// exported from aeskl: package aeskl sets Seal and Open when it is
+// initialized, and aeskl/stream, which imports aeskl, calls them.
 package gcmbatch
 
 import "crypto/cipher"
 
-// A Msg is one message of a batch: Src holds the ciphertext and its tag,
-// the plaintext (len(Src) minus the tag's size) goes to the start of Dst,
-// which must have room for it. The messages have no associated data.
+// A Msg is one message of a batch, without associated data. Opening, Src
+// holds the ciphertext and its tag and the plaintext (len(Src) minus the
+// tag's size) goes to the start of Dst; sealing, Src holds the plaintext
+// and the ciphertext and tag go to the start of Dst. Dst must have room
+// for the result.
 type Msg struct {
 	Dst, Src []byte
 	Nonce    [12]byte
@@ -24,3 +26,10 @@ type Msg struct {
 // (another nonce size, overlapping buffers) and if a Dst has no room for
 // its plaintext.
 var Open func(aead cipher.AEAD, msgs []Msg) (int, error)
+
+// Seal seals msgs with aead, which takes 12-byte nonces (an aeskl GCM
+// seals them in batches, any other AEAD one message at a time). It panics
+// where the AEAD's Seal would (another nonce size, overlapping buffers, a
+// rejected handle: the messages not sealed by then are not written) and
+// if a Dst has no room for its result.
+var Seal func(aead cipher.AEAD, msgs []Msg)
