@@ -256,6 +256,32 @@ func TestSealedGCMRejects(t *testing.T) {
 	}
 }
 
+// gcmCheckClear fails the test unless a zmm probe's registers (out[0:32])
+// are zero after a GCM kernel returned (good: it ran; a refused handle
+// leaves Z16-Z31 as the caller had them, the kernel never touched them)
+// and the stack below the caller (out[32:]) holds no round key of rks and
+// not the key's last 8 bytes.
+func gcmCheckClear(t *testing.T, what string, out *[48][64]byte, good bool, key []byte, rks [][16]byte) {
+	t.Helper()
+	for r := 0; r < 32; r++ {
+		if !bytes.Equal(out[r][:], make([]byte, 64)) && (good || r < 16) {
+			t.Fatalf("%s: Z%d not clear after return: %x", what, r, out[r])
+		}
+	}
+	var flat []byte
+	for i := range out[32:] {
+		flat = append(flat, out[32+i][:]...)
+	}
+	for i, rk := range rks {
+		if bytes.Contains(flat, rk[:8]) {
+			t.Fatalf("%s: round key %d left on the stack", what, i)
+		}
+	}
+	if bytes.Contains(flat, key[len(key)-8:]) {
+		t.Fatalf("%s: key left on the stack", what)
+	}
+}
+
 // TestSealedGCMRegsClear: after sealedGCM, for every key size, direction,
 // with or without a tail and with a good or a changed handle, Z0-Z31 are
 // zero and neither the key
@@ -293,23 +319,7 @@ func TestSealedGCMRegsClear(t *testing.T) {
 				if ok := f[len(w)]&0xFF != 0; ok != (hh == h) {
 					t.Fatalf("%s: returned %v", what, ok)
 				}
-				for r := 0; r < 32; r++ {
-					if !bytes.Equal(out[r][:], make([]byte, 64)) && (hh == h || r < 16) {
-						t.Fatalf("%s: Z%d not clear after return: %x", what, r, out[r])
-					}
-				}
-				var flat []byte
-				for i := range out[32:] {
-					flat = append(flat, out[32+i][:]...)
-				}
-				for i, rk := range rks {
-					if bytes.Contains(flat, rk[:8]) {
-						t.Fatalf("%s: round key %d left on the stack", what, i)
-					}
-				}
-				if bytes.Contains(flat, key[n-8:]) {
-					t.Fatalf("%s: key left on the stack", what)
-				}
+				gcmCheckClear(t, what, &out, hh == h, key, rks)
 			}
 		}
 	}
