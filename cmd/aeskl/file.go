@@ -291,7 +291,7 @@ func readKeyFile(path string) (*cliutil.Secret, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 32 {
 		return nil, fmt.Errorf("key file %s: longer than 32 bytes; want a raw 16- or 32-byte key", path)
 	}
-	k, err := cliutil.ReadPassphraseFile(path, 0, 0, 32)
+	k, err := cliutil.ReadPassphraseFile("key file", path, 0, 0, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ const maxFilePassphrase = 64 << 10
 // Secret, which the caller closes (that wipes it), and the passphrase in
 // it.
 func readPassphraseFile(path string) (*cliutil.Secret, []byte, error) {
-	s, err := cliutil.ReadPassphraseFile(path, 0, 0, maxFilePassphrase)
+	s, err := cliutil.ReadPassphraseFile("passphrase file", path, 0, 0, maxFilePassphrase)
 	if errors.Is(err, cliutil.ErrTooLarge) {
 		return nil, nil, fmt.Errorf("passphrase file %s: longer than 64 KiB", path)
 	} else if err != nil {

@@ -416,6 +416,10 @@ func TestPassphraseFile(t *testing.T) {
 	if _, got, err := readPassphraseFile(write(t, filepath.Join(dir, "pw"), append(bytes.Repeat([]byte{'x'}, 64<<10-1), '\n'))); err != nil || len(got) != 64<<10-1 {
 		t.Errorf("a passphrase file of 64 KiB: %d bytes, %v", len(got), err)
 	}
+	// Errors name a passphrase file as one.
+	if _, _, err := readPassphraseFile(filepath.Join(dir, "missing")); err == nil || !strings.HasPrefix(err.Error(), "passphrase file: ") {
+		t.Errorf("a missing passphrase file: %v", err)
+	}
 }
 
 // TestFileInterrupt interrupts encrypt and decrypt while they wait for

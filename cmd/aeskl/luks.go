@@ -148,7 +148,11 @@ func (f *luksFlags) passphrase(image string) (*cliutil.Secret, error) {
 	if f.keyFile == "" {
 		return cliutil.PromptSecret("Enter passphrase for "+image+": ", maxPassphrase, false)
 	}
-	return cliutil.ReadPassphraseFile(f.keyFile, f.keyfileOffset, f.keyfileSize, maxKeyFile)
+	s, err := cliutil.ReadPassphraseFile("key file", f.keyFile, f.keyfileOffset, f.keyfileSize, maxKeyFile)
+	if errors.Is(err, cliutil.ErrTooLarge) {
+		err = fmt.Errorf("%w (give --keyfile-size)", err)
+	}
+	return s, err
 }
 
 func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {

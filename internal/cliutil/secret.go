@@ -37,17 +37,18 @@ func newSecret(size int) (*Secret, error) {
 
 // openAt opens path and positions it offset bytes in (seeking where the
 // file allows it, else reading and dropping the bytes before the key).
-func openAt(path string, offset int64) (*os.File, error) {
+// what names the file in errors.
+func openAt(what, path string, offset int64) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if offset > 0 {
 		fi, err := f.Stat()
 		if err == nil && fi.Mode().IsRegular() {
 			if offset > fi.Size() {
 				f.Close()
-				return nil, fmt.Errorf("key file %s: shorter than --keyfile-offset %d", path, offset)
+				return nil, fmt.Errorf("%s %s: shorter than --keyfile-offset %d", what, path, offset)
 			}
 			_, err = f.Seek(offset, io.SeekStart)
 		} else {
@@ -55,7 +56,7 @@ func openAt(path string, offset int64) (*os.File, error) {
 		}
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("key file %s: shorter than --keyfile-offset %d", path, offset)
+			return nil, fmt.Errorf("%s %s: shorter than --keyfile-offset %d", what, path, offset)
 		}
 	}
 	return f, nil
@@ -65,7 +66,7 @@ func openAt(path string, offset int64) (*os.File, error) {
 // in, as cryptsetup reads a plain-mode key file (no hashing; a shorter file
 // is an error), straight into a Secret.
 func ReadKeyFile(path string, offset int64, n int) (*Secret, error) {
-	f, err := openAt(path, offset)
+	f, err := openAt("key file", path, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -88,12 +89,14 @@ func ReadKeyFile(path string, offset int64, n int) (*Secret, error) {
 // max.
 var ErrTooLarge = errors.New("larger")
 
-// ReadPassphraseFile reads a passphrase from the key file at path as
-// cryptsetup does, straight into a Secret: starting offset bytes in,
-// exactly size bytes if size > 0 (fewer is an error), else the whole rest
-// of the file, which must not exceed max bytes.
-func ReadPassphraseFile(path string, offset int64, size, max int) (*Secret, error) {
-	f, err := openAt(path, offset)
+// ReadPassphraseFile reads a passphrase from the file at path as
+// cryptsetup reads a key file, straight into a Secret: starting offset
+// bytes in, exactly size bytes if size > 0 (fewer is an error), else the
+// whole rest of the file, which must not exceed max bytes (an error
+// wrapping ErrTooLarge). what names the file in errors ("key file",
+// "passphrase file").
+func ReadPassphraseFile(what, path string, offset int64, size, max int) (*Secret, error) {
+	f, err := openAt(what, path, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -111,20 +114,20 @@ func ReadPassphraseFile(path string, offset int64, size, max int) (*Secret, erro
 	n, err := io.ReadFull(f, s.s.Bytes())
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		s.Close()
-		return nil, fmt.Errorf("key file %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	switch {
 	case n > limit && size > 0:
 		n = size
 	case n > limit && limit < max:
 		s.Close()
-		return nil, fmt.Errorf("key file %s grew while it was read", path)
+		return nil, fmt.Errorf("%s %s grew while it was read", what, path)
 	case n > limit:
 		s.Close()
-		return nil, fmt.Errorf("key file %s is %w than %d bytes (give --keyfile-size)", path, ErrTooLarge, max)
+		return nil, fmt.Errorf("%s %s is %w than %d bytes", what, path, ErrTooLarge, max)
 	case size > 0 && n < size:
 		s.Close()
-		return nil, fmt.Errorf("key file %s: %d bytes, --keyfile-size asks for %d", path, n, size)
+		return nil, fmt.Errorf("%s %s: %d bytes, --keyfile-size asks for %d", what, path, n, size)
 	}
 	s.n = n
 	return s, nil

@@ -79,7 +79,7 @@ func TestReadKeyFile(t *testing.T) {
 		{15, 8, 100, "", "4 bytes, --keyfile-size asks for 8"},
 		{19, 0, 100, "", ""},
 	} {
-		s, err := ReadPassphraseFile(file, c.offset, c.size, c.max)
+		s, err := ReadPassphraseFile("key file", file, c.offset, c.size, c.max)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%+v: %v", c, err)
@@ -95,7 +95,7 @@ func TestReadKeyFile(t *testing.T) {
 	// A pipe (no size to stat): up to max bytes.
 	pr, pw, _ := os.Pipe()
 	go func() { pw.Write([]byte("from a pipe")); pw.Close() }()
-	s, err = ReadPassphraseFile("/dev/fd/"+strconv.Itoa(int(pr.Fd())), 0, 0, 64)
+	s, err = ReadPassphraseFile("key file", "/dev/fd/"+strconv.Itoa(int(pr.Fd())), 0, 0, 64)
 	pr.Close()
 	if err != nil || string(s.Bytes()) != "from a pipe" {
 		t.Errorf("pipe: %q, %v", s.Bytes(), err)
