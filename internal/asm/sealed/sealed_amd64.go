@@ -11,7 +11,7 @@ package sealed
 // are zero on return (PXOR: no AVX needed; the upper lanes and Z16-Z31 are
 // not touched). General registers: DI, and AX, CX, DX, DI in the
 // signal-frame hooks (called first and right before the return). Needs
-// AES-NI and PCLMULQDQ.
+// AES-NI, PCLMULQDQ and SSSE3.
 //
 //go:noescape
 func SealedInit(region *Region)

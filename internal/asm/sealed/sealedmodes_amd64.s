@@ -36,6 +36,42 @@ DATA sealedLen256<>+0(SB)/8, $0x0000000000000080
 DATA sealedLen256<>+8(SB)/8, $0x0000000000000100
 GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
 
+DATA sealedRcon<>+0(SB)/8, $0x0000000100000001
+DATA sealedRcon<>+8(SB)/8, $0x0000000100000001
+DATA sealedRcon<>+16(SB)/8, $0x0000000200000002
+DATA sealedRcon<>+24(SB)/8, $0x0000000200000002
+DATA sealedRcon<>+32(SB)/8, $0x0000000400000004
+DATA sealedRcon<>+40(SB)/8, $0x0000000400000004
+DATA sealedRcon<>+48(SB)/8, $0x0000000800000008
+DATA sealedRcon<>+56(SB)/8, $0x0000000800000008
+DATA sealedRcon<>+64(SB)/8, $0x0000001000000010
+DATA sealedRcon<>+72(SB)/8, $0x0000001000000010
+DATA sealedRcon<>+80(SB)/8, $0x0000002000000020
+DATA sealedRcon<>+88(SB)/8, $0x0000002000000020
+DATA sealedRcon<>+96(SB)/8, $0x0000004000000040
+DATA sealedRcon<>+104(SB)/8, $0x0000004000000040
+DATA sealedRcon<>+112(SB)/8, $0x0000008000000080
+DATA sealedRcon<>+120(SB)/8, $0x0000008000000080
+DATA sealedRcon<>+128(SB)/8, $0x0000001b0000001b
+DATA sealedRcon<>+136(SB)/8, $0x0000001b0000001b
+DATA sealedRcon<>+144(SB)/8, $0x0000003600000036
+DATA sealedRcon<>+152(SB)/8, $0x0000003600000036
+DATA sealedRcon<>+160(SB)/8, $0x0000000000000000
+DATA sealedRcon<>+168(SB)/8, $0x0000000000000000
+GLOBL sealedRcon<>(SB), RODATA|NOPTR, $176
+
+DATA sealedRotWord3<>+0(SB)/8, $0x0c0f0e0d0c0f0e0d
+DATA sealedRotWord3<>+8(SB)/8, $0x0c0f0e0d0c0f0e0d
+GLOBL sealedRotWord3<>(SB), RODATA|NOPTR, $16
+
+DATA sealedRotWord1<>+0(SB)/8, $0x0407060504070605
+DATA sealedRotWord1<>+8(SB)/8, $0x0407060504070605
+GLOBL sealedRotWord1<>(SB), RODATA|NOPTR, $16
+
+DATA sealedWord3<>+0(SB)/8, $0x0f0e0d0c0f0e0d0c
+DATA sealedWord3<>+8(SB)/8, $0x0f0e0d0c0f0e0d0c
+GLOBL sealedWord3<>(SB), RODATA|NOPTR, $16
+
 DATA smBswap<>+0(SB)/8, $0x08090a0b0c0d0e0f
 DATA smBswap<>+8(SB)/8, $0x0001020304050607
 DATA smBswap<>+16(SB)/8, $0x08090a0b0c0d0e0f
@@ -168,758 +204,789 @@ TEXT ·sealedCTR(SB), NOSPLIT, $256-97
 	ANDQ $0x04, R14
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             rejectEarly2
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             rejectEarly2
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              rejectEarly2
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_5
-	JA              k192_6
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject1
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone7
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        rejectEarly2
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        rejectEarly2
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         rejectEarly2
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_5
+	JA         k192_6
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject1
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone7
 
 k256_5:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject1
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone7
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject1
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone7
 
 k192_6:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject1
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject1
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone7:
 	// R13:R12 = the big-endian counter as an integer.
@@ -2483,758 +2550,789 @@ TEXT ·SealedCBCEncrypt(SB), NOSPLIT, $256-89
 	MOVQ path+80(FP), R8
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             rejectEarly84
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             rejectEarly84
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              rejectEarly84
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_86
-	JA              k192_87
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject83
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone88
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        rejectEarly84
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        rejectEarly84
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         rejectEarly84
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_86
+	JA         k192_87
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject83
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone88
 
 k256_86:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject83
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone88
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject83
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone88
 
 k192_87:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject83
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject83
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone88:
 	TESTQ CX, CX
@@ -3558,791 +3656,822 @@ TEXT ·SealedCBCDecrypt(SB), NOSPLIT, $256-89
 	SHRQ $0x04, CX
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             rejectEarly109
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffd, R9
-	TESTQ           R9, AX
-	JNZ             rejectEarly109
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              rejectEarly109
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_111
-	JA              k192_112
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject108
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone113
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        rejectEarly109
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffd, R9
+	TESTQ      R9, AX
+	JNZ        rejectEarly109
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         rejectEarly109
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_111
+	JA         k192_112
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject108
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone113
 
 k256_111:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject108
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X2, X2
-	AESIMC          X3, X3
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone113
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject108
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	AESIMC     X2, X2
+	AESIMC     X3, X3
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone113
 
 k192_112:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject108
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject108
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
 
 kdone113:
 	TESTQ CX, CX
@@ -5589,758 +5718,789 @@ TEXT ·SealedXTS(SB), NOSPLIT, $528-97
 	JZ    plainT159
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             reject156
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             reject156
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              reject156
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_161
-	JA              k192_162
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone163
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        reject156
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        reject156
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         reject156
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_161
+	JA         k192_162
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone163
 
 k256_161:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone163
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone163
 
 k192_162:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone163:
 	MOVQ  tweak+72(FP), AX
@@ -6390,1549 +6550,1611 @@ haveT160:
 	JNZ   decKeys167
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             reject156
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             reject156
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              reject156
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_169
-	JA              k192_170
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone171
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        reject156
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        reject156
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         reject156
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_169
+	JA         k192_170
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone171
 
 k256_169:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone171
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone171
 
 k192_170:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone171:
 	JMP keys168
 
 decKeys167:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             reject156
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffd, R9
-	TESTQ           R9, AX
-	JNZ             reject156
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              reject156
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_172
-	JA              k192_173
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone174
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        reject156
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffd, R9
+	TESTQ      R9, AX
+	JNZ        reject156
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         reject156
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_172
+	JA         k192_173
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone174
 
 k256_172:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X2, X2
-	AESIMC          X3, X3
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone174
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	AESIMC     X2, X2
+	AESIMC     X3, X3
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone174
 
 k192_173:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject156
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject156
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
 
 kdone174:
 keys168:
@@ -10239,1549 +10461,1611 @@ TEXT ·SealedXTSSectors(SB), NOSPLIT, $528-97
 	JNZ   decKeys267
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             reject264
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             reject264
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              reject264
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_269
-	JA              k192_270
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone271
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        reject264
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        reject264
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         reject264
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_269
+	JA         k192_270
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone271
 
 k256_269:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone271
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone271
 
 k192_270:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone271:
 	JMP keys268
 
 decKeys267:
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             reject264
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffd, R9
-	TESTQ           R9, AX
-	JNZ             reject264
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              reject264
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_272
-	JA              k192_273
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone274
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        reject264
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffd, R9
+	TESTQ      R9, AX
+	JNZ        reject264
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         reject264
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_272
+	JA         k192_273
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone274
 
 k256_272:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	AESIMC          X2, X2
-	AESIMC          X3, X3
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
-	JMP             kdone274
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	AESIMC     X2, X2
+	AESIMC     X3, X3
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
+	JMP        kdone274
 
 k192_273:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject264
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
-	AESIMC          X4, X4
-	AESIMC          X5, X5
-	AESIMC          X6, X6
-	AESIMC          X7, X7
-	AESIMC          X8, X8
-	AESIMC          X9, X9
-	AESIMC          X10, X10
-	AESIMC          X11, X11
-	AESIMC          X12, X12
-	AESIMC          X13, X13
-	AESIMC          X14, X14
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject264
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
+	AESIMC     X4, X4
+	AESIMC     X5, X5
+	AESIMC     X6, X6
+	AESIMC     X7, X7
+	AESIMC     X8, X8
+	AESIMC     X9, X9
+	AESIMC     X10, X10
+	AESIMC     X11, X11
+	AESIMC     X12, X12
+	AESIMC     X13, X13
+	AESIMC     X14, X14
 
 kdone274:
 keys268:
@@ -14182,758 +14466,789 @@ TEXT ·sealedGCM(SB), NOSPLIT, $0-121
 	JNE  rejectEarly365
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             rejectEarly365
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             rejectEarly365
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              rejectEarly365
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_366
-	JA              k192_367
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject364
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone368
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        rejectEarly365
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        rejectEarly365
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         rejectEarly365
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      272(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      256(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      240(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      224(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      208(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      192(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      176(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      160(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      144(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      128(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      112(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      96(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      80(DI), X14
+	AESIMC     X14, X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_366
+	JA         k192_367
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject364
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone368
 
 k256_366:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject364
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone368
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject364
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone368
 
 k192_367:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject364
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject364
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone368:
 	// R13:R12 = the big-endian counter as an integer; *tagMask = E(*ctr).

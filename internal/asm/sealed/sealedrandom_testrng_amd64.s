@@ -36,6 +36,42 @@ DATA sealedLen256<>+0(SB)/8, $0x0000000000000080
 DATA sealedLen256<>+8(SB)/8, $0x0000000000000100
 GLOBL sealedLen256<>(SB), RODATA|NOPTR, $16
 
+DATA sealedRcon<>+0(SB)/8, $0x0000000100000001
+DATA sealedRcon<>+8(SB)/8, $0x0000000100000001
+DATA sealedRcon<>+16(SB)/8, $0x0000000200000002
+DATA sealedRcon<>+24(SB)/8, $0x0000000200000002
+DATA sealedRcon<>+32(SB)/8, $0x0000000400000004
+DATA sealedRcon<>+40(SB)/8, $0x0000000400000004
+DATA sealedRcon<>+48(SB)/8, $0x0000000800000008
+DATA sealedRcon<>+56(SB)/8, $0x0000000800000008
+DATA sealedRcon<>+64(SB)/8, $0x0000001000000010
+DATA sealedRcon<>+72(SB)/8, $0x0000001000000010
+DATA sealedRcon<>+80(SB)/8, $0x0000002000000020
+DATA sealedRcon<>+88(SB)/8, $0x0000002000000020
+DATA sealedRcon<>+96(SB)/8, $0x0000004000000040
+DATA sealedRcon<>+104(SB)/8, $0x0000004000000040
+DATA sealedRcon<>+112(SB)/8, $0x0000008000000080
+DATA sealedRcon<>+120(SB)/8, $0x0000008000000080
+DATA sealedRcon<>+128(SB)/8, $0x0000001b0000001b
+DATA sealedRcon<>+136(SB)/8, $0x0000001b0000001b
+DATA sealedRcon<>+144(SB)/8, $0x0000003600000036
+DATA sealedRcon<>+152(SB)/8, $0x0000003600000036
+DATA sealedRcon<>+160(SB)/8, $0x0000000000000000
+DATA sealedRcon<>+168(SB)/8, $0x0000000000000000
+GLOBL sealedRcon<>(SB), RODATA|NOPTR, $176
+
+DATA sealedRotWord3<>+0(SB)/8, $0x0c0f0e0d0c0f0e0d
+DATA sealedRotWord3<>+8(SB)/8, $0x0c0f0e0d0c0f0e0d
+GLOBL sealedRotWord3<>(SB), RODATA|NOPTR, $16
+
+DATA sealedRotWord1<>+0(SB)/8, $0x0407060504070605
+DATA sealedRotWord1<>+8(SB)/8, $0x0407060504070605
+GLOBL sealedRotWord1<>(SB), RODATA|NOPTR, $16
+
+DATA sealedWord3<>+0(SB)/8, $0x0f0e0d0c0f0e0d0c
+DATA sealedWord3<>+8(SB)/8, $0x0f0e0d0c0f0e0d0c
+GLOBL sealedWord3<>(SB), RODATA|NOPTR, $16
+
 // func sealedEncodeRandom(region *Region, keyLen int, restrictions uint32, entropy *[32]byte, sources int, h *Handle) bool
 // Requires: AES, PCLMULQDQ, SSE2, SSE4.1
 TEXT ·sealedEncodeRandom(SB), NOSPLIT, $0-49

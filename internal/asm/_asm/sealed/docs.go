@@ -17,7 +17,7 @@ else. IK, EK and the intermediate values pass through X0-X15 only, which
 are zero on return (PXOR: no AVX needed; the upper lanes and Z16-Z31 are
 not touched). General registers: DI, and AX, CX, DX, DI in the
 signal-frame hooks (called first and right before the return). Needs
-AES-NI and PCLMULQDQ.`,
+AES-NI, PCLMULQDQ and SSSE3.`,
 	kernel.RegionRoundEK, kernel.RegionEnd, kernel.RegionIK, kernel.RegionEK+32,
 	kernel.RegionRoundEK, kernel.RegionHPowers, kernel.RegionHPowers, kernel.RegionEnd)
 

@@ -45,8 +45,19 @@ var (
 	hiQ      Mem              // the high qword (AES-192's pad)
 	wrapOne  Mem              // 1 in the low dword (the wrap's second CTR block)
 	lenBlock map[*keySize]Mem // the length blocks: 128 | keybits<<64
+	rconTab  Mem              // rconTab+16i: rcon[i] in every dword (i < 10), then a zero block
+	rotWord3 Mem              // PSHUFB: RotWord(w3) in every dword
+	rotWord1 Mem              // PSHUFB: RotWord(w1) in every dword
+	word3    Mem              // PSHUFB: w3 in every dword
 	rcon     = []uint8{0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36}
 )
+
+// splat returns the PSHUFB mask that puts the bytes b0..b3 (indices into
+// the source) into every dword.
+func splat(name string, b0, b1, b2, b3 uint64) Mem {
+	d := b0 | b1<<8 | b2<<16 | b3<<24
+	return data16(name, d|d<<32, d|d<<32)
+}
 
 func data16(name string, lo, hi uint64) Mem {
 	m := GLOBL(name, RODATA|NOPTR)
@@ -65,6 +76,15 @@ func keyConsts() {
 	for _, k := range roundOrder {
 		lenBlock[k] = data16(fmt.Sprintf("sealedLen%d", k.bits), 128, uint64(k.bits))
 	}
+	rconTab = GLOBL("sealedRcon", RODATA|NOPTR)
+	for i, rc := range append(rcon, 0) {
+		d := uint64(rc) | uint64(rc)<<32
+		DATA(16*i, U64(d))
+		DATA(16*i+8, U64(d))
+	}
+	rotWord3 = splat("sealedRotWord3", 13, 14, 15, 12)
+	rotWord1 = splat("sealedRotWord1", 5, 6, 7, 4)
+	word3 = splat("sealedWord3", 12, 13, 14, 15)
 }
 
 // Region addresses (DI = region).
@@ -244,9 +264,13 @@ func forbid(decrypt bool) uint64 {
 }
 
 // ---------------------------------------------------------------------------
-// Key expansion in registers (FIPS-197 5.2). AESKEYGENASSIST gives
-// SubWord(RotWord(w)) ^ rcon and SubWord(w) of words 1 and 3; PSHUFD
-// broadcasts the one needed to all four columns.
+// Key expansion in registers (FIPS-197 5.2). The word that is substituted
+// comes from AESENCLAST: PSHUFB puts RotWord(w) (or w) into every column,
+// where ShiftRows moves nothing, so AESENCLAST with rcon in every column as
+// the round key gives SubWord(RotWord(w)) ^ rcon broadcast (with the zero
+// block, SubWord(w)). Its latency is shorter than AESKEYGENASSIST's (which
+// with PSHUFD gives the same word): the step's dependency chain is PSHUFB,
+// AESENCLAST, PXOR.
 
 // prefix: d = (w0, w0^w1, w0^w1^w2, w0^w1^w2^w3), in two shift-xor steps.
 func prefix(d, t VecPhysical) {
@@ -257,15 +281,21 @@ func prefix(d, t VecPhysical) {
 	}
 }
 
-// kstep: d = prefix(pp) ^ broadcast word sel of AESKEYGENASSIST(rc, p):
-// sel 0xff with rc = rcon is SubWord(RotWord(p.w3)) ^ rcon (every key
-// size), sel 0xaa with rc = 0 SubWord(p.w3) (AES-256's odd round keys),
-// sel 0x55 SubWord(RotWord(p.w1)) ^ rcon (AES-192, p the 2-word half).
-func kstep(pp, p, d, t VecPhysical, rc, sel uint8) {
+// rconZero is the index of rconTab's zero block.
+const rconZero = 10
+
+// kstep: d = prefix(pp) ^ the word of p that sh selects, substituted and
+// XORed with rconTab's block rc, in every column: sh = rotWord3 with rc <
+// 10 is SubWord(RotWord(p.w3)) ^ rcon (every key size), sh = word3 with rc
+// = rconZero SubWord(p.w3) (AES-256's odd round keys), sh = rotWord1
+// SubWord(RotWord(p.w1)) ^ rcon (AES-192, p the 2-word half). d differs
+// from pp and p.
+func kstep(pp, p, d, t VecPhysical, rc int, sh Mem) {
 	MOVO(pp, d)
 	prefix(d, t)
-	AESKEYGENASSIST(U8(rc), p, t)
-	PSHUFD(U8(sel), t, t)
+	MOVO(p, t)
+	PSHUFB(sh, t)
+	AESENCLAST(rconTab.Offset(16*rc), t)
 	PXOR(t, d)
 }
 
@@ -286,14 +316,14 @@ func expand(k *keySize) {
 	switch k {
 	case kAES128:
 		for s := k.first + 1; s <= 14; s++ {
-			kstep(rk(s-1), rk(s-1), rk(s), X0, rcon[s-k.first-1], 0xff)
+			kstep(rk(s-1), rk(s-1), rk(s), X0, s-k.first-1, rotWord3)
 		}
 	case kAES256:
 		for s := k.first + 2; s <= 14; s++ {
 			if (s-k.first)%2 == 0 {
-				kstep(rk(s-2), rk(s-1), rk(s), X0, rcon[(s-k.first)/2-1], 0xff)
+				kstep(rk(s-2), rk(s-1), rk(s), X0, (s-k.first)/2-1, rotWord3)
 			} else {
-				kstep(rk(s-2), rk(s-1), rk(s), X0, 0, 0xaa)
+				kstep(rk(s-2), rk(s-1), rk(s), X0, rconZero, word3)
 			}
 		}
 	case kAES192:
@@ -302,13 +332,13 @@ func expand(k *keySize) {
 		for g := 0; g < 4; g++ {
 			base := k.first + 1 + 3*g // the group's first slot
 			prev := rk(base - 1)
-			kstep(prev, X2, X1, X0, rcon[2*g], 0x55)
+			kstep(prev, X2, X1, X0, 2*g, rotWord1)
 			MOVO(X2, rk(base))
 			PUNPCKLQDQ(X1, rk(base))
 			k192b(X2, X1, X0)
 			MOVO(X2, rk(base+1))
 			PALIGNR(U8(8), X1, rk(base+1))
-			kstep(X1, X2, rk(base+2), X0, rcon[2*g+1], 0x55)
+			kstep(X1, X2, rk(base+2), X0, 2*g+1, rotWord1)
 			if g < 3 {
 				k192b(X2, rk(base+2), X0)
 			}
