@@ -10,7 +10,7 @@ import (
 // The portable generic implementation: the same handles and the same
 // semantics as Key Locker (internal/handle, KLS 1.4 wrap), with the wrapping
 // key (IWKey) taken from the region: IK = region[0:16], EK = region[16:48].
-// It needs nothing from region[64:432] (that precomputation is for the
+// It needs nothing from region[64:640] (that precomputation is for the
 // amd64 assembly).
 //
 // What it protects: the data key exists unwrapped only during a call, in

@@ -5,7 +5,7 @@
 // # The region
 //
 // One 4096-byte region per process (layout in ARCHITECTURE.md: IK at 0, EK
-// at 16, the amd64 precomputation at 64..432). WrapKey creates it once, on
+// at 16, the amd64 precomputation at 64..640). WrapKey creates it once, on
 // first use:
 //
 //   - Linux: mmap of three pages, anonymous and private; the first and the
@@ -92,6 +92,7 @@ const (
 	OffEK      = kernel.RegionEK
 	OffRoundEK = kernel.RegionRoundEK // AES-256 encryption round keys of EK (15 x 16), amd64 only
 	OffHPowers = kernel.RegionHPowers // POLYVAL key powers for the assembly, amd64 only
+	OffRoundDK = kernel.RegionRoundDK // InvMixColumns of EK's round keys 1-13 (13 x 16), amd64 only
 	OffEnd     = kernel.RegionEnd
 )
 

@@ -23,7 +23,7 @@ func init() {
 }
 
 // The real region carries SealedInit's precomputation (the EK schedule at
-// 64..304), and the sealed assembly and the generic code agree on handles
+// 64..304; the POLYVAL powers and EK's decryption round keys after it), and the sealed assembly and the generic code agree on handles
 // made under it.
 func TestRegionPrecompAndSealedAgree(t *testing.T) {
 	if !cpu.X86.HasAES || !cpu.X86.HasPCLMULQDQ {

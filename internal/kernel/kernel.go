@@ -38,7 +38,8 @@ const (
 	RegionEK      = 16  // 32 bytes: the AES-256 wrapping key EK
 	RegionRoundEK = 64  // 15 x 16 bytes: the AES-256 encryption round keys of EK (amd64)
 	RegionHPowers = 304 // 8 x 16 bytes: H^1..H^8, RFC 8452 dot-powers (amd64)
-	RegionEnd     = 432 // end of the used bytes
+	RegionRoundDK = 432 // 13 x 16 bytes: InvMixColumns of EK's round keys 1-13, the decryption round keys of the equivalent inverse cipher (amd64)
+	RegionEnd     = 640 // end of the used bytes
 )
 
 // Region is the wrapping key region's bytes (internal/fallback creates and

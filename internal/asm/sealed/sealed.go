@@ -14,6 +14,8 @@
 //	region[64:304]  the 15 AES-256 encryption round keys of EK (SealedInit)
 //	region[304:432] H_1..H_8, H_1 = H, H_(k+1) = dot(H_k, H) (RFC 8452 dot),
 //	                as little-endian 128-bit values (SealedInit)
+//	region[432:640] InvMixColumns of EK's round keys 1-13: the decryption
+//	                round keys of the equivalent inverse cipher (SealedInit)
 //
 // Handles are Key Locker handles (Intel KLS handle format 1.4, see
 // internal/handle): metadata || tag || wrapped key, 48 bytes for AES-128 and

@@ -208,8 +208,15 @@ func TestSealedInitLayout(t *testing.T) {
 		p.Update(hk[:])
 		hk = p.Sum()
 	}
-	if !bytes.Equal(region[432:], make([]byte, 4096-432)) {
-		t.Fatal("SealedInit wrote past region[432]")
+	// InvMixColumns of round keys 1-13.
+	rks := sealedExpand(iw.EK[:])
+	for i := 1; i <= 13; i++ {
+		if got, want := region[432+16*(i-1):448+16*(i-1)], sealedInvMix(rks[i]); !bytes.Equal(got, want[:]) {
+			t.Fatalf("decryption round key %d: %x, want %x", i, got, want)
+		}
+	}
+	if !bytes.Equal(region[640:], make([]byte, 4096-640)) {
+		t.Fatal("SealedInit wrote past region[640]")
 	}
 	// sealedExpand itself: the FIPS-197 appendix A last round keys.
 	for _, v := range []struct{ key, last string }{
@@ -222,6 +229,20 @@ func TestSealedInitLayout(t *testing.T) {
 			t.Fatalf("sealedExpand(%s) last round key %s, want %s", v.key, got, v.last)
 		}
 	}
+}
+
+// sealedInvMix is InvMixColumns (FIPS-197 5.3.3) of a round key, what
+// AESIMC computes.
+func sealedInvMix(rk [16]byte) (out [16]byte) {
+	m := [4]byte{14, 11, 13, 9}
+	for c := 0; c < 4; c++ {
+		for r := 0; r < 4; r++ {
+			for j := 0; j < 4; j++ {
+				out[4*c+r] ^= gmul(m[(j-r+4)%4], rk[4*c+j])
+			}
+		}
+	}
+	return out
 }
 
 func unhexT(tb testing.TB, s string) []byte {

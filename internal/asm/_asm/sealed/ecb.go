@@ -13,7 +13,8 @@ import (
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
-// SealedInit: the AES-256 schedule of EK and the POLYVAL powers of H.
+// SealedInit: the AES-256 schedule of EK, the POLYVAL powers of H and the
+// decryption round keys of EK.
 func sealedInit() {
 	TEXT("SealedInit", NOSPLIT, fmt.Sprintf("func(region %s)", regionArg))
 	Pragma("noescape")
@@ -27,12 +28,17 @@ func sealedInit() {
 	for i := 0; i < 15; i++ {
 		MOVOU(xr[i+1], roundEK(i))
 	}
+	Comment("The decryption round keys: InvMixColumns of round keys 1-13.")
+	for i := 1; i <= 13; i++ {
+		AESIMC(xr[i+1], xr[i+1])
+		MOVOU(xr[i+1], roundDK(i))
+	}
 	Comment("H_1 = H (IK), H_(k+1) = dot(H_k, H): X2 = H_k, X1 = H.")
 	MOVOU(Mem{Base: RDI, Disp: kernel.RegionIK}, X1)
 	MOVOU(X1, hPow(1))
 	MOVO(X1, X2)
 	a := acc{X3, X4, X5, X6}
-	for k := 2; k <= (kernel.RegionEnd-kernel.RegionHPowers)/16; k++ {
+	for k := 2; k <= (kernel.RegionRoundDK-kernel.RegionHPowers)/16; k++ {
 		a.init(X2, X1)
 		a.reduce()
 		MOVO(X3, X2)

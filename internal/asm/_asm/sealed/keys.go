@@ -89,6 +89,7 @@ func keyConsts() {
 
 // Region addresses (DI = region).
 func roundEK(i int) Mem { return Mem{Base: RDI, Disp: kernel.RegionRoundEK + 16*i} }
+func roundDK(i int) Mem { return Mem{Base: RDI, Disp: kernel.RegionRoundDK + 16*(i-1)} } // 1 <= i <= 13
 func hPow(k int) Mem    { return Mem{Base: RDI, Disp: kernel.RegionHPowers + 16*(k-1)} }
 
 // ekEncrypt: AES-256 with EK's round keys (from the region, tmp holding
@@ -110,13 +111,13 @@ func ekEncrypt(tmp VecPhysical, bs ...VecPhysical) {
 }
 
 // ekDecrypt: d = AES-256_EK^-1(d), the equivalent inverse cipher with the
-// decryption round keys made by AESIMC on the fly.
+// region's decryption round keys (SealedInit's InvMixColumns of round keys
+// 1-13: no AESIMC per call).
 func ekDecrypt(d, tmp VecPhysical) {
 	MOVOU(roundEK(14), tmp)
 	PXOR(tmp, d)
 	for i := 13; i >= 1; i-- {
-		MOVOU(roundEK(i), tmp)
-		AESIMC(tmp, tmp)
+		MOVOU(roundDK(i), tmp)
 		AESDEC(tmp, d)
 	}
 	MOVOU(roundEK(0), tmp)
