@@ -15,11 +15,12 @@ at region[%d:%d]: the AES-256 key schedule of EK at region[%d:%d], the
 POLYVAL powers H_1..H_8 at region[%d:%d] and InvMixColumns of EK's
 round keys 1-13 (the decryption round keys of the equivalent inverse
 cipher, with which the routines decrypt a handle's tag) at
-region[%d:%d]. It reads and writes nothing else. IK, EK and the intermediate values pass through X0-X15 only, which
-are zero on return (PXOR: no AVX needed; the upper lanes and Z16-Z31 are
-not touched). General registers: DI, and AX, CX, DX, DI in the
-signal-frame hooks (called first and right before the return). Needs
-AES-NI, PCLMULQDQ and SSSE3.`,
+region[%d:%d]. It reads and writes nothing else. IK, EK and the
+intermediate values pass through X0-X15 only, which are zero on return
+(PXOR: no AVX needed; the upper lanes and Z16-Z31 are not touched).
+General registers: DI, and AX, CX, DX, DI in the signal-frame hooks
+(called first and right before the return). Needs AES-NI, PCLMULQDQ and
+SSSE3.`,
 	kernel.RegionRoundEK, kernel.RegionEnd, kernel.RegionIK, kernel.RegionEK+32,
 	kernel.RegionRoundEK, kernel.RegionHPowers, kernel.RegionHPowers, kernel.RegionRoundDK,
 	kernel.RegionRoundDK, kernel.RegionEnd)
