@@ -17228,758 +17228,776 @@ TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
 	JNE  rejectEarly406
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
-	MOVQ            8(SI), AX
-	TESTQ           AX, AX
-	JNZ             rejectEarly406
-	MOVQ            (SI), AX
-	MOVQ            $0xfffffffff0fffffb, R9
-	TESTQ           R9, AX
-	JNZ             rejectEarly406
-	MOVQ            AX, R11
-	SHRQ            $0x18, R11
-	CMPQ            R11, $0x02
-	JA              rejectEarly406
-	MOVOU           16(SI), X13
-	MOVOU           288(DI), X14
-	PXOR            X14, X13
-	MOVOU           272(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           256(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           240(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           224(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           208(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           192(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           176(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           160(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           144(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           128(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           112(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           96(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           80(DI), X14
-	AESIMC          X14, X14
-	AESDEC          X14, X13
-	MOVOU           64(DI), X14
-	AESDECLAST      X14, X13
-	CMPQ            R11, $0x01
-	JEQ             k256_408
-	JA              k192_409
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           (SI), X6
-	MOVOU           336(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen128<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject405
-	MOVO            X1, X5
-	MOVO            X5, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x01, X5, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X6
-	MOVO            X6, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x02, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X7, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x04, X7, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X8
-	MOVO            X8, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X9, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x10, X9, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X10
-	MOVO            X10, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x20, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X11, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x40, X11, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X12
-	MOVO            X12, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x80, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X13, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x1b, X13, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X14
-	MOVO            X14, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x36, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone410
+	MOVQ       8(SI), AX
+	TESTQ      AX, AX
+	JNZ        rejectEarly406
+	MOVQ       (SI), AX
+	MOVQ       $0xfffffffff0fffffb, R9
+	TESTQ      R9, AX
+	JNZ        rejectEarly406
+	MOVQ       AX, R11
+	SHRQ       $0x18, R11
+	CMPQ       R11, $0x02
+	JA         rejectEarly406
+	MOVOU      16(SI), X13
+	MOVOU      288(DI), X14
+	PXOR       X14, X13
+	MOVOU      624(DI), X14
+	AESDEC     X14, X13
+	MOVOU      608(DI), X14
+	AESDEC     X14, X13
+	MOVOU      592(DI), X14
+	AESDEC     X14, X13
+	MOVOU      576(DI), X14
+	AESDEC     X14, X13
+	MOVOU      560(DI), X14
+	AESDEC     X14, X13
+	MOVOU      544(DI), X14
+	AESDEC     X14, X13
+	MOVOU      528(DI), X14
+	AESDEC     X14, X13
+	MOVOU      512(DI), X14
+	AESDEC     X14, X13
+	MOVOU      496(DI), X14
+	AESDEC     X14, X13
+	MOVOU      480(DI), X14
+	AESDEC     X14, X13
+	MOVOU      464(DI), X14
+	AESDEC     X14, X13
+	MOVOU      448(DI), X14
+	AESDEC     X14, X13
+	MOVOU      432(DI), X14
+	AESDEC     X14, X13
+	MOVOU      64(DI), X14
+	AESDECLAST X14, X13
+	CMPQ       R11, $0x01
+	JEQ        k256_408
+	JA         k192_409
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      (SI), X6
+	MOVOU      336(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen128<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject405
+	MOVO       X1, X5
+	MOVO       X5, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X6
+	MOVO       X6, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X7
+	MOVO       X7, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X8
+	MOVO       X8, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X9, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X10
+	MOVO       X10, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X11
+	MOVO       X11, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X12
+	MOVO       X12, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X13
+	MOVO       X13, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+128(SB), X0
+	PXOR       X0, X14
+	MOVO       X14, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+144(SB), X0
+	PXOR       X0, X15
+	JMP        kdone410
 
 k256_408:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen256<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	PTEST           X8, X8
-	JNZ             reject405
-	MOVO            X1, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X3
-	MOVO            X3, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X3
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X3
-	MOVO            X2, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X4
-	MOVO            X4, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X4
-	AESKEYGENASSIST $0x00, X3, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X4
-	MOVO            X3, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X5
-	MOVO            X5, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X5
-	AESKEYGENASSIST $0x02, X4, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X5
-	MOVO            X4, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x00, X5, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X6
-	MOVO            X5, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X7
-	MOVO            X7, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X7
-	AESKEYGENASSIST $0x04, X6, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X7
-	MOVO            X6, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X8
-	MOVO            X8, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X8
-	AESKEYGENASSIST $0x00, X7, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X8
-	MOVO            X7, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X8, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X9
-	MOVO            X8, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X10
-	MOVO            X10, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X10
-	AESKEYGENASSIST $0x00, X9, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X10
-	MOVO            X9, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X11
-	MOVO            X11, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X11
-	AESKEYGENASSIST $0x10, X10, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X11
-	MOVO            X10, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x00, X11, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X12
-	MOVO            X11, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X13
-	MOVO            X13, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X13
-	AESKEYGENASSIST $0x20, X12, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X13
-	MOVO            X12, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X14
-	MOVO            X14, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X14
-	AESKEYGENASSIST $0x00, X13, X0
-	PSHUFD          $0xaa, X0, X0
-	PXOR            X0, X14
-	MOVO            X13, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x40, X14, X0
-	PSHUFD          $0xff, X0, X0
-	PXOR            X0, X15
-	JMP             kdone410
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen256<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	PTEST      X8, X8
+	JNZ        reject405
+	MOVO       X1, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X3
+	MOVO       X3, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X3
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X3
+	MOVO       X2, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X4
+	MOVO       X4, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X4
+	MOVO       X3, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X4
+	MOVO       X3, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X5
+	MOVO       X5, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X5
+	MOVO       X4, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X5
+	MOVO       X4, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X5, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X6
+	MOVO       X5, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X7
+	MOVO       X7, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X7
+	MOVO       X6, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X7
+	MOVO       X6, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X8
+	MOVO       X8, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X8
+	MOVO       X7, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X8
+	MOVO       X7, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X8, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X8, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X10
+	MOVO       X10, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X10
+	MOVO       X9, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X10
+	MOVO       X9, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X11
+	MOVO       X11, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X11
+	MOVO       X10, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X11
+	MOVO       X10, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X11, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X12
+	MOVO       X11, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X13
+	MOVO       X13, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X13
+	MOVO       X12, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X13
+	MOVO       X12, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X14
+	MOVO       X14, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X14
+	MOVO       X13, X0
+	PSHUFB     sealedWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+160(SB), X0
+	PXOR       X0, X14
+	MOVO       X13, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X14, X0
+	PSHUFB     sealedRotWord3<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X15
+	JMP        kdone410
 
 k192_409:
-	MOVOU           16(SI), X3
-	POR             sealedBit127<>+0(SB), X3
-	MOVO            X3, X4
-	PADDD           sealedOne<>+0(SB), X4
-	MOVOU           64(DI), X5
-	PXOR            X5, X3
-	PXOR            X5, X4
-	MOVOU           80(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           96(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           112(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           128(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           144(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           160(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           176(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           192(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           208(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           224(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           240(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           256(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           272(DI), X5
-	AESENC          X5, X3
-	AESENC          X5, X4
-	MOVOU           288(DI), X5
-	AESENCLAST      X5, X3
-	AESENCLAST      X5, X4
-	MOVOU           32(SI), X1
-	PXOR            X3, X1
-	MOVOU           48(SI), X2
-	PXOR            X4, X2
-	MOVOU           (SI), X6
-	MOVOU           352(DI), X7
-	MOVO            X6, X8
-	PCLMULQDQ       $0x00, X7, X8
-	MOVO            X6, X9
-	PCLMULQDQ       $0x10, X7, X9
-	PXOR            X10, X10
-	MOVOU           304(DI), X7
-	MOVOU           sealedLen192<>+0(SB), X12
-	MOVO            X12, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X12, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X12, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X12, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           336(DI), X7
-	MOVO            X1, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X1, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X1, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X1, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVOU           320(DI), X7
-	MOVO            X2, X11
-	PCLMULQDQ       $0x00, X7, X11
-	PXOR            X11, X8
-	MOVO            X2, X11
-	PCLMULQDQ       $0x11, X7, X11
-	PXOR            X11, X10
-	MOVO            X2, X11
-	PCLMULQDQ       $0x01, X7, X11
-	PXOR            X11, X9
-	MOVO            X2, X11
-	PCLMULQDQ       $0x10, X7, X11
-	PXOR            X11, X9
-	MOVO            X9, X11
-	PSLLDQ          $0x08, X11
-	PXOR            X11, X8
-	PSRLDQ          $0x08, X9
-	PXOR            X9, X10
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	MOVO            X8, X11
-	PCLMULQDQ       $0x10, sealedPoly<>+0(SB), X11
-	PSHUFD          $0x4e, X8, X8
-	PXOR            X11, X8
-	PXOR            X10, X8
-	PAND            sealedClr127<>+0(SB), X8
-	PXOR            X13, X8
-	MOVO            X2, X7
-	PAND            sealedHiQ<>+0(SB), X7
-	POR             X7, X8
-	PTEST           X8, X8
-	JNZ             reject405
-	MOVO            X1, X3
-	MOVO            X3, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x01, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X4
-	PUNPCKLQDQ      X1, X4
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X5
-	PALIGNR         $0x08, X1, X5
-	MOVO            X1, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X6
-	MOVO            X6, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X6
-	AESKEYGENASSIST $0x02, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X6
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X6, X0
-	PXOR            X0, X2
-	MOVO            X6, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x04, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X7
-	PUNPCKLQDQ      X1, X7
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X8
-	PALIGNR         $0x08, X1, X8
-	MOVO            X1, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X9
-	MOVO            X9, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X9
-	AESKEYGENASSIST $0x08, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X9
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X9, X0
-	PXOR            X0, X2
-	MOVO            X9, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x10, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X10
-	PUNPCKLQDQ      X1, X10
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X11
-	PALIGNR         $0x08, X1, X11
-	MOVO            X1, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X12
-	MOVO            X12, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X12
-	AESKEYGENASSIST $0x20, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X12
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X12, X0
-	PXOR            X0, X2
-	MOVO            X12, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X1
-	MOVO            X1, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X1
-	AESKEYGENASSIST $0x40, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X1
-	MOVO            X2, X13
-	PUNPCKLQDQ      X1, X13
-	MOVO            X2, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X2
-	PSHUFD          $0xff, X1, X0
-	PXOR            X0, X2
-	MOVO            X2, X14
-	PALIGNR         $0x08, X1, X14
-	MOVO            X1, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x04, X0
-	PXOR            X0, X15
-	MOVO            X15, X0
-	PSLLDQ          $0x08, X0
-	PXOR            X0, X15
-	AESKEYGENASSIST $0x80, X2, X0
-	PSHUFD          $0x55, X0, X0
-	PXOR            X0, X15
+	MOVOU      16(SI), X3
+	POR        sealedBit127<>+0(SB), X3
+	MOVO       X3, X4
+	PADDD      sealedOne<>+0(SB), X4
+	MOVOU      64(DI), X5
+	PXOR       X5, X3
+	PXOR       X5, X4
+	MOVOU      80(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      96(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      112(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      128(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      144(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      160(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      176(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      192(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      208(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      224(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      240(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      256(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      272(DI), X5
+	AESENC     X5, X3
+	AESENC     X5, X4
+	MOVOU      288(DI), X5
+	AESENCLAST X5, X3
+	AESENCLAST X5, X4
+	MOVOU      32(SI), X1
+	PXOR       X3, X1
+	MOVOU      48(SI), X2
+	PXOR       X4, X2
+	MOVOU      (SI), X6
+	MOVOU      352(DI), X7
+	MOVO       X6, X8
+	PCLMULQDQ  $0x00, X7, X8
+	MOVO       X6, X9
+	PCLMULQDQ  $0x10, X7, X9
+	PXOR       X10, X10
+	MOVOU      304(DI), X7
+	MOVOU      sealedLen192<>+0(SB), X12
+	MOVO       X12, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X12, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X12, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X12, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      336(DI), X7
+	MOVO       X1, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X1, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X1, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X1, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVOU      320(DI), X7
+	MOVO       X2, X11
+	PCLMULQDQ  $0x00, X7, X11
+	PXOR       X11, X8
+	MOVO       X2, X11
+	PCLMULQDQ  $0x11, X7, X11
+	PXOR       X11, X10
+	MOVO       X2, X11
+	PCLMULQDQ  $0x01, X7, X11
+	PXOR       X11, X9
+	MOVO       X2, X11
+	PCLMULQDQ  $0x10, X7, X11
+	PXOR       X11, X9
+	MOVO       X9, X11
+	PSLLDQ     $0x08, X11
+	PXOR       X11, X8
+	PSRLDQ     $0x08, X9
+	PXOR       X9, X10
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	MOVO       X8, X11
+	PCLMULQDQ  $0x10, sealedPoly<>+0(SB), X11
+	PSHUFD     $0x4e, X8, X8
+	PXOR       X11, X8
+	PXOR       X10, X8
+	PAND       sealedClr127<>+0(SB), X8
+	PXOR       X13, X8
+	MOVO       X2, X7
+	PAND       sealedHiQ<>+0(SB), X7
+	POR        X7, X8
+	PTEST      X8, X8
+	JNZ        reject405
+	MOVO       X1, X3
+	MOVO       X3, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+0(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X4
+	PUNPCKLQDQ X1, X4
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X5
+	PALIGNR    $0x08, X1, X5
+	MOVO       X1, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X6
+	MOVO       X6, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+16(SB), X0
+	PXOR       X0, X6
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X6, X0
+	PXOR       X0, X2
+	MOVO       X6, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+32(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X7
+	PUNPCKLQDQ X1, X7
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X8
+	PALIGNR    $0x08, X1, X8
+	MOVO       X1, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X9
+	MOVO       X9, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+48(SB), X0
+	PXOR       X0, X9
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X9, X0
+	PXOR       X0, X2
+	MOVO       X9, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+64(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X10
+	PUNPCKLQDQ X1, X10
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X11
+	PALIGNR    $0x08, X1, X11
+	MOVO       X1, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X12
+	MOVO       X12, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+80(SB), X0
+	PXOR       X0, X12
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X12, X0
+	PXOR       X0, X2
+	MOVO       X12, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X1
+	MOVO       X1, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X1
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+96(SB), X0
+	PXOR       X0, X1
+	MOVO       X2, X13
+	PUNPCKLQDQ X1, X13
+	MOVO       X2, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X2
+	PSHUFD     $0xff, X1, X0
+	PXOR       X0, X2
+	MOVO       X2, X14
+	PALIGNR    $0x08, X1, X14
+	MOVO       X1, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x04, X0
+	PXOR       X0, X15
+	MOVO       X15, X0
+	PSLLDQ     $0x08, X0
+	PXOR       X0, X15
+	MOVO       X2, X0
+	PSHUFB     sealedRotWord1<>+0(SB), X0
+	AESENCLAST sealedRcon<>+112(SB), X0
+	PXOR       X0, X15
 
 kdone410:
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
