@@ -55,11 +55,15 @@ const (
 	gPow = 31 // the powers of the register being multiplied
 )
 
-// gcmPoly returns GHASH's reduction constant (a static symbol of the
-// file, made by the first call).
+// gcmPoly returns GHASH's reduction constant in each lane of a zmm
+// register (a static symbol of the file, made by the first call).
 func gcmPoly() Mem {
 	if smGhashPoly == nil {
-		m := data16("smGhashPoly", 1, 0xc200000000000000)
+		m := GLOBL("smGhashPoly", RODATA|NOPTR)
+		for l := 0; l < 4; l++ {
+			DATA(16*l, U64(1))
+			DATA(16*l+8, U64(0xc200000000000000))
+		}
 		smGhashPoly = &m
 	}
 	return *smGhashPoly
@@ -221,7 +225,7 @@ func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 // by H^(32-4i) .. H^(29-4i); i = 8 reduces into the state.
 func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
 	if i == 8 {
-		m.Fold()
+		m.FoldWide()
 		return
 	}
 	d := data
@@ -294,7 +298,7 @@ func gcmTailUnits(m ghashgen.Mul, decrypt bool, done LabelRef) {
 		}
 	}
 	here(fold)
-	m.Fold()
+	m.FoldWide()
 	JMP(done)
 }
 
