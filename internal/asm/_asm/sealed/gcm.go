@@ -14,9 +14,10 @@ import (
 
 // GCM with AES and GHASH in one pass, on the zmm path: each batch of 32
 // counter blocks (8 registers) runs its AES rounds with the GHASH of 32
-// ciphertext blocks interleaved, one register's multiplication after each
-// of the rounds every key size shares and the reduction after the last of
-// them, as the Linux kernel's aes-gcm-avx10 code does. VAES and
+// ciphertext blocks interleaved, the registers multiplied in pairs (half
+// of a pair's products after each of the rounds every key size shares)
+// and the reduction after the last of them, as the Linux kernel's
+// aes-gcm-avx10 code does. VAES and
 // VPCLMULQDQ issue on different ports, so the multiplications fill the
 // AES latency. Decryption hashes the batch it decrypts (the ciphertext is
 // read before the batch is stored, so dst == src works); encryption hashes
@@ -49,10 +50,11 @@ const gcmPrefetch = 2048
 // counter blocks and Z16-Z30 the round keys; Z9 is also ctrBlocks' base
 // and Z10 its byte-reversal mask, which GHASH shares.
 const (
-	gD   = 8  // the data register being multiplied
+	gD   = 8  // the data register being multiplied (the first of a pair)
 	gMsk = 10 // byte reversal (loaded once)
 	gSt  = 15 // the GHASH state (xmm, upper lanes zero)
-	gPow = 31 // the powers of the register being multiplied
+	gPow = 31 // the tail: the powers of the register being multiplied
+	gD1  = 31 // the batches: the second data register of a pair
 )
 
 // gcmPoly returns GHASH's reduction constant in each lane of a zmm
@@ -220,23 +222,31 @@ func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 	ctrAdvance(imm(gcmBatch))
 }
 
-// gcmHashStep is step i of the GHASH of the 32 blocks at data: i = 0..7
-// multiplies register i (blocks 4i..4i+3, the first XORed with the state)
-// by H^(32-4i) .. H^(29-4i); i = 8 reduces into the state.
+// gcmHashStep is step i of the GHASH of the 32 blocks at data, the
+// registers taken in pairs (ghashgen's MulAcc2, the powers read from the
+// table as memory operands): i = 2k loads and byte-reverses registers 2k
+// and 2k+1 (blocks 8k..8k+7, the first XORed with the state) and
+// multiplies them by H^(32-8k) .. H^(25-8k) for the low and high
+// products, i = 2k+1 the middle ones; i = 8 reduces into the state.
 func gcmHashStep(m ghashgen.Mul, data Mem, i int) {
 	if i == 8 {
 		m.FoldWide()
 		return
 	}
-	d := data
-	d.Disp += 64 * i
-	m.Load(d, gD, 64)
-	m.Shuf(gD, 64)
-	if i == 0 {
-		m.Xor(gD, gSt, 64)
+	k := i / 2
+	if i%2 == 0 {
+		for j, r := range []int{gD, gD1} {
+			d := data
+			d.Disp += 64 * (2*k + j)
+			m.Load(d, r, 64)
+			m.Shuf(r, 64)
+		}
+		if k == 0 {
+			m.Xor(gD, gSt, 64)
+		}
 	}
-	m.Load(Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*i}, gPow, 64)
-	m.MulAcc(64, i == 0, gD, ghashgen.R(gPow, 64))
+	pow := func(j int) Mem { return Mem{Base: RSI, Disp: kernel.GHASHTablePow + 64*(2*k+j)} }
+	m.MulAcc2(i%2, k == 0, gD, gD1, pow(0), pow(1))
 }
 
 // gcmTailUnits finishes the tail of R10 bytes (1 to 16*gcmBatch-1) whose

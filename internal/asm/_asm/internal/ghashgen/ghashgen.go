@@ -277,6 +277,52 @@ func (m Mul) MulAcc(v int, first bool, d int, pw Op) {
 	m.Xor3(m.Mid, m.T1, m.T2, w)
 }
 
+// MulAcc2 is MulAcc of two data registers d0 and d1 (width Bytes) by
+// the powers p0 and p1, EVEX only: each VPTERNLOGQ adds two products to an
+// accumulator, 8 logic operations for the pair (MulAcc takes 3 per
+// register). It is emitted in two halves, which may be apart (other work
+// between them) but in order: half 0 the low and high products, half 1
+// the middle ones. first: the accumulators are written, not XORed into.
+// T1 and T2 are scratch.
+func (m Mul) MulAcc2(half int, first bool, d0, d1 int, p0, p1 Op) {
+	if m.Enc != EVEX || m.Kara {
+		panic("MulAcc2: EVEX schoolbook only")
+	}
+	w := m.Bytes
+	if half == 0 {
+		for _, c := range []struct {
+			imm uint8
+			acc int
+		}{{0x00, m.Lo}, {0x11, m.Hi}} {
+			if first {
+				m.Clmul(c.imm, p0, d0, c.acc, w)
+				m.Clmul(c.imm, p1, d1, m.T1, w)
+				m.Xor(c.acc, m.T1, w)
+				continue
+			}
+			m.Clmul(c.imm, p0, d0, m.T1, w)
+			m.Clmul(c.imm, p1, d1, m.T2, w)
+			m.Xor3(c.acc, m.T1, m.T2, w)
+		}
+		return
+	}
+	if first {
+		m.Clmul(0x01, p0, d0, m.Mid, w)
+		m.Clmul(0x01, p1, d1, m.T1, w)
+		m.Clmul(0x10, p0, d0, m.T2, w)
+		m.Xor3(m.Mid, m.T1, m.T2, w)
+		m.Clmul(0x10, p1, d1, m.T1, w)
+		m.Xor(m.Mid, m.T1, w)
+		return
+	}
+	m.Clmul(0x01, p0, d0, m.T1, w)
+	m.Clmul(0x01, p1, d1, m.T2, w)
+	m.Xor3(m.Mid, m.T1, m.T2, w)
+	m.Clmul(0x10, p0, d0, m.T1, w)
+	m.Clmul(0x10, p1, d1, m.T2, w)
+	m.Xor3(m.Mid, m.T1, m.T2, w)
+}
+
 // Fold turns the accumulators into the new state: the middle term into the
 // low and high halves, the lanes XORed together, then the reduction
 // modulo P into St.
