@@ -114,6 +114,43 @@ func TestSealedGCM(t *testing.T) {
 	}
 }
 
+// TestSealedGCMCounterBytes checks SealedGCM for every value of the
+// counter's last byte, so that every batch start meets each case of the
+// counter blocks: the batches whose blocks stay within the last byte and
+// those that carry out of it, into a random next byte or through the low
+// word's 0xffffff (inc32 wraps mod 2^32).
+func TestSealedGCMCounterBytes(t *testing.T) {
+	gcmRequireZmm(t)
+	region, _ := sealedRegion(t, nil)
+	key, _, h, _ := smKeys(t, region, 16)
+	var hk [16]byte
+	b, _ := aes.NewCipher(key)
+	b.Encrypt(hk[:], hk[:])
+	var tbl GHASHTable
+	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	src := sealedRand(3*GCMBatch + 5)
+	for last := 0; last < 256; last++ {
+		for _, wrap := range []bool{false, true} {
+			var j0, acc0 [16]byte
+			copy(j0[:], sealedRand(16))
+			if wrap {
+				binary.BigEndian.PutUint32(j0[12:], 0xffffff00)
+			}
+			j0[15] = byte(last)
+			want, wantMask, wantAcc := gcmRef(key, src, j0, acc0, &hk, false)
+			dst := make([]byte, len(src))
+			j, acc := j0, acc0
+			var mask [16]byte
+			if !SealedGCM(region, h, dst, src, &j, &mask, &tbl, &acc, nil, 0, PathVAES512) {
+				t.Fatalf("last byte %d wrap %v: refused", last, wrap)
+			}
+			if !bytes.Equal(dst, want) || mask != wantMask || acc != wantAcc {
+				t.Fatalf("last byte %d wrap %v: output %v, tag mask %v, GHASH %v", last, wrap, bytes.Equal(dst, want), mask == wantMask, acc == wantAcc)
+			}
+		}
+	}
+}
+
 // TestSealedGCMLengths checks SealedGCM on every length from 0 to two
 // batches and 17 bytes (the tail: whole and partial registers and blocks,
 // with and without batches before it) for every key size and direction,

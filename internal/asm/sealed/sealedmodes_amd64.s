@@ -148,6 +148,72 @@ DATA smAdd<>+496(SB)/8, $0x000000000000001f
 DATA smAdd<>+504(SB)/8, $0x0000000000000000
 GLOBL smAdd<>(SB), RODATA|NOPTR, $512
 
+DATA smAddBE<>+0(SB)/8, $0x0000000000000000
+DATA smAddBE<>+8(SB)/8, $0x0000000000000000
+DATA smAddBE<>+16(SB)/8, $0x0000000000000000
+DATA smAddBE<>+24(SB)/8, $0x0100000000000000
+DATA smAddBE<>+32(SB)/8, $0x0000000000000000
+DATA smAddBE<>+40(SB)/8, $0x0200000000000000
+DATA smAddBE<>+48(SB)/8, $0x0000000000000000
+DATA smAddBE<>+56(SB)/8, $0x0300000000000000
+DATA smAddBE<>+64(SB)/8, $0x0000000000000000
+DATA smAddBE<>+72(SB)/8, $0x0400000000000000
+DATA smAddBE<>+80(SB)/8, $0x0000000000000000
+DATA smAddBE<>+88(SB)/8, $0x0500000000000000
+DATA smAddBE<>+96(SB)/8, $0x0000000000000000
+DATA smAddBE<>+104(SB)/8, $0x0600000000000000
+DATA smAddBE<>+112(SB)/8, $0x0000000000000000
+DATA smAddBE<>+120(SB)/8, $0x0700000000000000
+DATA smAddBE<>+128(SB)/8, $0x0000000000000000
+DATA smAddBE<>+136(SB)/8, $0x0800000000000000
+DATA smAddBE<>+144(SB)/8, $0x0000000000000000
+DATA smAddBE<>+152(SB)/8, $0x0900000000000000
+DATA smAddBE<>+160(SB)/8, $0x0000000000000000
+DATA smAddBE<>+168(SB)/8, $0x0a00000000000000
+DATA smAddBE<>+176(SB)/8, $0x0000000000000000
+DATA smAddBE<>+184(SB)/8, $0x0b00000000000000
+DATA smAddBE<>+192(SB)/8, $0x0000000000000000
+DATA smAddBE<>+200(SB)/8, $0x0c00000000000000
+DATA smAddBE<>+208(SB)/8, $0x0000000000000000
+DATA smAddBE<>+216(SB)/8, $0x0d00000000000000
+DATA smAddBE<>+224(SB)/8, $0x0000000000000000
+DATA smAddBE<>+232(SB)/8, $0x0e00000000000000
+DATA smAddBE<>+240(SB)/8, $0x0000000000000000
+DATA smAddBE<>+248(SB)/8, $0x0f00000000000000
+DATA smAddBE<>+256(SB)/8, $0x0000000000000000
+DATA smAddBE<>+264(SB)/8, $0x1000000000000000
+DATA smAddBE<>+272(SB)/8, $0x0000000000000000
+DATA smAddBE<>+280(SB)/8, $0x1100000000000000
+DATA smAddBE<>+288(SB)/8, $0x0000000000000000
+DATA smAddBE<>+296(SB)/8, $0x1200000000000000
+DATA smAddBE<>+304(SB)/8, $0x0000000000000000
+DATA smAddBE<>+312(SB)/8, $0x1300000000000000
+DATA smAddBE<>+320(SB)/8, $0x0000000000000000
+DATA smAddBE<>+328(SB)/8, $0x1400000000000000
+DATA smAddBE<>+336(SB)/8, $0x0000000000000000
+DATA smAddBE<>+344(SB)/8, $0x1500000000000000
+DATA smAddBE<>+352(SB)/8, $0x0000000000000000
+DATA smAddBE<>+360(SB)/8, $0x1600000000000000
+DATA smAddBE<>+368(SB)/8, $0x0000000000000000
+DATA smAddBE<>+376(SB)/8, $0x1700000000000000
+DATA smAddBE<>+384(SB)/8, $0x0000000000000000
+DATA smAddBE<>+392(SB)/8, $0x1800000000000000
+DATA smAddBE<>+400(SB)/8, $0x0000000000000000
+DATA smAddBE<>+408(SB)/8, $0x1900000000000000
+DATA smAddBE<>+416(SB)/8, $0x0000000000000000
+DATA smAddBE<>+424(SB)/8, $0x1a00000000000000
+DATA smAddBE<>+432(SB)/8, $0x0000000000000000
+DATA smAddBE<>+440(SB)/8, $0x1b00000000000000
+DATA smAddBE<>+448(SB)/8, $0x0000000000000000
+DATA smAddBE<>+456(SB)/8, $0x1c00000000000000
+DATA smAddBE<>+464(SB)/8, $0x0000000000000000
+DATA smAddBE<>+472(SB)/8, $0x1d00000000000000
+DATA smAddBE<>+480(SB)/8, $0x0000000000000000
+DATA smAddBE<>+488(SB)/8, $0x1e00000000000000
+DATA smAddBE<>+496(SB)/8, $0x0000000000000000
+DATA smAddBE<>+504(SB)/8, $0x1f00000000000000
+GLOBL smAddBE<>(SB), RODATA|NOPTR, $512
+
 DATA smMasks<>+0(SB)/8, $0x003f000f00030000
 DATA smMasks<>+8(SB)/8, $0x00000000000000ff
 GLOBL smMasks<>(SB), RODATA|NOPTR, $16
@@ -15214,6 +15280,23 @@ kdone371:
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
 	JZ         gcmTailPlain374
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry376
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone377
+
+gcmCtrCarry376:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15233,20 +15316,22 @@ kdone371:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_376
-	JA         k192_377
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone378
 
-k192_377:
+gcmCtrDone377:
+	CMPQ   R11, $0x01
+	JEQ    k256_378
+	JA     k192_379
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone380
+
+k192_379:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15271,9 +15356,9 @@ k192_377:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone378
+	JMP     kdone380
 
-k256_376:
+k256_378:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15315,7 +15400,7 @@ k256_376:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone378:
+kdone380:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -15431,26 +15516,43 @@ kdone378:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_379
+	JNZ         inc32_381
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced380
+	JMP         advanced382
 
-inc32_379:
+inc32_381:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced380:
+advanced382:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop381:
+gcmEncLoop383:
 	TESTQ      CX, CX
-	JZ         gcmEncLast382
+	JZ         gcmEncLast384
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry386
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone387
+
+gcmCtrCarry386:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15470,20 +15572,22 @@ gcmEncLoop381:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_384
-	JA         k192_385
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone386
 
-k192_385:
+gcmCtrDone387:
+	CMPQ   R11, $0x01
+	JEQ    k256_388
+	JA     k192_389
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone390
+
+k192_389:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15508,9 +15612,9 @@ k192_385:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone386
+	JMP     kdone390
 
-k256_384:
+k256_388:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15552,7 +15656,7 @@ k256_384:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone386:
+kdone390:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -15743,25 +15847,25 @@ kdone386:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_387
+	JNZ           inc32_391
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced388
+	JMP           advanced392
 
-inc32_387:
+inc32_391:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced388:
+advanced392:
 	DECQ CX
-	JMP  gcmEncLoop381
+	JMP  gcmEncLoop383
 
-gcmEncLast382:
+gcmEncLast384:
 	TESTQ         R10, R10
-	JNZ           gcmEncTail383
+	JNZ           gcmEncTail385
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VMOVDQU64     -448(DX), Z31
@@ -15840,7 +15944,24 @@ gcmEncLast382:
 	JMP           gcmDone373
 
 	// The tail's keystream with the GHASH of the last batch.
-gcmEncTail383:
+gcmEncTail385:
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry393
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone394
+
+gcmCtrCarry393:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -15860,20 +15981,22 @@ gcmEncTail383:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_389
-	JA         k192_390
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone391
 
-k192_390:
+gcmCtrDone394:
+	CMPQ   R11, $0x01
+	JEQ    k256_395
+	JA     k192_396
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone397
+
+k192_396:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -15898,9 +16021,9 @@ k192_390:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone391
+	JMP     kdone397
 
-k256_389:
+k256_395:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -15942,7 +16065,7 @@ k256_389:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone391:
+kdone397:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -16105,9 +16228,26 @@ gcmDec372:
 	NOP
 	PCALIGN $0x20
 
-gcmDecLoop392:
+gcmDecLoop398:
 	TESTQ      CX, CX
 	JZ         gcmTailPlain374
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry399
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone400
+
+gcmCtrCarry399:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -16127,20 +16267,22 @@ gcmDecLoop392:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_393
-	JA         k192_394
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone395
 
-k192_394:
+gcmCtrDone400:
+	CMPQ   R11, $0x01
+	JEQ    k256_401
+	JA     k192_402
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone403
+
+k192_402:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -16165,9 +16307,9 @@ k192_394:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone395
+	JMP     kdone403
 
-k256_393:
+k256_401:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -16209,7 +16351,7 @@ k256_393:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone395:
+kdone403:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -16400,26 +16542,43 @@ kdone395:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_396
+	JNZ           inc32_404
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced397
+	JMP           advanced405
 
-inc32_396:
+inc32_404:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced397:
+advanced405:
 	DECQ CX
-	JMP  gcmDecLoop392
+	JMP  gcmDecLoop398
 
 	// The tail's keystream alone (no batch before it, or decryption).
 gcmTailPlain374:
 	TESTQ      R10, R10
 	JZ         gcmDone373
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry406
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone407
+
+gcmCtrCarry406:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -16439,20 +16598,22 @@ gcmTailPlain374:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_398
-	JA         k192_399
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone400
 
-k192_399:
+gcmCtrDone407:
+	CMPQ   R11, $0x01
+	JEQ    k256_408
+	JA     k192_409
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone410
+
+k192_409:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -16477,9 +16638,9 @@ k192_399:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone400
+	JMP     kdone410
 
-k256_398:
+k256_408:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -16521,7 +16682,7 @@ k256_398:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone400:
+kdone410:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -16604,7 +16765,7 @@ kdone400:
 	VAESENCLAST Z30, Z7, Z7
 	MOVQ        flags+104(FP), AX
 	TESTQ       $0x00000008, AX
-	JNZ         gcmDecUnits401
+	JNZ         gcmDecUnits411
 
 gcmEncUnits375:
 	// Encryption tail: the ciphertext is hashed as stored.
@@ -16636,7 +16797,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPXORQ     Z9, Z13, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 1: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16660,7 +16821,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 2: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16684,7 +16845,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 3: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16708,7 +16869,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 4: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16732,7 +16893,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 5: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16756,7 +16917,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 6: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16780,7 +16941,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold402
+	JBE        gcmTailFold412
 
 	// Register 7: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16804,7 +16965,7 @@ gcmEncUnits375:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 
-gcmTailFold402:
+gcmTailFold412:
 	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), Z11, Z14
 	VPSHUFD       $0x4e, Z11, Z11
 	VPTERNLOGQ    $0x96, Z14, Z11, Z13
@@ -16817,7 +16978,7 @@ gcmTailFold402:
 	VPXOR         X14, X12, X15
 	JMP           gcmDone373
 
-gcmDecUnits401:
+gcmDecUnits411:
 	// Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).
 	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
 	LEAQ 15(R10), R9
@@ -16846,7 +17007,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPXORQ     Z9, Z13, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 1: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16869,7 +17030,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 2: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16892,7 +17053,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 3: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16915,7 +17076,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 4: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16938,7 +17099,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 5: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16961,7 +17122,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 6: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -16984,7 +17145,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold403
+	JBE        gcmTailFold413
 
 	// Register 7: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -17007,7 +17168,7 @@ gcmDecUnits401:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 
-gcmTailFold403:
+gcmTailFold413:
 	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), Z11, Z14
 	VPSHUFD       $0x4e, Z11, Z11
 	VPTERNLOGQ    $0x96, Z14, Z11, Z13
@@ -17022,7 +17183,7 @@ gcmTailFold403:
 gcmDone373:
 	MOVQ       lens+96(FP), AX
 	TESTQ      AX, AX
-	JZ         gcmNoLens404
+	JZ         gcmNoLens414
 	VMOVDQU    (AX), X8
 	VPSHUFB    X10, X8, X8
 	VPXOR      X15, X8, X8
@@ -17044,7 +17205,7 @@ gcmDone373:
 	VPXOR      X14, X11, X11
 	VPXOR      X12, X11, X15
 
-gcmNoLens404:
+gcmNoLens414:
 	VPSHUFB X10, X15, X15
 	VMOVDQU X15, (DI)
 
@@ -17121,20 +17282,20 @@ TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
 	MOVQ h+8(FP), SI
 	MOVQ path+48(FP), R8
 	CMPQ R8, $0x02
-	JNE  rejectEarly406
+	JNE  rejectEarly416
 
 	// Check the metadata, unwrap the key, verify the tag, expand the schedule.
 	MOVQ       8(SI), AX
 	TESTQ      AX, AX
-	JNZ        rejectEarly406
+	JNZ        rejectEarly416
 	MOVQ       (SI), AX
 	MOVQ       $0xfffffffff0fffffb, R9
 	TESTQ      R9, AX
-	JNZ        rejectEarly406
+	JNZ        rejectEarly416
 	MOVQ       AX, R11
 	SHRQ       $0x18, R11
 	CMPQ       R11, $0x02
-	JA         rejectEarly406
+	JA         rejectEarly416
 	MOVOU      16(SI), X13
 	MOVOU      288(DI), X14
 	PXOR       X14, X13
@@ -17167,8 +17328,8 @@ TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
 	MOVOU      64(DI), X14
 	AESDECLAST X14, X13
 	CMPQ       R11, $0x01
-	JEQ        k256_408
-	JA         k192_409
+	JEQ        k256_418
+	JA         k192_419
 	MOVOU      16(SI), X3
 	POR        sealedBit127<>+0(SB), X3
 	MOVOU      64(DI), X5
@@ -17254,7 +17415,7 @@ TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
 	PAND       sealedClr127<>+0(SB), X8
 	PXOR       X13, X8
 	PTEST      X8, X8
-	JNZ        reject405
+	JNZ        reject415
 	MOVO       X1, X5
 	MOVO       X5, X6
 	MOVO       X6, X0
@@ -17366,9 +17527,9 @@ TEXT ·sealedGCMMessages(SB), NOSPLIT, $0-57
 	PSHUFB     sealedRotWord3<>+0(SB), X0
 	AESENCLAST sealedRcon<>+144(SB), X0
 	PXOR       X0, X15
-	JMP        kdone410
+	JMP        kdone420
 
-k256_408:
+k256_418:
 	MOVOU      16(SI), X3
 	POR        sealedBit127<>+0(SB), X3
 	MOVO       X3, X4
@@ -17486,7 +17647,7 @@ k256_408:
 	PAND       sealedClr127<>+0(SB), X8
 	PXOR       X13, X8
 	PTEST      X8, X8
-	JNZ        reject405
+	JNZ        reject415
 	MOVO       X1, X3
 	MOVO       X3, X0
 	PSLLDQ     $0x04, X0
@@ -17630,9 +17791,9 @@ k256_408:
 	PSHUFB     sealedRotWord3<>+0(SB), X0
 	AESENCLAST sealedRcon<>+96(SB), X0
 	PXOR       X0, X15
-	JMP        kdone410
+	JMP        kdone420
 
-k192_409:
+k192_419:
 	MOVOU      16(SI), X3
 	POR        sealedBit127<>+0(SB), X3
 	MOVO       X3, X4
@@ -17753,7 +17914,7 @@ k192_409:
 	PAND       sealedHiQ<>+0(SB), X7
 	POR        X7, X8
 	PTEST      X8, X8
-	JNZ        reject405
+	JNZ        reject415
 	MOVO       X1, X3
 	MOVO       X3, X1
 	MOVO       X1, X0
@@ -17895,7 +18056,7 @@ k192_409:
 	AESENCLAST sealedRcon<>+112(SB), X0
 	PXOR       X0, X15
 
-kdone410:
+kdone420:
 	VSHUFI64X2 $0x00, Z1, Z1, Z16
 	VSHUFI64X2 $0x00, Z2, Z2, Z17
 	VSHUFI64X2 $0x00, Z3, Z3, Z18
@@ -17917,11 +18078,11 @@ kdone410:
 	MOVQ      msgs+16(FP), DI
 	VMOVDQU64 smBswap<>+0(SB), Z10
 	CMPQ      n+24(FP), $0x00
-	JLE       noMessages407
+	JLE       noMessages417
 	NOP
 	PCALIGN   $0x20
 
-gcmMessage411:
+gcmMessage421:
 	// The message: BX = src, DX = dst, R10 = its bytes, R13:R12 = inc32(J0), X15 = its GHASH state.
 	MOVQ    8(DI), BX
 	MOVQ    (DI), DX
@@ -17945,11 +18106,28 @@ gcmMessage411:
 	SHRQ  $0x09, CX
 	MOVQ  flags+40(FP), AX
 	TESTQ $0x00000008, AX
-	JNZ   gcmDec412
+	JNZ   gcmDec422
 
 	// Encryption: the first batch alone, then each batch with the GHASH of the one before.
 	TESTQ      CX, CX
-	JZ         gcmTailPlain414
+	JZ         gcmTailPlain424
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry426
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone427
+
+gcmCtrCarry426:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -17969,20 +18147,22 @@ gcmMessage411:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_416
-	JA         k192_417
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone418
 
-k192_417:
+gcmCtrDone427:
+	CMPQ   R11, $0x01
+	JEQ    k256_428
+	JA     k192_429
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone430
+
+k192_429:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -18007,9 +18187,9 @@ k192_417:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone418
+	JMP     kdone430
 
-k256_416:
+k256_428:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -18051,7 +18231,7 @@ k256_416:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone418:
+kdone430:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -18167,26 +18347,43 @@ kdone418:
 	ADDQ        $0x00000200, BX
 	ADDQ        $0x00000200, DX
 	TESTQ       R14, R14
-	JNZ         inc32_419
+	JNZ         inc32_431
 	ADDQ        $0x20, R12
 	ADCQ        $0x00, R13
-	JMP         advanced420
+	JMP         advanced432
 
-inc32_419:
+inc32_431:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced420:
+advanced432:
 	DECQ    CX
 	NOP
 	PCALIGN $0x20
 
-gcmEncLoop421:
+gcmEncLoop433:
 	TESTQ      CX, CX
-	JZ         gcmEncLast422
+	JZ         gcmEncLast434
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry436
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone437
+
+gcmCtrCarry436:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -18206,20 +18403,22 @@ gcmEncLoop421:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_424
-	JA         k192_425
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone426
 
-k192_425:
+gcmCtrDone437:
+	CMPQ   R11, $0x01
+	JEQ    k256_438
+	JA     k192_439
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone440
+
+k192_439:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -18244,9 +18443,9 @@ k192_425:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone426
+	JMP     kdone440
 
-k256_424:
+k256_438:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -18288,7 +18487,7 @@ k256_424:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone426:
+kdone440:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -18479,25 +18678,25 @@ kdone426:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_427
+	JNZ           inc32_441
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced428
+	JMP           advanced442
 
-inc32_427:
+inc32_441:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced428:
+advanced442:
 	DECQ CX
-	JMP  gcmEncLoop421
+	JMP  gcmEncLoop433
 
-gcmEncLast422:
+gcmEncLast434:
 	TESTQ         R10, R10
-	JNZ           gcmEncTail423
+	JNZ           gcmEncTail435
 	VMOVDQU64     -512(DX), Z8
 	VPSHUFB       Z10, Z8, Z8
 	VMOVDQU64     -448(DX), Z31
@@ -18573,10 +18772,27 @@ gcmEncLast422:
 	VPXOR         Y14, Y12, Y12
 	VEXTRACTI128  $0x01, Y12, X14
 	VPXOR         X14, X12, X15
-	JMP           gcmDone413
+	JMP           gcmDone423
 
 	// The tail's keystream with the GHASH of the last batch.
-gcmEncTail423:
+gcmEncTail435:
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry443
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone444
+
+gcmCtrCarry443:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -18596,20 +18812,22 @@ gcmEncTail423:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_429
-	JA         k192_430
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone431
 
-k192_430:
+gcmCtrDone444:
+	CMPQ   R11, $0x01
+	JEQ    k256_445
+	JA     k192_446
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone447
+
+k192_446:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -18634,9 +18852,9 @@ k192_430:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone431
+	JMP     kdone447
 
-k256_429:
+k256_445:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -18678,7 +18896,7 @@ k256_429:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone431:
+kdone447:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -18834,16 +19052,33 @@ kdone431:
 	VAESENCLAST   Z30, Z5, Z5
 	VAESENCLAST   Z30, Z6, Z6
 	VAESENCLAST   Z30, Z7, Z7
-	JMP           gcmEncUnits415
+	JMP           gcmEncUnits425
 
 	// Decryption: each batch with the GHASH of its own ciphertext.
-gcmDec412:
+gcmDec422:
 	NOP
 	PCALIGN $0x20
 
-gcmDecLoop432:
+gcmDecLoop448:
 	TESTQ      CX, CX
-	JZ         gcmTailPlain414
+	JZ         gcmTailPlain424
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry449
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone450
+
+gcmCtrCarry449:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -18863,20 +19098,22 @@ gcmDecLoop432:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_433
-	JA         k192_434
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone435
 
-k192_434:
+gcmCtrDone450:
+	CMPQ   R11, $0x01
+	JEQ    k256_451
+	JA     k192_452
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone453
+
+k192_452:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -18901,9 +19138,9 @@ k192_434:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone435
+	JMP     kdone453
 
-k256_433:
+k256_451:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -18945,7 +19182,7 @@ k256_433:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone435:
+kdone453:
 	VAESENC       Z21, Z0, Z0
 	VAESENC       Z21, Z1, Z1
 	VAESENC       Z21, Z2, Z2
@@ -19136,26 +19373,43 @@ kdone435:
 	ADDQ          $0x00000200, BX
 	ADDQ          $0x00000200, DX
 	TESTQ         R14, R14
-	JNZ           inc32_436
+	JNZ           inc32_454
 	ADDQ          $0x20, R12
 	ADCQ          $0x00, R13
-	JMP           advanced437
+	JMP           advanced455
 
-inc32_436:
+inc32_454:
 	MOVL R12, AX
 	ADDL $0x20, AX
 	SHRQ $0x20, R12
 	SHLQ $0x20, R12
 	ORQ  AX, R12
 
-advanced437:
+advanced455:
 	DECQ CX
-	JMP  gcmDecLoop432
+	JMP  gcmDecLoop448
 
 	// The tail's keystream alone (no batch before it, or decryption).
-gcmTailPlain414:
+gcmTailPlain424:
 	TESTQ      R10, R10
-	JZ         gcmDone413
+	JZ         gcmDone423
+	CMPB       R12, $0xe0
+	JA         gcmCtrCarry456
+	VMOVQ      R12, X9
+	VPINSRQ    $0x01, R13, X9, X9
+	VPSHUFB    X10, X9, X9
+	VSHUFI64X2 $0x00, Z9, Z9, Z9
+	VPADDD     smAddBE<>+0(SB), Z9, Z0
+	VPADDD     smAddBE<>+64(SB), Z9, Z1
+	VPADDD     smAddBE<>+128(SB), Z9, Z2
+	VPADDD     smAddBE<>+192(SB), Z9, Z3
+	VPADDD     smAddBE<>+256(SB), Z9, Z4
+	VPADDD     smAddBE<>+320(SB), Z9, Z5
+	VPADDD     smAddBE<>+384(SB), Z9, Z6
+	VPADDD     smAddBE<>+448(SB), Z9, Z7
+	JMP        gcmCtrDone457
+
+gcmCtrCarry456:
 	VMOVQ      R12, X9
 	VPINSRQ    $0x01, R13, X9, X9
 	VSHUFI64X2 $0x00, Z9, Z9, Z9
@@ -19175,20 +19429,22 @@ gcmTailPlain414:
 	VPSHUFB    Z10, Z6, Z6
 	VPADDD     smAdd<>+448(SB), Z9, Z7
 	VPSHUFB    Z10, Z7, Z7
-	CMPQ       R11, $0x01
-	JEQ        k256_438
-	JA         k192_439
-	VPXORD     Z20, Z0, Z0
-	VPXORD     Z20, Z1, Z1
-	VPXORD     Z20, Z2, Z2
-	VPXORD     Z20, Z3, Z3
-	VPXORD     Z20, Z4, Z4
-	VPXORD     Z20, Z5, Z5
-	VPXORD     Z20, Z6, Z6
-	VPXORD     Z20, Z7, Z7
-	JMP        kdone440
 
-k192_439:
+gcmCtrDone457:
+	CMPQ   R11, $0x01
+	JEQ    k256_458
+	JA     k192_459
+	VPXORD Z20, Z0, Z0
+	VPXORD Z20, Z1, Z1
+	VPXORD Z20, Z2, Z2
+	VPXORD Z20, Z3, Z3
+	VPXORD Z20, Z4, Z4
+	VPXORD Z20, Z5, Z5
+	VPXORD Z20, Z6, Z6
+	VPXORD Z20, Z7, Z7
+	JMP    kdone460
+
+k192_459:
 	VPXORD  Z18, Z0, Z0
 	VPXORD  Z18, Z1, Z1
 	VPXORD  Z18, Z2, Z2
@@ -19213,9 +19469,9 @@ k192_439:
 	VAESENC Z20, Z5, Z5
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
-	JMP     kdone440
+	JMP     kdone460
 
-k256_438:
+k256_458:
 	VPXORD  Z16, Z0, Z0
 	VPXORD  Z16, Z1, Z1
 	VPXORD  Z16, Z2, Z2
@@ -19257,7 +19513,7 @@ k256_438:
 	VAESENC Z20, Z6, Z6
 	VAESENC Z20, Z7, Z7
 
-kdone440:
+kdone460:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z21, Z1, Z1
 	VAESENC     Z21, Z2, Z2
@@ -19340,9 +19596,9 @@ kdone440:
 	VAESENCLAST Z30, Z7, Z7
 	MOVQ        flags+40(FP), AX
 	TESTQ       $0x00000008, AX
-	JNZ         gcmDecUnits441
+	JNZ         gcmDecUnits461
 
-gcmEncUnits415:
+gcmEncUnits425:
 	// Encryption tail: the ciphertext is hashed as stored.
 	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
 	LEAQ 15(R10), R9
@@ -19372,7 +19628,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPXORQ     Z9, Z13, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 1: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19396,7 +19652,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 2: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19420,7 +19676,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 3: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19444,7 +19700,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 4: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19468,7 +19724,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 5: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19492,7 +19748,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 6: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19516,7 +19772,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold442
+	JBE        gcmTailFold462
 
 	// Register 7: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19540,7 +19796,7 @@ gcmEncUnits415:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 
-gcmTailFold442:
+gcmTailFold462:
 	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), Z11, Z14
 	VPSHUFD       $0x4e, Z11, Z11
 	VPTERNLOGQ    $0x96, Z14, Z11, Z13
@@ -19551,9 +19807,9 @@ gcmTailFold442:
 	VPXOR         Y14, Y12, Y12
 	VEXTRACTI128  $0x01, Y12, X14
 	VPXOR         X14, X12, X15
-	JMP           gcmDone413
+	JMP           gcmDone423
 
-gcmDecUnits441:
+gcmDecUnits461:
 	// Decryption tail: the ciphertext is hashed as loaded (before dst, maybe src, is written).
 	// R9 = &H^n, n = ceil(R10/16) the blocks of the tail; R8 = all ones.
 	LEAQ 15(R10), R9
@@ -19582,7 +19838,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPXORQ     Z9, Z13, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 1: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19605,7 +19861,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 2: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19628,7 +19884,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 3: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19651,7 +19907,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 4: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19674,7 +19930,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 5: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19697,7 +19953,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 6: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19720,7 +19976,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 	SUBQ       $0x40, R10
-	JBE        gcmTailFold443
+	JBE        gcmTailFold463
 
 	// Register 7: K1 = the first min(R10, 64) bytes.
 	MOVQ       R10, CX
@@ -19743,7 +19999,7 @@ gcmDecUnits441:
 	VPCLMULQDQ $0x10, Z31, Z8, Z9
 	VPTERNLOGQ $0x96, Z9, Z14, Z13
 
-gcmTailFold443:
+gcmTailFold463:
 	VPCLMULQDQ    $0x10, smGhashPoly<>+0(SB), Z11, Z14
 	VPSHUFD       $0x4e, Z11, Z11
 	VPTERNLOGQ    $0x96, Z14, Z11, Z13
@@ -19755,7 +20011,7 @@ gcmTailFold443:
 	VEXTRACTI128  $0x01, Y12, X14
 	VPXOR         X14, X12, X15
 
-gcmDone413:
+gcmDone423:
 	VMOVDQU    56(DI), X8
 	VPSHUFB    X10, X8, X8
 	VPXOR      X15, X8, X8
@@ -19781,25 +20037,25 @@ gcmDone413:
 	// The tag: the state XOR E(J0), J0 encrypted in Z0 with the round keys in Z16-Z30.
 	VMOVDQU 24(DI), X0
 	CMPQ    R11, $0x01
-	JEQ     k256_444
-	JA      k192_445
+	JEQ     k256_464
+	JA      k192_465
 	VPXORD  Z20, Z0, Z0
-	JMP     kdone446
+	JMP     kdone466
 
-k192_445:
+k192_465:
 	VPXORD  Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
-	JMP     kdone446
+	JMP     kdone466
 
-k256_444:
+k256_464:
 	VPXORD  Z16, Z0, Z0
 	VAESENC Z17, Z0, Z0
 	VAESENC Z18, Z0, Z0
 	VAESENC Z19, Z0, Z0
 	VAESENC Z20, Z0, Z0
 
-kdone446:
+kdone466:
 	VAESENC     Z21, Z0, Z0
 	VAESENC     Z22, Z0, Z0
 	VAESENC     Z23, Z0, Z0
@@ -19814,9 +20070,9 @@ kdone446:
 	VMOVDQU     X15, 40(DI)
 	ADDQ        $0x48, DI
 	DECQ        n+24(FP)
-	JNZ         gcmMessage411
+	JNZ         gcmMessage421
 
-noMessages407:
+noMessages417:
 	// Zero every vector register used, then the stack area.
 	KXORW  K1, K1, K1
 	VZEROALL
@@ -19843,7 +20099,7 @@ noMessages407:
 	CALL AX
 	RET
 
-reject405:
+reject415:
 	// Zero every vector register used, then the stack area.
 	PXOR X0, X0
 	PXOR X1, X1
@@ -19862,7 +20118,7 @@ reject405:
 	PXOR X14, X14
 	PXOR X15, X15
 
-rejectEarly406:
+rejectEarly416:
 	MOVB $0x00, ret+56(FP)
 
 	// Vector registers are zero: wipe the signal frame if a signal came.

@@ -47,8 +47,9 @@ const gcmBatch = 32
 const gcmPrefetch = 2048
 
 // The registers of the interleaved GHASH (numbers, zmm): Z0-Z7 hold the
-// counter blocks and Z16-Z30 the round keys; Z9 is also ctrBlocks' base
-// and Z10 its byte-reversal mask, which GHASH shares.
+// counter blocks and Z16-Z30 the round keys; Z9 is also the base of the
+// counter blocks (gcmCtrBlocks) and Z10 their byte-reversal mask, which
+// GHASH shares.
 const (
 	gD   = 8  // the data register being multiplied (the first of a pair)
 	gMsk = 10 // byte reversal (loaded once)
@@ -197,7 +198,7 @@ func gcmCrypt(m ghashgen.Mul) {
 // gcmTailUnits.
 func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 	rs := regs(batchRegs, 64)
-	ctrBlocks(vaes512, rs)
+	gcmCtrBlocks(rs)
 	b := vaes512.batch(rs...)
 	byKeyType(roundOrder, "", b.encPrefix)
 	for s := common; s < 14; s++ {
@@ -220,6 +221,31 @@ func gcmBatchAES(m ghashgen.Mul, hash *Mem, tail bool) {
 	storeRegs(vex, RDX, rs)
 	advance(16 * gcmBatch)
 	ctrAdvance(imm(gcmBatch))
+}
+
+// gcmCtrBlocks sets Z0-Z7 to the batch's 32 counter blocks, as
+// ctrBlocks does. When the counter's last byte is at most 256-gcmBatch,
+// no block of the batch carries out of that byte: the counter is
+// byte-reversed once (X9, broadcast to Z9) and the offsets are added to
+// the last byte of the big-endian blocks (addBE), one VPSHUFB for the
+// batch instead of one per register. Otherwise (one batch in 8) ctrBlocks
+// adds in the integer form, where a carry from the last byte (within the
+// low 32 bits, inc32) propagates.
+func gcmCtrBlocks(rs []VecPhysical) {
+	slow, done := label("gcmCtrCarry"), label("gcmCtrDone")
+	CMPB(R12B, U8(256-gcmBatch))
+	JA(slow)
+	VMOVQ(R12, X9)
+	VPINSRQ(U8(1), R13, X9, X9)
+	VPSHUFB(X10, X9, X9)
+	VSHUFI64X2(U8(0), Z9, Z9, Z9)
+	for i, r := range rs {
+		VPADDD(addBE.Offset(64*i), Z9, r)
+	}
+	JMP(done)
+	here(slow)
+	ctrBlocks(vaes512, rs)
+	here(done)
 }
 
 // gcmHashStep is step i of the GHASH of the 32 blocks at data, the

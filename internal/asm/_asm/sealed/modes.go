@@ -18,6 +18,7 @@ import (
 var (
 	bswap   Mem // byte reversal of each 128-bit lane (4 lanes)
 	addTab  Mem // addTab+16k: k in the low dword (k = 0..31): the counter offsets of lane j at addTab+vec*j
+	addBE   Mem // addBE+16k: k in the last byte (k = 0..31): addTab's offsets for a big-endian counter block
 	masks   Mem // masks+2n: the K mask of n blocks (2n qwords) of a zmm register, n = 0..4
 	xtsMask Mem // the XTS doubling mask: 0x87 into the low qword, the carry into the high one
 	gfPoly  Mem // x^128 = x^7+x^2+x+1 (0x87) in the low qword of each lane (4 lanes)
@@ -37,6 +38,11 @@ func modeConsts() {
 	for k := 0; k < 32; k++ {
 		DATA(16*k, U64(k))
 		DATA(16*k+8, U64(0))
+	}
+	addBE = GLOBL("smAddBE", RODATA|NOPTR)
+	for k := 0; k < 32; k++ {
+		DATA(16*k, U64(0))
+		DATA(16*k+8, U64(k<<56))
 	}
 	var m [2]uint64
 	for n := 0; n <= unitBlocks; n++ {
