@@ -279,8 +279,8 @@ func (m Mul) MulAcc(v int, first bool, d int, pw Op) {
 
 // MulAcc2 is MulAcc of two data registers d0 and d1 (width Bytes) by
 // the powers p0 and p1, EVEX only: each VPTERNLOGQ adds two products to an
-// accumulator, 8 logic operations for the pair (MulAcc takes 3 per
-// register). It is emitted in two halves, which may be apart (other work
+// accumulator, 4 logic operations for the pair where MulAcc takes 3 per
+// register. It is emitted in two halves, which may be apart (other work
 // between them) but in order: half 0 the low and high products, half 1
 // the middle ones. first: the accumulators are written, not XORed into.
 // T1 and T2 are scratch.
@@ -354,9 +354,10 @@ func (m Mul) Fold() {
 // together, EVEX only (VPTERNLOGQ), Poly Bytes wide (the constant in every
 // lane): in each lane the low half is folded into the middle term and the
 // middle term into the high half, as two multiplications by the constant
-// (the same arithmetic as Fold's, on the unmerged terms), then the high
-// halves of the lanes are XORed into St. 10 operations on zmm where Fold
-// takes 19. T1 is scratch; Lo and Mid are left clobbered.
+// (the same arithmetic as Fold's, on the unmerged terms), then the lanes
+// of Hi, each now a reduced product, are XORed together into St. 10
+// operations on zmm where Fold takes 19. T1 is scratch; Lo, Mid and Hi
+// are left clobbered.
 func (m Mul) FoldWide() {
 	if m.Enc != EVEX || m.Kara {
 		panic("FoldWide: EVEX schoolbook only")
