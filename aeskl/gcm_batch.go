@@ -20,6 +20,7 @@ func init() {
 // openMessages is gcmbatch.Open: an aeskl GCM with 12-byte nonces opens
 // the messages with openMany, any other AEAD one Open at a time.
 func openMessages(aead cipher.AEAD, msgs []gcmbatch.Msg) (int, error) {
+	checkMessages(msgs, aead.Overhead(), false)
 	if g, ok := aead.(*gcm); ok && g.nonceSize == gcmStandardNonceSize {
 		return g.openMany(msgs)
 	}
@@ -35,23 +36,45 @@ func openMessages(aead cipher.AEAD, msgs []gcmbatch.Msg) (int, error) {
 // sealMessages is gcmbatch.Seal: an aeskl GCM with 12-byte nonces seals
 // the messages with sealMany, any other AEAD one Seal at a time.
 func sealMessages(aead cipher.AEAD, msgs []gcmbatch.Msg) {
+	checkMessages(msgs, aead.Overhead(), true)
 	if g, ok := aead.(*gcm); ok && g.nonceSize == gcmStandardNonceSize {
 		g.sealMany(msgs)
 		return
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		if len(m.Dst) < len(m.Src)+aead.Overhead() {
-			panic("aeskl: GCM sealMany: output shorter than the ciphertext")
-		}
 		aead.Seal(m.Dst[:0], m.Nonce[:], m.Src, nil)
 	}
 }
 
-// openMany opens msgs (no associated data) in order, as gcmbatch.Open
-// says: where the backend has the kernel (gcmBatches), runs of batchable
-// messages through gcmBatch (one unwrap per run), any other message
-// through Open.
+// checkMessages panics, before anything is written, if a message's Dst
+// has no room for its result (sealing: len(Src) + overhead bytes;
+// opening: len(Src) - overhead, for a Src that holds a tag) or overlaps
+// its Src other than exactly (Seal's and Open's rule, and their panic).
+// The same misuse then panics the same way on every implementation.
+func checkMessages(msgs []gcmbatch.Msg, overhead int, seal bool) {
+	for i := range msgs {
+		m := &msgs[i]
+		out := len(m.Src) + overhead
+		if !seal {
+			if len(m.Src) < overhead {
+				continue // Open's authentication error, in its turn
+			}
+			out = len(m.Src) - overhead
+		}
+		if len(m.Dst) < out {
+			panic("aeskl: gcmbatch: a message's Dst has no room for its result")
+		}
+		if inexactOverlap(m.Dst[:out], m.Src) {
+			panic("crypto/cipher: invalid buffer overlap of output and input")
+		}
+	}
+}
+
+// openMany opens msgs (no associated data, checked by checkMessages) in
+// order, as gcmbatch.Open says: where the backend has the kernel
+// (gcmBatches), runs of batchable messages through gcmBatch (one unwrap
+// per run), any other message through Open.
 func (g *gcm) openMany(msgs []gcmbatch.Msg) (int, error) {
 	done := 0
 	for done < len(msgs) {
@@ -67,9 +90,6 @@ func (g *gcm) openMany(msgs []gcmbatch.Msg) (int, error) {
 			done += k
 			continue
 		}
-		if len(m.Src) >= g.tagSize && len(m.Dst) < len(m.Src)-g.tagSize {
-			panic("aeskl: GCM openMany: output shorter than the plaintext")
-		}
 		if _, err := g.Open(m.Dst[:0], m.Nonce[:], m.Src, nil); err != nil {
 			return done, err
 		}
@@ -78,10 +98,10 @@ func (g *gcm) openMany(msgs []gcmbatch.Msg) (int, error) {
 	return done, nil
 }
 
-// sealMany seals msgs (no associated data), as gcmbatch.Seal says: runs
-// of batchable messages through gcmBatch, any other message through Seal.
-// A rejected handle panics as Seal does; the messages not sealed by then
-// are not written.
+// sealMany seals msgs (no associated data, checked by checkMessages), as
+// gcmbatch.Seal says: runs of batchable messages through gcmBatch, any
+// other message through Seal. A rejected handle panics as Seal does; the
+// messages not sealed by then are not written.
 func (g *gcm) sealMany(msgs []gcmbatch.Msg) {
 	done := 0
 	for done < len(msgs) {
@@ -94,9 +114,6 @@ func (g *gcm) sealMany(msgs []gcmbatch.Msg) {
 			done += k
 			continue
 		}
-		if len(m.Dst) < len(m.Src)+g.tagSize {
-			panic("aeskl: GCM sealMany: output shorter than the ciphertext")
-		}
 		g.Seal(m.Dst[:0], m.Nonce[:], m.Src, nil)
 		done++
 	}
@@ -104,24 +121,10 @@ func (g *gcm) sealMany(msgs []gcmbatch.Msg) {
 
 // batchable reports whether m can join a run of gcmBatch: its data (the
 // plaintext when sealing, the ciphertext without its tag when opening)
-// is at most chunk bytes and, when opening, there is a tag. It panics if
-// the output has no room (for the ciphertext and tag when sealing, the
-// plaintext when opening) or overlaps the input other than exactly (as
-// Seal and Open do).
+// is at most chunk bytes and, when opening, there is a tag.
 func (g *gcm) batchable(m *gcmbatch.Msg, seal bool) bool {
-	n, out := len(m.Src), len(m.Src)+g.tagSize
-	if !seal {
-		if len(m.Src) < g.tagSize {
-			return false
-		}
-		n = len(m.Src) - g.tagSize
-		out = n
+	if seal {
+		return len(m.Src) <= chunk
 	}
-	if len(m.Dst) < out {
-		panic("aeskl: GCM: a message's output is shorter than its result")
-	}
-	if inexactOverlap(m.Dst[:out], m.Src) {
-		panic("crypto/cipher: invalid buffer overlap of output and input")
-	}
-	return n <= chunk
+	return len(m.Src) >= g.tagSize && len(m.Src)-g.tagSize <= chunk
 }

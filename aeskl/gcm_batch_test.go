@@ -71,6 +71,10 @@ func TestGCMOpenMessages(t *testing.T) {
 						m.Src[r.IntN(len(m.Src))] ^= 1 << r.IntN(8)
 					}
 					what := fmt.Sprintf("sizes %v, tampered %d", sizes, bad)
+					cts := make([][]byte, len(msgs))
+					for i, m := range msgs {
+						cts[i] = bytes.Clone(m.Src)
+					}
 					n, err := gcmbatch.Open(g, msgs)
 					if bad < 0 {
 						if n != len(msgs) || err != nil {
@@ -90,6 +94,8 @@ func TestGCMOpenMessages(t *testing.T) {
 							t.Fatalf("%s: message %d after the failure: output neither untouched nor zeroed", what, i)
 						case i%3 == 2 && i == bad && !bytes.Equal(m.Dst[:size], make([]byte, size)):
 							t.Fatalf("%s: the failed message's output (in place) not zeroed", what)
+						case i%3 == 2 && i > bad && !bytes.Equal(m.Dst[:size], make([]byte, size)) && !bytes.Equal(m.Dst[:size], cts[i][:size]):
+							t.Fatalf("%s: message %d after the failure (in place): neither its ciphertext nor zeroed", what, i)
 						}
 						if i%3 != 2 && !bytes.Equal(m.Dst[size:], bytes.Repeat([]byte{0xa5}, 7)) {
 							t.Fatalf("%s: message %d: wrote past the plaintext", what, i)
@@ -103,8 +109,9 @@ func TestGCMOpenMessages(t *testing.T) {
 
 // TestGCMOpenMessagesMisuse: messages too short for a tag fail as Open
 // does; an output shorter than the plaintext or overlapping the input
-// other than exactly panics, and so does a GCM with another nonce size;
-// another AEAD goes one message at a time.
+// other than exactly panics before any message is opened, on every
+// implementation and for another AEAD too, and so does a GCM with another
+// nonce size; another AEAD goes one message at a time.
 func TestGCMOpenMessagesMisuse(t *testing.T) {
 	key := randBytes(16)
 	c, err := New(key)
@@ -117,30 +124,41 @@ func TestGCMOpenMessagesMisuse(t *testing.T) {
 	if n, err := gcmbatch.Open(g, msgs); n != 1 || err == nil {
 		t.Fatalf("a message shorter than a tag: opened %d, %v", n, err)
 	}
-	for _, c := range []struct {
-		what string
-		mod  func(m *gcmbatch.Msg)
-	}{
-		{"short output", func(m *gcmbatch.Msg) { m.Dst = m.Dst[:10] }},
-		{"inexact overlap", func(m *gcmbatch.Msg) { m.Dst = m.Src[1:] }},
-	} {
-		for i := range 2 {
-			msgs, _ := batchCase(key, []int{700, 600})
-			c.mod(&msgs[i])
-			func() {
-				defer func() {
-					if recover() == nil {
-						t.Errorf("%s in message %d: no panic", c.what, i)
-					}
+	ref, _ := aes.NewCipher(key)
+	rg, _ := cipher.NewGCM(ref)
+	aeads := map[string]cipher.AEAD{"crypto/aes": rg}
+	for _, v := range variants() {
+		if c, err := New(key, v.opts...); err == nil {
+			aeads[v.name], _ = cipher.NewGCM(c)
+		}
+	}
+	for name, g := range aeads {
+		for _, c := range []struct {
+			what string
+			mod  func(m *gcmbatch.Msg)
+		}{
+			{"short output", func(m *gcmbatch.Msg) { m.Dst = m.Dst[:10] }},
+			{"inexact overlap", func(m *gcmbatch.Msg) { m.Dst = m.Src[1:] }},
+		} {
+			for i := range 2 {
+				msgs, _ := batchCase(key, []int{700, 600})
+				c.mod(&msgs[i])
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Errorf("%s: %s in message %d: no panic", name, c.what, i)
+						}
+						if i == 1 && !bytes.Equal(msgs[0].Dst[:700], bytes.Repeat([]byte{0xa5}, 700)) {
+							t.Errorf("%s: %s in message 1: message 0 opened before the panic", name, c.what)
+						}
+					}()
+					gcmbatch.Open(g, msgs)
 				}()
-				gcmbatch.Open(g, msgs)
-			}()
+			}
 		}
 	}
 	// Another AEAD (crypto/aes's GCM): one Open per message; an aeskl GCM
 	// with 16-byte nonces: Open's panic.
-	ref, _ := aes.NewCipher(key)
-	rg, _ := cipher.NewGCM(ref)
 	msgs, pts := batchCase(key, []int{5, 600, 0})
 	if n, err := gcmbatch.Open(rg, msgs); n != 3 || err != nil || !bytes.Equal(msgs[1].Dst[:600], pts[1]) {
 		t.Fatalf("crypto/aes GCM: opened %d, %v", n, err)
@@ -236,4 +254,111 @@ func TestGCMSealMessages(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestGCMMessagesRuns: messages of 100 to 300 KiB, some over the kernel
+// call's byte bound (chunk) and so opened alone, the others split into
+// runs by it, sealed and opened against crypto/aes with 16- and 12-byte
+// tags, then opened with each message in turn tampered.
+func TestGCMMessagesRuns(t *testing.T) {
+	for _, tagSize := range []int{16, 12} {
+		t.Run(fmt.Sprint(tagSize), func(t *testing.T) {
+			forEach(t, 16, func(t *testing.T, v variant) {
+				if emulated(v) {
+					t.Skip("megabytes under the emulator take minutes; TestGCMOpenMessages runs Key Locker under it")
+				}
+				key := randBytes(16)
+				g, err := cipher.NewGCMWithTagSize(mustNew(t, v, key), tagSize)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, _ := aes.NewCipher(key)
+				rg, _ := cipher.NewGCMWithTagSize(ref, tagSize)
+				sizes := []int{100 << 10, 300 << 10, 120 << 10, 130 << 10, 20 << 10, chunk, chunk + 1, 1}
+				pts := make([][]byte, len(sizes))
+				msgs := make([]gcmbatch.Msg, len(sizes))
+				for i, n := range sizes {
+					pts[i] = randBytes(n)
+					copy(msgs[i].Nonce[:], randBytes(12))
+					msgs[i].Src, msgs[i].Dst = pts[i], make([]byte, n+tagSize)
+				}
+				gcmbatch.Seal(g, msgs)
+				for i, m := range msgs {
+					if !bytes.Equal(m.Dst, rg.Seal(nil, m.Nonce[:], pts[i], nil)) {
+						t.Fatalf("Seal: message %d (%d bytes) differs from crypto/aes", i, sizes[i])
+					}
+				}
+				for bad := -1; bad < len(msgs); bad++ {
+					open := make([]gcmbatch.Msg, len(msgs))
+					for i, m := range msgs {
+						open[i] = gcmbatch.Msg{Dst: make([]byte, sizes[i]), Src: bytes.Clone(m.Dst), Nonce: m.Nonce}
+					}
+					if bad >= 0 {
+						open[bad].Src[len(open[bad].Src)-1] ^= 0x80
+					}
+					n, err := gcmbatch.Open(g, open)
+					want := len(msgs)
+					if bad >= 0 {
+						want = bad
+					}
+					if n != want || (bad >= 0) != (err != nil) {
+						t.Fatalf("tampered %d: opened %d, %v", bad, n, err)
+					}
+					for i := range n {
+						if !bytes.Equal(open[i].Dst, pts[i]) {
+							t.Fatalf("tampered %d: message %d: wrong plaintext", bad, i)
+						}
+					}
+					for i := n; i < len(open); i++ {
+						if !bytes.Equal(open[i].Dst, make([]byte, sizes[i])) {
+							t.Fatalf("tampered %d: message %d after the failure: output not zero", bad, i)
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestGCMMessagesRejected: through gcmbatch, a tampered handle gives Open
+// an error wrapping ErrInvalidHandle and Seal a panic with it, no
+// plaintext or ciphertext left in any output; a closed Cipher panics as
+// closed.
+func TestGCMMessagesRejected(t *testing.T) {
+	forEach(t, 16, func(t *testing.T, v variant) {
+		key := randBytes(16)
+		c := mustNew(t, v, key)
+		g, err := cipher.NewGCM(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := batchCase(key, []int{600, 4080, 0, 1000})
+		sealMsgs := make([]gcmbatch.Msg, 3)
+		for i := range sealMsgs {
+			sealMsgs[i] = gcmbatch.Msg{Src: randBytes(700), Dst: make([]byte, 716)}
+		}
+		zero := func(ms []gcmbatch.Msg, out func(m gcmbatch.Msg) int) bool {
+			for _, m := range ms {
+				if !bytes.Equal(m.Dst[:out(m)], make([]byte, out(m))) && !bytes.Equal(m.Dst[:out(m)], bytes.Repeat([]byte{0xa5}, out(m))) {
+					return false
+				}
+			}
+			return true
+		}
+		flipHandleBit(c, 8*16+5)
+		if n, err := gcmbatch.Open(g, msgs); n != 0 || !errors.Is(err, ErrInvalidHandle) {
+			t.Errorf("Open with a tampered handle: opened %d, %v", n, err)
+		}
+		if !zero(msgs, func(m gcmbatch.Msg) int { return len(m.Src) - 16 }) {
+			t.Error("Open with a tampered handle: output left")
+		}
+		expectPanic(t, ErrInvalidHandle, func() { gcmbatch.Seal(g, sealMsgs) })
+		if !zero(sealMsgs, func(m gcmbatch.Msg) int { return len(m.Dst) }) {
+			t.Error("Seal with a tampered handle: output left")
+		}
+		flipHandleBit(c, 8*16+5)
+		c.Close()
+		expectPanic(t, closedMsg, func() { gcmbatch.Open(g, msgs) })
+		expectPanic(t, closedMsg, func() { gcmbatch.Seal(g, sealMsgs) })
+	})
 }

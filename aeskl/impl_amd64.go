@@ -254,7 +254,7 @@ func (b *backend) gcmFused(h *handle.Handle, dst, src []byte, j0, mask *[16]byte
 }
 
 // gcmBatches reports whether the backend runs GCM over several messages
-// in one kernel call (openBatch): the sealed zmm path, with the zmm GHASH
+// in one kernel call (gcmBatch): the sealed zmm path, with the zmm GHASH
 // table.
 func (b *backend) gcmBatches(g *ghash) bool {
 	return b.impl == AESNISealed && b.path == sealed.PathVAES512 && g.g == nil

@@ -112,7 +112,8 @@ func (r *Reader) Read(p []byte) (int, error) {
 // openRound decrypts the segments of r.ct whose sizes are given into p
 // and returns the plaintext bytes that authenticated: those of the
 // segments before the first that failed (the plaintext of that segment
-// and of every later one is zeroed). The segments go to gcmbatch.Open
+// and of every later one is zeroed where it was written). The segments
+// go to gcmbatch.Open
 // together: aeskl opens up to 16 of them with one kernel call where it
 // can (one unwrap of the key for all). One goroutine does it: the round
 // was just copied into this goroutine's cache, and helpers on other cores
