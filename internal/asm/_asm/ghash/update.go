@@ -19,15 +19,21 @@ import (
 // lanes are XORed together by halving down to xmm. The encoding decides how
 // each operation is written (ghashgen); the flags choose what only one
 // width can or should do: Karatsuba on xmm (with its precomputed terms for
-// H^8 .. H^1, the fewest PCLMULQDQs on older CPUs), the powers held in
-// Z16-Z23 and a masked last register on zmm (EVEX only).
+// H^8 .. H^1, the fewest PCLMULQDQs on older CPUs); on zmm (EVEX only) the
+// powers held in Z16-Z23, the registers multiplied in pairs, the reduction
+// in every lane before the lanes are XORed together and a masked last
+// register.
 type path struct {
 	name string // "xmm", "ymm", "zmm": label prefix
 	ghashgen.Mul
 	id      int  // the table's path word selecting this loop (kernel.GHASHPath*)
 	powRegs bool // the powers of the main loop live in Z16-Z23 (else memory)
 	masked  bool // the tail's last partial register is a masked load (K1)
-	group   int  // data registers loaded and byte-reversed together
+	pairs   bool // the main loop multiplies its registers in pairs (MulAcc2; EVEX only)
+	// foldWide: every reduction is FoldWide's (in each lane, then the
+	// lanes XORed together); EVEX only.
+	foldWide bool
+	group    int // data registers loaded and byte-reversed together
 }
 
 func (p path) lanes() int  { return p.Bytes / 16 }
@@ -86,10 +92,16 @@ func (p path) update() {
 			p.Xor(rD0, rSt, w)
 		}
 		for i := 0; i < p.group; i++ {
-			p.MulAcc(w, g+i == 0, rD0+i, power(g+i))
+			if !p.pairs {
+				p.MulAcc(w, g+i == 0, rD0+i, power(g+i))
+			} else if i%2 == 0 {
+				for half := 0; half < 2; half++ {
+					p.MulAcc2(half, g+i == 0, rD0+i, rD0+i+1, power(g+i), power(g+i+1))
+				}
+			}
 		}
 	}
-	p.Fold()
+	p.fold()
 	ADDQ(imm(16*n), RSI)
 	SUBQ(imm(n), RCX)
 	JMP(LabelRef(loop))
@@ -136,13 +148,22 @@ func (p path) update() {
 			Label(skip)
 		}
 	}
-	p.Fold()
+	p.fold()
 
 	Label(done)
 	p.Shuf(rSt, 16)
 	p.Store16(rSt, Mem{Base: RAX})
 	p.clear()
 	RET()
+}
+
+// fold reduces the accumulators into the state.
+func (p path) fold() {
+	if p.foldWide {
+		p.FoldWide()
+	} else {
+		p.Fold()
+	}
 }
 
 // maskedStep multiplies the last CX < lanes blocks (if any) as one
