@@ -38,9 +38,9 @@ func ghashInit(h *[16]byte, t *GHASHTable)
 // Any other path word runs the xmm loop. Each loop multiplies a group of n
 // blocks by H^n .. H^1 and reduces once per group (Karatsuba: 3 products
 // per block, the middle one with the kar terms; schoolbook: 4 products per
-// register; the zmm loop takes its registers in pairs, two products added
-// per VPTERNLOGQ, and reduces in every lane before XORing the lanes
-// together). A tail of r < n blocks uses H^r .. H^1 (pow[32-r:]) in whole
+// register; the wide loops reduce in every lane before XORing the lanes
+// together, and the zmm loop takes its registers in pairs, two products
+// added per VPTERNLOGQ). A tail of r < n blocks uses H^r .. H^1 (pow[32-r:]) in whole
 // registers, then one register of each narrower width (ymm) or one register
 // loaded under a length mask (zmm).
 //

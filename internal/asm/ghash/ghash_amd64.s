@@ -616,21 +616,16 @@ ymmLoop:
 	VPCLMULQDQ   $0x10, 480(DI), Y3, Y10
 	VPXOR        Y9, Y6, Y6
 	VPXOR        Y10, Y6, Y6
-	VPSLLDQ      $0x08, Y6, Y7
-	VPSRLDQ      $0x08, Y6, Y6
-	VPXOR        Y7, Y4, Y4
+	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), Y4, Y9
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), Y6, Y9
+	VPSHUFD      $0x4e, Y6, Y6
 	VPXOR        Y6, Y5, Y5
-	VEXTRACTI128 $0x01, Y4, X9
-	VEXTRACTI128 $0x01, Y5, X10
-	VPXOR        X9, X4, X4
-	VPXOR        X10, X5, X5
-	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), X4, X9
-	VPSHUFD      $0x4e, X4, X4
-	VPXOR        X9, X4, X4
-	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), X4, X9
-	VPSHUFD      $0x4e, X4, X4
-	VPXOR        X9, X4, X4
-	VPXOR        X5, X4, X8
+	VPXOR        Y9, Y5, Y5
+	VEXTRACTI128 $0x01, Y5, X9
+	VPXOR        X9, X5, X8
 	ADDQ         $0x00000100, SI
 	SUBQ         $0x10, CX
 	JMP          ymmLoop
@@ -685,21 +680,16 @@ ymmTailNarrow:
 	VPXOR      Y10, Y6, Y6
 
 ymmTailXmmDone:
-	VPSLLDQ      $0x08, Y6, Y7
-	VPSRLDQ      $0x08, Y6, Y6
-	VPXOR        Y7, Y4, Y4
+	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), Y4, Y9
+	VPSHUFD      $0x4e, Y4, Y4
+	VPXOR        Y4, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), Y6, Y9
+	VPSHUFD      $0x4e, Y6, Y6
 	VPXOR        Y6, Y5, Y5
-	VEXTRACTI128 $0x01, Y4, X9
-	VEXTRACTI128 $0x01, Y5, X10
-	VPXOR        X9, X4, X4
-	VPXOR        X10, X5, X5
-	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), X4, X9
-	VPSHUFD      $0x4e, X4, X4
-	VPXOR        X9, X4, X4
-	VPCLMULQDQ   $0x10, ghashPoly<>+0(SB), X4, X9
-	VPSHUFD      $0x4e, X4, X4
-	VPXOR        X9, X4, X4
-	VPXOR        X5, X4, X8
+	VPXOR        Y9, Y5, Y5
+	VEXTRACTI128 $0x01, Y5, X9
+	VPXOR        X9, X5, X8
 
 ymmDone:
 	VPSHUFB X15, X8, X8

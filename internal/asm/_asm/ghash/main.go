@@ -37,12 +37,12 @@ func main() {
 		DATA(16*i+8, U64(0x0001020304050607))
 	}
 	poly = GLOBL("ghashPoly", RODATA|NOPTR)
-	for i := 0; i < 4; i++ { // one copy per lane of a zmm (FoldWide)
+	for i := 0; i < 4; i++ { // one copy per 16-byte lane (FoldWide on ymm and zmm)
 		DATA(16*i, U64(1))
 		DATA(16*i+8, U64(0xc200000000000000))
 	}
 	xmm = path{name: "xmm", Mul: mul(16, sse, true), id: kernel.GHASHPathXmm, group: 1}
-	ymm = path{name: "ymm", Mul: mul(32, vex, false), id: kernel.GHASHPathYmm, group: 4}
+	ymm = path{name: "ymm", Mul: mul(32, vex, false), id: kernel.GHASHPathYmm, foldWide: true, group: 4}
 	zmm = path{name: "zmm", Mul: mul(64, evex, false), id: kernel.GHASHPathZmm, powRegs: true, masked: true, pairs: true, foldWide: true, group: 4}
 	ghashInit()
 	ghashUpdate()
@@ -136,9 +136,9 @@ blocks = 0 leaves acc as it was. t's path word picks the loop:
 Any other path word runs the xmm loop. Each loop multiplies a group of n
 blocks by H^n .. H^1 and reduces once per group (Karatsuba: 3 products
 per block, the middle one with the kar terms; schoolbook: 4 products per
-register; the zmm loop takes its registers in pairs, two products added
-per VPTERNLOGQ, and reduces in every lane before XORing the lanes
-together). A tail of r < n blocks uses H^r .. H^1 (pow[%d-r:]) in whole
+register; the wide loops reduce in every lane before XORing the lanes
+together, and the zmm loop takes its registers in pairs, two products
+added per VPTERNLOGQ). A tail of r < n blocks uses H^r .. H^1 (pow[%d-r:]) in whole
 registers, then one register of each narrower width (ymm) or one register
 loaded under a length mask (zmm).
 

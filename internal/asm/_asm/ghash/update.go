@@ -19,10 +19,10 @@ import (
 // lanes are XORed together by halving down to xmm. The encoding decides how
 // each operation is written (ghashgen); the flags choose what only one
 // width can or should do: Karatsuba on xmm (with its precomputed terms for
-// H^8 .. H^1, the fewest PCLMULQDQs on older CPUs); on zmm (EVEX only) the
-// powers held in Z16-Z23, the registers multiplied in pairs, the reduction
-// in every lane before the lanes are XORed together and a masked last
-// register.
+// H^8 .. H^1, the fewest PCLMULQDQs on older CPUs); on ymm and zmm the
+// reduction in every lane before the lanes are XORed together; on zmm
+// (EVEX only) the powers held in Z16-Z23, the registers multiplied in
+// pairs and a masked last register.
 type path struct {
 	name string // "xmm", "ymm", "zmm": label prefix
 	ghashgen.Mul
@@ -31,7 +31,7 @@ type path struct {
 	masked  bool // the tail's last partial register is a masked load (K1)
 	pairs   bool // the main loop multiplies its registers in pairs (MulAcc2; EVEX only)
 	// foldWide: every reduction is FoldWide's (in each lane, then the
-	// lanes XORed together); EVEX only.
+	// lanes XORed together); VEX or EVEX.
 	foldWide bool
 	group    int // data registers loaded and byte-reversed together
 }
