@@ -357,6 +357,8 @@ zmm:
 	VMOVDQU64 ghashBswap<>+0(SB), Z15
 	VMOVDQU   (AX), X8
 	VPSHUFB   X15, X8, X8
+	CMPQ      CX, $0x20
+	JB        zmmTail
 	VMOVDQU64 (DI), Z16
 	VMOVDQU64 64(DI), Z17
 	VMOVDQU64 128(DI), Z18

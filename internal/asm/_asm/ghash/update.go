@@ -70,6 +70,10 @@ func (p path) update() {
 		return Mem{Base: RDI, Disp: base + k*w}
 	}
 	if p.powRegs {
+		// Loaded only if the main loop runs: a short input (the tail
+		// alone) reads its powers from memory.
+		CMPQ(RCX, imm(n))
+		JB(LabelRef(tail))
 		for k := 0; k < 8; k++ {
 			p.Load(Mem{Base: RDI, Disp: base + k*w}, rPow+k, w)
 		}
