@@ -212,7 +212,9 @@ type Mul struct {
 	// KarDelta: the Karatsuba term of a power in memory is KarDelta
 	// bytes after it.
 	KarDelta int
-	Poly     Mem // the reduction constant P's high half (as a 16-byte value)
+	// Poly: the reduction constant P's high half as a 16-byte value;
+	// FoldWide reads Bytes of it, the value repeated in every lane.
+	Poly Mem
 }
 
 // Shuf byte-reverses each 16-byte lane of register n (width v) with the
