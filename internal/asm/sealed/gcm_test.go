@@ -28,6 +28,17 @@ func gcmRequireZmm(t *testing.T) {
 	}
 }
 
+// gcmKey wraps a random key of n bytes under region and returns it, its
+// handle, its GHASH key H = E(0) and H's zmm table.
+func gcmKey(t *testing.T, region *Region, n int) (key []byte, h *Handle, hk [16]byte, tbl GHASHTable) {
+	t.Helper()
+	key, _, h, _ = smKeys(t, region, n)
+	b, _ := aes.NewCipher(key)
+	b.Encrypt(hk[:], hk[:])
+	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	return key, h, hk, tbl
+}
+
 // gcmRef computes what SealedGCM must produce: the CTR output from
 // inc32(j0), E(j0) and the GHASH state after acc0 and the ciphertext
 // padded with zeros to whole blocks (with the xmm GHASH loop, another code
@@ -73,12 +84,7 @@ func TestSealedGCM(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
 	for _, n := range []int{16, 24, 32} {
-		key, _, h, _ := smKeys(t, region, n)
-		var hk [16]byte
-		b, _ := aes.NewCipher(key)
-		b.Encrypt(hk[:], hk[:])
-		var tbl GHASHTable
-		ghash.GHASHInit(&hk, &tbl, PathVAES512)
+		key, h, hk, tbl := gcmKey(t, region, n)
 		for _, batches := range []int{1, 2, 3} {
 			for _, flags := range []int{0, kernel.ModeDecrypt} {
 				for _, inPlace := range []bool{false, true} {
@@ -122,12 +128,7 @@ func TestSealedGCM(t *testing.T) {
 func TestSealedGCMCounterBytes(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
-	key, _, h, _ := smKeys(t, region, 16)
-	var hk [16]byte
-	b, _ := aes.NewCipher(key)
-	b.Encrypt(hk[:], hk[:])
-	var tbl GHASHTable
-	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	key, h, hk, tbl := gcmKey(t, region, 16)
 	src := sealedRand(3*GCMBatch + 5)
 	for last := 0; last < 256; last++ {
 		for _, wrap := range []bool{false, true} {
@@ -161,12 +162,7 @@ func TestSealedGCMLengths(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
 	for _, n := range []int{16, 24, 32} {
-		key, _, h, _ := smKeys(t, region, n)
-		var hk [16]byte
-		b, _ := aes.NewCipher(key)
-		b.Encrypt(hk[:], hk[:])
-		var tbl GHASHTable
-		ghash.GHASHInit(&hk, &tbl, PathVAES512)
+		key, h, hk, tbl := gcmKey(t, region, n)
 		all := sealedRand(2*GCMBatch + 17)
 		for size := 0; size <= len(all); size++ {
 			for _, flags := range []int{0, kernel.ModeDecrypt} {
@@ -218,12 +214,7 @@ func TestSealedGCMLengths(t *testing.T) {
 func TestSealedGCMGuardPages(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
-	key, _, h, _ := smKeys(t, region, 16)
-	var hk [16]byte
-	b, _ := aes.NewCipher(key)
-	b.Encrypt(hk[:], hk[:])
-	var tbl GHASHTable
-	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	key, h, hk, tbl := gcmKey(t, region, 16)
 	for _, end := range []bool{true, false} {
 		for _, size := range []int{1, 15, 17, 63, 65, 100, 511, GCMBatch + 1, 2*GCMBatch + 100} {
 			src, freeSrc := smGuarded(t, size, end)

@@ -4,7 +4,6 @@ package sealed
 
 import (
 	"bytes"
-	"crypto/aes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -94,12 +93,7 @@ func TestSealedGCMMessages(t *testing.T) {
 	region, _ := sealedRegion(t, nil)
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{16, 24, 32} {
-		key, _, h, _ := smKeys(t, region, n)
-		var hk [16]byte
-		b, _ := aes.NewCipher(key)
-		b.Encrypt(hk[:], hk[:])
-		var tbl GHASHTable
-		ghash.GHASHInit(&hk, &tbl, PathVAES512)
+		key, h, hk, tbl := gcmKey(t, region, n)
 		for try := range 60 {
 			for _, flags := range []int{0, kernel.ModeDecrypt} {
 				inPlace := try%2 == 1
@@ -222,12 +216,7 @@ func TestSealedGCMMessagesRejects(t *testing.T) {
 func TestSealedGCMMessagesGuardPages(t *testing.T) {
 	gcmRequireZmm(t)
 	region, _ := sealedRegion(t, nil)
-	key, _, h, _ := smKeys(t, region, 16)
-	var hk [16]byte
-	b, _ := aes.NewCipher(key)
-	b.Encrypt(hk[:], hk[:])
-	var tbl GHASHTable
-	ghash.GHASHInit(&hk, &tbl, PathVAES512)
+	key, h, hk, tbl := gcmKey(t, region, 16)
 	for _, end := range []bool{true, false} {
 		sizes := []int{1, 15, 17, 100, 511, GCMBatch + 1, 2*GCMBatch + 100}
 		msgs := make([]GCMMessage, len(sizes))
