@@ -113,11 +113,11 @@ func (r *Reader) Read(p []byte) (int, error) {
 // and returns the plaintext bytes that authenticated: those of the
 // segments before the first that failed (the plaintext of that segment
 // and of every later one is zeroed where it was written). The segments
-// go to gcmbatch.Open
-// together: aeskl opens up to 16 of them with one kernel call where it
-// can (one unwrap of the key for all). One goroutine does it: the round
-// was just copied into this goroutine's cache, and helpers on other cores
-// would have to fetch it from there (measured slower than one goroutine).
+// go to gcmbatch.Open together: aeskl opens up to 16 of them with one
+// kernel call where it can (one unwrap of the key for all). One goroutine
+// does it: the round was just copied into this goroutine's cache, and
+// helpers on other cores would have to fetch it from there (measured
+// slower than one goroutine).
 func (r *Reader) openRound(p []byte, sizes []int, last bool) (int, error) {
 	msgs := r.msgs[:0]
 	n, off := 0, 0
