@@ -8,11 +8,13 @@ import (
 	"sync"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
 // A ReaderAt decrypts any range of a stream stored in an io.ReaderAt of a
 // known size: each ReadAt reads and authenticates only the segments that
-// hold the range. It is safe for concurrent use, as io.ReaderAt asks,
+// hold the range, the whole segments it covers in runs of up to 512 KiB
+// read with one ReadAt of the underlying reader and opened together. It is safe for concurrent use, as io.ReaderAt asks,
 // Close included: Close waits for the ReadAts under way, and later ones
 // return ErrClosed. The stream's size fixes which segment is the last, so
 // a truncated or extended stream fails on its last segment; a read that
@@ -31,6 +33,14 @@ type ReaderAt struct {
 	// the stack would escape through the interface call, an allocation
 	// per segment)
 	bufs sync.Pool
+	runs sync.Pool // *segRun: a run of whole segments (run)
+}
+
+// A segRun is the memory of one run of whole segments: their ciphertext,
+// read with one ReadAt, and their messages for gcmbatch.Open.
+type segRun struct {
+	ct   []byte
+	msgs []gcmbatch.Msg
 }
 
 var _ io.ReaderAt = (*ReaderAt)(nil)
@@ -58,6 +68,10 @@ func (k *Key) NewReaderAt(ra io.ReaderAt, size int64, ad []byte) (*ReaderAt, err
 	r := &ReaderAt{ra: ra, p: p, c: c, aead: g, pfx: pfx, ns: ns, ctLen: size,
 		size: size - int64(p.HeaderSize()) - int64(ns)*TagSize}
 	r.bufs.New = func() any { b := make([]byte, p.SegmentSize+nonceSize); return &b }
+	r.runs.New = func() any {
+		k := p.readSegments()
+		return &segRun{ct: make([]byte, k*p.SegmentSize), msgs: make([]gcmbatch.Msg, 0, k)}
+	}
 	return r, nil
 }
 
@@ -86,11 +100,29 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		x := off + int64(n)
 		i := r.segmentOf(x)
 		within := int(x - r.p.ptStart(i))
-		m, err := r.segment(i, p[n:], within)
+		// Whole segments from i on, if p wants two or more: one run.
+		k := 0
+		if within == 0 {
+			for room := len(p) - n; k < r.p.readSegments() && i+uint64(k) < r.ns; k++ {
+				lim := r.ptLen(i + uint64(k))
+				if lim > room {
+					break
+				}
+				room -= lim
+			}
+		}
+		var m int
+		var err error
+		if k >= 2 {
+			m, err = r.run(i, k, p[n:])
+			i += uint64(k) - 1
+		} else {
+			m, err = r.segment(i, p[n:], within)
+		}
+		n += m
 		if err != nil {
 			return n, err
 		}
-		n += m
 		lastDone = i == r.ns-1
 	}
 	if n < len(p) {
@@ -100,6 +132,69 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 			}
 		}
 		return n, io.EOF
+	}
+	return n, nil
+}
+
+// ptLen is the plaintext size of segment i.
+func (r *ReaderAt) ptLen(i uint64) int {
+	if i == r.ns-1 {
+		return int(r.size - r.p.ptStart(i))
+	}
+	return r.p.ptLimit(i)
+}
+
+// run authenticates the k whole segments from segment i on, read with one
+// ReadAt (or, if that comes back short, one at a time), straight into p
+// (which has room for their plaintext) and returns the plaintext bytes of
+// those before the first that failed with its error; gcmbatch.Open
+// zeroes what it wrote of that segment and the later ones.
+func (r *ReaderAt) run(i uint64, k int, p []byte) (int, error) {
+	start, end := r.p.ctStart(i), r.p.ctStart(i+uint64(k))
+	if i+uint64(k) == r.ns {
+		end = r.ctLen
+	}
+	sr := r.runs.Get().(*segRun)
+	defer r.runs.Put(sr)
+	ct := sr.ct[:end-start]
+	defer clear(ct)
+	if m, _ := r.ra.ReadAt(ct, start); m < len(ct) {
+		// Short: segment by segment, for the plaintext before the cut
+		// and the error of the segment it cuts.
+		n := 0
+		for j := range k {
+			m, err := r.segment(i+uint64(j), p[n:], 0)
+			n += m
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	msgs := sr.msgs[:0]
+	n, off := 0, 0
+	for j := range k {
+		seg := i + uint64(j)
+		lim := r.ptLen(seg)
+		var nonce [nonceSize]byte
+		copy(nonce[:], r.pfx[:])
+		segmentNonce(&nonce, seg, seg == r.ns-1)
+		msgs = append(msgs, gcmbatch.Msg{Dst: p[n : n+lim], Src: ct[off : off+lim+TagSize], Nonce: nonce})
+		n += lim
+		off += lim + TagSize
+	}
+	done, err := gcmbatch.Open(r.aead, msgs)
+	clear(msgs) // not to hold on to p
+	sr.msgs = msgs[:0]
+	n = 0
+	for j := range done {
+		n += r.ptLen(i + uint64(j))
+	}
+	if err != nil {
+		if !errors.Is(err, aeskl.ErrInvalidHandle) {
+			err = fmt.Errorf("%w (segment %d)", ErrAuthentication, i+uint64(done))
+		}
+		return n, err
 	}
 	return n, nil
 }

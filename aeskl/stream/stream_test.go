@@ -12,6 +12,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -1099,5 +1100,58 @@ func TestConcurrentClose(t *testing.T) {
 		k.Close()
 		ra.Close()
 		wg.Wait()
+	}
+}
+
+// countingReaderAt counts the ReadAt calls on an io.ReaderAt and can end
+// it early (reads past cut come back short, with io.EOF).
+type countingReaderAt struct {
+	r     io.ReaderAt
+	calls atomic.Int64
+	cut   int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	c.calls.Add(1)
+	if off+int64(len(p)) > c.cut {
+		n, _ := c.r.ReadAt(p[:max(0, c.cut-off)], off)
+		return n, io.EOF
+	}
+	return c.r.ReadAt(p, off)
+}
+
+// TestReaderAtRuns: a ReadAt over many whole segments reads them with one
+// underlying ReadAt per round (not one per segment), and when the
+// underlying reader comes back short inside a run, the plaintext of the
+// segments before the cut is returned with ErrTruncated.
+func TestReaderAtRuns(t *testing.T) {
+	p := AES128GCMHKDF4KB
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(300*p.ptSeg() + 100)
+	ct := encrypt(t, k, pt, nil, 0)
+	cr := &countingReaderAt{r: bytes.NewReader(ct), cut: int64(len(ct))}
+	r, err := k.NewReaderAt(cr, int64(len(ct)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.calls.Store(0)
+	buf := make([]byte, len(pt))
+	if n, err := r.ReadAt(buf, 0); n != len(pt) || err != nil || !bytes.Equal(buf, pt) {
+		t.Fatalf("ReadAt of everything: %d, %v", n, err)
+	}
+	if c, most := cr.calls.Load(), int64(301/p.readSegments()+2); c > most {
+		t.Errorf("ReadAt of 301 segments: %d reads of the underlying reader, want at most %d", c, most)
+	}
+	// Cut inside segment 200 (in the second run).
+	cut := p.ctStart(200) + 100
+	cr2 := &countingReaderAt{r: bytes.NewReader(ct), cut: cut}
+	r2, err := k.NewReaderAt(cr2, int64(len(ct)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(buf)
+	n, err := r2.ReadAt(buf, 0)
+	if want := int(p.ptStart(200)); n != want || !errors.Is(err, ErrTruncated) || !bytes.Equal(buf[:n], pt[:n]) {
+		t.Errorf("a reader cut in segment 200: %d bytes (want %d), %v", n, want, err)
 	}
 }
