@@ -418,9 +418,19 @@ func (f *fileOp) openOutput() (*output, io.Writer, error) {
 	return o, io.NewOffsetWriter(o.wa, o.at), nil
 }
 
+// notWritten, deferred by encrypt and decrypt once OUT is open, says in a
+// failure's error that OUT (a file: its temporary file is removed) was
+// not written; the message is the same whether a signal's handler or the
+// command's own return ends the process first.
+func notWritten(out string, err *error) {
+	if *err != nil && out != "-" {
+		*err = fmt.Errorf("%w (%s was not written)", *err, out)
+	}
+}
+
 // encrypt and decrypt open IN and OUT before they ask for a passphrase:
 // a missing input or an existing output fails at once.
-func (f *fileOp) encrypt() error {
+func (f *fileOp) encrypt() (err error) {
 	if f.out == "-" && cliutil.IsTerminal(os.Stdout) && !f.force {
 		return errors.New("not writing ciphertext to a terminal (redirect it, or --force)")
 	}
@@ -434,6 +444,7 @@ func (f *fileOp) encrypt() error {
 		return err
 	}
 	defer o.abort()
+	defer notWritten(f.out, &err)
 	h := &fileHeader{keySize: 32, segmentSize: fileSegmentSize}
 	var mk []byte
 	if f.keyFile != "" {
@@ -486,7 +497,7 @@ func (f *fileOp) encrypt() error {
 	return nil
 }
 
-func (f *fileOp) decrypt() error {
+func (f *fileOp) decrypt() (err error) {
 	in, size, err := f.openInput()
 	if err != nil {
 		return err
@@ -507,6 +518,7 @@ func (f *fileOp) decrypt() error {
 		return err
 	}
 	defer o.abort()
+	defer notWritten(f.out, &err)
 	var mk []byte
 	if h.kdf == kdfKeyFile {
 		k, err := readKeyFile(f.keyFile)
