@@ -37,19 +37,19 @@ func (p Params) readSegments() int { return max(1, roundBytes/p.SegmentSize) }
 // parallel runs f(i) for every i in [0, n) and returns the smallest i
 // for which f failed, with its error (-1 if none failed). The calling
 // goroutine and up to GOMAXPROCS-1 helpers (at most maxWorkers in all)
-// take chunks of grain indices in increasing order from a shared counter,
-// so that a helper that gets no CPU delays the call by one chunk at most.
-// After a failure no new chunk is taken; the chunks taken before it are
-// finished (up to their own first failure), so every index below the one
-// returned was run.
+// take the indices in increasing order from a shared counter, so that a
+// helper that gets no CPU delays the call by one call of f at most (the
+// caller makes an index a chunk of work: a Writer's grain of segments).
+// After a failure no new index is taken; the calls under way finish, so
+// every index below the one returned was run.
 //
-// A panic in f stops the taking of chunks too, and parallel returns (or
+// A panic in f stops the taking of indices too, and parallel returns (or
 // unwinds) only once no helper runs f any more: a panic on the calling
 // goroutine goes on after the helpers have stopped, and the first panic
 // of a helper is raised again on the calling goroutine, where its caller
 // can recover it.
-func parallel(n, grain int, f func(i int) error) (int, error) {
-	workers := min((n+grain-1)/grain, runtime.GOMAXPROCS(0), maxWorkers)
+func parallel(n int, f func(i int) error) (int, error) {
+	workers := min(n, runtime.GOMAXPROCS(0), maxWorkers)
 	if workers <= 1 {
 		for i := range n {
 			if err := f(i); err != nil {
@@ -69,20 +69,17 @@ func parallel(n, grain int, f func(i int) error) (int, error) {
 	)
 	work := func() {
 		for !stop.Load() {
-			lo := int(next.Add(int64(grain))) - grain
-			if lo >= n {
+			i := int(next.Add(1)) - 1
+			if i >= n {
 				return
 			}
-			for i := lo; i < min(lo+grain, n); i++ {
-				if err := f(i); err != nil {
-					mu.Lock()
-					if i < failed {
-						failed, failErr = i, err
-					}
-					mu.Unlock()
-					stop.Store(true)
-					break
+			if err := f(i); err != nil {
+				mu.Lock()
+				if i < failed {
+					failed, failErr = i, err
 				}
+				mu.Unlock()
+				stop.Store(true)
 			}
 		}
 	}

@@ -25,35 +25,33 @@ func TestParallel(t *testing.T) {
 	for _, procs := range []int{1, 2, 5} {
 		withProcs(procs, func() {
 			for _, n := range []int{0, 1, 2, 7, 64, 1000} {
-				for _, grain := range []int{1, 3, 16} {
-					for _, fail := range [][]int{nil, {0}, {5}, {n - 1}, {3, 900, 40}} {
-						runs := make([]atomic.Int32, n)
-						bad := map[int]bool{}
-						want := -1
-						for _, f := range fail {
-							if f >= 0 && f < n {
-								bad[f] = true
-								if want < 0 || f < want {
-									want = f
-								}
+				for _, fail := range [][]int{nil, {0}, {5}, {n - 1}, {3, 900, 40}} {
+					runs := make([]atomic.Int32, n)
+					bad := map[int]bool{}
+					want := -1
+					for _, f := range fail {
+						if f >= 0 && f < n {
+							bad[f] = true
+							if want < 0 || f < want {
+								want = f
 							}
 						}
-						got, err := parallel(n, grain, func(i int) error {
-							runs[i].Add(1)
-							if bad[i] {
-								return fmt.Errorf("fail %d", i)
-							}
-							return nil
-						})
-						name := fmt.Sprintf("procs %d, n %d, grain %d, failing %v", procs, n, grain, fail)
-						if got != want || (want >= 0) != (err != nil) || (err != nil && err.Error() != fmt.Sprintf("fail %d", want)) {
-							t.Fatalf("%s: %d, %v; want %d", name, got, err, want)
+					}
+					got, err := parallel(n, func(i int) error {
+						runs[i].Add(1)
+						if bad[i] {
+							return fmt.Errorf("fail %d", i)
 						}
-						for i := range runs {
-							r := runs[i].Load()
-							if r > 1 || (r == 0 && (want < 0 || i < want)) {
-								t.Fatalf("%s: index %d ran %d times", name, i, r)
-							}
+						return nil
+					})
+					name := fmt.Sprintf("procs %d, n %d, failing %v", procs, n, fail)
+					if got != want || (want >= 0) != (err != nil) || (err != nil && err.Error() != fmt.Sprintf("fail %d", want)) {
+						t.Fatalf("%s: %d, %v; want %d", name, got, err, want)
+					}
+					for i := range runs {
+						r := runs[i].Load()
+						if r > 1 || (r == 0 && (want < 0 || i < want)) {
+							t.Fatalf("%s: index %d ran %d times", name, i, r)
 						}
 					}
 				}
@@ -73,7 +71,7 @@ func TestParallelPanic(t *testing.T) {
 				const n = 64
 				got := func() (r any) {
 					defer func() { r = recover() }()
-					parallel(n, 1, func(i int) error {
+					parallel(n, func(i int) error {
 						inFlight.Add(1)
 						defer inFlight.Add(-1)
 						calls.Add(1)

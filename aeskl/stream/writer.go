@@ -170,7 +170,7 @@ func (w *Writer) sealRound(p []byte) int {
 	// Each worker seals a grain of segments with one gcmbatch.Seal (aeskl:
 	// up to 16 per kernel call).
 	grain := w.p.grain()
-	_, err := parallel((k+grain-1)/grain, 1, func(c int) error {
+	_, err := parallel((k+grain-1)/grain, func(c int) error {
 		return sealSegments(w.aead, w.msgs[c*grain:min(k, (c+1)*grain)])
 	})
 	clear(w.msgs[:k]) // not to hold on to p
