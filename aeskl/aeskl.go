@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
@@ -320,7 +321,7 @@ func checkBlock(dst, src []byte) {
 	if len(dst) < BlockSize {
 		panic("aeskl: output not full block")
 	}
-	if inexactOverlap(dst[:BlockSize], src[:BlockSize]) {
+	if alias.InexactOverlap(dst[:BlockSize], src[:BlockSize]) {
 		panic("aeskl: invalid buffer overlap")
 	}
 }
@@ -332,19 +333,8 @@ func checkBlocks(dst, src []byte) error {
 	if len(dst) < len(src) {
 		return errors.New("aeskl: output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		return errors.New("aeskl: invalid buffer overlap")
 	}
 	return nil
 }
-
-// inexactOverlap reports whether x and y share memory at any non-corresponding
-// index (as crypto/internal/alias.InexactOverlap).
-func inexactOverlap(x, y []byte) bool {
-	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
-		return false
-	}
-	return anyOverlap(x, y)
-}
-
-func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/handle"
 )
 
@@ -180,10 +181,10 @@ func (g *gcm) Seal(dst, nonce, plaintext, additionalData []byte) []byte {
 	}
 	h := g.c.hp()
 	ret, out := sliceForAppend(dst, len(plaintext)+g.tagSize)
-	if inexactOverlap(out, plaintext) {
+	if alias.InexactOverlap(out, plaintext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
 	}
-	if anyOverlap(out, additionalData) {
+	if alias.AnyOverlap(out, additionalData) {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
@@ -218,12 +219,12 @@ func (g *gcm) Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error
 	ret, out := sliceForAppend(dst, len(ciphertext)-g.tagSize)
 	// The whole input, tag included, as crypto/cipher: an output over the
 	// tag would overwrite it before it is compared.
-	if inexactOverlap(out, ciphertext) {
+	if alias.InexactOverlap(out, ciphertext) {
 		panic("crypto/cipher: invalid buffer overlap of output and input")
 	}
 	tag := ciphertext[len(ciphertext)-g.tagSize:]
 	ciphertext = ciphertext[:len(ciphertext)-g.tagSize]
-	if anyOverlap(out, additionalData) {
+	if alias.AnyOverlap(out, additionalData) {
 		panic("crypto/cipher: invalid buffer overlap of output and additional data")
 	}
 	j0 := g.j0(nonce)
@@ -261,11 +262,4 @@ func sliceForAppend(in []byte, n int) (head, tail []byte) {
 	}
 	tail = head[len(in):]
 	return
-}
-
-// anyOverlap reports whether x and y share memory at any index.
-func anyOverlap(x, y []byte) bool {
-	return len(x) > 0 && len(y) > 0 &&
-		uintptrOf(x) <= uintptrOf(y)+uintptr(len(y)-1) &&
-		uintptrOf(y) <= uintptrOf(x)+uintptr(len(x)-1)
 }

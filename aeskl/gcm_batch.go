@@ -4,6 +4,7 @@ import (
 	"crypto/cipher"
 	"fmt"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
@@ -65,7 +66,7 @@ func checkMessages(msgs []gcmbatch.Msg, overhead int, seal bool) {
 		if len(m.Dst) < out {
 			panic("aeskl: gcmbatch: a message's Dst has no room for its result")
 		}
-		if inexactOverlap(m.Dst[:out], m.Src) {
+		if alias.InexactOverlap(m.Dst[:out], m.Src) {
 			panic("crypto/cipher: invalid buffer overlap of output and input")
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
 
@@ -49,7 +50,7 @@ func (s *ctrStream) XORKeyStream(dst, src []byte) {
 	if len(dst) < len(src) {
 		panic("crypto/cipher: output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
 	h := s.c.hp()
@@ -141,7 +142,7 @@ func (m *cbc) CryptBlocks(dst, src []byte) {
 	if len(dst) < len(src) {
 		panic("crypto/cipher: output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		panic("crypto/cipher: invalid buffer overlap")
 	}
 	h := m.c.hp()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/handle"
 
 	"github.com/go-keylocker/keylocker/internal/fallback"
@@ -144,7 +145,7 @@ func checkXTSBuffers(dst, src []byte) {
 	if len(dst) < len(src) {
 		panic("aeskl: XTS output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		panic("aeskl: XTS invalid buffer overlap")
 	}
 }

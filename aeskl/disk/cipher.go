@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/alias"
 )
 
 // Ciphers lists the dm-crypt cipher specifications a Cipher supports,
@@ -179,7 +180,7 @@ func (c *Cipher) CryptSectors(dst, src []byte, iv, ivStep uint64, sectorSize int
 	if len(dst) < len(src) {
 		return errors.New("disk: output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		return errOverlap
 	}
 	if c.xts != nil {

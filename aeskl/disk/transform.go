@@ -7,7 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/go-keylocker/keylocker/internal/alias"
 )
 
 // DefaultChunkSize is the bytes of one unit of work when a Transformer's
@@ -166,7 +167,7 @@ func (t *Transformer) Crypt(dst, src []byte, pos int64) error {
 	if len(dst) < len(src) {
 		return errors.New("disk: output smaller than input")
 	}
-	if inexactOverlap(dst[:len(src)], src) {
+	if alias.InexactOverlap(dst[:len(src)], src) {
 		return errOverlap
 	}
 	nchunks := (length + chunk - 1) / chunk
@@ -222,17 +223,6 @@ func (t *Transformer) crypt(dst, src []byte, pos, ss int64) (err error) {
 }
 
 var errOverlap = errors.New("disk: output and input overlap without being the same memory")
-
-// inexactOverlap reports whether x and y share memory at some index other
-// than the same one (as crypto/internal/alias.InexactOverlap).
-func inexactOverlap(x, y []byte) bool {
-	if len(x) == 0 || len(y) == 0 || &x[0] == &y[0] {
-		return false
-	}
-	x0, x1 := uintptr(unsafe.Pointer(&x[0])), uintptr(unsafe.Pointer(&x[len(x)-1]))
-	y0, y1 := uintptr(unsafe.Pointer(&y[0])), uintptr(unsafe.Pointer(&y[len(y)-1]))
-	return x0 <= y1 && y0 <= x1
-}
 
 // setup checks a run's arguments and returns the sector size, the chunk
 // size (whole sectors, at most length when it is known) and the number of

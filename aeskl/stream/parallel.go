@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/gcmbatch"
@@ -148,13 +147,4 @@ func rejectedAsError(err *error) {
 		}
 		*err = fmt.Errorf("stream: %w", e)
 	}
-}
-
-// overlap reports whether a and b share memory.
-func overlap(a, b []byte) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/gcmbatch"
 )
 
@@ -99,7 +100,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, ErrClosed
 	}
 	if ab, ok := w.w.(availableBuffer); ok {
-		if a := ab.AvailableBuffer(); overlap(a[:cap(a)], p) {
+		if a := ab.AvailableBuffer(); alias.AnyOverlap(a[:cap(a)], p) {
 			cp := make([]byte, len(p))
 			copy(cp, p)
 			defer clear(cp)
@@ -209,7 +210,7 @@ func (w *Writer) reserve(n int, pt []byte) (dst []byte, direct bool) {
 	}
 	if len(w.out) == 0 {
 		if ab, ok := w.w.(availableBuffer); ok {
-			if a := ab.AvailableBuffer(); cap(a) >= n && !overlap(a[:n], pt) {
+			if a := ab.AvailableBuffer(); cap(a) >= n && !alias.AnyOverlap(a[:n], pt) {
 				return a[:n], true
 			}
 		}

@@ -5,6 +5,7 @@ package sealed
 import (
 	"unsafe"
 
+	"github.com/go-keylocker/keylocker/internal/alias"
 	"github.com/go-keylocker/keylocker/internal/asm/ghash"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
@@ -125,7 +126,7 @@ func (m *GCMMessage) SetData(dst, src []byte) {
 		panic("sealed: GCMMessage.SetData: dst shorter than src")
 	}
 	dst = dst[:len(src)]
-	if len(src) > 0 && &dst[0] != &src[0] && overlaps(dst, src) {
+	if alias.InexactOverlap(dst, src) {
 		panic("sealed: GCMMessage.SetData: dst and src overlap")
 	}
 	m.dst, m.src, m.n = unsafe.SliceData(dst), unsafe.SliceData(src), len(src)
@@ -154,10 +155,4 @@ func SealedGCMMessages(region *Region, h *Handle, msgs []GCMMessage, t *GHASHTab
 		panic("sealed: SealedGCMMessages: too many messages")
 	}
 	return sealedGCMMessages(region, h, unsafe.SliceData(msgs), len(msgs), t, flags, path)
-}
-
-// overlaps reports whether a and b (both not empty) share memory.
-func overlaps(a, b []byte) bool {
-	pa, pb := uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&b[0]))
-	return pa < pb+uintptr(len(b)) && pb < pa+uintptr(len(a))
 }
