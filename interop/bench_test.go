@@ -13,8 +13,9 @@ import (
 // on the same data, key and parameters: one Writer or Reader per
 // operation, the whole plaintext in one Write into a bytes.Buffer with
 // room for the stream, the whole stream read to io.EOF into one buffer.
-// aeskl/stream seals on up to GOMAXPROCS goroutines (-cpu 1 for one) and
-// opens on one, Tink does both on one. impl=copy decrypts nothing: it is
+// aeskl/stream seals and opens on up to GOMAXPROCS goroutines (-cpu 1 for
+// one; it opens in parallel because a bytes.Reader is an io.ReaderAt and
+// io.Seeker), Tink does both on one. impl=copy decrypts nothing: it is
 // the memory work of a Reader (copyReader), the floor under any Reader
 // that reads the stream through a round buffer into the caller's. Each
 // side runs once untimed first, so that no timed run maps fresh pages of

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/gcmbatch"
@@ -22,6 +23,14 @@ import (
 // decrypts them straight into its argument: a Read returns as soon as it
 // has plaintext, without waiting for more input. A Reader holds one round
 // of ciphertext. It is not safe for concurrent use.
+//
+// When the underlying reader is also an io.ReaderAt and an io.Seeker (a
+// file, a bytes.Reader) and GOMAXPROCS is above 1, a Read with room for
+// two rounds or more reads the whole segments that fit as a ReaderAt
+// does: in rounds read with ReadAt and opened on up to GOMAXPROCS
+// goroutines, each opening what it read. Its size (found with Seek) fixes
+// the last segment, and the Read leaves its offset after the segments
+// read. If Seek fails (a pipe), Reads go on reading it in turn.
 type Reader struct {
 	r     io.Reader
 	p     Params
@@ -31,6 +40,9 @@ type Reader struct {
 	seg   uint64          // number of the next segment
 	ct    []byte          // one round of ciphertext and one byte more
 	ahead byte            // the first byte of segment seg, read with the round before
+	held  bool            // ahead holds that byte (not after a read with ReadAt)
+	at    *ReaderAt       // readAt's view of the underlying reader
+	noAt  bool            // the underlying reader cannot be read with ReadAt
 	pt    []byte          // authenticated plaintext not yet returned (inside ct)
 	sizes []int           // fill's result, kept for the next round
 	msgs  []gcmbatch.Msg  // openRound's segments, kept for the next round
@@ -60,8 +72,9 @@ func (k *Key) NewReader(r io.Reader, ad []byte) (*Reader, error) {
 }
 
 // Read returns authenticated plaintext. When p has room for whole
-// segments, Read reads as many as fit, up to a round, and decrypts them
-// straight into it; it returns once that round is done, without starting
+// segments, Read reads as many as fit, up to a round (all of them, with
+// ReadAt, on the path the Reader's doc describes), and decrypts them
+// straight into it; it returns once they are done, without starting
 // another read. If a segment fails, Read returns the bytes of the
 // segments before it (and the error on the next call), and the part of p
 // the failed segment was decrypted into is zeroed.
@@ -86,6 +99,12 @@ func (r *Reader) Read(p []byte) (int, error) {
 		}
 		room -= lim
 		k++
+	}
+	if n, ok := r.readAt(p); ok {
+		if n > 0 {
+			return n, nil
+		}
+		return 0, r.err
 	}
 	n := 0
 	if sizes, last := r.fill(max(k, 1)); len(sizes) > 0 {
@@ -192,7 +211,7 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 	}
 	r.sizes = sizes
 	have := 0
-	if r.seg > 0 {
+	if r.held {
 		r.ct[0] = r.ahead
 		have = 1
 	}
@@ -200,7 +219,7 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 	have += m
 	switch err {
 	case nil:
-		r.ahead = r.ct[want]
+		r.ahead, r.held = r.ct[want], true
 		return sizes, false
 	case io.EOF, io.ErrUnexpectedEOF:
 	default:
@@ -224,6 +243,87 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 	panic("unreachable")
 }
 
+// readAt reads the whole segments from r.seg on that fit in p with
+// ReadAt, on up to GOMAXPROCS goroutines (see Reader), and reports
+// whether it did (false: the Read goes on as for any reader, nothing
+// read). It returns the bytes of the segments that authenticated; a
+// failure goes to r.err.
+func (r *Reader) readAt(p []byte) (int, bool) {
+	if r.noAt || len(p) < 2*r.p.readSegments()*r.p.ptSeg() || runtime.GOMAXPROCS(0) < 2 {
+		return 0, false
+	}
+	ra, ok := r.r.(io.ReaderAt)
+	sk, ok2 := r.r.(io.Seeker)
+	if !ok || !ok2 {
+		r.noAt = true
+		return 0, false
+	}
+	cur, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		r.noAt = true
+		return 0, false
+	}
+	end, err := sk.Seek(0, io.SeekEnd)
+	if _, err2 := sk.Seek(cur, io.SeekStart); err2 != nil {
+		r.err = err2
+		return 0, true
+	}
+	// The stream starts where segment r.seg starts, less the byte of it
+	// read ahead.
+	start := cur - r.p.ctStart(r.seg)
+	if r.held {
+		start--
+	}
+	if err != nil || start < 0 || end < cur {
+		r.noAt = true
+		return 0, false
+	}
+	ns, err := r.p.ctSegments(end - start)
+	if err != nil || ns <= r.seg {
+		return 0, false // the stream ends badly: read in turn, which says where
+	}
+	if r.at == nil {
+		var pfx [NoncePrefixSize]byte
+		copy(pfx[:], r.nonce[:])
+		r.at = newReaderAt(r.p, r.c, r.aead, pfx)
+	}
+	r.at.setSize(io.NewSectionReader(ra, start, end-start), end-start, ns)
+	want, k := 0, 0
+	for r.seg+uint64(k) < ns {
+		lim := r.at.ptLen(r.seg + uint64(k))
+		if want+lim > len(p) {
+			break
+		}
+		want += lim
+		k++
+	}
+	n, err := r.at.readPieces(p[:want], r.at.plan(p[:want], r.p.ptStart(r.seg)))
+	if err == nil && r.seg+uint64(k) == ns && r.at.ptLen(ns-1) == 0 {
+		// An empty last segment has no plaintext for readPieces to read:
+		// it is authenticated on its own.
+		_, err = r.at.segment(ns-1, nil, 0)
+	}
+	if err == nil {
+		r.seg += uint64(k)
+	} else {
+		for done := 0; done < n; r.seg++ {
+			done += r.at.ptLen(r.seg)
+		}
+	}
+	r.held = false
+	if _, err2 := sk.Seek(start+min(r.p.ctStart(r.seg), end-start), io.SeekStart); err2 != nil && err == nil {
+		err = err2
+	}
+	switch {
+	case err != nil:
+		r.err = err
+	case r.seg == ns:
+		r.err = io.EOF
+		r.wipe()
+	}
+	return n, true
+}
+
 // readFull is io.ReadFull in pieces of at most readPiece bytes.
 func readFull(r io.Reader, b []byte) (int, error) {
 	n := 0
@@ -245,6 +345,7 @@ func (r *Reader) wipe() {
 		r.c.Close()
 		r.c = nil
 	}
+	r.at = nil
 }
 
 // Close wipes the stream's key handle and buffer; later Reads return

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 )
@@ -166,6 +168,176 @@ func TestReaderTruncatedMidRead(t *testing.T) {
 					t.Errorf("%d bytes, want the %d of segments 0 to %d (with a read error, or of fewer)", len(got), int(p.ptStart(uint64(whole))), whole-1)
 				}
 			})
+		}
+	}
+}
+
+// atReader is a bytes.Reader (an io.ReaderAt and io.Seeker) that counts
+// its ReadAt calls; readOnly hides everything but Read; noSeek's Seek
+// fails, as a pipe's does.
+type atReader struct {
+	*bytes.Reader
+	calls atomic.Int64
+}
+
+func (a *atReader) ReadAt(p []byte, off int64) (int, error) {
+	a.calls.Add(1)
+	return a.Reader.ReadAt(p, off)
+}
+
+type readOnly struct{ io.Reader }
+
+type noSeek struct{ *atReader }
+
+func (noSeek) Seek(int64, int) (int64, error) { return 0, errors.New("illegal seek") }
+
+// procsFor sets GOMAXPROCS for the test: the ReadAt path of a Reader
+// runs only above 1.
+func procsFor(t *testing.T, n int) {
+	old := runtime.GOMAXPROCS(n)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+// readAtParams has rounds of two segments: a Read of two rounds (four
+// segments) takes the ReadAt path with a small stream.
+var readAtParams = Params{16, 256 << 10}
+
+// TestReaderReadAtPath: over a reader that is also an io.ReaderAt and
+// io.Seeker, Reads with room for two rounds or more read with ReadAt (the
+// calls are counted) and give the same plaintext as over a plain
+// io.Reader, for every read size (small and large Reads mixed, so that
+// the Reader goes from one way to the other with a byte read ahead or
+// not), a stream that starts inside its reader, an empty last segment;
+// the reader's offset ends after the stream. A reader whose Seek fails
+// is read in turn.
+func TestReaderReadAtPath(t *testing.T) {
+	procsFor(t, 2)
+	p := readAtParams
+	k := newKey(t, randBytes(16), p)
+	round := 2 * p.ptSeg()
+	for _, size := range []int{0, 1, p.ptLimit(0), p.ptLimit(0) + 4*p.ptSeg(), 3<<20 + 17} {
+		pt := plaintext(size)
+		ct := encrypt(t, k, pt, nil, 0)
+		junk := randBytes(1000)
+		for _, reads := range [][]int{{2 * round}, {4<<20 + 3}, {100, 2 * round, 1000, 3 * round}, {p.ptSeg() + 1, 2*round - 1, 2 * round}} {
+			t.Run(fmt.Sprintf("%d-bytes/reads-%v", size, reads), func(t *testing.T) {
+				src := &atReader{Reader: bytes.NewReader(append(bytes.Clone(junk), ct...))}
+				if _, err := src.Seek(int64(len(junk)), io.SeekStart); err != nil {
+					t.Fatal(err)
+				}
+				got := readMixed(t, k, src, reads)
+				if !bytes.Equal(got, pt) {
+					t.Fatalf("%d bytes, want the %d of the plaintext", len(got), len(pt))
+				}
+				if size > 4*p.ptSeg() && src.calls.Load() == 0 {
+					t.Error("no ReadAt: the ReadAt path was not taken")
+				}
+				if off, _ := src.Seek(0, io.SeekCurrent); off != int64(len(junk)+len(ct)) {
+					t.Errorf("the reader's offset is %d, its end %d", off, len(junk)+len(ct))
+				}
+				plain := readMixed(t, k, readOnly{bytes.NewReader(ct)}, reads)
+				failing := &atReader{Reader: bytes.NewReader(ct)}
+				if got := readMixed(t, k, noSeek{failing}, reads); !bytes.Equal(got, pt) || !bytes.Equal(plain, pt) || failing.calls.Load() != 0 {
+					t.Error("a plain io.Reader or one whose Seek fails: wrong plaintext, or ReadAt called")
+				}
+			})
+		}
+	}
+}
+
+// readMixed reads a stream to its end with Reads of the given sizes in
+// turn (the last one repeated), each checked by readChecked's rules.
+func readMixed(t *testing.T, k *Key, src io.Reader, reads []int) []byte {
+	t.Helper()
+	r, err := k.NewReader(src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for i := 0; ; i++ {
+		size := reads[min(i, len(reads)-1)]
+		buf := bytes.Repeat([]byte{poison}, size)
+		n, err := r.Read(buf)
+		checkBeyond(t, buf, nil, n)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		if i > 1<<20 {
+			t.Fatal("no end")
+		}
+	}
+}
+
+// TestReaderReadAtTamper: every modification of TestTamper, read with
+// Reads of two rounds or more: the ReadAt path returns the same
+// authenticated prefix as reading in turn, then an error of the same
+// kind, and leaves nothing else in p.
+func TestReaderReadAtTamper(t *testing.T) {
+	procsFor(t, 2)
+	p := readAtParams
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(p.ptLimit(0) + 3*p.ptSeg() - 17)
+	ct := encrypt(t, k, pt, nil, 0)
+	for name, c := range tampered(t, p, ct) {
+		for _, rs := range []int{4 * p.ptSeg(), 2 * len(pt)} {
+			src := &atReader{Reader: bytes.NewReader(c)}
+			var got, want []byte
+			var err, wantErr error
+			if r, err1 := k.NewReader(src, nil); err1 != nil {
+				err = err1
+			} else {
+				got, err = readChecked(t, r, rs)
+			}
+			if r, err1 := k.NewReader(readOnly{bytes.NewReader(c)}, nil); err1 != nil {
+				wantErr = err1
+			} else {
+				want, wantErr = readChecked(t, r, rs)
+			}
+			if !bytes.Equal(got, want) || !bytes.Equal(got, pt[:len(got)]) {
+				t.Errorf("%s, reads of %d: %d bytes, reading in turn %d", name, rs, len(got), len(want))
+			}
+			for _, e := range []error{ErrAuthentication, ErrTruncated, ErrHeader} {
+				if errors.Is(err, e) != errors.Is(wantErr, e) {
+					t.Errorf("%s, reads of %d: %v, reading in turn %v", name, rs, err, wantErr)
+				}
+			}
+			if err == nil {
+				t.Errorf("%s, reads of %d: no error", name, rs)
+			}
+		}
+	}
+}
+
+// TestReaderAtParallel: a ReadAt over many runs (run on two goroutines)
+// with a failed segment in a middle run returns exactly the plaintext
+// before that segment and leaves nothing of it or of the runs after it
+// in p.
+func TestReaderAtParallel(t *testing.T) {
+	procsFor(t, 2)
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 << 20)
+	ct := encrypt(t, k, pt, nil, 0)
+	for _, bad := range []uint64{1, 300, 400, p.segments(int64(len(pt))) - 1} {
+		c := bytes.Clone(ct)
+		c[p.ctStart(bad)+10] ^= 1
+		src := &atReader{Reader: bytes.NewReader(c)}
+		r, err := k.NewReaderAt(src, int64(len(c)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := bytes.Repeat([]byte{poison}, len(pt))
+		n, err := r.ReadAt(buf, 0)
+		if want := int(p.ptStart(bad)); n != want || !errors.Is(err, ErrAuthentication) || !bytes.Equal(buf[:n], pt[:n]) {
+			t.Errorf("segment %d changed: %d bytes, %v; want %d bytes and ErrAuthentication", bad, n, err, want)
+		}
+		checkBeyond(t, buf, pt, n)
+		if bad == 400 && src.calls.Load() < 2 {
+			t.Errorf("%d ReadAt calls for a 3 MiB range", src.calls.Load())
 		}
 	}
 }

@@ -14,7 +14,9 @@ import (
 // A ReaderAt decrypts any range of a stream stored in an io.ReaderAt of a
 // known size: each ReadAt reads and authenticates only the segments that
 // hold the range, the whole segments it covers in runs of up to 512 KiB
-// read with one ReadAt of the underlying reader and opened together. It is safe for concurrent use, as io.ReaderAt asks,
+// read with one ReadAt of the underlying reader and opened together, the
+// runs of one ReadAt on up to GOMAXPROCS goroutines (io.ReaderAt allows
+// parallel ReadAts). It is safe for concurrent use, as io.ReaderAt asks,
 // Close included: Close waits for the ReadAts under way, and later ones
 // return ErrClosed. The stream's size fixes which segment is the last, so
 // a truncated or extended stream fails on its last segment; a read that
@@ -65,14 +67,29 @@ func (k *Key) NewReaderAt(ra io.ReaderAt, size int64, ad []byte) (*ReaderAt, err
 	if err != nil {
 		return nil, err
 	}
-	r := &ReaderAt{ra: ra, p: p, c: c, aead: g, pfx: pfx, ns: ns, ctLen: size,
-		size: size - int64(p.HeaderSize()) - int64(ns)*TagSize}
+	r := newReaderAt(p, c, g, pfx)
+	r.setSize(ra, size, ns)
+	return r, nil
+}
+
+// newReaderAt returns a ReaderAt of a stream with parameters p, cipher c
+// (its GCM g) and nonce prefix pfx, to be given its underlying reader
+// with setSize.
+func newReaderAt(p Params, c *aeskl.Cipher, g cipher.AEAD, pfx [NoncePrefixSize]byte) *ReaderAt {
+	r := &ReaderAt{p: p, c: c, aead: g, pfx: pfx}
 	r.bufs.New = func() any { b := make([]byte, p.SegmentSize+nonceSize); return &b }
 	r.runs.New = func() any {
 		k := p.readSegments()
 		return &segRun{ct: make([]byte, k*p.SegmentSize), msgs: make([]gcmbatch.Msg, 0, k)}
 	}
-	return r, nil
+	return r
+}
+
+// setSize makes ra, holding a stream of size bytes in ns segments, the
+// underlying reader.
+func (r *ReaderAt) setSize(ra io.ReaderAt, size int64, ns uint64) {
+	r.ra, r.ns, r.ctLen = ra, ns, size
+	r.size = size - int64(r.p.HeaderSize()) - int64(ns)*TagSize
 }
 
 // Size returns the size of the plaintext.
@@ -94,37 +111,12 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if r.c == nil {
 		return 0, ErrClosed
 	}
-	n := 0
-	lastDone := false
-	for n < len(p) && off+int64(n) < r.size {
-		x := off + int64(n)
-		i := r.segmentOf(x)
-		within := int(x - r.p.ptStart(i))
-		// Whole segments from i on, if p wants two or more: one run.
-		k := 0
-		if within == 0 {
-			for room := len(p) - n; k < r.p.readSegments() && i+uint64(k) < r.ns; k++ {
-				lim := r.ptLen(i + uint64(k))
-				if lim > room {
-					break
-				}
-				room -= lim
-			}
-		}
-		var m int
-		var err error
-		if k >= 2 {
-			m, err = r.run(i, k, p[n:])
-			i += uint64(k) - 1
-		} else {
-			m, err = r.segment(i, p[n:], within)
-		}
-		n += m
-		if err != nil {
-			return n, err
-		}
-		lastDone = i == r.ns-1
+	pieces := r.plan(p, off)
+	n, err := r.readPieces(p, pieces)
+	if err != nil {
+		return n, err
 	}
+	lastDone := len(pieces) > 0 && pieces[len(pieces)-1].last(r.ns)
 	if n < len(p) {
 		if !lastDone {
 			if _, err := r.segment(r.ns-1, nil, 0); err != nil {
@@ -134,6 +126,79 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// A piece is part of a ReadAt: a run of k >= 2 whole segments from
+// segment i on (run), or the plaintext of segment i from offset within on
+// (segment), for p[at:at+n].
+type piece struct {
+	i         uint64
+	k, within int
+	at, n     int
+}
+
+// last reports whether the piece ends with the stream's last segment.
+func (pc piece) last(ns uint64) bool { return pc.i+uint64(max(pc.k, 1)) == ns }
+
+// plan splits a ReadAt of p at plaintext offset off into pieces: the
+// whole segments it covers in runs of up to a round (a run of one is a
+// segment), the partial segments at its ends on their own.
+func (r *ReaderAt) plan(p []byte, off int64) []piece {
+	var pieces []piece
+	for n := 0; n < len(p) && off+int64(n) < r.size; {
+		x := off + int64(n)
+		i := r.segmentOf(x)
+		within := int(x - r.p.ptStart(i))
+		// Whole segments from i on, if p wants two or more: one run.
+		k, m := 0, 0
+		if within == 0 {
+			for room := len(p) - n; k < r.p.readSegments() && i+uint64(k) < r.ns; k++ {
+				lim := r.ptLen(i + uint64(k))
+				if lim > room {
+					break
+				}
+				room -= lim
+				m += lim
+			}
+		}
+		if k < 2 {
+			k, m = 0, min(r.ptLen(i)-within, len(p)-n)
+		}
+		pieces = append(pieces, piece{i: i, k: k, within: within, at: n, n: m})
+		n += m
+	}
+	return pieces
+}
+
+// readPieces reads the pieces into p, two or more of them on up to
+// GOMAXPROCS goroutines (parallel: each reads its own ciphertext and
+// opens it, so none fetches another core's data), and returns the
+// plaintext bytes before the first piece that failed, with its error.
+// What the failed piece and any later one wrote of p is zeroed: p holds
+// nothing but the authenticated plaintext it returns.
+func (r *ReaderAt) readPieces(p []byte, pieces []piece) (int, error) {
+	if len(pieces) == 0 {
+		return 0, nil
+	}
+	got := make([]int, len(pieces))
+	failed, err := parallel(len(pieces), func(j int) error {
+		pc := pieces[j]
+		var err error
+		if pc.k >= 2 {
+			got[j], err = r.run(pc.i, pc.k, p[pc.at:pc.at+pc.n])
+		} else {
+			got[j], err = r.segment(pc.i, p[pc.at:pc.at+pc.n], pc.within)
+		}
+		return err
+	})
+	if err == nil {
+		last := pieces[len(pieces)-1]
+		return last.at + last.n, nil
+	}
+	n := pieces[failed].at + got[failed]
+	last := pieces[len(pieces)-1]
+	clear(p[n : last.at+last.n])
+	return n, err
 }
 
 // ptLen is the plaintext size of segment i.
