@@ -16,8 +16,9 @@ import (
 // aeskl/stream seals and opens on up to GOMAXPROCS goroutines (-cpu 1 for
 // one; it opens in parallel because a bytes.Reader is an io.ReaderAt and
 // io.Seeker), Tink does both on one. impl=copy decrypts nothing: it is
-// the memory work of a Reader (copyReader), the floor under any Reader
-// that reads the stream through a round buffer into the caller's. Each
+// the memory work of a Reader that reads the stream in turn through a
+// round buffer into the caller's (copyReader, one goroutine), the floor
+// under such a Reader (aeskl's at -cpu 1). Each
 // side runs once untimed first, so that no timed run maps fresh pages of
 // the output. Compare with benchstat -col /impl.
 func BenchmarkStream64MiB(b *testing.B) {

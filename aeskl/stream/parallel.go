@@ -15,9 +15,11 @@ import (
 // A Writer or Reader whose caller's Write or Read is large enough works
 // in rounds: roundBytes of segments, at least two for a Writer (which
 // seals them on the calling goroutine and helpers) and at least one for a
-// Reader (which opens a round right after reading it, on one goroutine:
-// a round of larger segments would no longer be in the core's cache when
-// its first segment is opened). Reads from the
+// Reader (which opens a round right after reading it, on the goroutine
+// that read it: a round of larger segments would no longer be in the
+// core's cache when its first segment is opened; a ReaderAt, and a
+// Reader over an io.ReaderAt, read and open runs on several goroutines,
+// each its own). Reads from the
 // underlying reader go in pieces of at most readPiece bytes, below the
 // size from which Go's memmove bypasses the cache, so that the segments
 // are still in cache when they are opened.
@@ -38,7 +40,8 @@ func (p Params) readSegments() int { return max(1, roundBytes/p.SegmentSize) }
 // goroutine and up to GOMAXPROCS-1 helpers (at most maxWorkers in all)
 // take the indices in increasing order from a shared counter, so that a
 // helper that gets no CPU delays the call by one call of f at most (the
-// caller makes an index a chunk of work: a Writer's grain of segments).
+// caller makes an index a chunk of work: a Writer's grain of segments, a
+// ReaderAt's run).
 // After a failure no new index is taken; the calls under way finish, so
 // every index below the one returned was run.
 //

@@ -22,15 +22,18 @@ import (
 // fit, up to 512 KiB of them or one segment if that is more) and
 // decrypts them straight into its argument: a Read returns as soon as it
 // has plaintext, without waiting for more input. A Reader holds one round
-// of ciphertext. It is not safe for concurrent use.
+// of ciphertext (see below for more). It is not safe for concurrent use.
 //
-// When the underlying reader is also an io.ReaderAt and an io.Seeker (a
-// file, a bytes.Reader) and GOMAXPROCS is above 1, a Read with room for
-// two rounds or more reads the whole segments that fit as a ReaderAt
-// does: in rounds read with ReadAt and opened on up to GOMAXPROCS
-// goroutines, each opening what it read. Its size (found with Seek) fixes
-// the last segment, and the Read leaves its offset after the segments
-// read. If Seek fails (a pipe), Reads go on reading it in turn.
+// When the underlying reader is also an io.ReaderAt and an io.Seeker over
+// the same bytes (a file, a bytes.Reader) and GOMAXPROCS is above 1, a
+// Read with room for two rounds or more reads the whole segments that fit
+// as a ReaderAt does: in rounds read with ReadAt and opened on up to
+// GOMAXPROCS goroutines (at most 8), each opening what it read, one round
+// of ciphertext held per goroutine. The size Seek finds fixes the last
+// segment, and the Read leaves the offset after the segments read. If the
+// first Seeks fail (a pipe) or ReadAt does, Reads go on reading it in
+// turn; if a Seek fails after one succeeded, where the reader is is
+// unknown and that error ends the Reader.
 type Reader struct {
 	r     io.Reader
 	p     Params
@@ -245,9 +248,12 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 
 // readAt reads the whole segments from r.seg on that fit in p with
 // ReadAt, on up to GOMAXPROCS goroutines (see Reader), and reports
-// whether it did (false: the Read goes on as for any reader, nothing
-// read). It returns the bytes of the segments that authenticated; a
-// failure goes to r.err.
+// whether it did (false: nothing was read, and the Read goes on as for
+// any reader). It returns the bytes of the segments that authenticated;
+// an authentication failure or a truncated stream goes to r.err. Any
+// other failure of ReadAt (a source that has the method but cannot) ends
+// the ReadAt path: the reader is put back after the segments returned and
+// read in turn from then on.
 func (r *Reader) readAt(p []byte) (int, bool) {
 	if r.noAt || len(p) < 2*r.p.readSegments()*r.p.ptSeg() || runtime.GOMAXPROCS(0) < 2 {
 		return 0, false
@@ -265,7 +271,7 @@ func (r *Reader) readAt(p []byte) (int, bool) {
 	}
 	end, err := sk.Seek(0, io.SeekEnd)
 	if _, err2 := sk.Seek(cur, io.SeekStart); err2 != nil {
-		r.err = err2
+		r.err = err2 // where the reader is is unknown
 		return 0, true
 	}
 	// The stream starts where segment r.seg starts, less the byte of it
@@ -280,7 +286,8 @@ func (r *Reader) readAt(p []byte) (int, bool) {
 	}
 	ns, err := r.p.ctSegments(end - start)
 	if err != nil || ns <= r.seg {
-		return 0, false // the stream ends badly: read in turn, which says where
+		r.noAt = true // the stream ends badly: read in turn, which says where
+		return 0, false
 	}
 	if r.at == nil {
 		var pfx [NoncePrefixSize]byte
@@ -297,7 +304,8 @@ func (r *Reader) readAt(p []byte) (int, bool) {
 		want += lim
 		k++
 	}
-	n, err := r.at.readPieces(p[:want], r.at.plan(p[:want], r.p.ptStart(r.seg)))
+	var buf [4]piece
+	n, err := r.at.readPieces(p[:want], r.at.plan(buf[:0], p[:want], r.p.ptStart(r.seg)))
 	if err == nil && r.seg+uint64(k) == ns && r.at.ptLen(ns-1) == 0 {
 		// An empty last segment has no plaintext for readPieces to read:
 		// it is authenticated on its own.
@@ -311,15 +319,24 @@ func (r *Reader) readAt(p []byte) (int, bool) {
 		}
 	}
 	r.held = false
-	if _, err2 := sk.Seek(start+min(r.p.ctStart(r.seg), end-start), io.SeekStart); err2 != nil && err == nil {
-		err = err2
-	}
-	switch {
-	case err != nil:
-		r.err = err
-	case r.seg == ns:
+	if err == nil && r.seg == ns {
+		// The whole stream is read and authenticated: where the reader
+		// is left matters less than io.EOF.
+		sk.Seek(end, io.SeekStart)
 		r.err = io.EOF
 		r.wipe()
+		return n, true
+	}
+	if _, err2 := sk.Seek(start+r.p.ctStart(r.seg), io.SeekStart); err2 != nil {
+		r.err = err2 // where the reader is is unknown
+		return n, true
+	}
+	if err != nil {
+		if !errors.Is(err, ErrAuthentication) && !errors.Is(err, ErrTruncated) && !errors.Is(err, aeskl.ErrInvalidHandle) {
+			r.noAt = true // ReadAt failed: read in turn from here
+			return n, n > 0
+		}
+		r.err = err
 	}
 	return n, true
 }

@@ -207,9 +207,9 @@ var readAtParams = Params{16, 256 << 10}
 // calls are counted) and give the same plaintext as over a plain
 // io.Reader, for every read size (small and large Reads mixed, so that
 // the Reader goes from one way to the other with a byte read ahead or
-// not), a stream that starts inside its reader, an empty last segment;
-// the reader's offset ends after the stream. A reader whose Seek fails
-// is read in turn.
+// not, reading in turn after reading with ReadAt), a stream that starts
+// inside its reader; the reader's offset ends after the stream. A reader
+// whose Seek fails is read in turn.
 func TestReaderReadAtPath(t *testing.T) {
 	procsFor(t, 2)
 	p := readAtParams
@@ -219,7 +219,7 @@ func TestReaderReadAtPath(t *testing.T) {
 		pt := plaintext(size)
 		ct := encrypt(t, k, pt, nil, 0)
 		junk := randBytes(1000)
-		for _, reads := range [][]int{{2 * round}, {4<<20 + 3}, {100, 2 * round, 1000, 3 * round}, {p.ptSeg() + 1, 2*round - 1, 2 * round}} {
+		for _, reads := range [][]int{{2 * round}, {4<<20 + 3}, {100, 2 * round, 2 * round, 1000, 3 * round, 3 * round}, {p.ptSeg() + 1, 2*round - 1, 2 * round}, {2 * round, 100}, {2 * round, p.ptSeg() + 5}} {
 			t.Run(fmt.Sprintf("%d-bytes/reads-%v", size, reads), func(t *testing.T) {
 				src := &atReader{Reader: bytes.NewReader(append(bytes.Clone(junk), ct...))}
 				if _, err := src.Seek(int64(len(junk)), io.SeekStart); err != nil {
@@ -246,7 +246,7 @@ func TestReaderReadAtPath(t *testing.T) {
 }
 
 // readMixed reads a stream to its end with Reads of the given sizes in
-// turn (the last one repeated), each checked by readChecked's rules.
+// turn, round and round, each checked by readChecked's rules.
 func readMixed(t *testing.T, k *Key, src io.Reader, reads []int) []byte {
 	t.Helper()
 	r, err := k.NewReader(src, nil)
@@ -255,7 +255,7 @@ func readMixed(t *testing.T, k *Key, src io.Reader, reads []int) []byte {
 	}
 	var out []byte
 	for i := 0; ; i++ {
-		size := reads[min(i, len(reads)-1)]
+		size := reads[i%len(reads)]
 		buf := bytes.Repeat([]byte{poison}, size)
 		n, err := r.Read(buf)
 		checkBeyond(t, buf, nil, n)
@@ -338,6 +338,135 @@ func TestReaderAtParallel(t *testing.T) {
 		checkBeyond(t, buf, pt, n)
 		if bad == 400 && src.calls.Load() < 2 {
 			t.Errorf("%d ReadAt calls for a 3 MiB range", src.calls.Load())
+		}
+	}
+}
+
+// TestReaderReadAtEnds: on the ReadAt path, an empty stream and a stream
+// whose last segment is empty after full ones (which Tink's reader
+// accepts) read whole, and with the wrong associated data fail with
+// ErrAuthentication: the empty last segment is authenticated too.
+func TestReaderReadAtEnds(t *testing.T) {
+	procsFor(t, 2)
+	p := readAtParams
+	mk := randBytes(16)
+	k := newKey(t, mk, p)
+	salt, prefix := randBytes(16), randBytes(NoncePrefixSize)
+	pt := plaintext(p.ptLimit(0) + p.ptSeg())
+	g := refAEAD(t, mk, salt, []byte("ad"))
+	emptyLast := cat([]byte{24}, salt, prefix)
+	nonce := func(i byte, last byte) []byte { return cat(prefix, []byte{0, 0, 0, i, last}) }
+	emptyLast = g.Seal(emptyLast, nonce(0, 0), pt[:p.ptLimit(0)], nil)
+	emptyLast = g.Seal(emptyLast, nonce(1, 0), pt[p.ptLimit(0):], nil)
+	emptyLast = g.Seal(emptyLast, nonce(2, 1), nil, nil)
+	for name, c := range map[string]struct{ ct, pt []byte }{
+		"empty stream":       {encrypt(t, k, nil, []byte("ad"), 0), nil},
+		"empty last segment": {emptyLast, pt},
+	} {
+		for _, ad := range []string{"ad", "other"} {
+			src := &atReader{Reader: bytes.NewReader(c.ct)}
+			r, err := k.NewReader(src, []byte(ad))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readChecked(t, r, 4<<20)
+			switch {
+			case src.calls.Load() == 0:
+				t.Errorf("%s, ad %q: the ReadAt path was not taken", name, ad)
+			case ad == "ad" && (err != nil || !bytes.Equal(got, c.pt)):
+				t.Errorf("%s: %d bytes, %v", name, len(got), err)
+			case ad != "ad" && (!errors.Is(err, ErrAuthentication) || len(got) != 0):
+				t.Errorf("%s, wrong ad: %d bytes, %v; want ErrAuthentication", name, len(got), err)
+			}
+		}
+	}
+}
+
+// failingAt is a bytes.Reader whose ReadAt always fails, or whose Seek
+// fails from its failSeek-th call on.
+type failingAt struct {
+	*bytes.Reader
+	readAtFails bool
+	seeks       int
+	failSeek    int
+}
+
+func (f *failingAt) ReadAt(b []byte, off int64) (int, error) {
+	if f.readAtFails {
+		return 0, errors.New("ReadAt not supported")
+	}
+	return f.Reader.ReadAt(b, off)
+}
+
+func (f *failingAt) Seek(off int64, whence int) (int64, error) {
+	f.seeks++
+	if f.failSeek > 0 && f.seeks >= f.failSeek {
+		return 0, errors.New("seek failed")
+	}
+	return f.Reader.Seek(off, whence)
+}
+
+// TestReaderReadAtFails: a source whose ReadAt fails is read in turn, the
+// whole plaintext still comes; a Seek that fails after the first ones
+// succeeded ends the Reader with its error mid-stream, and at the end of
+// the stream is of no consequence (io.EOF, the handle wiped).
+func TestReaderReadAtFails(t *testing.T) {
+	procsFor(t, 2)
+	p := readAtParams
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(3 << 20)
+	ct := encrypt(t, k, pt, nil, 0)
+	round := 2 * p.ptSeg()
+	if got := readMixed(t, k, &failingAt{Reader: bytes.NewReader(ct), readAtFails: true}, []int{2 * round, 100}); !bytes.Equal(got, pt) {
+		t.Errorf("ReadAt failing: %d bytes of %d", len(got), len(pt))
+	}
+	// Seeks 1-3 find the size; the 4th puts the reader after the segments.
+	r, err := k.NewReader(&failingAt{Reader: bytes.NewReader(ct), failSeek: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2*round)
+	if n, err := r.Read(buf); n != 2*round-p.HeaderSize() || err != nil {
+		t.Errorf("first Read: %d, %v", n, err)
+	}
+	if n, err := r.Read(buf); n != 0 || err == nil || err.Error() != "seek failed" {
+		t.Errorf("after a failed Seek mid-stream: %d, %v", n, err)
+	}
+	r, err = k.NewReader(&failingAt{Reader: bytes.NewReader(ct), failSeek: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, len(pt)+1)
+	if n, err := r.Read(big); n != len(pt) || err != nil || !bytes.Equal(big[:n], pt) {
+		t.Errorf("whole stream: %d, %v", n, err)
+	}
+	if n, err := r.Read(big); n != 0 || err != io.EOF || r.c != nil {
+		t.Errorf("after the whole stream and a failed Seek: %d, %v, handle wiped %v", n, err, r.c == nil)
+	}
+}
+
+// TestReaderAtAllocs: a ReadAt within one run reads on the calling
+// goroutine and allocates nothing.
+func TestReaderAtAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop buffers at random: allocations are not counted under -race")
+	}
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(1 << 20)
+	ct := encrypt(t, k, pt, nil, 0)
+	r, err := k.NewReaderAt(bytes.NewReader(ct), int64(len(ct)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ off, n int }{{5000, 100}, {4080, 10}, {p.ptLimit(0), 3 * p.ptSeg()}, {1000, 3 * p.ptSeg()}} {
+		buf := make([]byte, c.n)
+		if a := testing.AllocsPerRun(20, func() {
+			if n, err := r.ReadAt(buf, int64(c.off)); n != c.n || err != nil {
+				t.Fatal(n, err)
+			}
+		}); a != 0 {
+			t.Errorf("ReadAt of %d bytes at %d: %v allocations", c.n, c.off, a)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/go-keylocker/keylocker/aeskl"
@@ -15,8 +16,8 @@ import (
 // known size: each ReadAt reads and authenticates only the segments that
 // hold the range, the whole segments it covers in runs of up to 512 KiB
 // read with one ReadAt of the underlying reader and opened together, the
-// runs of one ReadAt on up to GOMAXPROCS goroutines (io.ReaderAt allows
-// parallel ReadAts). It is safe for concurrent use, as io.ReaderAt asks,
+// runs of one ReadAt on up to GOMAXPROCS goroutines, at most 8
+// (io.ReaderAt allows parallel ReadAts). It is safe for concurrent use, as io.ReaderAt asks,
 // Close included: Close waits for the ReadAts under way, and later ones
 // return ErrClosed. The stream's size fixes which segment is the last, so
 // a truncated or extended stream fails on its last segment; a read that
@@ -111,7 +112,8 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if r.c == nil {
 		return 0, ErrClosed
 	}
-	pieces := r.plan(p, off)
+	var buf [4]piece
+	pieces := r.plan(buf[:0], p, off)
 	n, err := r.readPieces(p, pieces)
 	if err != nil {
 		return n, err
@@ -140,11 +142,10 @@ type piece struct {
 // last reports whether the piece ends with the stream's last segment.
 func (pc piece) last(ns uint64) bool { return pc.i+uint64(max(pc.k, 1)) == ns }
 
-// plan splits a ReadAt of p at plaintext offset off into pieces: the
-// whole segments it covers in runs of up to a round (a run of one is a
-// segment), the partial segments at its ends on their own.
-func (r *ReaderAt) plan(p []byte, off int64) []piece {
-	var pieces []piece
+// plan splits a ReadAt of p at plaintext offset off into pieces, appended
+// to pieces: the whole segments it covers in runs of up to a round (a run
+// of one is a segment), the partial segments at its ends on their own.
+func (r *ReaderAt) plan(pieces []piece, p []byte, off int64) []piece {
 	for n := 0; n < len(p) && off+int64(n) < r.size; {
 		x := off + int64(n)
 		i := r.segmentOf(x)
@@ -170,35 +171,54 @@ func (r *ReaderAt) plan(p []byte, off int64) []piece {
 	return pieces
 }
 
-// readPieces reads the pieces into p, two or more of them on up to
-// GOMAXPROCS goroutines (parallel: each reads its own ciphertext and
-// opens it, so none fetches another core's data), and returns the
-// plaintext bytes before the first piece that failed, with its error.
-// What the failed piece and any later one wrote of p is zeroed: p holds
-// nothing but the authenticated plaintext it returns.
+// readPieces reads the pieces into p and returns the plaintext bytes
+// before the first piece that failed, with its error. Two runs or more
+// go to parallel (up to GOMAXPROCS goroutines, at most maxWorkers: each
+// reads its own ciphertext and opens it, so none fetches another core's
+// data); fewer are read on the calling goroutine, which allocates
+// nothing. What the failed piece and any later one wrote of p is zeroed:
+// p holds nothing but the authenticated plaintext it returns.
 func (r *ReaderAt) readPieces(p []byte, pieces []piece) (int, error) {
 	if len(pieces) == 0 {
 		return 0, nil
 	}
-	got := make([]int, len(pieces))
-	failed, err := parallel(len(pieces), func(j int) error {
-		pc := pieces[j]
-		var err error
+	last := pieces[len(pieces)-1]
+	end := last.at + last.n
+	runs := 0
+	for _, pc := range pieces {
 		if pc.k >= 2 {
-			got[j], err = r.run(pc.i, pc.k, p[pc.at:pc.at+pc.n])
-		} else {
-			got[j], err = r.segment(pc.i, p[pc.at:pc.at+pc.n], pc.within)
+			runs++
 		}
+	}
+	if runs < 2 {
+		for _, pc := range pieces {
+			if m, err := r.piece(p, pc); err != nil {
+				return pc.at + m, err // nothing after it was written
+			}
+		}
+		return end, nil
+	}
+	ps := slices.Clone(pieces) // the caller's may be on its stack
+	got := make([]int, len(ps))
+	failed, err := parallel(len(ps), func(j int) error {
+		var err error
+		got[j], err = r.piece(p, ps[j])
 		return err
 	})
 	if err == nil {
-		last := pieces[len(pieces)-1]
-		return last.at + last.n, nil
+		return end, nil
 	}
-	n := pieces[failed].at + got[failed]
-	last := pieces[len(pieces)-1]
-	clear(p[n : last.at+last.n])
+	n := ps[failed].at + got[failed]
+	clear(p[n:end])
 	return n, err
+}
+
+// piece reads one piece into its part of p.
+func (r *ReaderAt) piece(p []byte, pc piece) (int, error) {
+	if pc.k >= 2 {
+		return r.run(pc.i, pc.k, p[pc.at:pc.at+pc.n])
+	}
+	return r.segment(pc.i, p[pc.at:pc.at+pc.n], pc.within)
 }
 
 // ptLen is the plaintext size of segment i.

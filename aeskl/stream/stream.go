@@ -37,9 +37,11 @@
 // (512 KiB, or two segments for a Writer and one for a Reader if that is
 // more) and, for the Writer, one
 // plaintext segment (and, during a Write whose argument lies in the
-// underlying writer's free space, a copy of that argument); a ReaderAt one
-// segment per ReadAt in progress. None of them returns plaintext of a
-// segment that failed authentication.
+// underlying writer's free space, a copy of that argument); a ReaderAt a
+// segment or a round per goroutine a ReadAt runs on (up to GOMAXPROCS, at
+// most 8), and so does a Reader that reads an io.ReaderAt that way, on
+// top of its own round. None of them returns plaintext of a segment that
+// failed authentication.
 package stream
 
 import (
