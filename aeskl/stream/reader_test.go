@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // readerFixture is a stream of 12 segments of 256 bytes (the last one
@@ -178,10 +179,22 @@ func TestReaderTruncatedMidRead(t *testing.T) {
 type atReader struct {
 	*bytes.Reader
 	calls atomic.Int64
+	delay time.Duration // each ReadAt takes at least this long
+	in    atomic.Int64  // ReadAts under way
+	most  atomic.Int64  // the most under way at once
 }
 
 func (a *atReader) ReadAt(p []byte, off int64) (int, error) {
 	a.calls.Add(1)
+	in := a.in.Add(1)
+	defer a.in.Add(-1)
+	for {
+		m := a.most.Load()
+		if in <= m || a.most.CompareAndSwap(m, in) {
+			break
+		}
+	}
+	time.Sleep(a.delay)
 	return a.Reader.ReadAt(p, off)
 }
 
@@ -467,6 +480,48 @@ func TestReaderAtAllocs(t *testing.T) {
 			}
 		}); a != 0 {
 			t.Errorf("ReadAt of %d bytes at %d: %v allocations", c.n, c.off, a)
+		}
+	}
+}
+
+// TestReaderAtParallelRuns: a ReadAt of many segments, small ones in runs
+// or large ones a segment at a time, has two ReadAts of the underlying
+// reader under way at once at GOMAXPROCS 2 (each ReadAt takes 20 ms), and
+// so has a Reader's large Read over it; at GOMAXPROCS 1, one, and the
+// Reader reads in turn.
+func TestReaderAtParallelRuns(t *testing.T) {
+	for _, p := range []Params{{16, 4096}, {16, 1 << 20}} {
+		k := newKey(t, randBytes(16), p)
+		pt := plaintext(3 << 20)
+		ct := encrypt(t, k, pt, nil, 0)
+		for _, procs := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%d-segments/procs-%d", p.SegmentSize, procs), func(t *testing.T) {
+				procsFor(t, procs)
+				src := &atReader{Reader: bytes.NewReader(ct), delay: 20 * time.Millisecond}
+				r, err := k.NewReaderAt(src, int64(len(ct)), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, len(pt))
+				if n, err := r.ReadAt(buf, 0); n != len(pt) || err != nil || !bytes.Equal(buf, pt) {
+					t.Fatalf("ReadAt: %d, %v", n, err)
+				}
+				src2 := &atReader{Reader: bytes.NewReader(ct), delay: 20 * time.Millisecond}
+				sr, err := k.NewReader(src2, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, err := io.ReadFull(sr, buf); n != len(pt) || err != nil || !bytes.Equal(buf, pt) {
+					t.Fatalf("Reader: %d, %v", n, err)
+				}
+				want := []int64{1, 0} // the Reader reads in turn, with Read
+				if procs == 2 {
+					want = []int64{2, 2}
+				}
+				if got := []int64{src.most.Load(), src2.most.Load()}; got[0] != want[0] || got[1] != want[1] {
+					t.Errorf("most ReadAts under way at once: ReaderAt %d, Reader %d; want %d, %d", got[0], got[1], want[0], want[1])
+				}
+			})
 		}
 	}
 }

@@ -172,10 +172,11 @@ func (r *ReaderAt) plan(pieces []piece, p []byte, off int64) []piece {
 }
 
 // readPieces reads the pieces into p and returns the plaintext bytes
-// before the first piece that failed, with its error. Two runs or more
-// go to parallel (up to GOMAXPROCS goroutines, at most maxWorkers: each
-// reads its own ciphertext and opens it, so none fetches another core's
-// data); fewer are read on the calling goroutine, which allocates
+// before the first piece that failed, with its error. Two pieces or
+// more (runs, or segments of a round or more) holding a round's bytes or
+// more go to parallel (up to GOMAXPROCS goroutines, at most maxWorkers:
+// each reads its own ciphertext and opens it, so none fetches another
+// core's data); less is read on the calling goroutine, which allocates
 // nothing. What the failed piece and any later one wrote of p is zeroed:
 // p holds nothing but the authenticated plaintext it returns.
 func (r *ReaderAt) readPieces(p []byte, pieces []piece) (int, error) {
@@ -184,13 +185,7 @@ func (r *ReaderAt) readPieces(p []byte, pieces []piece) (int, error) {
 	}
 	last := pieces[len(pieces)-1]
 	end := last.at + last.n
-	runs := 0
-	for _, pc := range pieces {
-		if pc.k >= 2 {
-			runs++
-		}
-	}
-	if runs < 2 {
+	if len(pieces) < 2 || end < roundBytes {
 		for _, pc := range pieces {
 			if m, err := r.piece(p, pc); err != nil {
 				return pc.at + m, err // nothing after it was written
