@@ -194,8 +194,9 @@ func (r *Reader) advance(k int, last bool) {
 // fill reads up to k segments from segment r.seg on into r.ct and
 // returns their sizes and whether the last of them is the stream's last
 // segment: it is unless one more byte follows it. A stream that ends
-// where no segment can end sets r.err (after the whole segments before
-// that point, which are returned).
+// where no segment can end, or an error of the underlying reader, sets
+// r.err after the whole segments before that point, which are returned
+// (before an error, those followed by a byte read: not the last).
 func (r *Reader) fill(k int) (sizes []int, last bool) {
 	if r.seg >= maxSegments {
 		r.err = ErrTooManySegments
@@ -226,8 +227,14 @@ func (r *Reader) fill(k int) (sizes []int, last bool) {
 		return sizes, false
 	case io.EOF, io.ErrUnexpectedEOF:
 	default:
+		// The segments that a byte read after them shows whole and not
+		// the last are opened before the error is reported.
 		r.err = err
-		return nil, false
+		j := 0
+		for ; j < len(sizes) && have > sizes[j]; j++ {
+			have -= sizes[j]
+		}
+		return sizes[:j], false
 	}
 	// The stream ends in this round: the segment that holds its end is
 	// the last one.

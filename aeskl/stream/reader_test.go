@@ -525,3 +525,36 @@ func TestReaderAtParallelRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderErrorKeepsSegments: when the underlying reader fails, a
+// Reader returns the plaintext of every segment read whole and followed
+// by a byte (so not the last) before the error, whatever the read size,
+// then the error.
+func TestReaderErrorKeepsSegments(t *testing.T) {
+	p := Params{16, 4096}
+	k := newKey(t, randBytes(16), p)
+	pt := plaintext(20 * p.ptSeg())
+	ct := encrypt(t, k, pt, nil, 0)
+	errRead := errors.New("connection reset")
+	for _, c := range []struct {
+		cut  int64
+		segs uint64 // segments returned
+	}{
+		{p.ctStart(5) + 100, 5},
+		{p.ctStart(5) + 1, 5},
+		{p.ctStart(5), 4},
+		{p.ctStart(0) + 10, 0},
+		{p.ctStart(1) + 1, 1},
+	} {
+		for _, rs := range []int{64, p.ptSeg(), 1 << 20} {
+			r, err := k.NewReader(io.MultiReader(bytes.NewReader(ct[:c.cut]), iotest.ErrReader(errRead)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readChecked(t, r, rs)
+			if want := p.ptStart(c.segs); int64(len(got)) != want || !errors.Is(err, errRead) || !bytes.Equal(got, pt[:len(got)]) {
+				t.Errorf("source failing after %d bytes, reads of %d: %d bytes, %v; want %d bytes, then the error", c.cut, rs, len(got), err, want)
+			}
+		}
+	}
+}
