@@ -23,7 +23,8 @@ const hygieneAD = "hygiene"
 // TestKeysNotInMemory proves the package's memory promise the way an
 // attacker with a memory disclosure would check it: a child process gets
 // a main key on a pipe, makes a Key, wipes its copy, writes a stream to a
-// file and reads it back (Reader and ReaderAt), then goes idle with the
+// file and reads it back (Reader and ReaderAt, small reads and reads of
+// 2 MiB on two goroutines), then goes idle with the
 // Key alive. The parent reads the stream's salt from the file, computes
 // what the key derivation handled (the main key, the pseudorandom key
 // and its HMAC pads, the derived AES key and its round keys) and searches
@@ -105,7 +106,7 @@ func TestHelperStreamHygiene(t *testing.T) {
 	if err := memscan.ReadKey(mk); err != nil {
 		t.Fatal(err)
 	}
-	pt := bytes.Repeat([]byte("hygiene "), 20000)
+	pt := bytes.Repeat([]byte("hygiene "), 400000) // 3.2 MB: reads of 2 MiB take the parallel paths
 	file := os.Getenv("STREAM_HYGIENE_FILE")
 	var keep any
 	switch os.Getenv("STREAM_HYGIENE_MODE") {
@@ -120,17 +121,26 @@ func TestHelperStreamHygiene(t *testing.T) {
 		if err := os.WriteFile(file, ct, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// Small reads, and reads of 2 MiB, which a Reader over a
+		// bytes.Reader and a ReaderAt split among goroutines (GOMAXPROCS
+		// at least 2 here).
+		runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 		for range 3 {
-			got, err := decrypt(t, k, ct, []byte(hygieneAD), 5000)
-			if err != nil || !bytes.Equal(got, pt) {
-				t.Fatal("round trip failed", err)
+			for _, rs := range []int{5000, 2 << 20} {
+				got, err := decrypt(t, k, ct, []byte(hygieneAD), rs)
+				if err != nil || !bytes.Equal(got, pt) {
+					t.Fatal("round trip failed", err)
+				}
 			}
 			ra, err := k.NewReaderAt(bytes.NewReader(ct), int64(len(ct)), []byte(hygieneAD))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ra.ReadAt(got[:10000], 12345); err != nil {
-				t.Fatal(err)
+			buf := make([]byte, 2<<20)
+			for _, n := range []int{10000, len(buf)} {
+				if _, err := ra.ReadAt(buf[:n], 12345); err != nil {
+					t.Fatal(err)
+				}
 			}
 			ra.Close()
 		}
