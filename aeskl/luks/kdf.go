@@ -148,7 +148,7 @@ const (
 // derive runs a keyslot's KDF on the passphrase, into scratch memory
 // (fallback.Scratch) that the caller closes, which wipes it. Argon2 writes
 // its key there directly; PBKDF2's is copied there and its own wiped.
-func (k *KDF) derive(pass []byte, keyLen int) (*fallback.Scratch, error) {
+func (k *KDF) derive(pass []byte, keyLen int, note *string) (*fallback.Scratch, error) {
 	if len(k.Salt) == 0 {
 		return nil, errors.New("the KDF has no salt")
 	}
@@ -195,9 +195,17 @@ func (k *KDF) derive(pass []byte, keyLen int) (*fallback.Scratch, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := kdf.Argon2(key.Bytes(), mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs)); err != nil {
+		st, err := kdf.Argon2Status(key.Bytes(), mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs))
+		if err != nil {
 			key.Close()
 			return nil, err
+		}
+		if why := st.Unlocked(); why != "" && *note == "" {
+			size := fmt.Sprintf("%d KiB", k.Memory)
+			if k.Memory%1024 == 0 {
+				size = fmt.Sprintf("%d MiB", k.Memory/1024)
+			}
+			*note = fmt.Sprintf("%s's %s of working memory is not locked and may be swapped out (it is still wiped): %s", k.Type, size, why)
 		}
 		return key, nil
 	}

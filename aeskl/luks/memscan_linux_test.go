@@ -61,7 +61,8 @@ func TestPBKDF2StatesWiped(t *testing.T) {
 
 // derive is k.derive for the helpers: a failure ends the child.
 func derive(t *testing.T, k KDF, pass []byte) *fallback.Scratch {
-	key, err := k.derive(pass, 64)
+	var note string
+	key, err := k.derive(pass, 64, &note)
 	if err != nil {
 		t.Error(err)
 		os.Exit(1)

@@ -172,6 +172,11 @@ type Volume struct {
 	Size int64
 	// Keyslot is the keyslot that opened it.
 	Keyslot int
+	// KDFNote, when not empty, says that the working memory of an
+	// Argon2 that Unlock ran (often 1 GiB) could not be locked against
+	// swap, and why (RLIMIT_MEMLOCK without CAP_IPC_LOCK, typically); it
+	// was wiped all the same.
+	KDFNote string
 }
 
 // XTS returns the volume key's XTS for an aes-xts-plain64 segment, nil for
@@ -238,12 +243,14 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 		return nil, errors.New("no keyslot to try without naming one: " + strings.Join(notes, "; "))
 	}
 	var failures []string
+	var kdfNote string
 	for _, k := range slots {
 		d, err := h.keyslotDigest(k, seg.ID)
 		if err == nil {
 			var v *Volume
-			v, err = h.openKeyslot(r, k, d, seg, passphrase, opts)
+			v, err = h.openKeyslot(r, k, d, seg, passphrase, opts, &kdfNote)
 			if err == nil {
+				v.KDFNote = kdfNote
 				return v, nil
 			}
 		}
@@ -267,6 +274,9 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 	}
 	if len(tokens) > 0 {
 		msg += "; " + strings.Join(tokens, "; ") + " (a token's program, for a TPM or a FIDO2 key for example, may hold such a keyslot's passphrase; this program runs none)"
+	}
+	if kdfNote != "" {
+		msg += "; note: " + kdfNote
 	}
 	if len(failures) == len(slots) {
 		// No keyslot could even be tried: that is not a wrong passphrase.
@@ -294,7 +304,9 @@ func (h *Header) keyslotDigest(k Keyslot, seg int) (*Digest, error) {
 	return nil, errors.New("no digest checks it")
 }
 
-func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, pass []byte, opts []aeskl.Option) (*Volume, error) {
+// openKeyslot opens keyslot k with the passphrase; note gets what derive
+// has to say about Argon2's memory, if it has not got a note yet.
+func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, pass []byte, opts []aeskl.Option, note *string) (*Volume, error) {
 	if k.AF.Type != "luks1" {
 		return nil, &UnsupportedError{Feature: fmt.Sprintf("anti-forensic splitter %q", k.AF.Type)}
 	}
@@ -343,7 +355,7 @@ func (h *Header) openKeyslot(r io.ReaderAt, k Keyslot, d *Digest, seg *Segment, 
 		return nil, fmt.Errorf("reading its key material at byte %d: %w", k.Area.Offset, err)
 	}
 
-	derived, err := k.KDF.derive(pass, k.Area.KeySize)
+	derived, err := k.KDF.derive(pass, k.Area.KeySize, note)
 	if err != nil {
 		return nil, err
 	}

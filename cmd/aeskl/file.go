@@ -358,15 +358,9 @@ var deriveKey = func(dst, pw, salt []byte, a argon2Params) (fallback.MemoryStatu
 // unlockedNote is what the command says, once, when Argon2's working
 // memory could not be locked against swap ("" when it was).
 func unlockedNote(name string, a argon2Params, st fallback.MemoryStatus) string {
-	if st.Locked {
+	why := st.Unlocked()
+	if why == "" {
 		return ""
-	}
-	why := "mlock refused"
-	for _, n := range st.Notes {
-		if strings.HasPrefix(n, "mlock") || strings.HasPrefix(n, "not locked") {
-			why = n
-			break
-		}
 	}
 	return fmt.Sprintf("%s: note: argon2id's %d MiB of working memory is not locked and may be swapped out (it is still wiped): %s\n",
 		name, a.memory>>10, why)

@@ -263,6 +263,9 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 		return fmt.Errorf("%s: %w", imagePath, err)
 	}
 	defer v.Close()
+	if v.KDFNote != "" {
+		fmt.Fprintf(os.Stderr, "aeskl luks: note: %s\n", v.KDFNote)
+	}
 	t := &disk.Transformer{Cipher: v.Cipher, Layout: v.Layout, Decrypt: dec}
 	if dec {
 		// The plaintext file is the user's alone: the image's mode says who

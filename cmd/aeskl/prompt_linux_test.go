@@ -208,18 +208,7 @@ func TestFilePromptStdout(t *testing.T) {
 // RLIMIT_MEMLOCK lets the command lock (run as root, without
 // CAP_IPC_LOCK), encrypt says so once on stderr, and not when it fits.
 func TestFileArgon2Unlocked(t *testing.T) {
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY || rl.Cur >= 32<<20 {
-		t.Skipf("RLIMIT_MEMLOCK %d: 32 MiB of Argon2 memory would be locked", rl.Cur)
-	}
-	var prefix []string
-	if os.Geteuid() == 0 {
-		setpriv, err := exec.LookPath("setpriv")
-		if err != nil {
-			t.Skip("root, and no setpriv to run without CAP_IPC_LOCK")
-		}
-		prefix = []string{setpriv, "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--"}
-	}
+	prefix := withoutMemlock(t)
 	dir := t.TempDir()
 	in := write(t, filepath.Join(dir, "in"), []byte("plaintext"))
 	pw := write(t, filepath.Join(dir, "pw"), []byte("pass word"))
@@ -240,6 +229,64 @@ func TestFileArgon2Unlocked(t *testing.T) {
 		if c.note && (n != 1 || !strings.Contains(stderr.String(), "32 MiB") || !strings.Contains(stderr.String(), "RLIMIT_MEMLOCK")) ||
 			!c.note && stderr.Len() != 0 {
 			t.Errorf("--argon2=%s: stderr %q, want the note %v (once)", c.cost, stderr.String(), c.note)
+		}
+	}
+}
+
+// withoutMemlock skips the test unless RLIMIT_MEMLOCK is below 32 MiB,
+// and returns the command prefix that runs a child without CAP_IPC_LOCK
+// when the test runs as root (setpriv), so that the limit holds for it.
+func withoutMemlock(t *testing.T) []string {
+	t.Helper()
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY || rl.Cur >= 32<<20 {
+		t.Skipf("RLIMIT_MEMLOCK %d: 32 MiB of Argon2 memory would be locked", rl.Cur)
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("root, and no setpriv to run without CAP_IPC_LOCK")
+	}
+	return []string{setpriv, "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--"}
+}
+
+// TestLUKSArgon2Unlocked: aeskl luks says once on stderr that the
+// Argon2 memory of a keyslot (32 MiB, made by cryptsetup) is not locked
+// when RLIMIT_MEMLOCK does not allow it, also on a wrong passphrase (in
+// the error), and says nothing for a keyslot whose memory fits.
+func TestLUKSArgon2Unlocked(t *testing.T) {
+	prefix := withoutMemlock(t)
+	cs := cryptsetup(t)
+	dir := t.TempDir()
+	keyFile := writeFile(t, dir, "pass", []byte("pw"))
+	wrong := writeFile(t, dir, "wrong", []byte("not it"))
+	for _, c := range []struct {
+		memory string // KiB
+		note   bool
+	}{{"32768", true}, {"32", false}} {
+		img := writeFile(t, dir, "img-"+c.memory, make([]byte, 3<<20))
+		runCS(t, cs, nil, "luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "1000k",
+			"--key-file", keyFile, "--batch-mode", "--pbkdf", "argon2id", "--pbkdf-memory", c.memory,
+			"--pbkdf-force-iterations", "4", "--pbkdf-parallel", "1", img)
+		for _, key := range []string{keyFile, wrong} {
+			out := filepath.Join(dir, "out")
+			os.Remove(out)
+			args := append(append(append([]string(nil), prefix...), os.Args[0]), "luks", "decrypt", "--quiet", "--key-file", key, img, out)
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if (err != nil) != (key == wrong) {
+				t.Fatalf("memory %s KiB, key %s: %v: %s", c.memory, filepath.Base(key), err, stderr.String())
+			}
+			n := strings.Count(stderr.String(), "is not locked")
+			if c.note && (n != 1 || !strings.Contains(stderr.String(), "argon2id's 32 MiB") || !strings.Contains(stderr.String(), "RLIMIT_MEMLOCK")) ||
+				!c.note && n != 0 {
+				t.Errorf("memory %s KiB, key %s: stderr %q, want the note %v (once)", c.memory, filepath.Base(key), stderr.String(), c.note)
+			}
 		}
 	}
 }

@@ -72,6 +72,7 @@ package fallback
 import (
 	"crypto/rand"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -105,6 +106,20 @@ type MemoryStatus struct {
 	GuardPages bool // inaccessible pages before and after the region
 	ReadOnly   bool // the region is read-only once written
 	Notes      []string
+}
+
+// Unlocked returns why the memory is not locked against swap (the first
+// of Notes about mlock, or "mlock refused"), or "" when it is.
+func (s MemoryStatus) Unlocked() string {
+	if s.Locked {
+		return ""
+	}
+	for _, n := range s.Notes {
+		if strings.HasPrefix(n, "mlock") || strings.HasPrefix(n, "not locked") {
+			return n
+		}
+	}
+	return "mlock refused"
 }
 
 // ErrWiped is returned by WrapKey when the region reads as all zeros: the
