@@ -190,7 +190,9 @@ func (k *KDF) derive(pass []byte, keyLen int, note *string) (*fallback.Scratch, 
 		if k.Type == "argon2i" {
 			mode = kdf.Argon2i
 		}
-		// The repository's Argon2, whose memory is locked and wiped.
+		// The repository's Argon2, whose memory is wiped, and locked
+		// against swap as far as RLIMIT_MEMLOCK allows (note says when
+		// not).
 		key, err := fallback.NewScratch(keyLen)
 		if err != nil {
 			return nil, err
@@ -200,12 +202,8 @@ func (k *KDF) derive(pass []byte, keyLen int, note *string) (*fallback.Scratch, 
 			key.Close()
 			return nil, err
 		}
-		if why := st.Unlocked(); why != "" && *note == "" {
-			size := fmt.Sprintf("%d KiB", k.Memory)
-			if k.Memory%1024 == 0 {
-				size = fmt.Sprintf("%d MiB", k.Memory/1024)
-			}
-			*note = fmt.Sprintf("%s's %s of working memory is not locked and may be swapped out (it is still wiped): %s", k.Type, size, why)
+		if note != nil && *note == "" {
+			*note = kdf.UnlockedNote(k.Type, uint32(k.Memory), st)
 		}
 		return key, nil
 	}

@@ -212,7 +212,8 @@ func (v *Volume) Length(devSize int64) (int64, error) {
 // segment's digest, and turns it into a disk.Cipher. r is the device the
 // header came from. Every buffer that held the key or material from which
 // it follows (the KDF's working memory: Argon2's blocks and its BLAKE2b
-// states, in locked scratch memory of their own, PBKDF2's HMAC states; the
+// states, in scratch memory of their own, locked against swap as far as
+// RLIMIT_MEMLOCK allows (KDFNote says when not), PBKDF2's HMAC states; the
 // key derived from the passphrase, in scratch memory too, the decrypted
 // anti-forensic stripes, the volume key) is wiped before Unlock
 // returns; the passphrase is the caller's to wipe. Not wiped: what the Go
@@ -221,7 +222,8 @@ func (v *Volume) Length(devSize int64) (int64, error) {
 // Sum), which no Go code can reach.
 //
 // A passphrase that opens no keyslot gives an error wrapping
-// ErrWrongPassphrase; a header that Check refuses, its error.
+// ErrWrongPassphrase (an *UnlockError when Argon2's memory was not
+// locked); a header that Check refuses, its error.
 func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...aeskl.Option) (*Volume, error) {
 	if err := h.Check(); err != nil {
 		return nil, err
@@ -275,14 +277,30 @@ func (h *Header) Unlock(r io.ReaderAt, passphrase []byte, keyslot int, opts ...a
 	if len(tokens) > 0 {
 		msg += "; " + strings.Join(tokens, "; ") + " (a token's program, for a TPM or a FIDO2 key for example, may hold such a keyslot's passphrase; this program runs none)"
 	}
-	if kdfNote != "" {
-		msg += "; note: " + kdfNote
-	}
 	if len(failures) == len(slots) {
 		// No keyslot could even be tried: that is not a wrong passphrase.
-		return nil, errors.New("no keyslot could be opened" + msg)
+		return nil, unlockError(errors.New("no keyslot could be opened"+msg), kdfNote)
 	}
-	return nil, fmt.Errorf("%w%s", ErrWrongPassphrase, msg)
+	return nil, unlockError(fmt.Errorf("%w%s", ErrWrongPassphrase, msg), kdfNote)
+}
+
+// An UnlockError is Unlock's error when an Argon2 it ran could not lock
+// its working memory against swap: Err is the error (errors.Is and As see
+// it), KDFNote says so as Volume.KDFNote does.
+type UnlockError struct {
+	Err     error
+	KDFNote string
+}
+
+func (e *UnlockError) Error() string { return e.Err.Error() }
+func (e *UnlockError) Unwrap() error { return e.Err }
+
+// unlockError returns err, as an *UnlockError with the note if there is one.
+func unlockError(err error, note string) error {
+	if note == "" {
+		return err
+	}
+	return &UnlockError{Err: err, KDFNote: note}
 }
 
 // maxKeyMaterial bounds a keyslot's anti-forensic material, as

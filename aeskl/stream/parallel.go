@@ -41,7 +41,7 @@ func (p Params) readSegments() int { return max(1, roundBytes/p.SegmentSize) }
 // take the indices in increasing order from a shared counter, so that a
 // helper that gets no CPU delays the call by one call of f at most (the
 // caller makes an index a chunk of work: a Writer's grain of segments, a
-// ReaderAt's run).
+// piece of a ReaderAt's range).
 // After a failure no new index is taken; the calls under way finish, so
 // every index below the one returned was run.
 //

@@ -533,7 +533,7 @@ func TestReaderAtParallelRuns(t *testing.T) {
 func TestReaderErrorKeepsSegments(t *testing.T) {
 	p := Params{16, 4096}
 	k := newKey(t, randBytes(16), p)
-	pt := plaintext(20 * p.ptSeg())
+	pt := plaintext(300 * p.ptSeg())
 	ct := encrypt(t, k, pt, nil, 0)
 	errRead := errors.New("connection reset")
 	for _, c := range []struct {
@@ -545,6 +545,8 @@ func TestReaderErrorKeepsSegments(t *testing.T) {
 		{p.ctStart(5), 4},
 		{p.ctStart(0) + 10, 0},
 		{p.ctStart(1) + 1, 1},
+		{p.ctStart(200) + 5, 200}, // in the second round of 1 MiB reads (its first byte read ahead)
+		{p.ctStart(128) + 1, 128},
 	} {
 		for _, rs := range []int{64, p.ptSeg(), 1 << 20} {
 			r, err := k.NewReader(io.MultiReader(bytes.NewReader(ct[:c.cut]), iotest.ErrReader(errRead)), nil)

@@ -15,9 +15,10 @@ import (
 // A ReaderAt decrypts any range of a stream stored in an io.ReaderAt of a
 // known size: each ReadAt reads and authenticates only the segments that
 // hold the range, the whole segments it covers in runs of up to 512 KiB
-// read with one ReadAt of the underlying reader and opened together, the
-// runs of one ReadAt on up to GOMAXPROCS goroutines, at most 8
-// (io.ReaderAt allows parallel ReadAts). It is safe for concurrent use, as io.ReaderAt asks,
+// read with one ReadAt of the underlying reader and opened together; a
+// large ReadAt's runs (or segments, when a segment is a round or more) on
+// up to GOMAXPROCS goroutines, at most 8 (io.ReaderAt allows parallel
+// ReadAts). It is safe for concurrent use, as io.ReaderAt asks,
 // Close included: Close waits for the ReadAts under way, and later ones
 // return ErrClosed. The stream's size fixes which segment is the last, so
 // a truncated or extended stream fails on its last segment; a read that
@@ -172,9 +173,9 @@ func (r *ReaderAt) plan(pieces []piece, p []byte, off int64) []piece {
 }
 
 // readPieces reads the pieces into p and returns the plaintext bytes
-// before the first piece that failed, with its error. Two pieces or
-// more (runs, or segments of a round or more) holding a round's bytes or
-// more go to parallel (up to GOMAXPROCS goroutines, at most maxWorkers:
+// before the first piece that failed, with its error. Two runs or more,
+// or two pieces or more holding a round's bytes (segments of a round or
+// more), go to parallel (up to GOMAXPROCS goroutines, at most maxWorkers:
 // each reads its own ciphertext and opens it, so none fetches another
 // core's data); less is read on the calling goroutine, which allocates
 // nothing. What the failed piece and any later one wrote of p is zeroed:
@@ -185,7 +186,13 @@ func (r *ReaderAt) readPieces(p []byte, pieces []piece) (int, error) {
 	}
 	last := pieces[len(pieces)-1]
 	end := last.at + last.n
-	if len(pieces) < 2 || end < roundBytes {
+	runs := 0
+	for _, pc := range pieces {
+		if pc.k >= 2 {
+			runs++
+		}
+	}
+	if len(pieces) < 2 || end < roundBytes && runs < 2 {
 		for _, pc := range pieces {
 			if m, err := r.piece(p, pc); err != nil {
 				return pc.at + m, err // nothing after it was written

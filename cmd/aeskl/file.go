@@ -358,12 +358,10 @@ var deriveKey = func(dst, pw, salt []byte, a argon2Params) (fallback.MemoryStatu
 // unlockedNote is what the command says, once, when Argon2's working
 // memory could not be locked against swap ("" when it was).
 func unlockedNote(name string, a argon2Params, st fallback.MemoryStatus) string {
-	why := st.Unlocked()
-	if why == "" {
-		return ""
+	if n := kdf.UnlockedNote("argon2id", a.memory, st); n != "" {
+		return name + ": note: " + n + "\n"
 	}
-	return fmt.Sprintf("%s: note: argon2id's %d MiB of working memory is not locked and may be swapped out (it is still wiped): %s\n",
-		name, a.memory>>10, why)
+	return ""
 }
 
 // passphraseKey reads the passphrase and derives the main key of the

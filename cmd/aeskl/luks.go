@@ -259,13 +259,24 @@ func luksCrypt(f luksFlags, dec bool, imagePath, other string) error {
 	}
 	v, err := h.Unlock(img, pass.Bytes(), f.keySlot)
 	pass.Close()
+	var note string
+	var ue *luks.UnlockError
+	if err == nil {
+		note = v.KDFNote
+	} else if errors.As(err, &ue) {
+		note = ue.KDFNote
+	}
+	if note != "" {
+		sub := "encrypt"
+		if dec {
+			sub = "decrypt"
+		}
+		fmt.Fprintf(os.Stderr, "aeskl luks %s: note: %s\n", sub, note)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", imagePath, err)
 	}
 	defer v.Close()
-	if v.KDFNote != "" {
-		fmt.Fprintf(os.Stderr, "aeskl luks: note: %s\n", v.KDFNote)
-	}
 	t := &disk.Transformer{Cipher: v.Cipher, Layout: v.Layout, Decrypt: dec}
 	if dec {
 		// The plaintext file is the user's alone: the image's mode says who

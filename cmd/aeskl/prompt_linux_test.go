@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,40 +253,48 @@ func withoutMemlock(t *testing.T) []string {
 	return []string{setpriv, "--bounding-set=-ipc_lock", "--inh-caps=-ipc_lock", "--"}
 }
 
-// TestLUKSArgon2Unlocked: aeskl luks says once on stderr that the
-// Argon2 memory of a keyslot (32 MiB, made by cryptsetup) is not locked
-// when RLIMIT_MEMLOCK does not allow it, also on a wrong passphrase (in
-// the error), and says nothing for a keyslot whose memory fits.
+// TestLUKSArgon2Unlocked: aeskl luks decrypt and encrypt say once on
+// stderr that the Argon2 memory of a keyslot (argon2id 32 MiB, argon2i
+// 33000 KiB, made by cryptsetup) is not locked when RLIMIT_MEMLOCK does
+// not allow it, also before the error of a wrong passphrase, and say
+// nothing for a keyslot whose memory fits.
 func TestLUKSArgon2Unlocked(t *testing.T) {
 	prefix := withoutMemlock(t)
 	cs := cryptsetup(t)
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "pass", []byte("pw"))
 	wrong := writeFile(t, dir, "wrong", []byte("not it"))
+	in := writeFile(t, dir, "in", make([]byte, 64<<10))
 	for _, c := range []struct {
-		memory string // KiB
-		note   bool
-	}{{"32768", true}, {"32", false}} {
+		pbkdf, memory string // memory in KiB
+		note          string // what the note says of it ("": no note)
+	}{{"argon2id", "32768", "argon2id's 32 MiB"}, {"argon2i", "33000", "argon2i's 33000 KiB"}, {"argon2id", "32", ""}} {
 		img := writeFile(t, dir, "img-"+c.memory, make([]byte, 3<<20))
 		runCS(t, cs, nil, "luksFormat", "--type", "luks2", "--luks2-metadata-size", "16k", "--luks2-keyslots-size", "1000k",
-			"--key-file", keyFile, "--batch-mode", "--pbkdf", "argon2id", "--pbkdf-memory", c.memory,
+			"--key-file", keyFile, "--batch-mode", "--pbkdf", c.pbkdf, "--pbkdf-memory", c.memory,
 			"--pbkdf-force-iterations", "4", "--pbkdf-parallel", "1", img)
-		for _, key := range []string{keyFile, wrong} {
+		for _, run := range []struct{ op, key string }{{"decrypt", keyFile}, {"decrypt", wrong}, {"encrypt", keyFile}} {
 			out := filepath.Join(dir, "out")
 			os.Remove(out)
-			args := append(append(append([]string(nil), prefix...), os.Args[0]), "luks", "decrypt", "--quiet", "--key-file", key, img, out)
+			other := out
+			if run.op == "encrypt" {
+				other = in
+			}
+			args := append(append(append([]string(nil), prefix...), os.Args[0]), "luks", run.op, "--quiet", "--key-file", run.key, img, other)
 			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Env = append(os.Environ(), "AESKL_CMD_TEST=1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
-			if (err != nil) != (key == wrong) {
-				t.Fatalf("memory %s KiB, key %s: %v: %s", c.memory, filepath.Base(key), err, stderr.String())
+			what := fmt.Sprintf("%s %s KiB, %s with %s", c.pbkdf, c.memory, run.op, filepath.Base(run.key))
+			if (err != nil) != (run.key == wrong) {
+				t.Fatalf("%s: %v: %s", what, err, stderr.String())
 			}
-			n := strings.Count(stderr.String(), "is not locked")
-			if c.note && (n != 1 || !strings.Contains(stderr.String(), "argon2id's 32 MiB") || !strings.Contains(stderr.String(), "RLIMIT_MEMLOCK")) ||
-				!c.note && n != 0 {
-				t.Errorf("memory %s KiB, key %s: stderr %q, want the note %v (once)", c.memory, filepath.Base(key), stderr.String(), c.note)
+			e := stderr.String()
+			n := strings.Count(e, "is not locked")
+			if c.note != "" && (n != 1 || !strings.Contains(e, "aeskl luks "+run.op+": note: "+c.note) || !strings.Contains(e, "RLIMIT_MEMLOCK")) ||
+				c.note == "" && n != 0 {
+				t.Errorf("%s: stderr %q, want the note %q (once)", what, e, c.note)
 			}
 		}
 	}

@@ -109,13 +109,14 @@ type MemoryStatus struct {
 }
 
 // Unlocked returns why the memory is not locked against swap (the first
-// of Notes about mlock, or "mlock refused"), or "" when it is.
+// of Notes about mlock or VirtualLock, or "mlock refused"), or "" when it
+// is.
 func (s MemoryStatus) Unlocked() string {
 	if s.Locked {
 		return ""
 	}
 	for _, n := range s.Notes {
-		if strings.HasPrefix(n, "mlock") || strings.HasPrefix(n, "not locked") {
+		if strings.HasPrefix(n, "mlock") || strings.HasPrefix(n, "VirtualLock") || strings.HasPrefix(n, "not locked") {
 			return n
 		}
 	}

@@ -22,11 +22,15 @@ type Scratch struct {
 
 // NewScratch maps a Scratch of n bytes (n > 0). It fails only if no memory
 // could be mapped at all.
-func NewScratch(n int) (*Scratch, error) {
+func NewScratch(n int) (*Scratch, error) { return NewScratchOf(n, "the secret being read") }
+
+// NewScratchOf is NewScratch for memory that holds what (the Status notes
+// name it: "Argon2's working memory").
+func NewScratchOf(n int, what string) (*Scratch, error) {
 	if n <= 0 {
 		return nil, errors.New("fallback: scratch memory of no bytes")
 	}
-	mem, pages, st, err := mapGuarded(n, "the secret being read")
+	mem, pages, st, err := mapGuarded(n, what)
 	if err != nil {
 		return nil, fmt.Errorf("fallback: scratch memory: %w", err)
 	}

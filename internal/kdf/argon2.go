@@ -81,6 +81,22 @@ func Argon2(dst []byte, mode Mode, password, salt, secret, data []byte, time, me
 	return err
 }
 
+// UnlockedNote returns what to tell a user when the working memory of an
+// Argon2 (name, "argon2id" or "argon2i", over memory KiB) got st and was
+// not locked against swap: a sentence with its size and the reason, or ""
+// when it was locked.
+func UnlockedNote(name string, memory uint32, st fallback.MemoryStatus) string {
+	why := st.Unlocked()
+	if why == "" {
+		return ""
+	}
+	size := fmt.Sprintf("%d KiB", memory)
+	if memory%1024 == 0 {
+		size = fmt.Sprintf("%d MiB", memory/1024)
+	}
+	return fmt.Sprintf("%s's %s of working memory is not locked and may be swapped out (it is still wiped): %s", name, size, why)
+}
+
 // Argon2Status is Argon2, and reports the protections its working memory
 // got (fallback.MemoryStatus: whether it was locked against swap, out of
 // core dumps, and Notes on what was refused). mlock locks all of it or
@@ -154,7 +170,7 @@ func newArgonMemory(blocks, lanes uint32) (*argonMemory, error) {
 	if size > math.MaxInt/2 {
 		return nil, fmt.Errorf("kdf: Argon2 memory of %d KiB does not fit in this process's address space", blocks)
 	}
-	s, err := fallback.NewScratch(int(size))
+	s, err := fallback.NewScratchOf(int(size), "Argon2's working memory")
 	if err != nil {
 		return nil, fmt.Errorf("kdf: Argon2 memory: %w", err)
 	}
