@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-keylocker/keylocker/aeskl"
+	"github.com/go-keylocker/keylocker/internal/klemu/klemutest"
 )
 
 // poison fills the caller's buffers before a Read: after it, a byte that
@@ -799,27 +802,51 @@ func TestSegmentLimit(t *testing.T) {
 }
 
 // TestImplementations runs a stream on every aeskl implementation that
-// runs here.
+// runs here, against the default one both ways, and skips the others
+// saying why (under klemu's full profile, every one must run).
 func TestImplementations(t *testing.T) {
 	pt := plaintext(10000)
 	mk := randBytes(32)
 	ref := newKey(t, mk, AES256GCMHKDF4KB)
 	for _, impl := range []aeskl.Implementation{aeskl.Generic, aeskl.AESNISealed, aeskl.KeyLocker, aeskl.KeyLockerWide} {
-		k, err := NewKey(mk, AES256GCMHKDF4KB, aeskl.WithImplementation(impl))
-		if err != nil {
-			t.Logf("%v: %v", impl, err)
-			continue
-		}
-		ct := encrypt(t, k, pt, []byte("i"), 999)
-		if got, err := decrypt(t, ref, ct, []byte("i"), 4096); err != nil || !bytes.Equal(got, pt) {
-			t.Errorf("%v wrote, the default read: %v", impl, err)
-		}
-		ct = encrypt(t, ref, pt, []byte("i"), 0)
-		if got, err := decrypt(t, k, ct, []byte("i"), 4096); err != nil || !bytes.Equal(got, pt) {
-			t.Errorf("the default wrote, %v read: %v", impl, err)
-		}
-		k.Close()
+		t.Run(impl.String(), func(t *testing.T) {
+			k, err := NewKey(mk, AES256GCMHKDF4KB, aeskl.WithImplementation(impl))
+			if err != nil {
+				if klemutest.Inner() {
+					t.Fatalf("%v under klemu's full profile: %v", impl, err)
+				}
+				t.Skipf("%v cannot run here (%v); TestUnderKlemu runs the Key Locker ones under the emulator", impl, err)
+			}
+			defer k.Close()
+			// Reads of 4096 bytes go in turn; of 2 MiB, over a
+			// bytes.Reader, by ReadAt on several goroutines.
+			for _, rs := range []int{4096, 2 << 20} {
+				ct := encrypt(t, k, pt, []byte("i"), 999)
+				if got, err := decrypt(t, ref, ct, []byte("i"), rs); err != nil || !bytes.Equal(got, pt) {
+					t.Errorf("%v wrote, the default read by %d: %v", impl, rs, err)
+				}
+				ct = encrypt(t, ref, pt, []byte("i"), 0)
+				if got, err := decrypt(t, k, ct, []byte("i"), rs); err != nil || !bytes.Equal(got, pt) {
+					t.Errorf("the default wrote, %v read by %d: %v", impl, rs, err)
+				}
+			}
+		})
 	}
+}
+
+// TestUnderKlemu runs TestImplementations again under the Key Locker
+// emulator (its full profile), so that the README's test command writes
+// and reads streams with the Key Locker implementations, on both read
+// paths, on machines without Key Locker.
+func TestUnderKlemu(t *testing.T) {
+	if klemutest.Inner() {
+		t.Skip("already running under klemu")
+	}
+	if runtime.GOARCH != "amd64" || strings.Contains(aeskl.Detect().Build, "purego") {
+		t.Skipf("the Key Locker code is amd64 assembly and this build (%s) has none", aeskl.Detect().Build)
+	}
+	out := klemutest.RunSelf(t, []string{"--profile=full"}, "^TestImplementations$")
+	klemutest.MustPass(t, out, "TestImplementations/keylocker", "TestImplementations/keylocker-wide")
 }
 
 // TestEmptyLastSegment reads a stream that ends in an empty segment after
