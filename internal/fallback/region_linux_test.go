@@ -11,9 +11,10 @@ import (
 )
 
 type smapsEntry struct {
-	lo, hi uintptr
-	perms  string
-	flags  []string
+	lo, hi  uintptr
+	perms   string
+	flags   []string
+	hugeKiB int // AnonHugePages
 }
 
 func readSmaps(t *testing.T) []smapsEntry {
@@ -34,6 +35,9 @@ func readSmaps(t *testing.T) []smapsEntry {
 		}
 		if rest, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(out) > 0 {
 			out[len(out)-1].flags = strings.Fields(rest)
+		}
+		if rest, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && len(out) > 0 {
+			fmt.Sscanf(rest, "%d", &out[len(out)-1].hugeKiB)
 		}
 	}
 	return out

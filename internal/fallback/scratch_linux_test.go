@@ -7,11 +7,11 @@ import (
 )
 
 // TestScratch: the kernel's view of a Scratch (read-write, locked as
-// Status says, not dumped, wiped on fork, guard pages on both sides, the
-// bytes at the end of their pages), faults on both sides, and after Close
-// no mapping left.
+// Status says, not dumped, wiped on fork, never collapsed into huge pages
+// by khugepaged, guard pages on both sides, the bytes at the end of their
+// pages), faults on both sides, and after Close no mapping left.
 func TestScratch(t *testing.T) {
-	for _, n := range []int{16, 64, 5000} {
+	for _, n := range []int{16, 64, 5000, hugePagesMin + 5000} {
 		s, err := NewScratch(n)
 		if err != nil {
 			t.Fatal(err)
@@ -49,6 +49,13 @@ func TestScratch(t *testing.T) {
 		}
 		if st.Locked != has("lo") || !st.DontDump || !has("dd") || st.WipeOnFork != has("wf") {
 			t.Errorf("Status %+v, VmFlags %v", st, e.flags)
+		}
+		if !has("nh") {
+			t.Errorf("%d bytes: no MADV_NOHUGEPAGE (VmFlags %v): khugepaged may copy the pages", n, e.flags)
+		}
+		if n >= hugePagesMin {
+			// Speed only, and up to the kernel (THP off, no free huge page).
+			t.Logf("%d bytes: %d KiB in transparent huge pages", n, e.hugeKiB)
 		}
 		if before, after := ents[idx-1], ents[idx+1]; before.hi != e.lo || before.perms != "---p" || after.lo != e.hi || after.perms != "---p" {
 			t.Errorf("guard pages missing: before %x-%x %s, after %x-%x %s", before.lo, before.hi, before.perms, after.lo, after.hi, after.perms)
