@@ -175,4 +175,10 @@ func TestHelperHandleGone(t *testing.T) {
 	memscan.Settle()
 	memscan.Ready()
 	memscan.WaitRelease()
+	// The control's Cipher and XTS stay reachable through the scan: dead,
+	// the garbage collector could free them in Settle and their memory be
+	// reused before the scan, and the control would miss handles it should
+	// find.
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(x)
 }
