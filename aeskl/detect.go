@@ -72,6 +72,11 @@ type Support struct {
 	Implementation256 Implementation `json:"implementation_256"`
 	// SealedPath is the bulk path aesni-sealed uses: aes-ni, vaes-ymm or vaes-zmm.
 	SealedPath string `json:"sealed_path,omitempty"`
+	// Argon2 is the code that computes Argon2 for passphrases (aeskl/luks
+	// keyslots, the aeskl command's encrypt and decrypt): avx512 or avx2
+	// (assembly, in amd64 builds without purego, on CPUs with AVX-512 or
+	// AVX2) or generic (Go).
+	Argon2 string `json:"argon2"`
 
 	// WrapKeyMemory reports how the sealed implementations' software
 	// wrapping key is protected (filled only when one of them is chosen).
@@ -119,6 +124,14 @@ func detect() *Support {
 		s.Implementation256 = s.choose(32)
 		if hasAsm {
 			s.SealedPath = sealedPathNames[s.sealedPath()]
+		}
+		switch {
+		case hasAsm && s.AVX512:
+			s.Argon2 = "avx512"
+		case hasAsm && s.AVX2:
+			s.Argon2 = "avx2"
+		default:
+			s.Argon2 = "generic"
 		}
 		s.Reasons = s.reasons()
 		s.WrappingKey = s.wrappingKeyPolicy()
@@ -236,6 +249,7 @@ func (s Support) String() string {
 	if s.SealedPath != "" {
 		fmt.Fprintf(&b, "sealed bulk path:   %s\n", s.SealedPath)
 	}
+	fmt.Fprintf(&b, "Argon2 code:        %s\n", s.Argon2)
 	if s.SignalFrameDetail != "" {
 		fmt.Fprintf(&b, "signal frames:      %s\n", s.SignalFrameDetail)
 	}

@@ -13,6 +13,7 @@ import (
 	"hash"
 	"strings"
 
+	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/fallback"
 	"github.com/go-keylocker/keylocker/internal/kdf"
 )
@@ -197,7 +198,7 @@ func (k *KDF) derive(pass []byte, keyLen int, note *string) (*fallback.Scratch, 
 		if err != nil {
 			return nil, err
 		}
-		st, err := kdf.Argon2Status(key.Bytes(), mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs))
+		st, err := kdf.Argon2Status(key.Bytes(), kdf.Impl(aeskl.Detect().Argon2), mode, pass, k.Salt, nil, nil, uint32(k.Time), uint32(k.Memory), uint8(k.CPUs))
 		if err != nil {
 			key.Close()
 			return nil, err

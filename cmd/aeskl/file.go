@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/aeskl/stream"
 	"github.com/go-keylocker/keylocker/internal/cliutil"
 	"github.com/go-keylocker/keylocker/internal/fallback"
@@ -352,7 +353,7 @@ func (f *fileOp) passphrase(confirm bool) (*cliutil.Secret, []byte, error) {
 // got (the tests' control child replaces it with x/crypto/argon2, whose
 // memory is not wiped).
 var deriveKey = func(dst, pw, salt []byte, a argon2Params) (fallback.MemoryStatus, error) {
-	return kdf.Argon2Status(dst, kdf.Argon2id, pw, salt, nil, nil, a.time, a.memory, a.threads)
+	return kdf.Argon2Status(dst, kdf.Impl(aeskl.Detect().Argon2), kdf.Argon2id, pw, salt, nil, nil, a.time, a.memory, a.threads)
 }
 
 // unlockedNote is what the command says, once, when Argon2's working

@@ -9,13 +9,24 @@
 // core dumps, zero in fork children, between guard pages, as far as the
 // system grants it), which is wiped and unmapped before Argon2 returns. The
 // tag goes to the caller's dst: the caller decides where it lives (scratch
-// memory of its own, say) and wipes it. What the Go compiler spills to the
-// goroutines' stacks while it computes (a block's words between two rounds
-// of the permutation, a BLAKE2b state) is not wiped: no Go code can reach
-// those.
+// memory of its own, say) and wipes it.
+//
+// The compression function G, nearly all of the work, runs on the
+// implementation the caller names (Impl; aeskl.Detect's Argon2 field is
+// the project's choice for the CPU): AVX-512VL or AVX2 assembly
+// (internal/asm/blamka), which keeps a block's words in vector registers
+// and the scratch memory only, zeroes the registers before it returns and
+// has a signal that interrupts it wiped from the signal stack as the AES
+// routines do, or Go. What the Go compiler spills to the goroutines'
+// stacks (the generic G's words between two rounds of the permutation; a
+// BLAKE2b state, with every implementation) is not wiped: no Go code can
+// reach those. The memory asks for transparent huge pages (Linux): Argon2
+// reads its blocks at random, and with 4 KiB pages nearly every read
+// misses the TLB.
 //
 // The reference for the tests is golang.org/x/crypto/argon2 (and RFC
-// 9106's test vectors); the package is not imported outside tests.
+// 9106's test vectors); the package is not imported outside tests. Every
+// test runs on every implementation the CPU can run.
 package kdf
 
 import (
@@ -76,8 +87,8 @@ type argonLane struct {
 // working memory is mapped for the call (scratch memory, see the package
 // documentation) and wiped before it returns; it fails only if that memory
 // cannot be mapped.
-func Argon2(dst []byte, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) error {
-	_, err := Argon2Status(dst, mode, password, salt, secret, data, time, memory, threads)
+func Argon2(dst []byte, impl Impl, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) error {
+	_, err := Argon2Status(dst, impl, mode, password, salt, secret, data, time, memory, threads)
 	return err
 }
 
@@ -102,9 +113,11 @@ func UnlockedNote(name string, memory uint32, st fallback.MemoryStatus) string {
 // core dumps, and Notes on what was refused). mlock locks all of it or
 // none: memory beyond RLIMIT_MEMLOCK (without CAP_IPC_LOCK) is not locked,
 // but it is wiped all the same.
-func Argon2Status(dst []byte, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) (fallback.MemoryStatus, error) {
+func Argon2Status(dst []byte, impl Impl, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8) (fallback.MemoryStatus, error) {
 	var st fallback.MemoryStatus
 	switch {
+	case !impl.Available():
+		return st, fmt.Errorf("kdf: the %q Argon2 implementation cannot run here", impl)
 	case mode != Argon2d && mode != Argon2i && mode != Argon2id:
 		return st, fmt.Errorf("kdf: Argon2 type %d", mode)
 	case time < 1:
@@ -127,7 +140,7 @@ func Argon2Status(dst []byte, mode Mode, password, salt, secret, data []byte, ti
 	defer m.s.Close()
 	st = m.s.Status()
 	w, b := m.work, m.blocks
-	argon2Fill(w, m.lanes, b, mode, password, salt, secret, data, time, memory, uint32(len(dst)))
+	argon2Fill(w, m.lanes, b, impl, mode, password, salt, secret, data, time, memory, uint32(len(dst)))
 	laneLen := uint32(len(b)) / p
 
 	// The tag: H' of the XOR of the lanes' last blocks.
@@ -193,7 +206,7 @@ func argon2Blocks(memory, lanes uint32) uint32 {
 
 // argon2Fill computes the blocks b (argon2Blocks of them, zero) of
 // Argon2's memory, with len(lanes) lanes.
-func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode Mode, password, salt, secret, data []byte, time, memory, keyLen uint32) {
+func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, impl Impl, mode Mode, password, salt, secret, data []byte, time, memory, keyLen uint32) {
 	p := uint32(len(lanes))
 	laneLen := uint32(len(b)) / p
 	segLen := laneLen / syncPoints
@@ -237,14 +250,14 @@ func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode Mode, pass
 	for pass := range time {
 		for slice := range uint32(syncPoints) {
 			if p == 1 {
-				fillSegment(b, &lanes[0], mode, pass, slice, 0, p, time, laneLen, segLen)
+				fillSegment(b, &lanes[0], impl, mode, pass, slice, 0, p, time, laneLen, segLen)
 				continue
 			}
 			for l := range p {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					fillSegment(b, &lanes[l], mode, pass, slice, l, p, time, laneLen, segLen)
+					fillSegment(b, &lanes[l], impl, mode, pass, slice, l, p, time, laneLen, segLen)
 				}()
 			}
 			wg.Wait()
@@ -253,7 +266,7 @@ func argon2Fill(w *argonWork, lanes []argonLane, b []argonBlock, mode Mode, pass
 }
 
 // fillSegment computes the blocks of segment slice of lane l in pass pass.
-func fillSegment(b []argonBlock, s *argonLane, mode Mode, pass, slice, l, lanes, time, laneLen, segLen uint32) {
+func fillSegment(b []argonBlock, s *argonLane, impl Impl, mode Mode, pass, slice, l, lanes, time, laneLen, segLen uint32) {
 	independent := mode == Argon2i || (mode == Argon2id && pass == 0 && slice < syncPoints/2)
 	if independent {
 		s.input = argonBlock{}
@@ -268,7 +281,7 @@ func fillSegment(b []argonBlock, s *argonLane, mode Mode, pass, slice, l, lanes,
 	if pass == 0 && slice == 0 {
 		index = 2 // the lane's first two blocks are made from H0
 		if independent {
-			s.nextAddresses()
+			s.nextAddresses(impl)
 		}
 	}
 	cur := l*laneLen + slice*segLen + index
@@ -280,25 +293,28 @@ func fillSegment(b []argonBlock, s *argonLane, mode Mode, pass, slice, l, lanes,
 		var rand uint64
 		if independent {
 			if index%blockWords == 0 {
-				s.nextAddresses()
+				s.nextAddresses(impl)
 			}
 			rand = s.addresses[index%blockWords]
 		} else {
 			rand = b[prev][0]
 		}
 		ref := refIndex(rand, pass, slice, l, index, lanes, laneLen, segLen)
-		fillBlock(&b[cur], &b[prev], &b[ref], &s.tmp, pass > 0)
+		impl.fillBlock(&b[cur], &b[prev], &b[ref], &s.tmp, pass > 0)
 	}
 }
 
 // nextAddresses makes the next block of pseudo-random words of
 // data-independent addressing: G(zero, G(zero, input)), input's counter
 // incremented first.
-func (s *argonLane) nextAddresses() {
+func (s *argonLane) nextAddresses(impl Impl) {
 	s.input[6]++
-	compress(&s.addresses, &s.input, &s.tmp)
-	compress(&s.addresses, &s.addresses, &s.tmp)
+	impl.fillBlock(&s.addresses, &zeroBlock, &s.input, &s.tmp, false)
+	impl.fillBlock(&s.addresses, &zeroBlock, &s.addresses, &s.tmp, false)
 }
+
+// zeroBlock is the zero block of the address blocks' G(zero, x).
+var zeroBlock argonBlock
 
 // refIndex maps a pseudo-random word to the block a new block references
 // (RFC 9106, section 3.4.1.2): J2 picks the lane, J1 the block within the
@@ -334,10 +350,10 @@ func refIndex(rand uint64, pass, slice, l, index, lanes, laneLen, segLen uint32)
 	return refLane*laneLen + uint32((uint64(start)+rel)%uint64(laneLen))
 }
 
-// fillBlock computes next = G(prev, ref), or with xor next ^= G(prev, ref):
+// fillBlockGeneric computes next = G(prev, ref), or with xor next ^= G(prev, ref):
 // R = prev XOR ref, then the permutation P over R's rows and columns, and
 // the result XORed with R.
-func fillBlock(next, prev, ref, tmp *argonBlock, xor bool) {
+func fillBlockGeneric(next, prev, ref, tmp *argonBlock, xor bool) {
 	if xor {
 		for i := range tmp {
 			r := prev[i] ^ ref[i]
@@ -354,16 +370,6 @@ func fillBlock(next, prev, ref, tmp *argonBlock, xor bool) {
 	permute(tmp)
 	for i := range tmp {
 		next[i] ^= tmp[i]
-	}
-}
-
-// compress is G(zero, in) into out (which may be in), for the address
-// blocks.
-func compress(out, in, tmp *argonBlock) {
-	*tmp = *in
-	permute(tmp)
-	for i := range tmp {
-		out[i] = in[i] ^ tmp[i]
 	}
 }
 

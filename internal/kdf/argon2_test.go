@@ -2,6 +2,7 @@ package kdf
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	xblake2b "golang.org/x/crypto/blake2b"
+
+	"github.com/go-keylocker/keylocker/aeskl"
 )
 
 func testRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
@@ -22,11 +25,40 @@ func randBytesT(r *rand.Rand, n int) []byte {
 	return b
 }
 
+// impls are the implementations, as a test names them.
+var impls = []Impl{Generic, AVX2, AVX512}
+
+// canRun returns why impl cannot run on this build and CPU, or "".
+func canRun(impl Impl) string {
+	switch {
+	case !impl.Available():
+		return "this build has no code for it (not amd64, or -tags purego)"
+	case impl == AVX2 && !aeskl.Detect().AVX2:
+		return "the CPU (or OS) has no AVX2"
+	case impl == AVX512 && !aeskl.Detect().AVX512:
+		return "the CPU (or OS) has no AVX-512 (F, VL and BW)"
+	}
+	return ""
+}
+
+// forEachImpl runs f as a subtest on every implementation, and skips
+// those that cannot run here, saying why.
+func forEachImpl(t *testing.T, f func(t *testing.T, impl Impl)) {
+	for _, impl := range impls {
+		t.Run(string(impl), func(t *testing.T) {
+			if why := canRun(impl); why != "" {
+				t.Skipf("%s cannot run here: %s", impl, why)
+			}
+			f(t, impl)
+		})
+	}
+}
+
 // argon2Key is Argon2 into a new slice, failing the test on an error.
-func argon2Key(t testing.TB, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+func argon2Key(t testing.TB, impl Impl, mode Mode, password, salt, secret, data []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	t.Helper()
 	dst := make([]byte, keyLen)
-	if err := Argon2(dst, mode, password, salt, secret, data, time, memory, threads); err != nil {
+	if err := Argon2(dst, impl, mode, password, salt, secret, data, time, memory, threads); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -72,7 +104,9 @@ func unhex(s string) []byte {
 
 // TestArgon2RFC9106 checks the test vectors of RFC 9106, section 5:
 // 32 KiB, 3 passes, 4 lanes, with a secret and associated data.
-func TestArgon2RFC9106(t *testing.T) {
+func TestArgon2RFC9106(t *testing.T) { forEachImpl(t, testArgon2RFC9106) }
+
+func testArgon2RFC9106(t *testing.T, impl Impl) {
 	pass, salt := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 16)
 	secret, ad := bytes.Repeat([]byte{3}, 8), bytes.Repeat([]byte{4}, 12)
 	for _, c := range []struct {
@@ -83,7 +117,7 @@ func TestArgon2RFC9106(t *testing.T) {
 		{Argon2i, "c8 14 d9 d1 dc 7f 37 aa 13 f0 d7 7f 24 94 bd a1 c8 de 6b 01 6d d3 88 d2 99 52 a4 c4 67 2b 6c e8"},
 		{Argon2id, "0d 64 0d f5 8d 78 76 6c 08 c0 37 a3 4a 8b 53 c9 d0 1e f0 45 2d 75 b6 5e b5 25 20 e9 6b 01 e6 59"},
 	} {
-		if got := argon2Key(t, c.mode, pass, salt, secret, ad, 3, 32, 4, 32); !bytes.Equal(got, unhex(c.tag)) {
+		if got := argon2Key(t, impl, c.mode, pass, salt, secret, ad, 3, 32, 4, 32); !bytes.Equal(got, unhex(c.tag)) {
 			t.Errorf("type %d: %x, want %s", c.mode, got, c.tag)
 		}
 	}
@@ -93,17 +127,19 @@ func TestArgon2RFC9106(t *testing.T) {
 // over passes, memory sizes that round, lane counts, tag lengths (shorter
 // and longer than one BLAKE2b output), salts and passwords of every
 // length from none up.
-func TestArgon2(t *testing.T) {
+func TestArgon2(t *testing.T) { forEachImpl(t, testArgon2) }
+
+func testArgon2(t *testing.T, impl Impl) {
 	r := testRand(12)
 	check := func(name string, pass, salt []byte, time, memory uint32, lanes uint8, keyLen uint32) {
 		t.Helper()
 		name = fmt.Sprintf("t=%d m=%d p=%d, %d-byte password, %d-byte salt, %d-byte tag: %s",
 			time, memory, lanes, len(pass), len(salt), keyLen, name)
-		if got, want := argon2Key(t, Argon2i, pass, salt, nil, nil, time, memory, lanes, keyLen),
+		if got, want := argon2Key(t, impl, Argon2i, pass, salt, nil, nil, time, memory, lanes, keyLen),
 			argon2.Key(pass, salt, time, memory, lanes, keyLen); !bytes.Equal(got, want) {
 			t.Errorf("argon2i %s: differs from x/crypto/argon2", name)
 		}
-		if got, want := argon2Key(t, Argon2id, pass, salt, nil, nil, time, memory, lanes, keyLen),
+		if got, want := argon2Key(t, impl, Argon2id, pass, salt, nil, nil, time, memory, lanes, keyLen),
 			argon2.IDKey(pass, salt, time, memory, lanes, keyLen); !bytes.Equal(got, want) {
 			t.Errorf("argon2id %s: differs from x/crypto/argon2", name)
 		}
@@ -145,10 +181,12 @@ func TestArgon2(t *testing.T) {
 
 // TestArgon2Dst: the tag is written to dst and nowhere past it, and a
 // random dst is overwritten whole.
-func TestArgon2Dst(t *testing.T) {
+func TestArgon2Dst(t *testing.T) { forEachImpl(t, testArgon2Dst) }
+
+func testArgon2Dst(t *testing.T, impl Impl) {
 	want := argon2.IDKey([]byte("p"), []byte("saltsalt"), 1, 64, 2, 40)
 	buf := bytes.Repeat([]byte{0xa5}, 64)
-	if err := Argon2(buf[:40], Argon2id, []byte("p"), []byte("saltsalt"), nil, nil, 1, 64, 2); err != nil {
+	if err := Argon2(buf[:40], impl, Argon2id, []byte("p"), []byte("saltsalt"), nil, nil, 1, 64, 2); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf[:40], want) || !bytes.Equal(buf[40:], bytes.Repeat([]byte{0xa5}, 24)) {
@@ -172,10 +210,88 @@ func TestArgon2Invalid(t *testing.T) {
 		{"memory below 8 KiB per lane", Argon2id, 32, 1, 31, 4},
 		{"3-byte tag", Argon2id, 3, 1, 64, 1},
 	} {
-		if err := Argon2(make([]byte, c.keyLen), c.mode, []byte("p"), []byte("saltsalt"), nil, nil, c.time, c.memory, c.threads); err == nil {
+		if err := Argon2(make([]byte, c.keyLen), Generic, c.mode, []byte("p"), []byte("saltsalt"), nil, nil, c.time, c.memory, c.threads); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
+	for _, impl := range []Impl{"", "sse2", Impl(strings.ToUpper(string(AVX2)))} {
+		if err := Argon2(make([]byte, 32), impl, Argon2id, []byte("p"), []byte("saltsalt"), nil, nil, 1, 64, 1); err == nil {
+			t.Errorf("implementation %q: no error", impl)
+		}
+	}
+	for _, impl := range impls[1:] {
+		if !impl.Available() {
+			if err := Argon2(make([]byte, 32), impl, Argon2id, []byte("p"), []byte("saltsalt"), nil, nil, 1, 64, 1); err == nil {
+				t.Errorf("%s in a build without its code: no error", impl)
+			}
+		}
+	}
+}
+
+// TestFillBlock checks the compression function of every implementation
+// against the generic one on random blocks, both with next = G and with
+// next ^= G, and with next being ref (as the address blocks call it).
+func TestFillBlock(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl Impl) {
+		r := testRand(13)
+		rnd := func() *argonBlock {
+			var b argonBlock
+			for i := range b {
+				b[i] = r.Uint64()
+			}
+			return &b
+		}
+		for i := range 200 {
+			prev, ref, next := rnd(), rnd(), rnd()
+			if i%10 == 0 {
+				*prev = argonBlock{}
+			}
+			xor := i%2 == 1
+			want, wtmp := *next, argonBlock{}
+			fillBlockGeneric(&want, prev, ref, &wtmp, xor)
+			got, tmp := *next, *rnd()
+			impl.fillBlock(&got, prev, ref, &tmp, xor)
+			if got != want {
+				t.Fatalf("block %d (xor %v): differs from the generic code", i, xor)
+			}
+			// next = ref.
+			got = *ref
+			impl.fillBlock(&got, prev, &got, &tmp, false)
+			want = *ref
+			fillBlockGeneric(&want, prev, &want, &wtmp, false)
+			if got != want {
+				t.Fatalf("block %d, next = ref: differs from the generic code", i)
+			}
+		}
+	})
+}
+
+// FuzzFillBlock compares every implementation's compression function
+// with the generic one on blocks made from the input.
+func FuzzFillBlock(f *testing.F) {
+	f.Add([]byte{0}, false)
+	f.Add(bytes.Repeat([]byte{0xff}, 2048), true)
+	f.Fuzz(func(t *testing.T, in []byte, xor bool) {
+		var prev, ref, next argonBlock
+		words := []*argonBlock{&prev, &ref, &next}
+		for i := 0; i < 3*blockWords && 8*i < len(in); i++ {
+			var w [8]byte
+			copy(w[:], in[8*i:])
+			words[i/blockWords][i%blockWords] = binary.LittleEndian.Uint64(w[:])
+		}
+		want, tmp := next, argonBlock{}
+		fillBlockGeneric(&want, &prev, &ref, &tmp, xor)
+		for _, impl := range impls[1:] {
+			if canRun(impl) != "" {
+				continue
+			}
+			got := next
+			impl.fillBlock(&got, &prev, &ref, &tmp, xor)
+			if got != want {
+				t.Fatalf("%s differs from the generic code", impl)
+			}
+		}
+	})
 }
 
 // BenchmarkArgon2id is the cost of one lane of Argon2id over 64 MiB (a
@@ -186,14 +302,19 @@ func BenchmarkArgon2id(b *testing.B) {
 	pass, salt := []byte("passphrase"), make([]byte, 32)
 	for _, lanes := range []uint8{1, 4} {
 		key := make([]byte, 32)
-		b.Run(fmt.Sprintf("kdf/lanes=%d", lanes), func(b *testing.B) {
-			b.SetBytes(64 << 20)
-			for range b.N {
-				if err := Argon2(key, Argon2id, pass, salt, nil, nil, 1, 64<<10, lanes); err != nil {
-					b.Fatal(err)
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("kdf=%s/lanes=%d", impl, lanes), func(b *testing.B) {
+				if why := canRun(impl); why != "" {
+					b.Skipf("%s cannot run here: %s", impl, why)
 				}
-			}
-		})
+				b.SetBytes(64 << 20)
+				for range b.N {
+					if err := Argon2(key, impl, Argon2id, pass, salt, nil, nil, 1, 64<<10, lanes); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 		b.Run(fmt.Sprintf("x-crypto/lanes=%d", lanes), func(b *testing.B) {
 			b.SetBytes(64 << 20)
 			for range b.N {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/go-keylocker/keylocker/aeskl"
 	"github.com/go-keylocker/keylocker/internal/memscan"
 	"golang.org/x/crypto/argon2"
 )
@@ -29,7 +30,7 @@ func argon2Needles(t *testing.T, pass []byte) [][]byte {
 	lanes := make([]argonLane, scanThreads)
 	b := make([]argonBlock, argon2Blocks(scanMemory, scanThreads))
 	var w argonWork
-	argon2Fill(&w, lanes, b, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanKeyLen)
+	argon2Fill(&w, lanes, b, Generic, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanKeyLen)
 	needles := [][]byte{append([]byte(nil), w.h0[:blake2bSize]...)}
 	for i := 0; i < len(b); i += 32 {
 		n := make([]byte, 32)
@@ -50,7 +51,7 @@ func argon2Needles(t *testing.T, pass []byte) [][]byte {
 	for off := 0; off < len(last); off += 256 {
 		needles = append(needles, last[off:off+32])
 	}
-	return append(needles, argon2Key(t, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanThreads, scanKeyLen))
+	return append(needles, argon2Key(t, Generic, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanThreads, scanKeyLen))
 }
 
 // TestArgon2MemoryWiped scans a process that derived a key with Argon2
@@ -94,7 +95,7 @@ func argon2Helper(t *testing.T, name string, derive func(dst, pass []byte)) {
 
 func TestHelperArgon2(t *testing.T) {
 	argon2Helper(t, "TestHelperArgon2", func(dst, pass []byte) {
-		if err := Argon2(dst, Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanThreads); err != nil {
+		if err := Argon2(dst, Impl(aeskl.Detect().Argon2), Argon2id, pass, scanSalt, nil, nil, scanTime, scanMemory, scanThreads); err != nil {
 			t.Error(err)
 			os.Exit(1)
 		}
