@@ -34,6 +34,7 @@ func TestUnderKlemu(t *testing.T) {
 			"TestKernelConformance/keylocker-wide", "TestKernelConformance/keylocker", "TestKernelCounterWrap/keylocker-wide",
 			"TestKernelCounterWrap/keylocker", "TestKernelRejects/keylocker-wide", "TestKernelRejects/keylocker",
 			"TestKernelXTSSectors/keylocker-wide", "TestKernelXTSSectors/keylocker", "TestXTSSectorsAgainstXCrypto/keylocker-wide",
+			"TestGuardPages/keylocker-wide", "TestGuardPages/keylocker",
 			"TestDropInConformance/keylocker-wide", "TestDropInConformance/keylocker", "TestMisuseParity/keylocker-wide",
 			"TestMisuseParity/keylocker", "TestCloseConcurrent/keylocker-wide", "TestCloseConcurrent/keylocker",
 			"TestCloseWipeRejected/keylocker-wide", "TestHandleGoneAfterClose/keylocker-wide", "TestGCMOpenMessages/128/keylocker-wide", "TestGCMSealMessages/256/keylocker-wide", "TestGCMMessagesRejected/keylocker",

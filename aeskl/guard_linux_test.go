@@ -1,0 +1,207 @@
+package aeskl
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"fmt"
+	"syscall"
+	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/gcmbatch"
+	"golang.org/x/crypto/xts"
+)
+
+// guarded returns n bytes that end right before an inaccessible page (end
+// true) or start right after one, filled with a pattern, and a function
+// that unmaps them.
+func guarded(t *testing.T, n int, end bool) []byte {
+	t.Helper()
+	pg := syscall.Getpagesize()
+	pages := (n+pg-1)/pg + 2
+	m, err := syscall.Mmap(-1, 0, pages*pg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Skip("mmap:", err)
+	}
+	t.Cleanup(func() { syscall.Munmap(m) })
+	if err := syscall.Mprotect(m[:pg], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mprotect(m[(pages-1)*pg:], syscall.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	if end {
+		b = m[(pages-1)*pg-n : (pages-1)*pg : (pages-1)*pg]
+	} else {
+		b = m[pg : pg+n : pg+n]
+	}
+	for i := range b {
+		b[i] = byte(i*13 + 5)
+	}
+	return b
+}
+
+// TestGuardPages: every mode of every implementation reads and writes
+// nothing outside its buffers. Each source and destination lies against
+// an inaccessible page, after its end and then before its start (a byte
+// too many faults), for lengths around the block, the register and the
+// batch sizes: CTR, CBC, XTS, GCM with 16- and 12-byte tags (Seal, Open,
+// and an Open that fails and wipes), and batches of GCM messages. The
+// results are compared with crypto/aes and x/crypto/xts.
+func TestGuardPages(t *testing.T) {
+	forEach(t, 16, func(t *testing.T, v variant) {
+		sizes := []int{0, 1, 12, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1023, 1025, 4095, 4097}
+		key := randBytes(16)
+		c := mustNew(t, v, key)
+		ref, _ := aes.NewCipher(key)
+		xkey := randBytes(32)
+		x, err := NewXTS(xkey, v.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		xref, _ := xts.NewCipher(aes.NewCipher, xkey)
+		iv := randBytes(16)
+		for _, end := range []bool{true, false} {
+			for _, n := range sizes {
+				name := fmt.Sprintf("%d bytes, guard page %s", n, map[bool]string{true: "after", false: "before"}[end])
+				src := guarded(t, n, end)
+				want := make([]byte, n)
+
+				dst := guarded(t, n, end)
+				cipher.NewCTR(c, iv).XORKeyStream(dst, src)
+				cipher.NewCTR(ref, iv).XORKeyStream(want, src)
+				if !bytes.Equal(dst, want) {
+					t.Errorf("CTR, %s: differs from crypto/aes", name)
+				}
+				if n%16 == 0 {
+					dst = guarded(t, n, end)
+					cipher.NewCBCEncrypter(c, iv).CryptBlocks(dst, src)
+					cipher.NewCBCEncrypter(ref, iv).CryptBlocks(want, src)
+					if !bytes.Equal(dst, want) {
+						t.Errorf("CBC encryption, %s: differs from crypto/aes", name)
+					}
+					dst = guarded(t, n, end)
+					cipher.NewCBCDecrypter(c, iv).CryptBlocks(dst, src)
+					cipher.NewCBCDecrypter(ref, iv).CryptBlocks(want, src)
+					if !bytes.Equal(dst, want) {
+						t.Errorf("CBC decryption, %s: differs from crypto/aes", name)
+					}
+				}
+				if n >= 16 {
+					dst = guarded(t, n, end)
+					if err := x.Encrypt(dst, src, 7); err != nil {
+						t.Fatal(err)
+					}
+					// x/crypto/xts takes whole blocks only (no ciphertext
+					// stealing): the other lengths check the guard pages alone.
+					if n%16 == 0 {
+						xref.Encrypt(want, src, 7)
+					}
+					if n%16 == 0 && !bytes.Equal(dst, want) {
+						t.Errorf("XTS encryption, %s: differs from x/crypto/xts", name)
+					}
+					dst = guarded(t, n, end)
+					if err := x.Decrypt(dst, src, 7); err != nil {
+						t.Fatal(err)
+					}
+					if n%16 == 0 {
+						xref.Decrypt(want, src, 7)
+					}
+					if n%16 == 0 && !bytes.Equal(dst, want) {
+						t.Errorf("XTS decryption, %s: differs from x/crypto/xts", name)
+					}
+				}
+				for _, tagSize := range []int{16, 12} {
+					guardGCM(t, c, ref, tagSize, src, end, name)
+				}
+			}
+		}
+		// Batches of messages, each against a guard page, with messages
+		// around the bound of one call (chunk) outside the emulator.
+		batch := sizes
+		if !emulated(v) {
+			batch = append(batch, chunk-1, chunk, chunk+1, 3*chunk+17)
+		}
+		for _, tagSize := range []int{16, 12} {
+			for _, end := range []bool{true, false} {
+				guardGCMBatch(t, c, ref, tagSize, batch, end)
+			}
+		}
+	})
+}
+
+func guardGCM(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, pt []byte, end bool, name string) {
+	t.Helper()
+	g, err := cipher.NewGCMWithTagSize(c, tagSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg, _ := cipher.NewGCMWithTagSize(ref, tagSize)
+	nonce, ad := randBytes(12), randBytes(13)
+	n := len(pt)
+	want := rg.Seal(nil, nonce, pt, ad)
+	ct := guarded(t, n+tagSize, end)
+	if got := g.Seal(ct[:0], nonce, pt, ad); !bytes.Equal(got, want) {
+		t.Errorf("GCM-%d Seal, %s: differs from crypto/aes", tagSize, name)
+	}
+	out := guarded(t, n, end)
+	if got, err := g.Open(out[:0], nonce, ct, ad); err != nil || !bytes.Equal(got, pt) {
+		t.Errorf("GCM-%d Open, %s: %v", tagSize, name, err)
+	}
+	ct[n] ^= 1
+	out = guarded(t, n, end)
+	if _, err := g.Open(out[:0], nonce, ct, ad); err == nil {
+		t.Errorf("GCM-%d Open of a bad tag, %s: no error", tagSize, name)
+	}
+	if n > 0 && bytes.Equal(out, pt) {
+		t.Errorf("GCM-%d Open of a bad tag, %s: the plaintext is in dst", tagSize, name)
+	}
+}
+
+func guardGCMBatch(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, sizes []int, end bool) {
+	t.Helper()
+	g, err := cipher.NewGCMWithTagSize(c, tagSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg, _ := cipher.NewGCMWithTagSize(ref, tagSize)
+	msgs := make([]gcmbatch.Msg, len(sizes))
+	pts := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		pts[i] = guarded(t, n, end)
+		copy(msgs[i].Nonce[:], randBytes(12))
+		msgs[i].Src, msgs[i].Dst = pts[i], guarded(t, n+tagSize, end)
+	}
+	gcmbatch.Seal(g, msgs)
+	for i, m := range msgs {
+		if !bytes.Equal(m.Dst, rg.Seal(nil, m.Nonce[:], pts[i], nil)) {
+			t.Errorf("GCM-%d batch Seal, message %d (%d bytes, guard page after %v): differs from crypto/aes", tagSize, i, sizes[i], end)
+		}
+	}
+	for _, bad := range []int{-1, len(sizes) / 2} {
+		open := make([]gcmbatch.Msg, len(msgs))
+		for i, m := range msgs {
+			src := guarded(t, len(m.Dst), end)
+			copy(src, m.Dst)
+			open[i] = gcmbatch.Msg{Dst: guarded(t, sizes[i], end), Src: src, Nonce: m.Nonce}
+		}
+		if bad >= 0 {
+			open[bad].Src[len(open[bad].Src)-1] ^= 0x80
+		}
+		got, err := gcmbatch.Open(g, open)
+		want := len(msgs)
+		if bad >= 0 {
+			want = bad
+		}
+		if got != want || (err == nil) != (bad < 0) {
+			t.Errorf("GCM-%d batch Open (bad message %d, guard page after %v): %d opened, %v", tagSize, bad, end, got, err)
+		}
+		for i := range want {
+			if !bytes.Equal(open[i].Dst, pts[i]) {
+				t.Errorf("GCM-%d batch Open, message %d: wrong plaintext", tagSize, i)
+			}
+		}
+	}
+}
