@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -124,9 +125,12 @@ func TestGuardPages(t *testing.T) {
 		if !emulated(v) {
 			batch = append(batch, chunk-1, chunk, chunk+1, 3*chunk+17)
 		}
+		reversed := slices.Clone(batch)
+		slices.Reverse(reversed)
 		for _, tagSize := range []int{16, 12} {
 			for _, end := range []bool{true, false} {
 				guardGCMBatch(t, c, ref, tagSize, batch, end)
+				guardGCMBatch(t, c, ref, tagSize, reversed, end)
 			}
 		}
 	})
@@ -180,7 +184,9 @@ func guardGCMBatch(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, sizes
 			t.Errorf("GCM-%d batch Seal, message %d (%d bytes, guard page after %v): differs from crypto/aes", tagSize, i, sizes[i], end)
 		}
 	}
-	for _, bad := range []int{-1, len(sizes) / 2} {
+	// A failed message: none, the first, one in the middle, the last
+	// (the messages after it are wiped where they were written).
+	for _, bad := range []int{-1, 0, len(sizes) / 2, len(sizes) - 1} {
 		open := make([]gcmbatch.Msg, len(msgs))
 		for i, m := range msgs {
 			src := guarded(t, len(m.Dst), end)
