@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"os"
 	"runtime/debug"
 	"testing"
 	"unsafe"
@@ -50,7 +51,7 @@ func TestScratch(t *testing.T) {
 		if st.Locked != has("lo") || !st.DontDump || !has("dd") || st.WipeOnFork != has("wf") {
 			t.Errorf("Status %+v, VmFlags %v", st, e.flags)
 		}
-		if !has("nh") {
+		if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err == nil && !has("nh") {
 			t.Errorf("%d bytes: no MADV_NOHUGEPAGE (VmFlags %v): khugepaged may copy the pages", n, e.flags)
 		}
 		if n >= hugePagesMin {
@@ -94,3 +95,24 @@ func TestScratch(t *testing.T) {
 }
 
 var scratchSink byte
+
+// TestHugePagesAllowed: MADV_HUGEPAGE only where its faults cannot move a
+// locked page.
+func TestHugePagesAllowed(t *testing.T) {
+	for _, c := range []struct {
+		unevictable, defrag string
+		want                bool
+	}{
+		{"1\n", "always defer defer+madvise [madvise] never\n", false},
+		{"1\n", "[always] defer defer+madvise madvise never\n", false},
+		{"1\n", "always [defer] defer+madvise madvise never\n", false}, // kcompactd moves them
+		{"1\n", "always defer defer+madvise madvise [never]\n", true},
+		{"0\n", "always defer defer+madvise [madvise] never\n", true},
+		{"", "", false},
+		{"", "always defer defer+madvise madvise [never]\n", true},
+	} {
+		if got := hugePagesAllowed(c.unevictable, c.defrag); got != c.want {
+			t.Errorf("compact_unevictable_allowed %q, defrag %q: %v, want %v", c.unevictable, c.defrag, got, c.want)
+		}
+	}
+}
