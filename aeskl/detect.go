@@ -126,7 +126,7 @@ func detect() *Support {
 			s.SealedPath = sealedPathNames[s.sealedPath()]
 		}
 		switch {
-		case hasAsm && s.AVX512:
+		case hasAsm && s.AVX512 && s.AVX2:
 			s.Argon2 = "avx512"
 		case hasAsm && s.AVX2:
 			s.Argon2 = "avx2"

@@ -18,11 +18,13 @@
 // and the scratch memory only, zeroes the registers before it returns and
 // has a signal that interrupts it wiped from the signal stack as the AES
 // routines do, or Go. What the Go compiler spills to the goroutines'
-// stacks (the generic G's words between two rounds of the permutation; a
-// BLAKE2b state, with every implementation) is not wiped: no Go code can
-// reach those. The memory asks for transparent huge pages (Linux): Argon2
-// reads its blocks at random, and with 4 KiB pages nearly every read
-// misses the TLB.
+// stacks (the generic G's words between two rounds of the permutation;
+// with every implementation, a BLAKE2b state and the word of the previous
+// block that picks the reference block) is not wiped: no Go code can reach
+// those. The memory is backed by transparent huge pages where Linux can
+// give them without moving locked pages (see fallback's settlePages):
+// Argon2 reads its blocks at random, and with 4 KiB pages nearly every
+// read misses the TLB.
 //
 // The reference for the tests is golang.org/x/crypto/argon2 (and RFC
 // 9106's test vectors); the package is not imported outside tests. Every

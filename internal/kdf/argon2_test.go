@@ -11,8 +11,6 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	xblake2b "golang.org/x/crypto/blake2b"
-
-	"github.com/go-keylocker/keylocker/aeskl"
 )
 
 func testRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
@@ -31,14 +29,14 @@ var impls = []Impl{Generic, AVX2, AVX512}
 // canRun returns why impl cannot run on this build and CPU, or "".
 func canRun(impl Impl) string {
 	switch {
-	case !impl.Available():
-		return "this build has no code for it (not amd64, or -tags purego)"
-	case impl == AVX2 && !aeskl.Detect().AVX2:
+	case impl.Available():
+		return ""
+	case !haveAsm:
+		return "this build has no assembly (not amd64, or -tags purego)"
+	case impl == AVX2:
 		return "the CPU (or OS) has no AVX2"
-	case impl == AVX512 && !aeskl.Detect().AVX512:
-		return "the CPU (or OS) has no AVX-512 (F, VL and BW)"
 	}
-	return ""
+	return "the CPU (or OS) lacks AVX2, AVX-512F or AVX-512VL"
 }
 
 // forEachImpl runs f as a subtest on every implementation, and skips
@@ -222,7 +220,7 @@ func TestArgon2Invalid(t *testing.T) {
 	for _, impl := range impls[1:] {
 		if !impl.Available() {
 			if err := Argon2(make([]byte, 32), impl, Argon2id, []byte("p"), []byte("saltsalt"), nil, nil, 1, 64, 1); err == nil {
-				t.Errorf("%s in a build without its code: no error", impl)
+				t.Errorf("%s, which cannot run here: no error", impl)
 			}
 		}
 	}
@@ -261,6 +259,14 @@ func TestFillBlock(t *testing.T) {
 			fillBlockGeneric(&want, prev, &want, &wtmp, false)
 			if got != want {
 				t.Fatalf("block %d, next = ref: differs from the generic code", i)
+			}
+			// next = prev, with xor.
+			got = *prev
+			impl.fillBlock(&got, &got, ref, &tmp, true)
+			want = *prev
+			fillBlockGeneric(&want, &want, ref, &wtmp, true)
+			if got != want {
+				t.Fatalf("block %d, next = prev: differs from the generic code", i)
 			}
 		}
 	})

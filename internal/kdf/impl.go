@@ -1,5 +1,7 @@
 package kdf
 
+import "golang.org/x/sys/cpu"
+
 // Impl names the code that computes Argon2's compression function G. The
 // caller chooses it (aeskl.Detect's Argon2 field, where the project decides
 // what the CPU runs); every implementation computes the same tags.
@@ -13,19 +15,21 @@ const (
 	// the purego tag, on CPUs with AVX2.
 	AVX2 Impl = "avx2"
 	// AVX512 is AVX-512VL assembly (internal/asm/blamka): amd64 builds
-	// without the purego tag, on CPUs with AVX-512F and AVX-512VL.
+	// without the purego tag, on CPUs with AVX2, AVX-512F and AVX-512VL.
 	AVX512 Impl = "avx512"
 )
 
-// Available reports whether impl can run in this build. It does not look
-// at the CPU: that is the caller's choice (AVX2 on a CPU without it
-// faults).
+// Available reports whether impl can run in this build on this CPU. It is
+// a guard (Argon2 refuses an implementation that would fault), not the
+// choice, which is the caller's.
 func (impl Impl) Available() bool {
 	switch impl {
 	case Generic:
 		return true
-	case AVX2, AVX512:
-		return haveAsm
+	case AVX2:
+		return haveAsm && cpu.X86.HasAVX2
+	case AVX512:
+		return haveAsm && cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 	}
 	return false
 }

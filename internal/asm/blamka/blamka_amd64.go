@@ -35,7 +35,7 @@ func FillBlockAVX2(next *[128]uint64, prev *[128]uint64, ref *[128]uint64, tmp *
 // columns of the matrix in the four lanes), and 4 matrices go through G
 // together, the rotations by VPRORQ: the rows in 2 iterations of 4 rows, the columns in 2
 // iterations of 4 column pairs, gathered and scattered by 16-byte halves.
-// It needs AVX-512F and AVX-512VL, uses Y0-Y19 (VZEROALL, and Y16-Y19 zeroed, before it returns) and AX-DX, SI, DI, R8, R9, and no stack but the calls
+// It needs AVX2, AVX-512F and AVX-512VL, uses Y0-Y19 (VZEROALL, and Y16-Y19 zeroed, before it returns) and AX-DX, SI, DI, R8, R9, and no stack but the calls
 // of the signal-frame hooks (a block is as secret as the passphrase it
 // follows from). Constant time: no branch or address depends on the data.
 //

@@ -26,7 +26,7 @@ var routines = []struct {
 	regs int // the vector registers each must leave zero (all of each)
 }{
 	{"FillBlockAVX2", cpu.X86.HasAVX2, 16},
-	{"FillBlockAVX512", cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL, 20},
+	{"FillBlockAVX512", cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL, 20},
 }
 
 // TestSignalFrameHooksDisasm checks, in the machine code of the test

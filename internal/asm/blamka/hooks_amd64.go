@@ -4,7 +4,7 @@ package blamka
 
 import "github.com/go-keylocker/keylocker/internal/asm"
 
-// sigArm and sigCheck are the signal-frame hooks FillBlockAVX2 calls (see
+// sigArm and sigCheck are the signal-frame hooks both routines call (see
 // asm.SignalFrameHooks): the ABI0 addresses of internal/asm's sigstkArm
 // and sigstkCheck.
 var sigArm, sigCheck = asm.SignalFrameHooks()

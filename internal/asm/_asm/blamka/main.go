@@ -64,7 +64,7 @@ var (
 	avx2 = variant{name: "FillBlockAVX2", needs: "AVX2",
 		qs: []quarter{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}}, ts: []VecPhysical{Y8, Y9}}
 	// AVX-512VL: four matrices in Y0-Y15, temporaries Y16-Y19.
-	avx512 = variant{name: "FillBlockAVX512", needs: "AVX-512F and AVX-512VL", evex: true,
+	avx512 = variant{name: "FillBlockAVX512", needs: "AVX2, AVX-512F and AVX-512VL", evex: true,
 		qs: []quarter{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}, {Y8, Y9, Y10, Y11}, {Y12, Y13, Y14, Y15}},
 		ts: []VecPhysical{Y16, Y17, Y18, Y19}}
 )
