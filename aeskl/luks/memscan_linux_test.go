@@ -29,8 +29,15 @@ func TestArgon2KeyWiped(t *testing.T) {
 	if hits := memscan.ScanChild(t, "TestHelperArgon2", pass, needles); len(hits) != 0 {
 		t.Errorf("%d pieces of the keyslot key found in the process after it was derived and wiped", len(hits))
 	}
-	if hits := memscan.ScanChild(t, "TestHelperArgon2Kept", pass, needles); len(hits) != len(needles) {
-		t.Errorf("control: %d of the key's %d pieces found in the copy left on the heap, want all", len(hits), len(needles))
+	// Each piece at least once: the heap may hold more than the one copy
+	// (a buffer the runtime moved it through), which proves as much.
+	found := map[int]bool{}
+	hits := memscan.ScanChild(t, "TestHelperArgon2Kept", pass, needles)
+	for _, h := range hits {
+		found[h.Needle] = true
+	}
+	if len(found) != len(needles) {
+		t.Errorf("control: %d of the key's %d pieces found (%d hits) in the process that left a copy on the heap, want all", len(found), len(needles), len(hits))
 	}
 }
 
