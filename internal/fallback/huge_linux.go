@@ -10,32 +10,46 @@ import (
 // hugePagesMin is the size from which a mapping may be backed by huge pages.
 const hugePagesMin = 4 << 20
 
-// settlePages decides the page size of a fresh mapping before anything is
-// written to it, and that khugepaged never copies it.
+// The page size of a fresh mapping is settled before anything is written to
+// it, and khugepaged never copies it.
 //
-// A mapping of hugePagesMin or more is faulted in at once, a write to every
-// 4 KiB page, so that each 2 MiB-aligned range becomes one transparent huge
-// page where the kernel has one free (THP "always"). Argon2 reads its memory
-// at random, a 1 KiB block at a time: with 4 KiB pages nearly every read of
-// 64 MiB misses the TLB, and huge pages make it about twice as fast. Where
-// THP is "madvise" (the default of many distributions) only MADV_HUGEPAGE
-// gets them, and such a fault may compact memory at once, which moves other
-// pages, locked ones with secrets included, and leaves their old copies in
-// free memory: MADV_HUGEPAGE is given only where that cannot move a locked
-// page (hugePagesAllowed).
+// A mapping of hugePagesMin or more is faulted in at once (by mlock, else
+// MADV_POPULATE_WRITE, else a write to every 4 KiB page), so that each 2
+// MiB-aligned range becomes one transparent huge page where the kernel has
+// one free (THP "always"). Argon2 reads its memory at random, a 1 KiB block
+// at a time: with 4 KiB pages nearly every read of 64 MiB misses the TLB,
+// and huge pages make it about twice as fast. Where THP is "madvise" (the
+// default of many distributions) only MADV_HUGEPAGE gets them, and such a
+// fault may compact memory at once, which moves other pages, locked ones
+// with secrets included, and leaves their old copies in free memory:
+// MADV_HUGEPAGE is given only where that cannot move a locked page
+// (hugePagesAllowed).
 //
 // Then every mapping gets MADV_NOHUGEPAGE, which keeps the pages it has and
 // stops khugepaged from collapsing 4 KiB pages into a huge page later, a
 // copy that would leave the old pages, unwiped, to the kernel's free memory.
 // Refusals (a kernel without THP) change only the speed.
-func settlePages(b []byte) {
-	if len(b) >= hugePagesMin {
-		if hugePagesAllowed(readSetting("/proc/sys/vm/compact_unevictable_allowed"),
-			readSetting("/sys/kernel/mm/transparent_hugepage/defrag")) {
-			unix.Madvise(b, unix.MADV_HUGEPAGE)
-		}
-		for i := 0; i < len(b); i += 4096 {
-			b[i] = 0
+
+// preferHugePages runs before mlock: MADV_HUGEPAGE for a large mapping
+// where hugePagesAllowed.
+func preferHugePages(b []byte) {
+	if len(b) >= hugePagesMin && hugePagesAllowed(readSetting("/proc/sys/vm/compact_unevictable_allowed"),
+		readSetting("/sys/kernel/mm/transparent_hugepage/defrag")) {
+		unix.Madvise(b, unix.MADV_HUGEPAGE)
+	}
+}
+
+// settlePages runs after mlock (locked: it succeeded and faulted every page
+// in): a large mapping not locked is faulted in, then every mapping gets
+// MADV_NOHUGEPAGE.
+func settlePages(b []byte, locked bool) {
+	if len(b) >= hugePagesMin && !locked {
+		// In one call where the kernel can (Linux 5.14+): a fault per page
+		// costs several microseconds in a virtual machine.
+		if unix.Madvise(b, unix.MADV_POPULATE_WRITE) != nil {
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 0
+			}
 		}
 	}
 	unix.Madvise(b, unix.MADV_NOHUGEPAGE)

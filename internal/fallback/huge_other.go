@@ -2,6 +2,9 @@
 
 package fallback
 
-// settlePages does nothing here: these systems have no per-mapping advice
-// on huge pages like Linux's MADV_HUGEPAGE and MADV_NOHUGEPAGE.
-func settlePages(b []byte) {}
+// preferHugePages and settlePages do nothing here: these systems have no
+// per-mapping advice on huge pages like Linux's MADV_HUGEPAGE and
+// MADV_NOHUGEPAGE.
+func preferHugePages(b []byte) {}
+
+func settlePages(b []byte, locked bool) {}
