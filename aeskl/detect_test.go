@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/go-keylocker/keylocker/internal/kdf"
 )
 
 // TestSupportJSON: Detect's JSON has snake_case keys only, one per field,
@@ -78,5 +80,27 @@ func TestImplementationText(t *testing.T) {
 	var i Implementation
 	if err := json.Unmarshal([]byte(`"aes-9000"`), &i); err == nil || !strings.Contains(err.Error(), "aes-9000") {
 		t.Errorf("an unknown name: %v", err)
+	}
+}
+
+// TestArgon2Choice: Detect's Argon2 code is the widest the build and CPU
+// run (AVX-512 needs AVX2 too), and kdf can run it.
+func TestArgon2Choice(t *testing.T) {
+	s := Detect()
+	want := "generic"
+	switch {
+	case hasAsm && s.AVX512 && s.AVX2:
+		want = "avx512"
+	case hasAsm && s.AVX2:
+		want = "avx2"
+	}
+	if s.Argon2 != want {
+		t.Errorf("Argon2 %q, want %q (asm %v, AVX2 %v, AVX-512 %v)", s.Argon2, want, hasAsm, s.AVX2, s.AVX512)
+	}
+	if !kdf.Impl(s.Argon2).Available() {
+		t.Errorf("kdf cannot run the chosen Argon2 code %q", s.Argon2)
+	}
+	if !strings.Contains(s.String(), "Argon2 code:        "+s.Argon2+"\n") {
+		t.Errorf("the report does not name the Argon2 code:\n%s", s)
 	}
 }
