@@ -3,6 +3,8 @@ package luks
 import (
 	"crypto/sha256"
 	"encoding"
+	"encoding/binary"
+	"hash"
 	"os"
 	"runtime"
 	"testing"
@@ -42,8 +44,11 @@ func TestArgon2KeyWiped(t *testing.T) {
 }
 
 // TestPBKDF2StatesWiped scans a process that derived a keyslot key with
-// PBKDF2-SHA-256 for the HMAC states after the padded passphrase (as
-// PBKDF2 saves them, big-endian): none is left.
+// PBKDF2-SHA-256 for the HMAC states after the padded passphrase, in both
+// forms they take: big-endian as PBKDF2 saves them (MarshalBinary), and
+// as a live SHA-256 digest holds them (its words in the machine's order):
+// none is left. The control keeps the two digests alive, and the scan
+// must find both.
 func TestPBKDF2StatesWiped(t *testing.T) {
 	pass := []byte("correct horse battery staple 456")
 	var needles [][]byte
@@ -59,10 +64,22 @@ func TestPBKDF2StatesWiped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		needles = append(needles, st[4:36])
+		be := st[4:36]
+		words := make([]byte, len(be))
+		for i := 0; i < len(be); i += 4 {
+			binary.NativeEndian.PutUint32(words[i:], binary.BigEndian.Uint32(be[i:]))
+		}
+		needles = append(needles, be, words)
 	}
 	if hits := memscan.ScanChild(t, "TestHelperPBKDF2", pass, needles); len(hits) != 0 {
 		t.Errorf("%d HMAC states of the passphrase found in the process after the key was derived and wiped", len(hits))
+	}
+	found := map[int]bool{}
+	for _, h := range memscan.ScanChild(t, "TestHelperPBKDF2Kept", pass, needles) {
+		found[h.Needle] = true
+	}
+	if !found[1] || !found[3] {
+		t.Errorf("control: the live digests' states not found (needles found: %v): the scan proves nothing", found)
 	}
 }
 
@@ -105,6 +122,27 @@ func kdfHelper(t *testing.T, name string, derive func(pass []byte) (done func())
 	runtime.KeepAlive(ballast)
 }
 
+// TestHelperPBKDF2Kept is the control of TestPBKDF2StatesWiped: the HMAC
+// states of the passphrase in two SHA-256 digests kept alive.
+func TestHelperPBKDF2Kept(t *testing.T) {
+	kdfHelper(t, "TestHelperPBKDF2Kept", func(pass []byte) func() {
+		for _, c := range []byte{0x36, 0x5c} {
+			pad := make([]byte, 64)
+			copy(pad, pass)
+			for i := range pad {
+				pad[i] ^= c
+			}
+			h := sha256.New()
+			h.Write(pad)
+			kept = append(kept, h)
+		}
+		return func() {}
+	})
+}
+
+// kept holds the control's digests through the scan.
+var kept []hash.Hash
+
 func TestHelperArgon2(t *testing.T) {
 	kdfHelper(t, "TestHelperArgon2", func(pass []byte) func() { return derive(t, scanKDF, pass).Close })
 }
@@ -117,14 +155,14 @@ func TestHelperArgon2Kept(t *testing.T) {
 	})
 }
 
-// leak copies b to the Go heap and drops the copy without wiping it.
+// leak copies b to the Go heap and leaves the copy there unwiped, as a
+// forgotten buffer would be.
 //
 //go:noinline
 func leak(b []byte) {
 	c := make([]byte, len(b))
 	copy(c, b)
-	sink = c
-	sink = nil
+	sink = c // reachable through the scan: a freed slot could be reused, zeroed, before it
 }
 
 var sink []byte
