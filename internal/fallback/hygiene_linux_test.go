@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 
@@ -60,8 +61,29 @@ func TestGenericLeavesNoKey(t *testing.T) {
 		for _, h := range res.Hits {
 			t.Errorf("AES-%d: %s left at %#x (%s)", 8*n, ns[h.Needle].Name, h.Addr, h.Mapping)
 		}
+
+		// The control: the same child keeping a bitsliced schedule of the
+		// key alive; the scan must find every round key of it.
+		pid, release = memscan.RunChild(t, "TestHelperGeneric", key, "AESKL_GENERIC_KEEP=1")
+		res, err = memscan.ScanDetailed(pid, needles)
+		release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[int]bool{}
+		for _, h := range res.Hits {
+			found[h.Needle] = true
+		}
+		for i := len(needles) - len(bitslicedNeedles(key)); i < len(needles); i++ {
+			if !found[i] {
+				t.Errorf("AES-%d control: %s of a schedule kept alive not found: the scan proves nothing", 8*n, ns[i].Name)
+			}
+		}
 	}
 }
+
+// keptSchedule is the control's schedule, alive through the scan.
+var keptSchedule *schedule
 
 func TestHelperGeneric(t *testing.T) {
 	if !memscan.IsChild("TestHelperGeneric") {
@@ -74,6 +96,10 @@ func TestHelperGeneric(t *testing.T) {
 	r, err := WrapKey()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("AESKL_GENERIC_KEEP") != "" {
+		keptSchedule = new(schedule)
+		expandKey(keptSchedule, key)
 	}
 	// The work runs on a goroutine that then stays parked: its stack, with
 	// whatever the generic code's frames left below the current frame, stays
