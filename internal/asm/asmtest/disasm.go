@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // Insn is one disassembled instruction.
@@ -229,4 +230,31 @@ func IsHookCall(insns []Insn, i int, v uintptr) bool {
 	}
 	m := hookTarget.FindStringSubmatch(insns[i].Text)
 	return m != nil && m[1] == fmt.Sprintf("%x", v)
+}
+
+// SignalFrameHooks checks, in the machine code of the test binary, that
+// every routine named (pkgPath + name) calls the signal-frame arm hook
+// first and the check hook right before every RET, through the package
+// variables at armVar and checkVar, and that those hold internal/asm's
+// sigstkArm and sigstkCheck. Each routine is a subtest.
+func SignalFrameHooks(t *testing.T, armVar, checkVar *uintptr, pkgPath string, names []string) {
+	b := Open(t)
+	if got, want := *armVar, ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkArm"); got != want {
+		t.Errorf("sigArm = %#x, want internal/asm's sigstkArm %#x", got, want)
+	}
+	if got, want := *checkVar, ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkCheck"); got != want {
+		t.Errorf("sigCheck = %#x, want internal/asm's sigstkCheck %#x", got, want)
+	}
+	bias := Bias(t)
+	arm := uintptr(unsafe.Pointer(armVar)) - bias
+	check := uintptr(unsafe.Pointer(checkVar)) - bias
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			insns, _ := b.Body(t, pkgPath+name)
+			n := Hooks(t, insns,
+				func(in []Insn, i int) bool { return IsHookCall(in, i, arm) },
+				func(in []Insn, k int) bool { return IsHookCall(in, k-1, check) })
+			t.Logf("%d return paths, each through the check hook", n)
+		})
+	}
 }

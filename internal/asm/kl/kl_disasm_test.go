@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
 )
@@ -166,23 +165,5 @@ func klCheckDisasm(t *testing.T, insns []Insn, want klDisasmWant) {
 // call the signal-frame arm hook first and the check hook right before
 // every RET, and that the hook variables hold internal/asm's hooks.
 func TestSignalFrameHooksDisasm(t *testing.T) {
-	b := asmtest.Open(t)
-	if got, want := sigArm, asmtest.ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkArm"); got != want {
-		t.Errorf("sigArm = %#x, want internal/asm's sigstkArm %#x", got, want)
-	}
-	if got, want := sigCheck, asmtest.ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkCheck"); got != want {
-		t.Errorf("sigCheck = %#x, want internal/asm's sigstkCheck %#x", got, want)
-	}
-	bias := asmtest.Bias(t)
-	arm := uintptr(unsafe.Pointer(&sigArm)) - bias
-	check := uintptr(unsafe.Pointer(&sigCheck)) - bias
-	for _, name := range []string{"EncodeKey128", "EncodeKey256", "EncodeRandom128", "EncodeRandom256"} {
-		t.Run(name, func(t *testing.T) {
-			insns, _ := b.Body(t, pkgPath+name)
-			n := asmtest.Hooks(t, insns,
-				func(in []Insn, i int) bool { return asmtest.IsHookCall(in, i, arm) },
-				func(in []Insn, k int) bool { return asmtest.IsHookCall(in, k-1, check) })
-			t.Logf("%d return paths, each through the check hook", n)
-		})
-	}
+	asmtest.SignalFrameHooks(t, &sigArm, &sigCheck, pkgPath, []string{"EncodeKey128", "EncodeKey256", "EncodeRandom128", "EncodeRandom256"})
 }

@@ -4,7 +4,6 @@ package sealed
 
 import (
 	"testing"
-	"unsafe"
 
 	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
 )
@@ -23,23 +22,5 @@ var sigstkHooked = []string{
 // every RET, on every return path, and that the hook variables hold
 // internal/asm's hooks.
 func TestSignalFrameHooksDisasm(t *testing.T) {
-	b := asmtest.Open(t)
-	if got, want := sigArm, asmtest.ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkArm"); got != want {
-		t.Errorf("sigArm = %#x, want internal/asm's sigstkArm %#x", got, want)
-	}
-	if got, want := sigCheck, asmtest.ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkCheck"); got != want {
-		t.Errorf("sigCheck = %#x, want internal/asm's sigstkCheck %#x", got, want)
-	}
-	bias := asmtest.Bias(t)
-	arm := uintptr(unsafe.Pointer(&sigArm)) - bias
-	check := uintptr(unsafe.Pointer(&sigCheck)) - bias
-	for _, name := range sigstkHooked {
-		t.Run(name, func(t *testing.T) {
-			insns, _ := b.Body(t, pkgPath+name)
-			n := asmtest.Hooks(t, insns,
-				func(in []asmtest.Insn, i int) bool { return asmtest.IsHookCall(in, i, arm) },
-				func(in []asmtest.Insn, k int) bool { return asmtest.IsHookCall(in, k-1, check) })
-			t.Logf("%d return paths, each through the check hook", n)
-		})
-	}
+	asmtest.SignalFrameHooks(t, &sigArm, &sigCheck, pkgPath, sigstkHooked)
 }
