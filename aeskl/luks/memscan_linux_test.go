@@ -20,9 +20,9 @@ var scanKDF = KDF{Type: "argon2id", Time: 1, Memory: 1024, CPUs: 2, Salt: make([
 // TestArgon2KeyWiped scans a process that derived a keyslot key with
 // Argon2 (the memory of Argon2 itself is internal/kdf's test) and closed
 // it for the key, computed here with x/crypto/argon2: it is gone. The
-// control does the same but leaves a copy of the key on the Go heap,
-// dropped unwiped as a forgotten buffer would be, and the scan finds it
-// there: a copy the derivation left behind would be found.
+// control does the same but leaves an unwiped copy of the key on the Go
+// heap, as a forgotten buffer would be, and the scan finds it there: a
+// copy the derivation left behind would be found.
 func TestArgon2KeyWiped(t *testing.T) {
 	pass := []byte("correct horse battery staple 123")
 	k := scanKDF
@@ -31,8 +31,8 @@ func TestArgon2KeyWiped(t *testing.T) {
 	if hits := memscan.ScanChild(t, "TestHelperArgon2", pass, needles); len(hits) != 0 {
 		t.Errorf("%d pieces of the keyslot key found in the process after it was derived and wiped", len(hits))
 	}
-	// Each piece at least once: the heap may hold more than the one copy
-	// (a buffer the runtime moved it through), which proves as much.
+	// Each piece at least once: a run has found more hits than pieces (a
+	// second copy, from where is not known), which proves as much.
 	found := map[int]bool{}
 	hits := memscan.ScanChild(t, "TestHelperArgon2Kept", pass, needles)
 	for _, h := range hits {

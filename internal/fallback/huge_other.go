@@ -2,9 +2,9 @@
 
 package fallback
 
-// preferHugePages and settlePages do nothing here: these systems have no
+// adviseHugePages and settlePages do nothing here: these systems have no
 // per-mapping advice on huge pages like Linux's MADV_HUGEPAGE and
 // MADV_NOHUGEPAGE.
-func preferHugePages(b []byte) {}
+func adviseHugePages(b []byte) {}
 
 func settlePages(b []byte, locked bool) {}

@@ -15,6 +15,7 @@ type smapsEntry struct {
 	perms   string
 	flags   []string
 	hugeKiB int // AnonHugePages
+	rssKiB  int // Rss
 }
 
 func readSmaps(t *testing.T) []smapsEntry {
@@ -35,6 +36,9 @@ func readSmaps(t *testing.T) []smapsEntry {
 		}
 		if rest, ok := strings.CutPrefix(line, "VmFlags:"); ok && len(out) > 0 {
 			out[len(out)-1].flags = strings.Fields(rest)
+		}
+		if rest, ok := strings.CutPrefix(line, "Rss:"); ok && len(out) > 0 {
+			fmt.Sscanf(rest, "%d", &out[len(out)-1].rssKiB)
 		}
 		if rest, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && len(out) > 0 {
 			fmt.Sscanf(rest, "%d", &out[len(out)-1].hugeKiB)

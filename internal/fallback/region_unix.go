@@ -31,7 +31,7 @@ func mapGuarded(n int, what string) (mem, pages []byte, st MemoryStatus, err err
 		return nil, nil, st, fmt.Errorf("mprotect(PROT_READ|PROT_WRITE) failed: %w", err)
 	}
 	st.GuardPages = true
-	preferHugePages(pages) // before mlock, which faults the pages in
+	adviseHugePages(pages) // before mlock, which faults the pages in
 	if err := unix.Mlock(pages); err != nil {
 		st.note(fmt.Sprintf("mlock refused (%v%s): %s may be written to swap; raise RLIMIT_MEMLOCK (ulimit -l) or grant CAP_IPC_LOCK", err, memlockLimit(), what))
 	} else {

@@ -3,8 +3,11 @@ package fallback
 import (
 	"os"
 	"runtime/debug"
+	"slices"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestScratch: the kernel's view of a Scratch (read-write, locked as
@@ -96,23 +99,81 @@ func TestScratch(t *testing.T) {
 
 var scratchSink byte
 
-// TestHugePagesAllowed: MADV_HUGEPAGE only where its faults cannot move a
-// locked page.
-func TestHugePagesAllowed(t *testing.T) {
+// TestHugePageAdvice: MADV_HUGEPAGE only where its faults cannot move a
+// locked page, no advice where faults without it compact nothing, and
+// MADV_NOHUGEPAGE before the fault-in everywhere else.
+func TestHugePageAdvice(t *testing.T) {
+	const big = hugePagesMin
 	for _, c := range []struct {
+		size                int
 		unevictable, defrag string
-		want                bool
+		want                int
 	}{
-		{"1\n", "always defer defer+madvise [madvise] never\n", false},
-		{"1\n", "[always] defer defer+madvise madvise never\n", false},
-		{"1\n", "always [defer] defer+madvise madvise never\n", false}, // kcompactd moves them
-		{"1\n", "always defer defer+madvise madvise [never]\n", true},
-		{"0\n", "always defer defer+madvise [madvise] never\n", true},
-		{"", "", false},
-		{"", "always defer defer+madvise madvise [never]\n", true},
+		{big, "1\n", "always defer defer+madvise [madvise] never\n", adviseNone},
+		{big, "1\n", "[always] defer defer+madvise madvise never\n", adviseNoHuge},
+		{big, "1\n", "always [defer] defer+madvise madvise never\n", adviseNoHuge}, // kcompactd
+		{big, "1\n", "always defer [defer+madvise] madvise never\n", adviseNoHuge},
+		{big, "1\n", "always defer defer+madvise madvise [never]\n", adviseHuge},
+		{big, "0\n", "always defer defer+madvise [madvise] never\n", adviseHuge},
+		{big, "0\n", "[always] defer defer+madvise madvise never\n", adviseHuge},
+		{big, "", "", adviseNoHuge},
+		{big - 1, "0\n", "always defer defer+madvise madvise [never]\n", adviseNoHuge},
 	} {
-		if got := hugePagesAllowed(c.unevictable, c.defrag); got != c.want {
-			t.Errorf("compact_unevictable_allowed %q, defrag %q: %v, want %v", c.unevictable, c.defrag, got, c.want)
+		if got := hugePageAdvice(c.size, c.unevictable, c.defrag); got != c.want {
+			t.Errorf("%d bytes, compact_unevictable_allowed %q, defrag %q: %d, want %d", c.size, c.unevictable, c.defrag, got, c.want)
 		}
 	}
+}
+
+// TestSettlePagesUnlocked: a large mapping that mlock did not fault in is
+// faulted in whole by settlePages (MADV_POPULATE_WRITE, and the write per
+// page it falls back to) and marked MADV_NOHUGEPAGE.
+func TestSettlePagesUnlocked(t *testing.T) {
+	for _, madvise := range []bool{true, false} {
+		// Between two inaccessible pages, so that no neighbour merges into
+		// the mapping's smaps entry.
+		n, pg := hugePagesMin+8192, unix.Getpagesize()
+		m, err := unix.Mmap(-1, 0, n+2*pg, unix.PROT_NONE, unix.MAP_ANON|unix.MAP_PRIVATE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := m[pg : pg+n]
+		if err := unix.Mprotect(b, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+			t.Fatal(err)
+		}
+		e := smapsOf(t, b)
+		if e.hi-e.lo != uintptr(n) {
+			t.Fatalf("the mapping's entry is %d bytes, want %d", e.hi-e.lo, n)
+		}
+		if e.rssKiB != 0 {
+			t.Fatalf("a fresh mapping has %d KiB resident", e.rssKiB)
+		}
+		if madvise {
+			settlePages(b, false)
+		} else {
+			populate(b, false)
+			unix.Madvise(b, unix.MADV_NOHUGEPAGE)
+		}
+		e = smapsOf(t, b)
+		if e.rssKiB*1024 < n {
+			t.Errorf("madvise %v: %d KiB resident of %d", madvise, e.rssKiB, n>>10)
+		}
+		if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err == nil && !slices.Contains(e.flags, "nh") {
+			t.Errorf("madvise %v: no MADV_NOHUGEPAGE (VmFlags %v)", madvise, e.flags)
+		}
+		unix.Munmap(m)
+	}
+}
+
+// smapsOf returns the /proc/self/smaps entry of the mapping at b.
+func smapsOf(t *testing.T, b []byte) smapsEntry {
+	t.Helper()
+	addr := uintptr(unsafe.Pointer(&b[0]))
+	for _, e := range readSmaps(t) {
+		if e.lo == addr {
+			return e
+		}
+	}
+	t.Fatalf("no mapping at %#x", addr)
+	return smapsEntry{}
 }

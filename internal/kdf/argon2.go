@@ -22,7 +22,8 @@
 // with every implementation, a BLAKE2b state and the word of the previous
 // block that picks the reference block) is not wiped: no Go code can reach
 // those. The memory is backed by transparent huge pages where Linux can
-// give them without moving locked pages (see fallback's settlePages):
+// give them without moving locked pages (see internal/fallback's
+// huge_linux.go):
 // Argon2 reads its blocks at random, and with 4 KiB pages nearly every
 // read misses the TLB.
 //

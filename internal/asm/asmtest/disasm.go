@@ -238,6 +238,10 @@ func IsHookCall(insns []Insn, i int, v uintptr) bool {
 // variables at armVar and checkVar, and that those hold internal/asm's
 // sigstkArm and sigstkCheck. Each routine is a subtest.
 func SignalFrameHooks(t *testing.T, armVar, checkVar *uintptr, pkgPath string, names []string) {
+	t.Helper()
+	if len(names) == 0 {
+		t.Fatal("no routine to check")
+	}
 	b := Open(t)
 	if got, want := *armVar, ABI0(t, "github.com/go-keylocker/keylocker/internal/asm.sigstkArm"); got != want {
 		t.Errorf("sigArm = %#x, want internal/asm's sigstkArm %#x", got, want)

@@ -32,7 +32,11 @@ var routines = []struct {
 // binary, that each routine calls the arm hook first and the check hook
 // before every RET, and that the hook variables hold internal/asm's hooks.
 func TestSignalFrameHooksDisasm(t *testing.T) {
-	asmtest.SignalFrameHooks(t, &sigArm, &sigCheck, pkgPath, []string{routines[0].name, routines[1].name})
+	var names []string
+	for _, r := range routines {
+		names = append(names, r.name)
+	}
+	asmtest.SignalFrameHooks(t, &sigArm, &sigCheck, pkgPath, names)
 }
 
 // TestRegistersCleared calls each routine through its ABI0 entry and reads
