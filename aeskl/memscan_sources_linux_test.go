@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,6 +87,13 @@ func keySourcesNotInMemory(t *testing.T, s *Support) {
 // the test where the keyring is not available.
 func addUserKey(t *testing.T, payload []byte) int {
 	t.Helper()
+	// The process keyring hangs off the credentials of the thread that
+	// made it, which other threads of a Go program need not share: on
+	// another thread the key is not possessed, and KEYCTL_SETPERM and
+	// KEYCTL_REVOKE are refused. The test's goroutine stays on this thread
+	// until its cleanups have run.
+	runtime.LockOSThread()
+	t.Cleanup(runtime.UnlockOSThread)
 	// A description of its own: add_key with one already in the keyring
 	// updates (or replaces) that key instead of making a new one.
 	desc := fmt.Sprintf("aeskl-test-%s-%d-%x", t.Name(), len(payload), randBytes(8))
