@@ -19,6 +19,14 @@ import (
 // expires or is unlinked from every keyring: that is up to whoever added
 // it. Keys of type "logon" cannot be read from user space at all, so this
 // package cannot use them.
+//
+// Permissions that come from possessing the key (the default of a new
+// key: all for its possessor, view only for its user) depend on the
+// calling thread in a Go program: the process keyring hangs off the
+// credentials of the thread that created it, which the program's other
+// threads need not share. Give the key's user the read permission
+// (keyctl setperm), keep it in the session or user keyring, or call from
+// a goroutine locked to that thread (runtime.LockOSThread).
 func NewFromKeyring(id int, opts ...Option) (*Cipher, error) {
 	var c *Cipher
 	err := readKeyring(id, []int{16, 24, 32}, func(key []byte) (err error) {
