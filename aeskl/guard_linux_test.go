@@ -6,42 +6,12 @@ import (
 	"crypto/cipher"
 	"fmt"
 	"slices"
-	"syscall"
 	"testing"
 
 	"github.com/go-keylocker/keylocker/internal/gcmbatch"
+	"github.com/go-keylocker/keylocker/internal/guardtest"
 	"golang.org/x/crypto/xts"
 )
-
-// guarded returns n bytes that end right before an inaccessible page (end
-// true) or start right after one, filled with a pattern, and a function
-// that unmaps them.
-func guarded(t *testing.T, n int, end bool) []byte {
-	t.Helper()
-	pg := syscall.Getpagesize()
-	pages := (n+pg-1)/pg + 2
-	m, err := syscall.Mmap(-1, 0, pages*pg, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
-	if err != nil {
-		t.Skip("mmap:", err)
-	}
-	t.Cleanup(func() { syscall.Munmap(m) })
-	if err := syscall.Mprotect(m[:pg], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mprotect(m[(pages-1)*pg:], syscall.PROT_NONE); err != nil {
-		t.Fatal(err)
-	}
-	var b []byte
-	if end {
-		b = m[(pages-1)*pg-n : (pages-1)*pg : (pages-1)*pg]
-	} else {
-		b = m[pg : pg+n : pg+n]
-	}
-	for i := range b {
-		b[i] = byte(i*13 + 5)
-	}
-	return b
-}
 
 // TestGuardPages: every mode of every implementation reads and writes
 // nothing outside its buffers. Each source and destination lies against
@@ -67,23 +37,23 @@ func TestGuardPages(t *testing.T) {
 		for _, end := range []bool{true, false} {
 			for _, n := range sizes {
 				name := fmt.Sprintf("%d bytes, guard page %s", n, map[bool]string{true: "after", false: "before"}[end])
-				src := guarded(t, n, end)
+				src := guardtest.Buffer(t, n, end)
 				want := make([]byte, n)
 
-				dst := guarded(t, n, end)
+				dst := guardtest.Buffer(t, n, end)
 				cipher.NewCTR(c, iv).XORKeyStream(dst, src)
 				cipher.NewCTR(ref, iv).XORKeyStream(want, src)
 				if !bytes.Equal(dst, want) {
 					t.Errorf("CTR, %s: differs from crypto/aes", name)
 				}
 				if n%16 == 0 {
-					dst = guarded(t, n, end)
+					dst = guardtest.Buffer(t, n, end)
 					cipher.NewCBCEncrypter(c, iv).CryptBlocks(dst, src)
 					cipher.NewCBCEncrypter(ref, iv).CryptBlocks(want, src)
 					if !bytes.Equal(dst, want) {
 						t.Errorf("CBC encryption, %s: differs from crypto/aes", name)
 					}
-					dst = guarded(t, n, end)
+					dst = guardtest.Buffer(t, n, end)
 					cipher.NewCBCDecrypter(c, iv).CryptBlocks(dst, src)
 					cipher.NewCBCDecrypter(ref, iv).CryptBlocks(want, src)
 					if !bytes.Equal(dst, want) {
@@ -91,7 +61,7 @@ func TestGuardPages(t *testing.T) {
 					}
 				}
 				if n >= 16 {
-					dst = guarded(t, n, end)
+					dst = guardtest.Buffer(t, n, end)
 					if err := x.Encrypt(dst, src, 7); err != nil {
 						t.Fatal(err)
 					}
@@ -103,7 +73,7 @@ func TestGuardPages(t *testing.T) {
 					if n%16 == 0 && !bytes.Equal(dst, want) {
 						t.Errorf("XTS encryption, %s: differs from x/crypto/xts", name)
 					}
-					dst = guarded(t, n, end)
+					dst = guardtest.Buffer(t, n, end)
 					if err := x.Decrypt(dst, src, 7); err != nil {
 						t.Fatal(err)
 					}
@@ -146,16 +116,16 @@ func guardGCM(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, pt []byte,
 	nonce, ad := randBytes(12), randBytes(13)
 	n := len(pt)
 	want := rg.Seal(nil, nonce, pt, ad)
-	ct := guarded(t, n+tagSize, end)
+	ct := guardtest.Buffer(t, n+tagSize, end)
 	if got := g.Seal(ct[:0], nonce, pt, ad); !bytes.Equal(got, want) {
 		t.Errorf("GCM-%d Seal, %s: differs from crypto/aes", tagSize, name)
 	}
-	out := guarded(t, n, end)
+	out := guardtest.Buffer(t, n, end)
 	if got, err := g.Open(out[:0], nonce, ct, ad); err != nil || !bytes.Equal(got, pt) {
 		t.Errorf("GCM-%d Open, %s: %v", tagSize, name, err)
 	}
 	ct[n] ^= 1
-	out = guarded(t, n, end)
+	out = guardtest.Buffer(t, n, end)
 	if _, err := g.Open(out[:0], nonce, ct, ad); err == nil {
 		t.Errorf("GCM-%d Open of a bad tag, %s: no error", tagSize, name)
 	}
@@ -174,9 +144,9 @@ func guardGCMBatch(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, sizes
 	msgs := make([]gcmbatch.Msg, len(sizes))
 	pts := make([][]byte, len(sizes))
 	for i, n := range sizes {
-		pts[i] = guarded(t, n, end)
+		pts[i] = guardtest.Buffer(t, n, end)
 		copy(msgs[i].Nonce[:], randBytes(12))
-		msgs[i].Src, msgs[i].Dst = pts[i], guarded(t, n+tagSize, end)
+		msgs[i].Src, msgs[i].Dst = pts[i], guardtest.Buffer(t, n+tagSize, end)
 	}
 	gcmbatch.Seal(g, msgs)
 	for i, m := range msgs {
@@ -189,9 +159,9 @@ func guardGCMBatch(t *testing.T, c *Cipher, ref cipher.Block, tagSize int, sizes
 	for _, bad := range []int{-1, 0, len(sizes) / 2, len(sizes) - 1} {
 		open := make([]gcmbatch.Msg, len(msgs))
 		for i, m := range msgs {
-			src := guarded(t, len(m.Dst), end)
+			src := guardtest.Buffer(t, len(m.Dst), end)
 			copy(src, m.Dst)
-			open[i] = gcmbatch.Msg{Dst: guarded(t, sizes[i], end), Src: src, Nonce: m.Nonce}
+			open[i] = gcmbatch.Msg{Dst: guardtest.Buffer(t, sizes[i], end), Src: src, Nonce: m.Nonce}
 		}
 		if bad >= 0 {
 			open[bad].Src[len(open[bad].Src)-1] ^= 0x80

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
 	"github.com/go-keylocker/keylocker/internal/asm/ghash"
+	"github.com/go-keylocker/keylocker/internal/guardtest"
 	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
@@ -217,8 +218,8 @@ func TestSealedGCMGuardPages(t *testing.T) {
 	key, h, hk, tbl := gcmKey(t, region, 16)
 	for _, end := range []bool{true, false} {
 		for _, size := range []int{1, 15, 17, 63, 65, 100, 511, GCMBatch + 1, 2*GCMBatch + 100} {
-			src, freeSrc := smGuarded(t, size, end)
-			dst, freeDst := smGuarded(t, size, end)
+			src := guardtest.Buffer(t, size, end)
+			dst := guardtest.Buffer(t, size, end)
 			copy(src, sealedRand(size))
 			for _, flags := range []int{0, kernel.ModeDecrypt} {
 				what := fmt.Sprintf("%d bytes flags %d at the end %v", size, flags, end)
@@ -228,8 +229,6 @@ func TestSealedGCMGuardPages(t *testing.T) {
 					t.Fatalf("%s: wrong", what)
 				}
 			}
-			freeSrc()
-			freeDst()
 		}
 	}
 }

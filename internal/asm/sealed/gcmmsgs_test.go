@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-keylocker/keylocker/internal/asm/asmtest"
 	"github.com/go-keylocker/keylocker/internal/asm/ghash"
+	"github.com/go-keylocker/keylocker/internal/guardtest"
 	"github.com/go-keylocker/keylocker/internal/handle"
 	"github.com/go-keylocker/keylocker/internal/kernel"
 )
@@ -223,10 +224,8 @@ func TestSealedGCMMessagesGuardPages(t *testing.T) {
 		want := make([][]byte, len(sizes))
 		dsts := make([][]byte, len(sizes))
 		for i, size := range sizes {
-			src, freeSrc := smGuarded(t, size, end)
-			dst, freeDst := smGuarded(t, size, end)
-			defer freeSrc()
-			defer freeDst()
+			src := guardtest.Buffer(t, size, end)
+			dst := guardtest.Buffer(t, size, end)
 			copy(src, sealedRand(size))
 			want[i], _, _ = gcmRef(key, src, msgs[i].J0, msgs[i].Acc, &hk, true)
 			msgs[i].SetData(dst, src)
