@@ -4,21 +4,23 @@
 
 package blamka
 
-// FillBlockAVX2 is Argon2's compression G (RFC 9106, section 3.5) of prev
-// and ref into next: R = prev XOR ref, Z = P applied to R's eight rows (16
-// words each) and then to its eight columns (words 2i, 2i+1, 2i+16, 2i+17,
-// ..., 2i+113), next = Z XOR R, or with xor next ^= Z XOR R (the passes
-// after the first). tmp is its working block (left holding what P computed
-// of the rows, which the caller wipes with the rest of its memory); next
-// may be prev or ref, tmp none of them.
+// FillBlockAVX2 is Argon2's compression G (RFC 9106, section 3.5) of prev and
+// ref into next: R = prev XOR ref, Z = P applied to R's eight rows (16 words
+// each) and then to its eight columns (words 2i, 2i+1, 2i+16, 2i+17, ...,
+// 2i+113), next = Z XOR R, or with xor next ^= Z XOR R (the passes after the
+// first). tmp is its working block (left holding what P computed of the rows,
+// which the caller wipes with the rest of its memory); next may be prev or
+// ref, tmp none of them.
 //
 // Each 16 words that P permutes are a 4x4 matrix in four ymm registers (the
 // columns of the matrix in the four lanes), and 2 matrices go through G
-// together, the rotations by VPSHUFD, VPSHUFB and shifts: the rows in 4 iterations of 2 rows, the columns in 4
-// iterations of 2 column pairs, gathered and scattered by 16-byte halves.
-// It needs AVX2, uses Y0-Y11 (VEX only; VZEROALL before it returns) and AX-DX, SI, DI, R8, R9, and no stack but the calls
-// of the signal-frame hooks (a block is as secret as the passphrase it
-// follows from). Constant time: no branch or address depends on the data.
+// together, the rotations by VPSHUFD, VPSHUFB and shifts: the rows in 4
+// iterations of 2 rows, the columns in 4 iterations of 2 column pairs,
+// gathered and scattered by 16-byte halves. It needs AVX2, uses Y0-Y11 (VEX
+// only; VZEROALL before it returns) and AX-DX, SI, DI, R8, R9, and no stack
+// but the calls of the signal-frame hooks (a block is as secret as the
+// passphrase it follows from). Constant time: no branch or address depends on
+// the data.
 //
 //go:noescape
 func FillBlockAVX2(next *[128]uint64, prev *[128]uint64, ref *[128]uint64, tmp *[128]uint64, xor bool)
@@ -26,18 +28,20 @@ func FillBlockAVX2(next *[128]uint64, prev *[128]uint64, ref *[128]uint64, tmp *
 // FillBlockAVX512 is Argon2's compression G (RFC 9106, section 3.5) of prev
 // and ref into next: R = prev XOR ref, Z = P applied to R's eight rows (16
 // words each) and then to its eight columns (words 2i, 2i+1, 2i+16, 2i+17,
-// ..., 2i+113), next = Z XOR R, or with xor next ^= Z XOR R (the passes
-// after the first). tmp is its working block (left holding what P computed
-// of the rows, which the caller wipes with the rest of its memory); next
-// may be prev or ref, tmp none of them.
+// ..., 2i+113), next = Z XOR R, or with xor next ^= Z XOR R (the passes after
+// the first). tmp is its working block (left holding what P computed of the
+// rows, which the caller wipes with the rest of its memory); next may be prev
+// or ref, tmp none of them.
 //
 // Each 16 words that P permutes are a 4x4 matrix in four ymm registers (the
 // columns of the matrix in the four lanes), and 4 matrices go through G
-// together, the rotations by VPRORQ: the rows in 2 iterations of 4 rows, the columns in 2
-// iterations of 4 column pairs, gathered and scattered by 16-byte halves.
-// It needs AVX2, AVX-512F and AVX-512VL, uses Y0-Y19 (VZEROALL, and Y16-Y19 zeroed, before it returns) and AX-DX, SI, DI, R8, R9, and no stack but the calls
-// of the signal-frame hooks (a block is as secret as the passphrase it
-// follows from). Constant time: no branch or address depends on the data.
+// together, the rotations by VPRORQ: the rows in 2 iterations of 4 rows, the
+// columns in 2 iterations of 4 column pairs, gathered and scattered by 16-byte
+// halves. It needs AVX2, AVX-512F and AVX-512VL, uses Y0-Y19 (VZEROALL, and
+// Y16-Y19 zeroed, before it returns) and AX-DX, SI, DI, R8, R9, and no stack
+// but the calls of the signal-frame hooks (a block is as secret as the
+// passphrase it follows from). Constant time: no branch or address depends on
+// the data.
 //
 //go:noescape
 func FillBlockAVX512(next *[128]uint64, prev *[128]uint64, ref *[128]uint64, tmp *[128]uint64, xor bool)

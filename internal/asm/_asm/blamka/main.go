@@ -9,6 +9,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -176,7 +177,7 @@ func fillBlock(v variant) {
 		regs = "Y0-Y19 (VZEROALL, and Y16-Y19 zeroed, before it returns)"
 		rot = "the rotations by VPRORQ"
 	}
-	Doc(gen.DocLines(fmt.Sprintf(`
+	Doc(wrap(fmt.Sprintf(`
 %s is Argon2's compression G (RFC 9106, section 3.5) of prev
 and ref into next: R = prev XOR ref, Z = P applied to R's eight rows (16
 words each) and then to its eight columns (words 2i, 2i+1, 2i+16, 2i+17,
@@ -192,7 +193,7 @@ iterations of %d column pairs, gathered and scattered by 16-byte halves.
 It needs %s, uses %s and AX-DX, SI, DI, R8, R9, and no stack but the calls
 of the signal-frame hooks (a block is as secret as the passphrase it
 follows from). Constant time: no branch or address depends on the data.`,
-		v.name, n, rot, 8/n, n, 8/n, n, v.needs, regs))...)
+		v.name, n, rot, 8/n, n, 8/n, n, v.needs, regs), 76)...)
 	gen.Hook("sigArm", "The signal-frame canary (see internal/asm).")
 	next, prev, ref, tmp := RSI, RDI, R8, R9
 	Load(Param("next"), next)
@@ -292,4 +293,29 @@ follows from). Constant time: no branch or address depends on the data.`,
 	}
 	gen.Hook("sigCheck", "Registers zeroed: wipe the signal frame if a signal came.")
 	RET()
+}
+
+// wrap fills the paragraphs of s (separated by blank lines) into lines of
+// at most width characters, for a doc comment whose text was assembled
+// with Sprintf.
+func wrap(s string, width int) []string {
+	var out []string
+	for i, para := range strings.Split(strings.TrimSpace(s), "\n\n") {
+		if i > 0 {
+			out = append(out, "")
+		}
+		line := ""
+		for _, w := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(w) > width {
+				out = append(out, line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += w
+		}
+		out = append(out, line)
+	}
+	return out
 }
