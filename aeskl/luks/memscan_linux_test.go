@@ -53,17 +53,7 @@ func TestPBKDF2StatesWiped(t *testing.T) {
 	pass := []byte("correct horse battery staple 456")
 	var needles [][]byte
 	for _, c := range []byte{0x36, 0x5c} {
-		pad := make([]byte, 64)
-		copy(pad, pass)
-		for i := range pad {
-			pad[i] ^= c
-		}
-		h := sha256.New()
-		h.Write(pad)
-		st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, st := padState(t, pass, c)
 		be := st[4:36]
 		words := make([]byte, len(be))
 		for i := 0; i < len(be); i += 4 {
@@ -127,22 +117,29 @@ func kdfHelper(t *testing.T, name string, derive func(pass []byte) (done func())
 func TestHelperPBKDF2Kept(t *testing.T) {
 	kdfHelper(t, "TestHelperPBKDF2Kept", func(pass []byte) func() {
 		for _, c := range []byte{0x36, 0x5c} {
-			pad := make([]byte, 64)
-			copy(pad, pass)
-			for i := range pad {
-				pad[i] ^= c
-			}
-			h := sha256.New()
-			h.Write(pad)
-			st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
+			h, st := padState(t, pass, c)
 			kept = append(kept, h)
 			keptStates = append(keptStates, st)
 		}
 		return func() {}
 	})
+}
+
+// padState returns a SHA-256 digest that has absorbed pass padded to a
+// block and XORed with c (HMAC's inner or outer pad), and its saved state.
+func padState(t *testing.T, pass []byte, c byte) (hash.Hash, []byte) {
+	pad := make([]byte, 64)
+	copy(pad, pass)
+	for i := range pad {
+		pad[i] ^= c
+	}
+	h := sha256.New()
+	h.Write(pad)
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, st
 }
 
 // kept and keptStates hold the control's digests and their saved states
